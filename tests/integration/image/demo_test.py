@@ -1,0 +1,50 @@
+#!/usr/bin/env python3
+"""The README's `tools/demo`, run as a user would (against this build), must report every step
+as promised and leave nothing behind: no mount, no temporary file."""
+import os
+import subprocess
+import sys
+import tempfile
+
+SOURCE_ROOT = os.environ.get("VS_SOURCE_ROOT") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+BUILD_ROOT = os.environ.get("VS_BUILD_ROOT", os.path.join(SOURCE_ROOT, "build"))
+
+
+def mounts():
+    with open("/proc/self/mountinfo", encoding="utf-8") as f:
+        return f.read().splitlines()
+
+
+def main():
+    if os.geteuid() != 0:
+        print("demo_test: needs root")
+        return 77
+    before = mounts()
+    with tempfile.TemporaryDirectory(prefix="demo-test.") as tmp:
+        env = dict(os.environ, VS_BUILD_DIR=BUILD_ROOT, TMPDIR=tmp)
+        res = subprocess.run([os.path.join(SOURCE_ROOT, "tools", "demo")], cwd=SOURCE_ROOT,
+                             env=env, capture_output=True, text=True, timeout=240)
+        left = os.listdir(tmp)
+    print(res.stdout, end="")
+    print(res.stderr, end="", file=sys.stderr)
+    problems = []
+    if res.returncode != 0:
+        problems.append(f"tools/demo exit {res.returncode}")
+    if "RESULT: every step behaved as promised" not in res.stdout:
+        problems.append("the summary does not report success")
+    for needle in ("EROFS", "moved", "vault-first-launch"):
+        if needle not in res.stdout:
+            problems.append(f"the summary never mentions {needle}")
+    if left:
+        problems.append(f"left behind in TMPDIR: {left}")
+    new_mounts = [m for m in mounts() if m not in before]
+    if new_mounts:
+        problems.append(f"left mounted: {new_mounts}")
+    for p in problems:
+        print(f"demo_test: {p}")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
