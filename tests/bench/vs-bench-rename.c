@@ -81,9 +81,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vs-bench-rename: rename: %s\n", strerror(-r));
 		return 1;
 	}
-	printf("%llu %llu\n", (unsigned long long)vs_median_ns(wrapped, (size_t)rounds),
-	       (unsigned long long)vs_median_ns(direct, (size_t)rounds));
-	free(wrapped);
-	free(direct);
+	vs_print_medians_and_free(wrapped, direct, (size_t)rounds);
 	return 0;
 }

@@ -168,10 +168,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	printf("%llu %llu\n", (unsigned long long)vs_median_ns(times_a, (size_t)rounds),
-	       (unsigned long long)vs_median_ns(times_b, (size_t)rounds));
-	free(times_a);
-	free(times_b);
+	vs_print_medians_and_free(times_a, times_b, (size_t)rounds);
 	return 0;
 usage:
 	fprintf(stderr, "usage: vs-bench-spawn ROUNDS LIB [--file SRC SIZE DST] -- CMD_A... -- CMD_B...\n");
