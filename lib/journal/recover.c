@@ -124,13 +124,19 @@ static void place_close(struct place *p)
         p->dirfd = -1;
 }
 
+/* A step of the repair failed: what is left stays, and the record with it. */
+static void keep_after_error(struct vs_recovery_result *r, int err, const char *what)
+{
+        r->error = err;
+        r->outcome = VS_RECOVERY_KEPT;
+        set_detail(r, "%s: %s", what, strerror(-err));
+}
+
 static void roll_back(struct vs_recovery_result *r, struct place *staging, bool dry_run)
 {
         int e = vs_journal_tree_remove(staging->dirfd, staging->base, dry_run, &r->staging_removed);
         if (e < 0) {
-                r->error = e;
-                r->outcome = VS_RECOVERY_KEPT;
-                set_detail(r, "could not remove the staging copy: %s", strerror(-e));
+                keep_after_error(r, e, "could not remove the staging copy");
                 return;
         }
         if (!dry_run)
@@ -164,9 +170,7 @@ static void roll_forward(struct vs_recovery_result *r, struct place *source,
                                             &r->source_kept);
         }
         if (err < 0) {
-                r->error = err;
-                r->outcome = VS_RECOVERY_KEPT;
-                set_detail(r, "installed, but removing the source failed: %s", strerror(-err));
+                keep_after_error(r, err, "installed, but removing the source failed");
                 return;
         }
         if (!dry_run)
@@ -190,9 +194,7 @@ static void decide(struct vs_recovery_result *r, bool dry_run)
         if ((err = place_open(&staging, e->staging)) < 0 ||
             (err = place_open(&target, e->target)) < 0 ||
             (err = place_open(&source, e->source)) < 0) {
-                r->error = err;
-                r->outcome = VS_RECOVERY_KEPT;
-                set_detail(r, "cannot inspect the move's paths: %s", strerror(-err));
+                keep_after_error(r, err, "cannot inspect the move's paths");
                 goto out;
         }
 

@@ -151,6 +151,23 @@ static void staged(const struct vault *v, struct vs_journal *j)
         assert_int_equal(vs_journal_update(j), 0);
 }
 
+/* Record a file move, write its staging copy, and crash: installed or not. */
+static void crashed_file_move(struct vault *v, struct vs_journal *j, enum vs_journal_kind kind,
+                              const char *staged_text, bool install)
+{
+        begin(v, j, kind, "a/note.md", "b/note.md");
+        FILE *f = fopen(j->entry.staging, "w");
+        fputs(staged_text, f);
+        fclose(f);
+        if (install) {
+                staged(v, j);
+                char target[PATH_MAX];
+                path_at(target, v, "b/note.md");
+                assert_int_equal(rename(j->entry.staging, target), 0);
+        }
+        crash(j);
+}
+
 static void test_format_roundtrip(void **state)
 {
         (void)state;
@@ -247,11 +264,7 @@ static void test_crash_before_install_rolls_back(void **state)
         struct vault *v = *state;
         struct vs_journal j;
         write_file(v, "a/note.md", "hello\n", false);
-        begin(v, &j, VS_JOURNAL_FILE, "a/note.md", "b/note.md");
-        FILE *f = fopen(j.entry.staging, "w");
-        fputs("hel", f); /* half copied */
-        fclose(f);
-        crash(&j);
+        crashed_file_move(v, &j, VS_JOURNAL_FILE, "hel", false); /* half copied */
 
         struct outcomes *o = recover(v, true);
         assert_int_equal(o->last.outcome, VS_RECOVERY_ROLLED_BACK);
@@ -274,15 +287,7 @@ static void test_crash_after_install_rolls_forward(void **state)
         struct vs_journal j;
         write_file(v, "a/note.md", "hello\n", false);
         write_file(v, "b/note.md", "old target\n", false);
-        begin(v, &j, VS_JOURNAL_OVERWRITE, "a/note.md", "b/note.md");
-        FILE *f = fopen(j.entry.staging, "w");
-        fputs("hello\n", f);
-        fclose(f);
-        staged(v, &j);
-        char target[PATH_MAX];
-        path_at(target, v, "b/note.md");
-        assert_int_equal(rename(j.entry.staging, target), 0);
-        crash(&j);
+        crashed_file_move(v, &j, VS_JOURNAL_OVERWRITE, "hello\n", true);
 
         struct outcomes *o = recover(v, false);
         assert_int_equal(o->last.outcome, VS_RECOVERY_ROLLED_FORWARD);
@@ -296,15 +301,7 @@ static void test_source_changed_after_install_is_kept(void **state)
         struct vault *v = *state;
         struct vs_journal j;
         write_file(v, "a/note.md", "hello\n", false);
-        begin(v, &j, VS_JOURNAL_FILE, "a/note.md", "b/note.md");
-        FILE *f = fopen(j.entry.staging, "w");
-        fputs("hello\n", f);
-        fclose(f);
-        staged(v, &j);
-        char target[PATH_MAX];
-        path_at(target, v, "b/note.md");
-        assert_int_equal(rename(j.entry.staging, target), 0);
-        crash(&j);
+        crashed_file_move(v, &j, VS_JOURNAL_FILE, "hello\n", true);
         write_file(v, "a/note.md", "new line\n", true);
 
         struct outcomes *o = recover(v, false);
@@ -391,11 +388,7 @@ static void test_staging_without_source_is_kept(void **state)
         struct vault *v = *state;
         struct vs_journal j;
         write_file(v, "a/note.md", "only\n", false);
-        begin(v, &j, VS_JOURNAL_FILE, "a/note.md", "b/note.md");
-        FILE *f = fopen(j.entry.staging, "w");
-        fputs("only\n", f);
-        fclose(f);
-        crash(&j);
+        crashed_file_move(v, &j, VS_JOURNAL_FILE, "only\n", false);
         char src[PATH_MAX];
         path_at(src, v, "a/note.md");
         unlink(src);
