@@ -6,9 +6,7 @@ import subprocess
 import sys
 import tempfile
 
-SOURCE_ROOT = os.environ.get("VS_SOURCE_ROOT") or os.path.abspath(
-    os.path.join(os.path.dirname(__file__), "..", "..", ".."))
-BUILD_ROOT = os.environ.get("VS_BUILD_ROOT", os.path.join(SOURCE_ROOT, "build"))
+from imagetest import BUILD_ROOT, SOURCE_ROOT, finish  # noqa: E402
 
 
 def mounts():
@@ -41,9 +39,7 @@ def main():
     new_mounts = [m for m in mounts() if m not in before]
     if new_mounts:
         problems.append(f"left mounted: {new_mounts}")
-    for p in problems:
-        print(f"demo_test: {p}")
-    return 1 if problems else 0
+    return finish(problems, "demo: tools/demo ran")
 
 
 if __name__ == "__main__":

@@ -19,10 +19,7 @@ import shlex
 import subprocess
 import sys
 
-SOURCE_ROOT = os.environ.get("VS_SOURCE_ROOT") or os.path.abspath(
-    os.path.join(os.path.dirname(__file__), "..", "..", ".."))
-BUILD_ROOT = os.environ.get("VS_BUILD_ROOT")
-sys.path.insert(0, os.path.join(SOURCE_ROOT, "tools", "session"))
+from imagetest import BUILD_ROOT, SOURCE_ROOT, finish  # noqa: E402
 import dockerfile  # noqa: E402
 
 # Programs the Kasm Ubuntu base image has (coreutils, apt, libc-bin, bash, its startup
@@ -346,16 +343,11 @@ def main():
     df = lint(os.path.join(SOURCE_ROOT, "docker", "Dockerfile"),
               os.path.join(SOURCE_ROOT, "docker", "exec_config.json"))
     problems = list(errors)
-    for e in problems:
-        print(e)
     checked = sum(len(s.instructions) + 1 for s in df.stages)
-    print(f"dockerfile-lint: {checked} instructions, {len(problems)} problems")
     with tempfile.TemporaryDirectory() as tmp:
-        failures = self_test(tmp)
-    for f in failures:
-        print(f"self-test: {f}")
-    print(f"dockerfile-lint: {len(MUTATIONS) - len(failures)}/{len(MUTATIONS)} broken variants caught")
-    return 1 if problems or failures else 0
+        problems += [f"self-test: {f}" for f in self_test(tmp)]
+    return finish(problems, f"dockerfile-lint: {checked} instructions, "
+                            f"{len(MUTATIONS)} broken variants tried")
 
 
 if __name__ == "__main__":

@@ -11,10 +11,7 @@ import os
 import subprocess
 import sys
 
-SOURCE_ROOT = os.environ.get("VS_SOURCE_ROOT") or os.path.abspath(
-    os.path.join(os.path.dirname(__file__), "..", "..", ".."))
-BUILD_ROOT = os.environ.get("VS_BUILD_ROOT", os.path.join(SOURCE_ROOT, "build"))
-sys.path.insert(0, os.path.join(SOURCE_ROOT, "tools", "session"))
+from imagetest import BUILD_ROOT, SOURCE_ROOT, finish  # noqa: E402
 import examples  # noqa: E402
 
 TOOL = os.path.join(BUILD_ROOT, "tools", "vault-policy", "vault-policy")
@@ -80,11 +77,8 @@ def main(argv):
                                         f"docker/examples/{rel}", "vault-policy prints",
                                         lineterm="")
             problems.append("\n".join(diff))
-    for p in problems:
-        print(p)
-    print(f"examples: {len(files)} files compared, {len(problems)} problems"
-          + (" (regenerate with tests/integration/image/examples_test.py --update)" if problems else ""))
-    return 1 if problems else 0
+    return finish(problems, f"examples: {len(files)} files compared"
+                  + (" (regenerate with tests/integration/image/examples_test.py --update)" if problems else ""))
 
 
 if __name__ == "__main__":

@@ -20,10 +20,7 @@ import subprocess
 import sys
 import tempfile
 
-SOURCE_ROOT = os.environ.get("VS_SOURCE_ROOT") or os.path.abspath(
-    os.path.join(os.path.dirname(__file__), "..", "..", ".."))
-BUILD_ROOT = os.environ.get("VS_BUILD_ROOT", os.path.join(SOURCE_ROOT, "build"))
-sys.path.insert(0, os.path.join(SOURCE_ROOT, "tools", "session"))
+from imagetest import BUILD_ROOT, SOURCE_ROOT, finish  # noqa: E402
 import dockerfile  # noqa: E402
 
 BASE_GLIBC = (2, 35)            # Ubuntu 22.04, the kasmweb/obsidian 1.17 base
@@ -114,9 +111,10 @@ def main():
 
         targets = json.loads(run(["meson", "introspect", "--targets", BUILD_ROOT], check=True).stdout)
         tools = sorted(t["name"] for t in targets if t["type"] == "executable" and t["installed"])
+        sbindir = root("sbindir")
         for tool in tools:
-            if not os.access(os.path.join(bindir, tool), os.X_OK):
-                problems.append(f"tool {tool} is not installed in $bindir")
+            if not any(os.access(os.path.join(d, tool), os.X_OK) for d in (bindir, sbindir)):
+                problems.append(f"tool {tool} is not installed in $bindir or $sbindir")
 
         for header in sorted(glob.glob(os.path.join(SOURCE_ROOT, "include", "vaultshim", "*.h"))):
             if not os.path.isfile(os.path.join(includedir, "vaultshim", os.path.basename(header))):
@@ -173,11 +171,8 @@ def main():
         if listed - seen_packages:
             problems.append(f"docker/Dockerfile's final stage installs {sorted(listed - seen_packages)}, which nothing needs")
 
-    for p in problems:
-        print(p)
-    print(f"install: {len(tools)} tools, runtime packages {sorted(seen_packages)}, "
-          f"newest glibc symbol {newest[0]}.{newest[1]}, {len(problems)} problems")
-    return 1 if problems else 0
+    return finish(problems, f"install: {len(tools)} tools, runtime packages {sorted(seen_packages)}, "
+                            f"newest glibc symbol {newest[0]}.{newest[1]}")
 
 
 if __name__ == "__main__":

@@ -12,10 +12,7 @@ import shlex
 import subprocess
 import sys
 
-SOURCE_ROOT = os.environ.get("VS_SOURCE_ROOT") or os.path.abspath(
-    os.path.join(os.path.dirname(__file__), "..", "..", ".."))
-BUILD_ROOT = os.environ.get("VS_BUILD_ROOT", os.path.join(SOURCE_ROOT, "build"))
-sys.path.insert(0, os.path.join(SOURCE_ROOT, "tools", "session"))
+from imagetest import BUILD_ROOT, SOURCE_ROOT, finish  # noqa: E402
 import dockerfile  # noqa: E402
 
 RUN_HERE = ("vault-policy ",)
@@ -93,10 +90,7 @@ def main():
         except OSError as e:
             problems.append(f"{where}\n  {path}: {e.strerror}")
         found += 1
-    for p in problems:
-        print(p)
-    print(f"readme: {ran} commands run, {found} checked in their tests, {len(problems)} problems")
-    return 1 if problems else 0
+    return finish(problems, f"readme: {ran} commands run, {found} checked in their tests")
 
 
 if __name__ == "__main__":

@@ -15,10 +15,7 @@ import subprocess
 import sys
 import tempfile
 
-SOURCE_ROOT = os.environ.get("VS_SOURCE_ROOT") or os.path.abspath(
-    os.path.join(os.path.dirname(__file__), "..", "..", ".."))
-BUILD_ROOT = os.environ.get("VS_BUILD_ROOT", os.path.join(SOURCE_ROOT, "build"))
-sys.path.insert(0, os.path.join(SOURCE_ROOT, "tools", "session"))
+from imagetest import BUILD_ROOT, SOURCE_ROOT, finish  # noqa: E402
 import examples  # noqa: E402
 
 SESSION = os.path.join(SOURCE_ROOT, "tools", "session", "vault-session")
@@ -131,10 +128,7 @@ def main():
             ran += 1
             problems += result
             print(f"{name} at {now}: {'ok' if not result else 'FAILED'}")
-    for p in problems:
-        print(p)
-    print(f"session: {ran} sessions, {len(problems)} problems")
-    return 1 if problems else 0
+    return finish(problems, f"session: {ran} sessions")
 
 
 if __name__ == "__main__":
