@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <vaultshim/policy.h>
+
+#include "policy/yaml-tree.h"
+
+/* Semantic checks over a policy whose syntax was loaded; returns the number of errors. */
+unsigned vs_policy_validate(struct vs_policy *policy, struct vs_diags *diags);
+
+/* Sort folders by name and resolve implies targets; call after validation succeeded. */
+void vs_policy_index(struct vs_policy *policy);
+
+/* Read a whole file for the loaders; -errno. */
+int vs_read_file(const char *path, char **ret, size_t *len);
+
+/* Whether a group list satisfies a rule's groups/compound (time aside). */
+bool vs_rule_groups_match(const struct vs_policy_rule *rule, const char *const *groups, size_t n_groups);
+/* Whether the rule's window holds at now. */
+bool vs_rule_in_window(const struct vs_policy_rule *rule, int64_t now);

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vault-policy.h"
+
+/* Kasm runs workspaces as kasm-user, uid/gid 1000 (workspaces-core-images). */
+#define KASM_UID 1000
+#define KASM_GID 1000
+
+static const char *mode_name(enum vs_mode mode)
+{
+        return mode == VS_MODE_RW ? "rw" : "ro";
+}
+
+static json_t *time_or_null(int64_t t)
+{
+        char buf[VS_TIME_BUF];
+        if (t == VS_TIME_NONE)
+                return json_null();
+        vs_time_format(t, buf);
+        return json_string(buf);
+}
+
+static json_t *render_json(const struct vs_decision *d)
+{
+        json_t *folders = json_array();
+        for (size_t i = 0; i < d->n_folders; i++) {
+                const struct vs_folder_decision *fd = &d->folders[i];
+                if (fd->status != VS_FOLDER_MOUNTED)
+                        continue;
+                json_array_append_new(folders, json_pack("{s:s, s:s, s:s, s:s}", "name", fd->folder->name, "source",
+                                                         fd->source, "target", fd->target, "mode", mode_name(fd->mode)));
+        }
+        return json_pack("{s:{s:s, s:s}, s:o, s:o}", "user", "name", d->user_name, "id", d->user_id, "valid_until",
+                         time_or_null(d->valid_until), "folders", folders);
+}
+
+/* Kasm Volume Mappings: keyed by host path; ro folders skip Kasm's writability check. */
+static json_t *render_kasm(const struct vs_decision *d)
+{
+        json_t *root = json_object();
+        for (size_t i = 0; i < d->n_folders; i++) {
+                const struct vs_folder_decision *fd = &d->folders[i];
+                if (fd->status != VS_FOLDER_MOUNTED)
+                        continue;
+                json_object_set_new(root, fd->source,
+                                    json_pack("{s:s, s:s, s:i, s:i, s:b, s:b}", "bind", fd->target, "mode",
+                                              mode_name(fd->mode), "uid", KASM_UID, "gid", KASM_GID, "required",
+                                              fd->folder->required, "skip_check", fd->mode == VS_MODE_RO));
+        }
+        return root;
+}
+
+/* Docker Run Config Override: the docker SDK's containers.run(volumes=...) dict. */
+static json_t *render_docker(const struct vs_decision *d)
+{
+        json_t *volumes = json_object();
+        for (size_t i = 0; i < d->n_folders; i++) {
+                const struct vs_folder_decision *fd = &d->folders[i];
+                if (fd->status != VS_FOLDER_MOUNTED)
+                        continue;
+                json_object_set_new(volumes, fd->source,
+                                    json_pack("{s:s, s:s}", "bind", fd->target, "mode", mode_name(fd->mode)));
+        }
+        return json_pack("{s:o}", "volumes", volumes);
+}
+
+bool format_known(const char *format)
+{
+        return strcmp(format, "manifest") == 0 || strcmp(format, "json") == 0 || strcmp(format, "kasm") == 0 ||
+               strcmp(format, "docker") == 0;
+}
+
+static int print_json(json_t *root)
+{
+        if (!root)
+                return -ENOMEM;
+        int r = json_dumpf(root, stdout, JSON_SORT_KEYS | JSON_INDENT(2));
+        json_decref(root);
+        if (r < 0)
+                return -EIO;
+        return fputc('\n', stdout) == EOF ? -EIO : 0;
+}
+
+int format_decision(const struct vs_policy *policy, const struct vs_decision *decision, const char *format)
+{
+        if (strcmp(format, "json") == 0)
+                return print_json(render_json(decision));
+        if (strcmp(format, "kasm") == 0)
+                return print_json(render_kasm(decision));
+        if (strcmp(format, "docker") == 0)
+                return print_json(render_docker(decision));
+        return -EOPNOTSUPP;
+}
