@@ -11,6 +11,9 @@
 /* Policies are small; anything larger is a mistake or an attack on the parser. */
 #define VS_POLICY_MAX_BYTES (4u << 20)
 
+#define CONTROL_CHARACTERS "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f" \
+        "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f"
+
 struct loader {
         const struct vpy_doc *doc;
         struct vs_diags *diags;
@@ -91,8 +94,8 @@ static void load_groups(struct loader *l, const struct vpy_node *node, struct vs
                 char *name = NULL;
                 if (!load_string(l, item, "a group name", &name))
                         continue;
-                if (!*name) {
-                        load_error(l, item, "a group name must not be empty");
+                if (!*name || strcspn(name, CONTROL_CHARACTERS) != strlen(name)) {
+                        load_error(l, item, "a group name must be non-empty and free of control characters");
                         free(name);
                         continue;
                 }
@@ -237,7 +240,7 @@ static void load_root(struct loader *l, const struct vpy_node *root, struct vs_p
         }
         l->errors += vpy_map_fields(l->doc, root, "the policy", keys, 3, v, l->diags);
         if (v[0] && !(v[0]->kind == VPY_SCALAR && v[0]->plain && strcmp(v[0]->value, "1") == 0))
-                load_error(l, v[0], "version must be 1");
+                load_error(l, v[0], "version must be 1, got \"%s\"", v[0]->kind == VPY_SCALAR ? v[0]->value : "?");
         if (v[1] && load_string(l, v[1], "vault", &policy->vault))
                 policy->vault_mark = mark_of(v[1]);
         if (!policy->vault && !(policy->vault = strdup(VS_POLICY_DEFAULT_VAULT)))
@@ -258,10 +261,28 @@ static void load_root(struct loader *l, const struct vpy_node *root, struct vs_p
         }
 }
 
+static int compare_diag_position(const void *a, const void *b)
+{
+        const struct vs_diag *da = a, *db = b;
+        if (da->line != db->line)
+                return da->line < db->line ? -1 : 1;
+        if (da->column != db->column)
+                return da->column < db->column ? -1 : 1;
+        return strcmp(da->message, db->message);
+}
+
+/* Report in file order, whichever pass found the problem. */
+static void sort_diags_from(struct vs_diags *diags, size_t first)
+{
+        if (diags->count - first > 1)
+                qsort(diags->items + first, diags->count - first, sizeof(*diags->items), compare_diag_position);
+}
+
 int vs_policy_parse(const char *name, const char *text, size_t len, struct vs_policy **ret,
                     struct vs_diags *diags)
 {
         struct vpy_doc doc;
+        size_t first_diag = diags->count;
         int r = vpy_parse(name, text, len, &doc, diags);
         if (r < 0)
                 return r;
@@ -277,6 +298,7 @@ int vs_policy_parse(const char *name, const char *text, size_t len, struct vs_po
         vpy_free(&doc);
 
         l.errors += vs_policy_validate(policy, diags);
+        sort_diags_from(diags, first_diag);
         if (l.errors) {
                 vs_policy_free(policy);
                 return -EINVAL;

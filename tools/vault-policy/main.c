@@ -82,14 +82,30 @@ static int usage_error(const char *fmt, ...)
         return EXIT_USAGE;
 }
 
+/* Messages quote offending input, which may hold newlines: keep one diagnostic per line. */
+static void print_escaped(const char *s)
+{
+        for (; *s; s++) {
+                unsigned char c = (unsigned char)*s;
+                if (c == '\n')
+                        fputs("\\n", stderr);
+                else if (c < 0x20 || c == 0x7f)
+                        fprintf(stderr, "\\x%02x", c);
+                else
+                        fputc(c, stderr);
+        }
+}
+
 void print_diags(const struct vs_diags *diags)
 {
         for (size_t i = 0; i < diags->count; i++) {
                 const struct vs_diag *d = &diags->items[i];
+                print_escaped(d->file);
                 if (d->line)
-                        fprintf(stderr, "%s:%u:%u: %s\n", d->file, d->line, d->column, d->message);
-                else
-                        fprintf(stderr, "%s: %s\n", d->file, d->message);
+                        fprintf(stderr, ":%u:%u", d->line, d->column);
+                fputs(": ", stderr);
+                print_escaped(d->message);
+                fputc('\n', stderr);
         }
 }
 

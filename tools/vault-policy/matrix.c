@@ -41,6 +41,15 @@ static size_t column_width(const char *header)
         return n < 7 ? 7 : n; /* fits "refused" */
 }
 
+/* Columns as wide as their header; the last one unpadded, so lines carry no trailing blanks. */
+static void print_cell(const char *header, const char *text, bool last)
+{
+        if (last)
+                printf("  %s\n", text);
+        else
+                printf("  %-*s", (int)column_width(header), text);
+}
+
 int run_matrix(const struct vs_policy *policy, const struct vs_users *users, int64_t now, bool json)
 {
         json_t *rows = json_array(), *names = json_array();
@@ -53,8 +62,9 @@ int run_matrix(const struct vs_policy *policy, const struct vs_users *users, int
         if (!json) {
                 printf("%-*s", (int)user_width, "user");
                 for (size_t f = 0; f < policy->n_folders; f++)
-                        printf("  %-*s", (int)column_width(policy->folders[f].name), policy->folders[f].name);
-                printf("\n");
+                        print_cell(policy->folders[f].name, policy->folders[f].name, f + 1 == policy->n_folders);
+                if (policy->n_folders == 0)
+                        printf("\n");
         }
         for (size_t f = 0; f < policy->n_folders; f++)
                 json_array_append_new(names, json_string(policy->folders[f].name));
@@ -74,9 +84,9 @@ int run_matrix(const struct vs_policy *policy, const struct vs_users *users, int
                         if (json)
                                 json_object_set_new(cells, fd->folder->name, json_string(cell(fd)));
                         else
-                                printf("  %-*s", (int)column_width(fd->folder->name), cell(fd));
+                                print_cell(fd->folder->name, cell(fd), f + 1 == d->n_folders);
                 }
-                if (!json)
+                if (!json && d->n_folders == 0)
                         printf("\n");
                 for (size_t g = 0; g < user->n_groups; g++)
                         json_array_append_new(groups, json_string(user->groups[g]));
