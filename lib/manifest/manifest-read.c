@@ -1,0 +1,385 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <vaultshim/manifest.h>
+
+#include "manifest/names.h"
+#include "manifest/rfc3339.h"
+#include "manifest/yaml-tree.h"
+
+/* Manifests are small; anything larger is not one. */
+#define MANIFEST_MAX_BYTES (4u << 20)
+
+struct reader {
+        const char *file;
+        struct vs_diags *diags;
+        bool failed;
+        int oom;
+};
+
+__attribute__((format(printf, 3, 4)))
+static void fail(struct reader *rd, const struct yt_node *at, const char *fmt, ...)
+{
+        char *msg = NULL;
+        va_list ap;
+        va_start(ap, fmt);
+        int r = vasprintf(&msg, fmt, ap);
+        va_end(ap);
+        rd->failed = true;
+        if (r < 0 || vs_diags_add(rd->diags, rd->file, at->line, at->column, "%s", msg) < 0)
+                rd->oom = -ENOMEM;
+        free(msg);
+}
+
+/* One key a mapping may carry: where it was seen, so duplicates and absences are reported. */
+struct field {
+        const char *key;
+        bool mandatory;
+        const struct yt_node *value;
+};
+
+/*
+ * Match every key of a mapping against the known fields: unknown and duplicate keys are
+ * errors at the key, missing mandatory ones an error at the mapping.
+ */
+static bool take_fields(struct reader *rd, const struct yt_node *map, const char *what,
+                        struct field *fields, size_t n_fields)
+{
+        bool ok = true;
+        if (map->kind != YT_MAPPING) {
+                fail(rd, map, "%s must be a mapping, got %s", what, yt_kind_name(map));
+                return false;
+        }
+        for (size_t i = 0; i < map->n_children; i++) {
+                const struct yt_node *key = map->keys[i];
+                if (key->kind != YT_SCALAR) {
+                        fail(rd, key, "keys of %s must be plain names, got %s", what,
+                             yt_kind_name(key));
+                        ok = false;
+                        continue;
+                }
+                struct field *f = NULL;
+                for (size_t j = 0; j < n_fields; j++)
+                        if (strcmp(fields[j].key, key->value) == 0)
+                                f = &fields[j];
+                if (!f) {
+                        fail(rd, key, "unknown key \"%s\" in %s", key->value, what);
+                        ok = false;
+                } else if (f->value) {
+                        const struct yt_node *first = f->value;
+                        fail(rd, key, "duplicate key \"%s\" in %s (first at %u:%u)", key->value, what,
+                             first->line, first->column);
+                        ok = false;
+                } else {
+                        f->value = map->children[i];
+                }
+        }
+        for (size_t j = 0; j < n_fields; j++)
+                if (fields[j].mandatory && !fields[j].value) {
+                        fail(rd, map, "%s is missing the key \"%s\"", what, fields[j].key);
+                        ok = false;
+                }
+        return ok;
+}
+
+/* A string value: a quoted scalar, or a plain one that YAML would not read as null/bool. */
+static char *take_string(struct reader *rd, const struct yt_node *n, const char *key)
+{
+        if (n->kind != YT_SCALAR || yt_is_null(n) || yt_is_bool(n, NULL)) {
+                fail(rd, n, "\"%s\" must be a string, got %s%s", key, yt_kind_name(n),
+                     n->kind == YT_SCALAR ? " (quote it if it is meant as text)" : "");
+                return NULL;
+        }
+        char *s = strdup(n->value);
+        if (!s)
+                rd->oom = -ENOMEM;
+        return s;
+}
+
+static char *take_name(struct reader *rd, const struct yt_node *n, const char *key,
+                       bool (*valid)(const char *), const char *rule)
+{
+        char *s = take_string(rd, n, key);
+        if (s && !valid(s)) {
+                fail(rd, n, "\"%s\" is not a safe name: \"%s\" (%s)", key, s, rule);
+                free(s);
+                return NULL;
+        }
+        return s;
+}
+
+static bool take_time(struct reader *rd, const struct yt_node *n, const char *key, int64_t *ret)
+{
+        if (yt_is_null(n)) {
+                *ret = VS_TIME_NONE;
+                return true;
+        }
+        if (n->kind != YT_SCALAR || yt_is_bool(n, NULL)) {
+                fail(rd, n, "\"%s\" must be an RFC 3339 time or null, got %s", key, yt_kind_name(n));
+                return false;
+        }
+        if (vs_rfc3339_parse(n->value, ret) < 0) {
+                fail(rd, n, "\"%s\" is not an RFC 3339 time (like 2027-01-31T00:00:00Z): \"%s\"",
+                     key, n->value);
+                return false;
+        }
+        return true;
+}
+
+static void read_folder(struct reader *rd, const struct yt_node *node, const char *vault,
+                        struct vs_manifest_folder *f)
+{
+        struct field fields[] = {
+                {"name", true, NULL},      {"source", true, NULL}, {"target", true, NULL},
+                {"mode", true, NULL},      {"required", false, NULL},
+                {"valid_until", false, NULL},
+        };
+        f->required = true;
+        f->valid_until = VS_TIME_NONE;
+        take_fields(rd, node, "a folder", fields, sizeof(fields) / sizeof(fields[0]));
+        if (node->kind != YT_MAPPING)
+                return;
+
+        if (fields[0].value)
+                f->name = take_name(rd, fields[0].value, "name", vs_folder_name_valid,
+                                    VS_FOLDER_NAME_RULE);
+        if (fields[1].value) {
+                const struct yt_node *n = fields[1].value;
+                f->source = take_string(rd, n, "source");
+                if (f->source && f->source[0] != '\0' && !vs_path_normalised(f->source)) {
+                        fail(rd, n, "\"source\" must be an absolute normalised path or \"\", got \"%s\"",
+                             f->source);
+                }
+        }
+        if (fields[2].value) {
+                const struct yt_node *n = fields[2].value;
+                f->target = take_string(rd, n, "target");
+                if (f->target && f->name && vault) {
+                        char *want = NULL;
+                        if (asprintf(&want, "%s/%s", vault, f->name) < 0) {
+                                rd->oom = -ENOMEM;
+                        } else if (strcmp(want, f->target) != 0) {
+                                fail(rd, n, "\"target\" must be %s (<vault>/<name>), got \"%s\"", want,
+                                     f->target);
+                        }
+                        free(want);
+                }
+        }
+        if (fields[3].value) {
+                const struct yt_node *n = fields[3].value;
+                if (n->kind == YT_SCALAR && strcmp(n->value, "rw") == 0)
+                        f->mode = VS_MODE_RW;
+                else if (n->kind == YT_SCALAR && strcmp(n->value, "ro") == 0)
+                        f->mode = VS_MODE_RO;
+                else
+                        fail(rd, n, "\"mode\" must be \"ro\" or \"rw\", got %s%s%s",
+                             n->kind == YT_SCALAR ? "\"" : "",
+                             n->kind == YT_SCALAR ? n->value : yt_kind_name(n),
+                             n->kind == YT_SCALAR ? "\"" : "");
+        }
+        if (fields[4].value) {
+                const struct yt_node *n = fields[4].value;
+                if (n->kind != YT_SCALAR || !n->plain ||
+                    (strcmp(n->value, "true") != 0 && strcmp(n->value, "false") != 0))
+                        fail(rd, n, "\"required\" must be true or false, got %s%s%s",
+                             n->kind == YT_SCALAR ? "\"" : "",
+                             n->kind == YT_SCALAR ? n->value : yt_kind_name(n),
+                             n->kind == YT_SCALAR ? "\"" : "");
+                else
+                        f->required = strcmp(n->value, "true") == 0;
+        }
+        if (fields[5].value)
+                take_time(rd, fields[5].value, "valid_until", &f->valid_until);
+}
+
+static void read_user(struct reader *rd, const struct yt_node *node, struct vs_manifest *m)
+{
+        struct field fields[] = {{"name", true, NULL}, {"id", true, NULL}};
+        take_fields(rd, node, "\"user\"", fields, 2);
+        if (fields[0].value)
+                m->user_name = take_name(rd, fields[0].value, "name", vs_user_token_valid,
+                                         VS_USER_TOKEN_RULE);
+        if (fields[1].value)
+                m->user_id = take_name(rd, fields[1].value, "id", vs_user_token_valid,
+                                       VS_USER_TOKEN_RULE);
+}
+
+static void read_version(struct reader *rd, const struct yt_node *n, struct vs_manifest *m)
+{
+        if (n->kind != YT_SCALAR || !n->plain) {
+                fail(rd, n, "\"version\" must be the integer %d, got %s", VS_MANIFEST_VERSION,
+                     n->kind == YT_SCALAR ? "a quoted string" : yt_kind_name(n));
+                return;
+        }
+        char *end = NULL;
+        errno = 0;
+        long v = strtol(n->value, &end, 10);
+        if (errno || end == n->value || *end != '\0') {
+                fail(rd, n, "\"version\" must be the integer %d, got \"%s\"", VS_MANIFEST_VERSION,
+                     n->value);
+        } else if (v != VS_MANIFEST_VERSION) {
+                fail(rd, n, "unsupported manifest version %ld (this reader knows %d)", v,
+                     VS_MANIFEST_VERSION);
+        } else {
+                m->version = (int)v;
+        }
+}
+
+static void read_folders(struct reader *rd, const struct yt_node *n, struct vs_manifest *m)
+{
+        if (n->kind != YT_SEQUENCE) {
+                fail(rd, n, "\"folders\" must be a list, got %s", yt_kind_name(n));
+                return;
+        }
+        if (n->n_children == 0)
+                return;
+        m->folders = calloc(n->n_children, sizeof(*m->folders));
+        if (!m->folders) {
+                rd->oom = -ENOMEM;
+                return;
+        }
+        m->n_folders = n->n_children;
+        for (size_t i = 0; i < n->n_children; i++) {
+                read_folder(rd, n->children[i], m->vault, &m->folders[i]);
+                if (!m->folders[i].name)
+                        continue;
+                for (size_t j = 0; j < i; j++)
+                        if (m->folders[j].name && strcmp(m->folders[j].name, m->folders[i].name) == 0) {
+                                const struct yt_node *first = n->children[j];
+                                fail(rd, n->children[i], "duplicate folder \"%s\" (first at %u:%u)",
+                                     m->folders[i].name, first->line, first->column);
+                                break;
+                        }
+        }
+}
+
+static void read_document(struct reader *rd, const struct yt_node *root, struct vs_manifest *m)
+{
+        struct field fields[] = {
+                {"version", true, NULL},  {"user", true, NULL},
+                {"vault", true, NULL},    {"personal", false, NULL},
+                {"valid_until", false, NULL}, {"folders", true, NULL},
+        };
+        take_fields(rd, root, "the manifest", fields, sizeof(fields) / sizeof(fields[0]));
+        if (root->kind != YT_MAPPING)
+                return;
+
+        if (fields[0].value)
+                read_version(rd, fields[0].value, m);
+        if (fields[1].value)
+                read_user(rd, fields[1].value, m);
+        if (fields[2].value) {
+                const struct yt_node *n = fields[2].value;
+                m->vault = take_string(rd, n, "vault");
+                if (m->vault && (!vs_path_normalised(m->vault) || strcmp(m->vault, "/") == 0)) {
+                        fail(rd, n, "\"vault\" must be an absolute normalised path other than /, got \"%s\"",
+                             m->vault);
+                        free(m->vault);
+                        m->vault = NULL;
+                }
+        }
+        if (fields[4].value)
+                take_time(rd, fields[4].value, "valid_until", &m->valid_until);
+        if (fields[5].value)
+                read_folders(rd, fields[5].value, m);
+        if (fields[3].value && !yt_is_null(fields[3].value)) {
+                const struct yt_node *n = fields[3].value;
+                m->personal = take_string(rd, n, "personal");
+                bool listed = false;
+                for (size_t i = 0; m->personal && i < m->n_folders; i++)
+                        listed |= m->folders[i].name && strcmp(m->folders[i].name, m->personal) == 0;
+                if (m->personal && !listed && fields[5].value)
+                        fail(rd, n, "\"personal\" names \"%s\", which is not among the folders",
+                             m->personal);
+        }
+}
+
+int vs_manifest_parse(const char *name, const char *text, size_t len, struct vs_manifest **ret,
+                      struct vs_diags *diags)
+{
+        struct reader rd = {.file = name ? name : "<manifest>", .diags = diags};
+        struct yt_node *root = NULL;
+        struct vs_manifest *m = NULL;
+        int r;
+
+        r = yt_parse(rd.file, text, len, &root, diags);
+        if (r < 0)
+                return r;
+        m = calloc(1, sizeof(*m));
+        if (!m) {
+                r = -ENOMEM;
+                goto out;
+        }
+        m->valid_until = VS_TIME_NONE;
+        read_document(&rd, root, m);
+        if (rd.oom)
+                r = rd.oom;
+        else if (rd.failed)
+                r = -EINVAL;
+out:
+        yt_free(root);
+        if (r < 0) {
+                vs_manifest_free(m);
+                return r;
+        }
+        *ret = m;
+        return 0;
+}
+
+int vs_manifest_load(const char *path, struct vs_manifest **ret, struct vs_diags *diags)
+{
+        char *text = NULL;
+        struct stat st;
+        int fd, r;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) {
+                r = -errno;
+                vs_diags_add(diags, path, 0, 0, "cannot open: %s", strerror(-r));
+                return r;
+        }
+        if (fstat(fd, &st) < 0) {
+                r = -errno;
+                goto out;
+        }
+        if (!S_ISREG(st.st_mode) || (size_t)st.st_size > MANIFEST_MAX_BYTES) {
+                if (S_ISREG(st.st_mode))
+                        vs_diags_add(diags, path, 0, 0, "larger than %u bytes", MANIFEST_MAX_BYTES);
+                else
+                        vs_diags_add(diags, path, 0, 0, "not a regular file");
+                r = -EINVAL;
+                goto out;
+        }
+        size_t size = (size_t)st.st_size, got = 0;
+        text = malloc(size + 1);
+        if (!text) {
+                r = -ENOMEM;
+                goto out;
+        }
+        while (got < size) {
+                ssize_t n = read(fd, text + got, size - got);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        r = -errno;
+                        vs_diags_add(diags, path, 0, 0, "cannot read: %s", strerror(-r));
+                        goto out;
+                }
+                if (n == 0)
+                        break;
+                got += (size_t)n;
+        }
+        text[got] = '\0';
+        r = vs_manifest_parse(path, text, got, ret, diags);
+out:
+        free(text);
+        close(fd);
+        return r;
+}
