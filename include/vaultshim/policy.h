@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <vaultshim/diag.h>
 #include <vaultshim/export.h>
@@ -154,10 +155,8 @@ VS_EXPORT int vs_policy_decide(const struct vs_policy *policy, const struct vs_r
                                struct vs_decision **ret);
 VS_EXPORT void vs_decision_free(struct vs_decision *decision);
 
-/* True when value is a safe single path segment: [A-Za-z0-9._-]{1,64}, not "." or "..". */
-VS_EXPORT bool vs_policy_safe_value(const char *value);
-
-/* Substitute {username} / {user_id} into path.  -EINVAL (and *why) when a used value is unsafe. */
+/* Substitute {username} / {user_id} into path.  -EINVAL (and *why) when a used value is not
+ * a safe single path segment ([A-Za-z0-9._-]{1,64}, not "." or ".."). */
 VS_EXPORT int vs_policy_substitute(const char *path, const char *user_name, const char *user_id,
                                    char **ret, const char **why);
 
@@ -206,8 +205,8 @@ VS_EXPORT void vs_users_clear(struct vs_users *users);
 
 /* --- time ------------------------------------------------------------------------------- */
 
-/* Parse RFC 3339 (fractions truncated); -EINVAL with *why. */
-VS_EXPORT int vs_time_parse(const char *text, int64_t *ret, const char **why);
+/* Parse RFC 3339 (fractions truncated); -EINVAL. */
+VS_EXPORT int vs_time_parse(const char *text, int64_t *ret);
 /* "YYYY-MM-DDTHH:MM:SSZ" (UTC); buf holds VS_TIME_BUF bytes. */
 #define VS_TIME_BUF 48
 VS_EXPORT void vs_time_format(int64_t t, char buf[VS_TIME_BUF]);

@@ -6,13 +6,6 @@
 #include <string.h>
 
 #include "policy/policy-internal.h"
-#include "policy/rfc3339.h"
-
-/* TODO(manifest): use vs_mode_to_string() once lib/manifest lands on main. */
-static const char *mode_name(enum vs_mode mode)
-{
-        return mode == VS_MODE_RW ? "rw" : mode == VS_MODE_RO ? "ro" : "none";
-}
 
 const char *vs_folder_status_name(enum vs_folder_status status)
 {
@@ -78,13 +71,13 @@ static const char *missing_group(const void *verdict, size_t i)
 char *vs_rule_verdict_reason(const struct vs_rule_verdict *verdict)
 {
         const struct vs_policy_rule *rule = verdict->rule;
-        char when[VP_RFC3339_LEN], *list = NULL, *out = NULL;
+        char when[VS_TIME_BUF], *list = NULL, *out = NULL;
         int r = -1;
 
         switch (verdict->outcome) {
         case VS_RULE_APPLIES:
                 if (rule->effect == VS_EFFECT_ALLOW)
-                        r = asprintf(&out, "applies: grants %s", mode_name(rule->mode));
+                        r = asprintf(&out, "applies: grants %s", vs_mode_to_string(rule->mode));
                 else if (rule->scope == VS_SCOPE_ALL)
                         r = asprintf(&out, "applies: denies all access");
                 else
@@ -101,11 +94,11 @@ char *vs_rule_verdict_reason(const struct vs_rule_verdict *verdict)
                         r = asprintf(&out, "none of %s present", list);
                 break;
         case VS_RULE_NOT_YET_VALID:
-                vp_rfc3339_format(rule->not_before, when);
+                vs_time_format(rule->not_before, when);
                 r = asprintf(&out, "not valid until %s", when);
                 break;
         case VS_RULE_EXPIRED:
-                vp_rfc3339_format(rule->not_after, when);
+                vs_time_format(rule->not_after, when);
                 r = asprintf(&out, "expired %s", when);
                 break;
         }
@@ -123,13 +116,13 @@ char *vs_rule_label(const struct vs_policy_folder *folder, const struct vs_polic
 static char *rule_summary(const struct vs_policy_rule *rule)
 {
         char *list = bracket_list(rule->n_groups, rule_group, rule), *out = NULL;
-        char from[VP_RFC3339_LEN] = "", until[VP_RFC3339_LEN] = "";
+        char from[VS_TIME_BUF] = "", until[VS_TIME_BUF] = "";
         if (!list)
                 return NULL;
         if (rule->not_before != VS_TIME_NONE)
-                vp_rfc3339_format(rule->not_before, from);
+                vs_time_format(rule->not_before, from);
         if (rule->not_after != VS_TIME_NONE)
-                vp_rfc3339_format(rule->not_after, until);
+                vs_time_format(rule->not_after, until);
         const char *what = rule->effect == VS_EFFECT_ALLOW
                 ? (rule->mode == VS_MODE_RW ? "allow rw" : "allow ro")
                 : (rule->scope == VS_SCOPE_ALL ? "deny" : "deny write");
@@ -154,7 +147,7 @@ static void write_folder(FILE *out, const struct vs_policy *policy, const struct
 
         fprintf(out, "%s: %s", folder->name, vs_folder_status_name(fd->status));
         if (fd->status == VS_FOLDER_MOUNTED)
-                fprintf(out, " %s %s -> %s", mode_name(fd->mode), fd->source, fd->target);
+                fprintf(out, " %s %s -> %s", vs_mode_to_string(fd->mode), fd->source, fd->target);
         fputc('\n', out);
         if (fd->status == VS_FOLDER_REFUSED)
                 fprintf(out, "  refused: %s\n", fd->refusal);
@@ -178,9 +171,9 @@ static void write_folder(FILE *out, const struct vs_policy *policy, const struct
                 fprintf(out, "  %s: via %s#implies[%zu] (%s:%u:%u): %s is %s, max_mode %s -> %s\n", role,
                         dv->source->name, dv->implies->index, policy->file, dv->implies->mark.line,
                         dv->implies->mark.column, dv->source->name,
-                        dv->source_mode ? mode_name(dv->source_mode) : "not mounted",
-                        mode_name(dv->implies->max_mode),
-                        dv->granted ? mode_name(dv->granted) : "nothing");
+                        dv->source_mode ? vs_mode_to_string(dv->source_mode) : "not mounted",
+                        vs_mode_to_string(dv->implies->max_mode),
+                        dv->granted ? vs_mode_to_string(dv->granted) : "nothing");
         }
         if (fd->n_verdicts == 0 && fd->n_derivations == 0)
                 fprintf(out, "  no access rules and no folder implies it\n");
@@ -203,16 +196,16 @@ int vs_explain_write(FILE *out, const struct vs_policy *policy, const struct vs_
 
 static json_t *time_or_null(int64_t t)
 {
-        char buf[VP_RFC3339_LEN];
+        char buf[VS_TIME_BUF];
         if (t == VS_TIME_NONE)
                 return json_null();
-        vp_rfc3339_format(t, buf);
+        vs_time_format(t, buf);
         return json_string(buf);
 }
 
 static json_t *mode_or_null(enum vs_mode mode)
 {
-        return mode == VS_MODE_NONE ? json_null() : json_string(mode_name(mode));
+        return mode == VS_MODE_NONE ? json_null() : json_string(vs_mode_to_string(mode));
 }
 
 static json_t *at(const struct vs_policy *policy, struct vs_mark mark)
@@ -242,7 +235,7 @@ static json_t *folder_json(const struct vs_policy *policy, const struct vs_folde
                                       json_pack("{s:o, s:o, s:s, s:o, s:s, s:o, s:b}", "via", via, "at",
                                                 at(policy, dv->implies->mark), "source", dv->source->name,
                                                 "source_mode", mode_or_null(dv->source_mode), "max_mode",
-                                                mode_name(dv->implies->max_mode), "granted",
+                                                vs_mode_to_string(dv->implies->max_mode), "granted",
                                                 mode_or_null(dv->granted), "deciding", dv->deciding));
         }
         return json_pack("{s:s, s:s, s:o, s:s?, s:s?, s:s?, s:o, s:b, s:o, s:o}", "name", fd->folder->name,

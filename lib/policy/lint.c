@@ -7,7 +7,6 @@
 #include <strings.h>
 
 #include "policy/policy-internal.h"
-#include "policy/rfc3339.h"
 
 static int lint_add(struct vs_lint *lint, const char *code, struct vs_mark mark, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
@@ -92,13 +91,13 @@ static bool rules_identical(const struct vs_policy_rule *a, const struct vs_poli
 static int lint_rules(const struct vs_policy *policy, const struct vs_policy_folder *folder, int64_t now,
                       struct vs_lint *lint)
 {
-        char when[VP_RFC3339_LEN];
+        char when[VS_TIME_BUF];
         int r = 0;
 
         for (size_t i = 0; i < folder->n_rules && r == 0; i++) {
                 const struct vs_policy_rule *rule = &folder->rules[i];
                 if (rule->not_after != VS_TIME_NONE && rule->not_after <= now) {
-                        vp_rfc3339_format(rule->not_after, when);
+                        vs_time_format(rule->not_after, when);
                         r = lint_add(lint, "expired-rule", rule->mark,
                                      "%s#access[%zu] expired at %s and can never apply again; remove it",
                                      folder->name, i, when);

@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include "policy/policy-internal.h"
-#include "policy/rfc3339.h"
 
 /* Policies are small; anything larger is a mistake or an attack on the parser. */
 #define VS_POLICY_MAX_BYTES (4u << 20)
@@ -22,12 +21,12 @@ struct loader {
 
 #define load_error(l, node, ...) ((l)->errors++, vpy_error((l)->doc, (node), (l)->diags, __VA_ARGS__))
 
-static struct vs_mark mark_of(const struct vpy_node *node)
+static struct vs_mark mark_of(const struct yt_node *node)
 {
         return (struct vs_mark){ .line = node->line, .column = node->column };
 }
 
-static bool load_string(struct loader *l, const struct vpy_node *node, const char *what, char **ret)
+static bool load_string(struct loader *l, const struct yt_node *node, const char *what, char **ret)
 {
         if (vpy_string(l->doc, node, what, ret, l->diags))
                 return true;
@@ -36,10 +35,10 @@ static bool load_string(struct loader *l, const struct vpy_node *node, const cha
 }
 
 /* A scalar that must be one of two words; sets *ret to 0 or 1. */
-static bool load_choice(struct loader *l, const struct vpy_node *node, const char *what,
+static bool load_choice(struct loader *l, const struct yt_node *node, const char *what,
                         const char *first, const char *second, int *ret)
 {
-        if (!vpy_expect(l->doc, node, VPY_SCALAR, what, l->diags)) {
+        if (!vpy_expect(l->doc, node, YT_SCALAR, what, l->diags)) {
                 l->errors++;
                 return false;
         }
@@ -55,42 +54,42 @@ static bool load_choice(struct loader *l, const struct vpy_node *node, const cha
         return false;
 }
 
-static void load_mode(struct loader *l, const struct vpy_node *node, const char *what, enum vs_mode *ret)
+static void load_mode(struct loader *l, const struct yt_node *node, const char *what, enum vs_mode *ret)
 {
         int choice;
         if (load_choice(l, node, what, "ro", "rw", &choice))
                 *ret = choice ? VS_MODE_RW : VS_MODE_RO;
 }
 
-static void load_time(struct loader *l, const struct vpy_node *node, const char *what, int64_t *ret)
+static void load_time(struct loader *l, const struct yt_node *node, const char *what, int64_t *ret)
 {
-        const char *why = NULL;
-        if (!vpy_expect(l->doc, node, VPY_SCALAR, what, l->diags)) {
+        if (!vpy_expect(l->doc, node, YT_SCALAR, what, l->diags)) {
                 l->errors++;
                 return;
         }
-        if (vp_rfc3339_parse(node->value, 1, ret, &why) < 0)
-                load_error(l, node, "%s must be an RFC 3339 timestamp such as 2027-01-31T00:00:00Z, got \"%s\": %s",
-                           what, node->value, why);
+        if (vp_time_parse_bound(node->value, ret) < 0)
+                load_error(l, node,
+                           "%s must be an RFC 3339 date-time with a time zone, such as 2027-01-31T00:00:00Z, got \"%s\"",
+                           what, node->value);
 }
 
-static void load_groups(struct loader *l, const struct vpy_node *node, struct vs_policy_rule *rule)
+static void load_groups(struct loader *l, const struct yt_node *node, struct vs_policy_rule *rule)
 {
-        if (!vpy_expect(l->doc, node, VPY_SEQUENCE, "groups", l->diags)) {
+        if (!vpy_expect(l->doc, node, YT_SEQUENCE, "groups", l->diags)) {
                 l->errors++;
                 return;
         }
-        if (node->n_items == 0) {
+        if (node->n_children == 0) {
                 load_error(l, node, "groups must not be empty; expected at least one group name");
                 return;
         }
-        rule->groups = calloc(node->n_items, sizeof(*rule->groups));
+        rule->groups = calloc(node->n_children, sizeof(*rule->groups));
         if (!rule->groups) {
                 l->errors++;
                 return;
         }
-        for (size_t i = 0; i < node->n_items; i++) {
-                const struct vpy_node *item = node->items[i];
+        for (size_t i = 0; i < node->n_children; i++) {
+                const struct yt_node *item = node->children[i];
                 char *name = NULL;
                 if (!load_string(l, item, "a group name", &name))
                         continue;
@@ -112,19 +111,19 @@ static void load_groups(struct loader *l, const struct vpy_node *node, struct vs
         }
 }
 
-static void load_rule(struct loader *l, const struct vpy_node *node, struct vs_policy_rule *rule)
+static void load_rule(struct loader *l, const struct yt_node *node, struct vs_policy_rule *rule)
 {
         static const struct vpy_key keys[] = {
                 { "groups", true }, { "compound", false }, { "mode", false }, { "effect", false },
                 { "scope", false }, { "not_before", false }, { "not_after", false },
         };
-        const struct vpy_node *v[7];
+        const struct yt_node *v[7];
         int choice;
 
         rule->mark = mark_of(node);
         rule->not_before = rule->not_after = VS_TIME_NONE;
         rule->mode = VS_MODE_RO;
-        if (!vpy_expect(l->doc, node, VPY_MAPPING, "an access rule", l->diags)) {
+        if (!vpy_expect(l->doc, node, YT_MAPPING, "an access rule", l->diags)) {
                 l->errors++;
                 return;
         }
@@ -156,14 +155,14 @@ static void load_rule(struct loader *l, const struct vpy_node *node, struct vs_p
         }
 }
 
-static void load_implies(struct loader *l, const struct vpy_node *node, struct vs_policy_implies *implies)
+static void load_implies(struct loader *l, const struct yt_node *node, struct vs_policy_implies *implies)
 {
         static const struct vpy_key keys[] = { { "folder", true }, { "max_mode", false } };
-        const struct vpy_node *v[2];
+        const struct yt_node *v[2];
 
         implies->mark = mark_of(node);
         implies->max_mode = VS_MODE_RO;
-        if (!vpy_expect(l->doc, node, VPY_MAPPING, "an implies entry", l->diags)) {
+        if (!vpy_expect(l->doc, node, YT_MAPPING, "an implies entry", l->diags)) {
                 l->errors++;
                 return;
         }
@@ -177,35 +176,35 @@ static void load_implies(struct loader *l, const struct vpy_node *node, struct v
 /* Allocate and load each item of a sequence; n_ret counts the slots loaded. */
 #define LOAD_LIST(l, node, what, array, n_array, load_one)                                  \
         do {                                                                                \
-                if (!vpy_expect((l)->doc, (node), VPY_SEQUENCE, (what), (l)->diags)) {        \
+                if (!vpy_expect((l)->doc, (node), YT_SEQUENCE, (what), (l)->diags)) {        \
                         (l)->errors++;                                                      \
                         break;                                                              \
                 }                                                                           \
-                if ((node)->n_items == 0)                                                   \
+                if ((node)->n_children == 0)                                                   \
                         break;                                                              \
-                (array) = calloc((node)->n_items, sizeof(*(array)));                        \
+                (array) = calloc((node)->n_children, sizeof(*(array)));                        \
                 if (!(array)) {                                                             \
                         (l)->errors++;                                                      \
                         break;                                                              \
                 }                                                                           \
-                for (size_t i_ = 0; i_ < (node)->n_items; i_++) {                           \
+                for (size_t i_ = 0; i_ < (node)->n_children; i_++) {                           \
                         (array)[i_].index = i_;                                             \
-                        load_one((l), (node)->items[i_], &(array)[i_]);                     \
+                        load_one((l), (node)->children[i_], &(array)[i_]);                     \
                         (n_array)++;                                                        \
                 }                                                                           \
         } while (0)
 
-static void load_folder(struct loader *l, const struct vpy_node *node, struct vs_policy_folder *folder)
+static void load_folder(struct loader *l, const struct yt_node *node, struct vs_policy_folder *folder)
 {
         static const struct vpy_key keys[] = {
                 { "name", true }, { "path", true }, { "access", false },
                 { "implies", false }, { "required", false }, { "personal", false },
         };
-        const struct vpy_node *v[6];
+        const struct yt_node *v[6];
 
         folder->mark = mark_of(node);
         folder->required = true;
-        if (!vpy_expect(l->doc, node, VPY_MAPPING, "a folder", l->diags)) {
+        if (!vpy_expect(l->doc, node, YT_MAPPING, "a folder", l->diags)) {
                 l->errors++;
                 return;
         }
@@ -224,36 +223,36 @@ static void load_folder(struct loader *l, const struct vpy_node *node, struct vs
                 l->errors++;
 }
 
-static void load_root(struct loader *l, const struct vpy_node *root, struct vs_policy *policy)
+static void load_root(struct loader *l, const struct yt_node *root, struct vs_policy *policy)
 {
         static const struct vpy_key keys[] = { { "version", false }, { "vault", false }, { "folders", true } };
-        const struct vpy_node *v[3];
+        const struct yt_node *v[3];
 
         if (!root) {
                 l->errors++;
                 vs_diags_add(l->diags, l->doc->file, 1, 1, "empty policy; expected a mapping with a \"folders\" list");
                 return;
         }
-        if (!vpy_expect(l->doc, root, VPY_MAPPING, "the policy", l->diags)) {
+        if (!vpy_expect(l->doc, root, YT_MAPPING, "the policy", l->diags)) {
                 l->errors++;
                 return;
         }
         l->errors += vpy_map_fields(l->doc, root, "the policy", keys, 3, v, l->diags);
-        if (v[0] && !(v[0]->kind == VPY_SCALAR && v[0]->plain && strcmp(v[0]->value, "1") == 0))
-                load_error(l, v[0], "version must be 1, got \"%s\"", v[0]->kind == VPY_SCALAR ? v[0]->value : "?");
+        if (v[0] && !(v[0]->kind == YT_SCALAR && v[0]->plain && strcmp(v[0]->value, "1") == 0))
+                load_error(l, v[0], "version must be 1, got \"%s\"", v[0]->kind == YT_SCALAR ? v[0]->value : "?");
         if (v[1] && load_string(l, v[1], "vault", &policy->vault))
                 policy->vault_mark = mark_of(v[1]);
         if (!policy->vault && !(policy->vault = strdup(VS_POLICY_DEFAULT_VAULT)))
                 l->errors++;
-        if (v[2] && vpy_expect(l->doc, v[2], VPY_SEQUENCE, "folders", l->diags)) {
-                size_t n = v[2]->n_items;
+        if (v[2] && vpy_expect(l->doc, v[2], YT_SEQUENCE, "folders", l->diags)) {
+                size_t n = v[2]->n_children;
                 policy->folders = n ? calloc(n, sizeof(*policy->folders)) : NULL;
                 if (n && !policy->folders) {
                         l->errors++;
                         return;
                 }
                 for (size_t i = 0; i < n; i++) {
-                        load_folder(l, v[2]->items[i], &policy->folders[i]);
+                        load_folder(l, v[2]->children[i], &policy->folders[i]);
                         policy->n_folders++;
                 }
         } else if (v[2]) {
@@ -283,19 +282,20 @@ int vs_policy_parse(const char *name, const char *text, size_t len, struct vs_po
 {
         struct vpy_doc doc;
         size_t first_diag = diags->count;
-        int r = vpy_parse(name, text, len, &doc, diags);
+        int r = yt_parse(name, text, len, &doc.root, diags);
         if (r < 0)
                 return r;
+        doc.file = name;
 
         struct vs_policy *policy = calloc(1, sizeof(*policy));
         if (!policy || !(policy->file = strdup(name))) {
                 free(policy);
-                vpy_free(&doc);
+                yt_free(doc.root);
                 return -ENOMEM;
         }
         struct loader l = { .doc = &doc, .diags = diags };
         load_root(&l, doc.root, policy);
-        vpy_free(&doc);
+        yt_free(doc.root);
 
         l.errors += vs_policy_validate(policy, diags);
         sort_diags_from(diags, first_diag);

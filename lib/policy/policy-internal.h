@@ -3,13 +3,17 @@
 
 #include <vaultshim/policy.h>
 
-#include "policy/yaml-tree.h"
+#include "manifest/names.h"
+#include "policy/yaml-fields.h"
 
 /* Semantic checks over a policy whose syntax was loaded; returns the number of errors. */
 unsigned vs_policy_validate(struct vs_policy *policy, struct vs_diags *diags);
 
 /* Sort folders by name and resolve implies targets; call after validation succeeded. */
 void vs_policy_index(struct vs_policy *policy);
+
+/* RFC 3339 for a window bound: a fraction of a second rounds up.  -EINVAL. */
+int vp_time_parse_bound(const char *text, int64_t *ret);
 
 /* Read a whole file for the loaders; -errno. */
 int vs_read_file(const char *path, char **ret, size_t *len);

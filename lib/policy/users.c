@@ -14,14 +14,14 @@
  *       groups: [engineering, all-employees]
  */
 
-static unsigned load_user(const struct vpy_doc *doc, const struct vpy_node *node, struct vs_user *user,
+static unsigned load_user(const struct vpy_doc *doc, const struct yt_node *node, struct vs_user *user,
                           struct vs_diags *diags)
 {
         static const struct vpy_key keys[] = { { "name", true }, { "id", true }, { "groups", true } };
-        const struct vpy_node *v[3];
+        const struct yt_node *v[3];
         unsigned errors = 0;
 
-        if (!vpy_expect(doc, node, VPY_MAPPING, "a user", diags))
+        if (!vpy_expect(doc, node, YT_MAPPING, "a user", diags))
                 return 1;
         errors += vpy_map_fields(doc, node, "a user", keys, 3, v, diags);
         if (v[0] && !vpy_string(doc, v[0], "name", &user->name, diags))
@@ -30,13 +30,13 @@ static unsigned load_user(const struct vpy_doc *doc, const struct vpy_node *node
                 errors++;
         if (!v[2])
                 return errors;
-        if (!vpy_expect(doc, v[2], VPY_SEQUENCE, "groups", diags))
+        if (!vpy_expect(doc, v[2], YT_SEQUENCE, "groups", diags))
                 return errors + 1;
-        user->groups = calloc(v[2]->n_items ? v[2]->n_items : 1, sizeof(char *));
+        user->groups = calloc(v[2]->n_children ? v[2]->n_children : 1, sizeof(char *));
         if (!user->groups)
                 return errors + 1;
-        for (size_t i = 0; i < v[2]->n_items; i++) {
-                if (vpy_string(doc, v[2]->items[i], "a group name", &user->groups[user->n_groups], diags))
+        for (size_t i = 0; i < v[2]->n_children; i++) {
+                if (vpy_string(doc, v[2]->children[i], "a group name", &user->groups[user->n_groups], diags))
                         user->n_groups++;
                 else
                         errors++;
@@ -47,32 +47,33 @@ static unsigned load_user(const struct vpy_doc *doc, const struct vpy_node *node
 int vs_users_parse(const char *name, const char *text, size_t len, struct vs_users *ret, struct vs_diags *diags)
 {
         static const struct vpy_key keys[] = { { "users", true } };
-        const struct vpy_node *v[1];
+        const struct yt_node *v[1];
         struct vpy_doc doc;
         struct vs_users users = { 0 };
         unsigned errors = 0;
 
-        int r = vpy_parse(name, text, len, &doc, diags);
+        int r = yt_parse(name, text, len, &doc.root, diags);
         if (r < 0)
                 return r;
+        doc.file = name;
         if (!doc.root) {
                 vs_diags_add(diags, name, 1, 1, "empty users file; expected a mapping with a \"users\" list");
                 errors++;
-        } else if (!vpy_expect(&doc, doc.root, VPY_MAPPING, "the users file", diags)) {
+        } else if (!vpy_expect(&doc, doc.root, YT_MAPPING, "the users file", diags)) {
                 errors++;
         } else {
                 errors += vpy_map_fields(&doc, doc.root, "the users file", keys, 1, v, diags);
-                if (v[0] && vpy_expect(&doc, v[0], VPY_SEQUENCE, "users", diags)) {
-                        users.items = calloc(v[0]->n_items ? v[0]->n_items : 1, sizeof(*users.items));
+                if (v[0] && vpy_expect(&doc, v[0], YT_SEQUENCE, "users", diags)) {
+                        users.items = calloc(v[0]->n_children ? v[0]->n_children : 1, sizeof(*users.items));
                         if (!users.items)
                                 errors++;
-                        for (size_t i = 0; users.items && i < v[0]->n_items; i++)
-                                errors += load_user(&doc, v[0]->items[i], &users.items[users.count++], diags);
+                        for (size_t i = 0; users.items && i < v[0]->n_children; i++)
+                                errors += load_user(&doc, v[0]->children[i], &users.items[users.count++], diags);
                 } else if (v[0]) {
                         errors++;
                 }
         }
-        vpy_free(&doc);
+        yt_free(doc.root);
         if (errors) {
                 vs_users_clear(&users);
                 return -EINVAL;

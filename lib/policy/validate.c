@@ -3,23 +3,14 @@
 #include <string.h>
 
 #include "policy/policy-internal.h"
-#include "policy/rfc3339.h"
 
 #define error_at(diags, policy, mark, ...) \
         vs_diags_add((diags), (policy)->file, (mark).line, (mark).column, __VA_ARGS__)
 
-bool vs_policy_safe_value(const char *value)
-{
-        size_t n = strlen(value);
-        if (n < 1 || n > 64 || strcmp(value, ".") == 0 || strcmp(value, "..") == 0)
-                return false;
-        return strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
-}
-
 /* A folder name becomes /vault/<name>: one segment, and never hidden (.obsidian lives there). */
 static bool safe_folder_name(const char *name)
 {
-        return vs_policy_safe_value(name) && name[0] != '.';
+        return vs_user_token_valid(name) && name[0] != '.';
 }
 
 /* Why a host path is unacceptable, or NULL.  Placeholders are checked when allowed. */
@@ -52,15 +43,8 @@ static const char *path_problem(const char *path, bool placeholders)
                                 return "has an unknown placeholder; expected {username} or {user_id}";
                 }
         }
-        if (path[strlen(path) - 1] == '/')
-                return "must not end with /";
-        if (strstr(path, "//"))
-                return "must be normalised (no empty segment //)";
-        for (const char *seg = path + 1; seg; seg = strchr(seg, '/') ? strchr(seg, '/') + 1 : NULL) {
-                size_t n = strcspn(seg, "/");
-                if ((n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
-                        return "must be normalised (no . or .. segments)";
-        }
+        if (!vs_path_normalised(path))
+                return "must be normalised (no empty, . or .. segments, no trailing /)";
         return NULL;
 }
 
@@ -106,7 +90,7 @@ static unsigned check_folder(const struct vs_policy *policy, const struct vs_pol
                              struct vs_diags *diags)
 {
         unsigned errors = 0;
-        char t1[VP_RFC3339_LEN], t2[VP_RFC3339_LEN];
+        char t1[VS_TIME_BUF], t2[VS_TIME_BUF];
 
         if (folder->name && !safe_folder_name(folder->name)) {
                 error_at(diags, policy, folder->name_mark,
@@ -126,8 +110,8 @@ static unsigned check_folder(const struct vs_policy *policy, const struct vs_pol
                 const struct vs_policy_rule *rule = &folder->rules[i];
                 if (rule->not_before != VS_TIME_NONE && rule->not_after != VS_TIME_NONE &&
                     rule->not_after <= rule->not_before) {
-                        vp_rfc3339_format(rule->not_after, t1);
-                        vp_rfc3339_format(rule->not_before, t2);
+                        vs_time_format(rule->not_after, t1);
+                        vs_time_format(rule->not_before, t2);
                         error_at(diags, policy, rule->not_after_mark,
                                  "not_after %s must be later than not_before %s (the window is [not_before, not_after))",
                                  t1, t2);

@@ -11,11 +11,6 @@
 #define KASM_UID 1000
 #define KASM_GID 1000
 
-static const char *mode_name(enum vs_mode mode)
-{
-        return mode == VS_MODE_RW ? "rw" : "ro";
-}
-
 static json_t *time_or_null(int64_t t)
 {
         char buf[VS_TIME_BUF];
@@ -33,7 +28,7 @@ static json_t *render_json(const struct vs_decision *d)
                 if (fd->status != VS_FOLDER_MOUNTED)
                         continue;
                 json_array_append_new(folders, json_pack("{s:s, s:s, s:s, s:s}", "name", fd->folder->name, "source",
-                                                         fd->source, "target", fd->target, "mode", mode_name(fd->mode)));
+                                                         fd->source, "target", fd->target, "mode", vs_mode_to_string(fd->mode)));
         }
         return json_pack("{s:{s:s, s:s}, s:o, s:o}", "user", "name", d->user_name, "id", d->user_id, "valid_until",
                          time_or_null(d->valid_until), "folders", folders);
@@ -49,7 +44,7 @@ static json_t *render_kasm(const struct vs_decision *d)
                         continue;
                 json_object_set_new(root, fd->source,
                                     json_pack("{s:s, s:s, s:i, s:i, s:b, s:b}", "bind", fd->target, "mode",
-                                              mode_name(fd->mode), "uid", KASM_UID, "gid", KASM_GID, "required",
+                                              vs_mode_to_string(fd->mode), "uid", KASM_UID, "gid", KASM_GID, "required",
                                               fd->folder->required, "skip_check", fd->mode == VS_MODE_RO));
         }
         return root;
@@ -64,7 +59,7 @@ static json_t *render_docker(const struct vs_decision *d)
                 if (fd->status != VS_FOLDER_MOUNTED)
                         continue;
                 json_object_set_new(volumes, fd->source,
-                                    json_pack("{s:s, s:s}", "bind", fd->target, "mode", mode_name(fd->mode)));
+                                    json_pack("{s:s, s:s}", "bind", fd->target, "mode", vs_mode_to_string(fd->mode)));
         }
         return json_pack("{s:o}", "volumes", volumes);
 }
@@ -86,8 +81,42 @@ static int print_json(json_t *root)
         return fputc('\n', stdout) == EOF ? -EIO : 0;
 }
 
+/* The mount manifest for vault-first-launch; the strings stay owned by the decision. */
+static int write_manifest(const struct vs_policy *policy, const struct vs_decision *d)
+{
+        struct vs_manifest m = {
+                .version = VS_MANIFEST_VERSION,
+                .user_name = d->user_name,
+                .user_id = d->user_id,
+                .vault = policy->vault,
+                .personal = (char *)d->personal,
+                .valid_until = d->valid_until,
+                .folders = calloc(d->n_mounted ? d->n_mounted : 1, sizeof(struct vs_manifest_folder)),
+        };
+        if (!m.folders)
+                return -ENOMEM;
+        for (size_t i = 0; i < d->n_folders; i++) {
+                const struct vs_folder_decision *fd = &d->folders[i];
+                if (fd->status != VS_FOLDER_MOUNTED)
+                        continue;
+                m.folders[m.n_folders++] = (struct vs_manifest_folder){
+                        .name = fd->folder->name,
+                        .source = fd->source,
+                        .target = fd->target,
+                        .mode = fd->mode,
+                        .required = fd->folder->required,
+                        .valid_until = fd->valid_until,
+                };
+        }
+        int r = vs_manifest_write(stdout, &m);
+        free(m.folders);
+        return r;
+}
+
 int format_decision(const struct vs_policy *policy, const struct vs_decision *decision, const char *format)
 {
+        if (strcmp(format, "manifest") == 0)
+                return write_manifest(policy, decision);
         if (strcmp(format, "json") == 0)
                 return print_json(render_json(decision));
         if (strcmp(format, "kasm") == 0)

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "manifest/names.h"
 #include "vault-policy.h"
 
 static const char usage_text[] =
@@ -126,13 +127,13 @@ static struct vs_policy *load_policy(const char *path)
 
 static int parse_now(const struct options *o, int64_t *now)
 {
-        const char *why;
         if (!o->now) {
                 *now = (int64_t)time(NULL);
                 return 0;
         }
-        if (vs_time_parse(o->now, now, &why) < 0) {
-                fprintf(stderr, "vault-policy: --now \"%s\" is not an RFC 3339 time: %s\n", o->now, why);
+        if (vs_time_parse(o->now, now) < 0) {
+                fprintf(stderr, "vault-policy: --now \"%s\" is not an RFC 3339 date-time such as 2027-01-31T00:00:00Z\n",
+                        o->now);
                 return -EINVAL;
         }
         return 0;
@@ -259,6 +260,14 @@ static int cmd_resolve(const struct options *o)
         if (status != EXIT_OK)
                 return status;
         report_refusals(d);
+        /* vault-first-launch reads the user's name and id as safe tokens; never hand it others. */
+        if (strcmp(format, "manifest") == 0 && !(vs_user_token_valid(d->user_name) && vs_user_token_valid(d->user_id))) {
+                fprintf(stderr, "vault-policy: no manifest for user \"%s\" (id \"%s\"): a manifest needs a name and id of 1-64 characters [A-Za-z0-9._-], not \".\" or \"..\"\n",
+                        d->user_name, d->user_id);
+                vs_decision_free(d);
+                vs_policy_free(policy);
+                return EXIT_PARTIAL;
+        }
         int r = format_decision(policy, d, format);
         if (r < 0) {
                 fprintf(stderr, "vault-policy: cannot write %s output: %s\n", format, strerror(-r));

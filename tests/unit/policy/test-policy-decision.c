@@ -149,8 +149,7 @@ static struct vs_decision *decide(const struct vs_policy *policy, const char *us
         for (char *g = strtok_r(copy, ",", &save); g && n < 16; g = strtok_r(NULL, ",", &save))
                 groups[n++] = g;
         int64_t now;
-        const char *why;
-        assert_int_equal(vs_time_parse(now_text, &now, &why), 0);
+        assert_int_equal(vs_time_parse(now_text, &now), 0);
         struct vs_request request = { .user_name = user, .user_id = id, .groups = groups, .n_groups = n, .now = now };
         struct vs_decision *d = NULL;
         assert_int_equal(vs_policy_decide(policy, &request, &d), 0);
@@ -238,10 +237,13 @@ static void test_substitution(void **state)
         assert_non_null(strstr(why, "{username}"));
         assert_int_equal(vs_policy_substitute("/users/{user_id}", "alice", "a b", &out, &why), -EINVAL);
         assert_non_null(strstr(why, "{user_id}"));
-        assert_false(vs_policy_safe_value(""));
-        assert_false(vs_policy_safe_value("."));
-        assert_true(vs_policy_safe_value("..."));
-        assert_false(vs_policy_safe_value("x\n"));
+        assert_int_equal(vs_policy_substitute("/u/{username}", "...", "1", &out, &why), 0);
+        assert_string_equal(out, "/u/...");
+        free(out);
+        out = NULL;
+        assert_int_equal(vs_policy_substitute("/u/{username}", "x\n", "1", &out, &why), -EINVAL);
+        assert_int_equal(vs_policy_substitute("/u/{username}", "", "1", &out, &why), -EINVAL);
+        assert_null(out);
 }
 
 int main(void)

@@ -27,19 +27,19 @@ struct bad_case {
 static const struct bad_case bad_cases[] = {
         { "alias_only",
           "x: &a 1\nfolders: []\ny: *a\n",
-          { "t.yaml:1:4: YAML anchors are not allowed (found &a); write the value out", "t.yaml:3:4: YAML aliases are not allowed (found *a); write the value out" } },
+          { "t.yaml:1:4: YAML anchors are not allowed (&a)" } },
         { "anchor",
           "folders:\n  - &f {name: a, path: /a}\n  - *f\n",
-          { "t.yaml:2:5: YAML anchors are not allowed (found &f); write the value out", "t.yaml:3:5: YAML aliases are not allowed (found *f); write the value out" } },
+          { "t.yaml:2:5: YAML anchors are not allowed (&f)" } },
         { "bad_date",
           "folders:\n  - name: a\n    path: /a\n    access:\n      - {groups: [x], not_after: 2026-02-30T00:00:00Z}\n",
-          { "t.yaml:5:34: not_after must be an RFC 3339 timestamp such as 2027-01-31T00:00:00Z, got \"2026-02-30T00:00:00Z\": no such calendar date" } },
+          { "t.yaml:5:34: not_after must be an RFC 3339 date-time with a time zone, such as 2027-01-31T00:00:00Z, got \"2026-02-30T00:00:00Z\"" } },
         { "bad_time",
           "folders:\n  - name: a\n    path: /a\n    access:\n      - {groups: [x], not_before: 2026-12-01}\n",
-          { "t.yaml:5:35: not_before must be an RFC 3339 timestamp such as 2027-01-31T00:00:00Z, got \"2026-12-01\": expected 'T' and a time after the date" } },
+          { "t.yaml:5:35: not_before must be an RFC 3339 date-time with a time zone, such as 2027-01-31T00:00:00Z, got \"2026-12-01\"" } },
         { "bad_yaml",
           "folders: [\n",
-          { "t.yaml:2:1: invalid YAML: did not find expected node content while parsing a flow node" } },
+          { "t.yaml:2:1: YAML syntax error: did not find expected node content while parsing a flow node" } },
         { "compound",
           "folders:\n  - name: a\n    path: /a\n    access:\n      - {groups: [x], compound: and}\n",
           { "t.yaml:5:33: compound must be \"any\" or \"all\", got \"and\"" } },
@@ -63,7 +63,7 @@ static const struct bad_case bad_cases[] = {
           { "t.yaml:5:31: effect must be \"allow\" or \"deny\", got \"block\"" } },
         { "empty",
           "",
-          { "t.yaml:1:1: empty policy; expected a mapping with a \"folders\" list" } },
+          { "t.yaml:1:1: the file is empty" } },
         { "folder_not_map",
           "folders:\n  - a\n",
           { "t.yaml:2:5: a folder must be a mapping, got a scalar" } },
@@ -78,7 +78,7 @@ static const struct bad_case bad_cases[] = {
           { "t.yaml:5:17: groups must not be empty; expected at least one group name" } },
         { "groups_scalar",
           "folders:\n  - name: a\n    path: /a\n    access:\n      - groups: legal\n",
-          { "t.yaml:5:17: groups must be a sequence, got a scalar" } },
+          { "t.yaml:5:17: groups must be a list, got a scalar" } },
         { "implies_self",
           "folders:\n  - name: a\n    path: /a\n    implies: [{folder: a}]\n",
           { "t.yaml:4:15: folder \"a\" implies itself" } },
@@ -87,7 +87,7 @@ static const struct bad_case bad_cases[] = {
           { "t.yaml:4:15: implies unknown folder \"b\"; expected the name of a folder in this policy" } },
         { "key_not_scalar",
           "folders:\n  - {[a]: b, name: a, path: /a}\n",
-          { "t.yaml:2:6: expected a key name in a folder, got a sequence" } },
+          { "t.yaml:2:6: expected a key name in a folder, got a list" } },
         { "max_mode",
           "folders:\n  - name: a\n    path: /a\n    implies: [{folder: b, max_mode: x}]\n  - {name: b, path: /b}\n",
           { "t.yaml:4:37: max_mode must be \"ro\" or \"rw\", got \"x\"" } },
@@ -105,7 +105,7 @@ static const struct bad_case bad_cases[] = {
           { "t.yaml:5:43: mode applies to allow rules only; a deny rule takes \"scope: all\" or \"scope: write\"" } },
         { "multi",
           "folders: []\n---\nfolders: []\n",
-          { "t.yaml:2:1: expected a single YAML document, found another one" } },
+          { "t.yaml:2:1: only one YAML document is allowed" } },
         { "name_dot",
           "folders:\n  - {name: .obsidian, path: /a}\n",
           { "t.yaml:2:12: name must be one safe path segment ([A-Za-z0-9._-], 1-64 characters, not starting with '.'), got \".obsidian\"" } },
@@ -117,10 +117,10 @@ static const struct bad_case bad_cases[] = {
           { "t.yaml:2:12: name must be one safe path segment ([A-Za-z0-9._-], 1-64 characters, not starting with '.'), got \"a/b\"" } },
         { "no_tz",
           "folders:\n  - name: a\n    path: /a\n    access:\n      - {groups: [x], not_after: '2026-02-01T00:00:00'}\n",
-          { "t.yaml:5:34: not_after must be an RFC 3339 timestamp such as 2027-01-31T00:00:00Z, got \"2026-02-01T00:00:00\": expected a time zone: 'Z' or a UTC offset +HH:MM" } },
+          { "t.yaml:5:34: not_after must be an RFC 3339 date-time with a time zone, such as 2027-01-31T00:00:00Z, got \"2026-02-01T00:00:00\"" } },
         { "not_mapping",
           "- a\n",
-          { "t.yaml:1:1: the policy must be a mapping, got a sequence" } },
+          { "t.yaml:1:1: the policy must be a mapping, got a list" } },
         { "path_colon",
           "folders:\n  - {name: a, path: '/a:b'}\n",
           { "t.yaml:2:21: path must be an absolute, normalised host path, got \"/a:b\": must not contain ':' (it splits Docker volume specifications)" } },
@@ -129,16 +129,16 @@ static const struct bad_case bad_cases[] = {
           { "t.yaml:2:21: path must be an absolute, normalised host path, got \"/a,b\": must not contain ',' (it splits Docker volume specifications)" } },
         { "path_dotdot",
           "folders:\n  - {name: a, path: /a/../b}\n",
-          { "t.yaml:2:21: path must be an absolute, normalised host path, got \"/a/../b\": must be normalised (no . or .. segments)" } },
+          { "t.yaml:2:21: path must be an absolute, normalised host path, got \"/a/../b\": must be normalised (no empty, . or .. segments, no trailing /)" } },
         { "path_double",
           "folders:\n  - {name: a, path: /a//b}\n",
-          { "t.yaml:2:21: path must be an absolute, normalised host path, got \"/a//b\": must be normalised (no empty segment //)" } },
+          { "t.yaml:2:21: path must be an absolute, normalised host path, got \"/a//b\": must be normalised (no empty, . or .. segments, no trailing /)" } },
         { "path_newline",
           "folders:\n  - {name: a, path: \"/a\\nb\"}\n",
           { "t.yaml:2:21: path must be an absolute, normalised host path, got \"/a\nb\": must not contain a newline" } },
         { "path_nul",
           "folders:\n  - {name: a, path: \"/a\\0b\"}\n",
-          { "t.yaml:2:21: path must not contain a NUL byte" } },
+          { "t.yaml:2:21: NUL bytes are not allowed in values" } },
         { "path_rel",
           "folders:\n  - {name: a, path: a/b}\n",
           { "t.yaml:2:21: path must be an absolute, normalised host path, got \"a/b\": must be absolute (start with /)" } },
@@ -147,7 +147,7 @@ static const struct bad_case bad_cases[] = {
           { "t.yaml:2:21: path must be an absolute, normalised host path, got \"/\": must not be the root directory" } },
         { "path_trailing",
           "folders:\n  - {name: a, path: /a/}\n",
-          { "t.yaml:2:21: path must be an absolute, normalised host path, got \"/a/\": must not end with /" } },
+          { "t.yaml:2:21: path must be an absolute, normalised host path, got \"/a/\": must be normalised (no empty, . or .. segments, no trailing /)" } },
         { "placeholder",
           "folders:\n  - {name: a, path: '/users/{user}/p'}\n",
           { "t.yaml:2:21: path must be an absolute, normalised host path, got \"/users/{user}/p\": has an unknown placeholder; expected {username} or {user_id}" } },
@@ -162,7 +162,7 @@ static const struct bad_case bad_cases[] = {
           { "t.yaml:5:30: scope applies to deny rules only; an allow rule takes \"mode: ro\" or \"mode: rw\"" } },
         { "tag",
           "folders: !!seq []\n",
-          { "t.yaml:1:10: YAML tags are not allowed (found tag:yaml.org,2002:seq); write a plain value" } },
+          { "t.yaml:1:10: YAML tags are not allowed (tag:yaml.org,2002:seq)" } },
         { "two_personal",
           "folders:\n  - {name: a, path: /a, personal: true}\n  - {name: b, path: /b, personal: true}\n",
           { "t.yaml:3:5: only one folder may be personal (\"a\" at 2:5 already is)" } },
@@ -301,23 +301,20 @@ static void test_time_parsing(void **state)
         };
         static const char *bad[] = {
                 "2026-12-01", "2026-12-01T00:00:00", "2026-13-01T00:00:00Z", "2025-02-29T00:00:00Z",
-                "2026-12-01T24:00:00Z", "2026-12-31T23:59:60Z", "2026-12-01T00:00:00+1:00", "2026-12-01 00:00:00Z",
+                "2026-12-01T24:00:00Z", "2026-12-01T00:60:00Z", "2026-12-01T00:00:00+1:00", "2026-12-01_00:00:00Z",
                 "2026-12-01T00:00:00Zjunk", "", "2026-12-01T00:00:00.Z",
         };
         char buf[VS_TIME_BUF];
         for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
                 int64_t t = 42;
-                const char *why = NULL;
                 print_message("%s\n", good[i].text);
-                assert_int_equal(vs_time_parse(good[i].text, &t, &why), 0);
+                assert_int_equal(vs_time_parse(good[i].text, &t), 0);
                 assert_int_equal(t, good[i].expected);
         }
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 int64_t t = 42;
-                const char *why = NULL;
                 print_message("%s\n", bad[i]);
-                assert_int_equal(vs_time_parse(bad[i], &t, &why), -EINVAL);
-                assert_non_null(why);
+                assert_int_equal(vs_time_parse(bad[i], &t), -EINVAL);
                 assert_int_equal(t, 42);
         }
         vs_time_format(1801353600, buf);
@@ -326,6 +323,8 @@ static void test_time_parsing(void **state)
         assert_string_equal(buf, "1969-12-31T23:59:59Z");
         vs_time_format(951782400, buf);
         assert_string_equal(buf, "2000-02-29T00:00:00Z");
+        vs_time_format(253402300800, buf); /* year 10000 has no RFC 3339 form */
+        assert_string_equal(buf, "@253402300800");
 }
 
 /* A fraction in a policy bound rounds up, so "now >= bound" stays exact for whole seconds. */
@@ -356,7 +355,7 @@ static void test_users_file(void **state)
         assert_string_equal(diags.items[0].message,
                             "unknown key \"shell\" in a user; expected one of: name, id, groups");
         assert_string_equal(diags.items[1].message, "missing required key \"id\" in a user");
-        assert_string_equal(diags.items[2].message, "groups must be a sequence, got a scalar");
+        assert_string_equal(diags.items[2].message, "groups must be a list, got a scalar");
         vs_diags_clear(&diags);
 }
 
