@@ -164,6 +164,9 @@ VS_EXPORT int vs_policy_substitute(const char *path, const char *user_name, cons
 
 VS_EXPORT const char *vs_folder_status_name(enum vs_folder_status status);
 
+/* One word per folder for tables: "rw", "ro", "denied", "refused" or "-" (no grant). */
+VS_EXPORT const char *vs_folder_decision_cell(const struct vs_folder_decision *decision);
+
 /* Why a rule did or did not apply, e.g. "missing groups: [executive]"; caller frees. */
 VS_EXPORT char *vs_rule_verdict_reason(const struct vs_rule_verdict *verdict);
 

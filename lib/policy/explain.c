@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/json-time.h"
 #include "policy/policy-internal.h"
 
 const char *vs_folder_status_name(enum vs_folder_status status)
@@ -20,6 +21,21 @@ const char *vs_folder_status_name(enum vs_folder_status status)
                 return "REFUSED";
         }
         return "?";
+}
+
+const char *vs_folder_decision_cell(const struct vs_folder_decision *fd)
+{
+        switch (fd->status) {
+        case VS_FOLDER_MOUNTED:
+                return vs_mode_to_string(fd->mode);
+        case VS_FOLDER_DENIED:
+                return "denied";
+        case VS_FOLDER_REFUSED:
+                return "refused";
+        case VS_FOLDER_NO_MATCH:
+                break;
+        }
+        return "-";
 }
 
 static const char *outcome_name(enum vs_rule_outcome outcome)
@@ -194,7 +210,7 @@ int vs_explain_write(FILE *out, const struct vs_policy *policy, const struct vs_
         return 0;
 }
 
-static json_t *time_or_null(int64_t t)
+json_t *vp_json_time(int64_t t)
 {
         char buf[VS_TIME_BUF];
         if (t == VS_TIME_NONE)
@@ -242,7 +258,7 @@ static json_t *folder_json(const struct vs_policy *policy, const struct vs_folde
                          "status", vs_folder_status_name(fd->status), "mode",
                          mode_or_null(fd->status == VS_FOLDER_MOUNTED ? fd->mode : VS_MODE_NONE), "source",
                          fd->source, "target", fd->target, "refusal", fd->refusal, "valid_until",
-                         time_or_null(fd->valid_until), "write_capped", fd->write_capped, "rules", rules,
+                         vp_json_time(fd->valid_until), "write_capped", fd->write_capped, "rules", rules,
                          "derivations", derivations);
 }
 
@@ -261,7 +277,7 @@ int vs_explain_json(const struct vs_policy *policy, const struct vs_decision *de
                 return -ENOENT;
         }
         json_t *root = json_pack("{s:{s:s, s:s}, s:o, s:o}", "user", "name", decision->user_name, "id",
-                                 decision->user_id, "now", time_or_null(decision->now), "folders", folders);
+                                 decision->user_id, "now", vp_json_time(decision->now), "folders", folders);
         char *text = root ? json_dumps(root, JSON_SORT_KEYS | JSON_INDENT(2)) : NULL;
         json_decref(root);
         if (!text)

@@ -349,18 +349,28 @@ int vs_read_file(const char *path, char **ret, size_t *len)
         return r ? r : -ENOMEM;
 }
 
-int vs_policy_load(const char *path, struct vs_policy **ret, struct vs_diags *diags)
+int vp_load_file(const char *path, const char *what, vp_parse_fn parse, void *ret, struct vs_diags *diags)
 {
         char *text;
         size_t len;
         int r = vs_read_file(path, &text, &len);
         if (r < 0) {
-                vs_diags_add(diags, path, 0, 0, "cannot read policy: %s", strerror(-r));
+                vs_diags_add(diags, path, 0, 0, "cannot read %s: %s", what, strerror(-r));
                 return r;
         }
-        r = vs_policy_parse(path, text, len, ret, diags);
+        r = parse(path, text, len, ret, diags);
         free(text);
         return r;
+}
+
+static int parse_policy(const char *name, const char *text, size_t len, void *ret, struct vs_diags *diags)
+{
+        return vs_policy_parse(name, text, len, ret, diags);
+}
+
+int vs_policy_load(const char *path, struct vs_policy **ret, struct vs_diags *diags)
+{
+        return vp_load_file(path, "policy", parse_policy, ret, diags);
 }
 
 static void rule_free(struct vs_policy_rule *rule)

@@ -18,6 +18,10 @@ int vp_time_parse_bound(const char *text, int64_t *ret);
 /* Read a whole file for the loaders; -errno. */
 int vs_read_file(const char *path, char **ret, size_t *len);
 
+/* Read path and hand its text to parse; a read failure becomes a "path: cannot read <what>" record. */
+typedef int (*vp_parse_fn)(const char *name, const char *text, size_t len, void *ret, struct vs_diags *diags);
+int vp_load_file(const char *path, const char *what, vp_parse_fn parse, void *ret, struct vs_diags *diags);
+
 /* Whether a group list satisfies a rule's groups/compound (time aside). */
 bool vs_rule_groups_match(const struct vs_policy_rule *rule, const char *const *groups, size_t n_groups);
 /* Whether the rule's window holds at now. */

@@ -82,18 +82,14 @@ int vs_users_parse(const char *name, const char *text, size_t len, struct vs_use
         return 0;
 }
 
+static int parse_users(const char *name, const char *text, size_t len, void *ret, struct vs_diags *diags)
+{
+        return vs_users_parse(name, text, len, ret, diags);
+}
+
 int vs_users_load(const char *path, struct vs_users *ret, struct vs_diags *diags)
 {
-        char *text;
-        size_t len;
-        int r = vs_read_file(path, &text, &len);
-        if (r < 0) {
-                vs_diags_add(diags, path, 0, 0, "cannot read users file: %s", strerror(-r));
-                return r;
-        }
-        r = vs_users_parse(path, text, len, ret, diags);
-        free(text);
-        return r;
+        return vp_load_file(path, "users file", parse_users, ret, diags);
 }
 
 void vs_users_clear(struct vs_users *users)

@@ -5,20 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/json-time.h"
 #include "vault-policy.h"
 
 /* Kasm runs workspaces as kasm-user, uid/gid 1000 (workspaces-core-images). */
 #define KASM_UID 1000
 #define KASM_GID 1000
-
-static json_t *time_or_null(int64_t t)
-{
-        char buf[VS_TIME_BUF];
-        if (t == VS_TIME_NONE)
-                return json_null();
-        vs_time_format(t, buf);
-        return json_string(buf);
-}
 
 static json_t *render_json(const struct vs_decision *d)
 {
@@ -31,7 +23,7 @@ static json_t *render_json(const struct vs_decision *d)
                                                          fd->source, "target", fd->target, "mode", vs_mode_to_string(fd->mode)));
         }
         return json_pack("{s:{s:s, s:s}, s:o, s:o}", "user", "name", d->user_name, "id", d->user_id, "valid_until",
-                         time_or_null(d->valid_until), "folders", folders);
+                         vp_json_time(d->valid_until), "folders", folders);
 }
 
 /* Kasm Volume Mappings: keyed by host path; ro folders skip Kasm's writability check. */

@@ -7,21 +7,6 @@
 
 #include "vault-policy.h"
 
-static const char *cell(const struct vs_folder_decision *fd)
-{
-        switch (fd->status) {
-        case VS_FOLDER_MOUNTED:
-                return fd->mode == VS_MODE_RW ? "rw" : "ro";
-        case VS_FOLDER_DENIED:
-                return "denied";
-        case VS_FOLDER_REFUSED:
-                return "refused";
-        case VS_FOLDER_NO_MATCH:
-                break;
-        }
-        return "-";
-}
-
 static int decide_user(const struct vs_policy *policy, const struct vs_user *user, int64_t now,
                        struct vs_decision **ret)
 {
@@ -82,9 +67,9 @@ int run_matrix(const struct vs_policy *policy, const struct vs_users *users, int
                 for (size_t f = 0; f < d->n_folders; f++) {
                         const struct vs_folder_decision *fd = &d->folders[f];
                         if (json)
-                                json_object_set_new(cells, fd->folder->name, json_string(cell(fd)));
+                                json_object_set_new(cells, fd->folder->name, json_string(vs_folder_decision_cell(fd)));
                         else
-                                print_cell(fd->folder->name, cell(fd), f + 1 == d->n_folders);
+                                print_cell(fd->folder->name, vs_folder_decision_cell(fd), f + 1 == d->n_folders);
                 }
                 if (!json && d->n_folders == 0)
                         printf("\n");

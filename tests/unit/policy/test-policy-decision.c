@@ -114,21 +114,6 @@ static const struct scenario scenarios[] = {
           "byid=ro chain-a=- chain-b=- chain-c=- home=rw room=- wiki=ro", NULL },
 };
 
-static const char *cell(const struct vs_folder_decision *fd)
-{
-        switch (fd->status) {
-        case VS_FOLDER_MOUNTED:
-                return fd->mode == VS_MODE_RW ? "rw" : "ro";
-        case VS_FOLDER_DENIED:
-                return "denied";
-        case VS_FOLDER_REFUSED:
-                return "refused";
-        case VS_FOLDER_NO_MATCH:
-                break;
-        }
-        return "-";
-}
-
 static struct vs_policy *load_policy(void)
 {
         struct vs_diags diags = { 0 };
@@ -167,7 +152,7 @@ static void test_scenarios(void **state)
                 for (size_t f = 0; f < d->n_folders; f++) {
                         char item[96];
                         snprintf(item, sizeof(item), "%s%s=%s", f ? " " : "", d->folders[f].folder->name,
-                                 cell(&d->folders[f]));
+                                 vs_folder_decision_cell(&d->folders[f]));
                         strncat(got, item, sizeof(got) - strlen(got) - 1);
                 }
                 if (strcmp(got, s->expected) != 0)
