@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import vstest  # noqa: E402
 
 FIXED_MTIME_NS = 1_609_459_200_123_456_789  # 2021-01-01, nanoseconds kept distinct per entry
-KNOWN_KEYS = {"name", "src", "dst", "call", "flags", "old", "new", "olddir", "newdir", "cwd",
+KNOWN_KEYS = {"name", "src", "dst", "call", "flags", "old", "new", "olddir", "newdir", "cwd", "paths",
               "as", "ro", "mounts", "roots", "env", "reference", "errno", "why",
               "known_failing"}
 ENTRY_KINDS = ("f", "d", "l", "h", "p", "s", "c", "deep", "wide")
@@ -58,6 +58,8 @@ def load_table(path):
             raise TableError(f"{where}: a reference other than the kernel needs a 'why'")
         if sc.get("reference") == "refused" and "errno" not in sc:
             raise TableError(f"{where}: reference 'refused' needs 'errno'")
+        if sc.get("paths", "absolute") not in ("absolute", "relative", "via-symlink"):
+            raise TableError(f"{where}: paths must be absolute, relative or via-symlink")
         if sc.get("ro", "old") not in ("old", "new", "both"):
             raise TableError(f"{where}: ro must be old, new or both")
         for entry in sc.get("src", []) + sc.get("dst", []):
@@ -208,10 +210,29 @@ class Runner:
             target = os.path.join(old_root if side == "old" else new_root, rel)
             self.scratch.mount(["-t", "tmpfs", "-o", "size=1m", "tmpfs", target])
 
+    def symlink_view(self, name, links):
+        """A directory outside the vault holding symlinks name → side root."""
+        view = os.path.join(self.scratch.dir, name)
+        shutil.rmtree(view, ignore_errors=True)
+        os.mkdir(view)
+        for link, target in links.items():
+            os.symlink(target, os.path.join(view, link))
+        return view
+
     def argv(self, sc, old_root, new_root):
         argv = [self.helper]
         if "as" in sc:
             argv += ["--as", sc["as"]]
+        paths = sc.get("paths", "absolute")
+        if paths == "relative":
+            # cwd where "a" and "b" lead to the two sides: the vault itself across mounts
+            view = self.vault if old_root == self.a else \
+                self.symlink_view("kernel-view", {"a": old_root, "b": new_root})
+            argv += ["--chdir", view]
+            old, new = f"a/{sc['old']}", f"b/{sc['new']}"
+            return argv + [sc.get("call", "rename"), old, new, sc.get("flags", "0")]
+        if paths == "via-symlink":
+            old_root = os.path.join(self.symlink_view("alias", {"old": old_root}), "old")
         if "cwd" in sc:
             argv += ["--chdir", f"{old_root}/{sc['cwd']}"]
             old = sc["old"]
