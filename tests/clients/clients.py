@@ -152,7 +152,7 @@ def logged_move(world, old, new):
     """Whether a VAULTSHIM_LOG line names this source and destination."""
     for entry in world.log_lines():
         values = json.dumps(entry)
-        if old in values and new in values:
+        if old in values and new in values and entry.get("result", "ok") == "ok":
             return True
     return False
 
