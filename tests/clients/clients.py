@@ -211,7 +211,7 @@ def run_silence(world, shim):
     programs = [
         ("mv note", MV + ["{a}/src/note.md", "{b}/dst/note.md"], "{vault}"),
         ("shutil.move", PY + ["shutil.move", "{a}/src/note.md", "{b}/dst/moved.md"], "{vault}"),
-        ("missing source", PY + ["os.rename", "{a}/src/missing", "{b}/dst/x"], "{vault}"),
+        ("missing source", PY + ["os.rename", "{a}/src/missing", "{a}/dst/x"], "{vault}"),
         ("mv missing", MV + ["{a}/src/missing", "{b}/dst/x"], "{vault}"),
         ("same mount", NODE + ["sync", "{a}/src/note.md", "{a}/src/other.md"], "{vault}"),
     ]
