@@ -210,8 +210,9 @@ def _blocks_close(a, b):
     return abs(a - b) <= 16 + max(a, b) // 8
 
 
-def diff_snapshots(expected, got, limit=12):
-    """Human-readable differences, empty when the trees are equal."""
+def diff_snapshots(expected, got, limit=12, ignore=()):
+    """Human-readable differences, empty when the trees are equal (attributes named in
+    ignore are not compared)."""
     lines = []
     for rel in sorted(set(expected) | set(got)):
         if rel not in got:
@@ -221,7 +222,7 @@ def diff_snapshots(expected, got, limit=12):
             lines.append(f"extra    {rel} ({got[rel]['type']})")
             continue
         e, g = expected[rel], got[rel]
-        for key in sorted(set(e) | set(g)):
+        for key in sorted((set(e) | set(g)) - set(ignore)):
             ev, gv = e.get(key), g.get(key)
             if key == "blocks" and ev is not None and gv is not None and _blocks_close(ev, gv):
                 continue

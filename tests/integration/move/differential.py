@@ -26,7 +26,7 @@ import vstest  # noqa: E402
 FIXED_MTIME_NS = 1_609_459_200_123_456_789  # 2021-01-01, nanoseconds kept distinct per entry
 KNOWN_KEYS = {"name", "src", "dst", "call", "flags", "old", "new", "olddir", "newdir", "cwd", "paths",
               "as", "ro", "mounts", "roots", "env", "reference", "errno", "why",
-              "known_failing"}
+              "ignore", "known_failing"}
 ENTRY_KINDS = ("f", "d", "l", "h", "p", "s", "c", "deep", "wide")
 ENTRY_KEYS = set(ENTRY_KINDS) | {"data", "size", "sparse", "mode", "owner", "xattrs", "acl",
                                  "chattr", "to", "rdev", "levels", "files"}
@@ -56,6 +56,8 @@ def load_table(path):
             raise TableError(f"{where}: reference must be kernel, cross or refused")
         if sc.get("reference") in ("cross", "refused") and not sc.get("why"):
             raise TableError(f"{where}: a reference other than the kernel needs a 'why'")
+        if sc.get("ignore") and not sc.get("why"):
+            raise TableError(f"{where}: ignored attributes need a 'why'")
         if sc.get("reference") == "refused" and "errno" not in sc:
             raise TableError(f"{where}: reference 'refused' needs 'errno'")
         if sc.get("paths", "absolute") not in ("absolute", "relative", "via-symlink"):
@@ -156,10 +158,11 @@ class TreeBuilder:
                 vstest.run(["chattr", "+" + entry["chattr"], path])
 
     def clear_flags(self):
-        """chattr flags would make the tree undeletable; drop them before cleanup."""
-        for path, entry in self.attrs:
-            if "chattr" in entry and os.path.lexists(path):
-                subprocess.run(["chattr", "-" + entry["chattr"], path], stderr=subprocess.DEVNULL)
+        """chattr flags would make the tree undeletable; drop them wherever the move put
+        the flagged entries before cleanup."""
+        if any("chattr" in entry for _, entry in self.attrs):
+            subprocess.run(["chattr", "-R", "-f", "-i", "-a", self.root],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def build_trees(root, sc):
@@ -307,7 +310,10 @@ def check_scenario(runner, sc, kernel_only, recent_ns):
         want, want_tree = f"ret=-1 errno={sc['errno']}", cross_before
     if shim != want:
         problems.append(f"result: expected '{want}' ({reference}), got '{shim}'")
-    problems += vstest.diff_snapshots(want_tree, shim_after)
+    problems += vstest.diff_snapshots(want_tree, shim_after, ignore=sc.get("ignore", ()))
+    residue = sorted(set(os.listdir(runner.vault)) - {"a", "b"})
+    if residue:
+        problems.append(f"left behind in the vault directory: {residue}")
     if sc.get("known_failing"):
         return ("known-failing" if problems else "XPASS"), summary, problems
     return ("ok" if not problems else "MISMATCH"), summary, problems
