@@ -205,6 +205,22 @@ def snapshot(root, recent_ns):
     return entries
 
 
+JOURNAL_DIR = ".vaultshim"  # the shim's journal at a mount's root (lib/journal/journal.h)
+
+
+def split_journal(tree):
+    """(tree without the shim's journal directory, the journal's entries).
+
+    The journal directory is the shim's own persistent bookkeeping at the root of a mount:
+    it is not part of the user's tree, but creating it touches the root's mtime."""
+    journal = {rel: attrs for rel, attrs in tree.items()
+               if rel == JOURNAL_DIR or rel.startswith(JOURNAL_DIR + "/")}
+    rest = {rel: dict(attrs) for rel, attrs in tree.items() if rel not in journal}
+    if journal and "." in rest:
+        rest["."]["mtime_ns"] = "touched by the journal"
+    return rest, journal
+
+
 def _blocks_close(a, b):
     """Allocation may differ by filesystem bookkeeping, never by a filled hole."""
     return abs(a - b) <= 16 + max(a, b) // 8
