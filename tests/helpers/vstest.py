@@ -68,7 +68,8 @@ def helper(name):
 
 
 class Scratch:
-    """A temporary directory holding one fresh filesystem (tmpfs or an ext4 loop image).
+    """A temporary directory holding one fresh filesystem (tmpfs or an ext4 loop image),
+    mounted noatime so that reading a tree (a snapshot, a copy) leaves its atimes alone.
 
     Use as a context manager after enter_private_mount_namespace(); SIGTERM/SIGINT/SIGHUP
     unwind through __exit__ so the directory is always removed.
@@ -87,13 +88,13 @@ class Scratch:
         self.fs = os.path.join(self.dir, "fs")
         os.mkdir(self.fs)
         if self.fstype == "tmpfs":
-            self.mount(["-t", "tmpfs", "-o", f"size={self.size_mib}m,mode=0755", "tmpfs", self.fs])
+            self.mount(["-t", "tmpfs", "-o", f"size={self.size_mib}m,mode=0755,noatime", "tmpfs", self.fs])
         elif self.fstype == "ext4":
             image = os.path.join(self.dir, "ext4.img")
             with open(image, "wb") as f:
                 f.truncate(self.size_mib << 20)
             run(["mkfs.ext4", "-q", "-F", "-E", "root_owner=0:0", image])
-            self.mount(["-o", "loop", image, self.fs])
+            self.mount(["-o", "loop,noatime", image, self.fs])
             os.chmod(self.fs, 0o755)
             shutil.rmtree(os.path.join(self.fs, "lost+found"), ignore_errors=True)
         else:
@@ -174,7 +175,7 @@ KIND = {stat.S_IFREG: "file", stat.S_IFDIR: "dir", stat.S_IFLNK: "symlink",
 def snapshot(root, recent_ns):
     """Map each path under root (relative; root itself is ".") to its comparable attributes.
 
-    mtime at or after recent_ns is reported as "recent": the rename touched it, and two runs
+    mtime/atime at or after recent_ns is reported as "recent": the rename touched it, and two runs
     at different instants cannot agree on the exact value.  Directory sizes are left out
     (ext4 keeps a grown directory's size); file allocation goes into "blocks" for the
     hole comparison, which is done with a tolerance by diff_snapshots.
@@ -187,6 +188,7 @@ def snapshot(root, recent_ns):
         attrs = {"type": kind, "mode": oct(stat.S_IMODE(st.st_mode)),
                  "owner": f"{st.st_uid}:{st.st_gid}",
                  "mtime_ns": "recent" if st.st_mtime_ns >= recent_ns else st.st_mtime_ns,
+                 "atime_ns": "recent" if st.st_atime_ns >= recent_ns else st.st_atime_ns,
                  "xattrs": xattrs_of(path)}
         if kind == "file":
             attrs["size"] = st.st_size

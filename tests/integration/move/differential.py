@@ -28,7 +28,7 @@ KNOWN_KEYS = {"name", "src", "dst", "call", "flags", "old", "new", "olddir", "ne
               "as", "ro", "mounts", "roots", "env", "reference", "errno", "why",
               "ignore", "known_failing"}
 ENTRY_KINDS = ("f", "d", "l", "h", "p", "s", "c", "deep", "wide")
-ENTRY_KEYS = set(ENTRY_KINDS) | {"data", "size", "sparse", "mode", "owner", "xattrs", "acl",
+ENTRY_KEYS = set(ENTRY_KINDS) | {"data", "size", "sparse", "hole_to", "mode", "owner", "xattrs", "acl",
                                  "chattr", "to", "rdev", "levels", "files"}
 
 
@@ -101,6 +101,8 @@ class TreeBuilder:
                 f.write(hashlib.shake_256(os.path.relpath(path, self.root).encode()).digest(entry["size"]))
             else:
                 f.write(entry.get("data", f"note {os.path.basename(path)}\n").encode())
+            if "hole_to" in entry:
+                f.truncate(entry["hole_to"])
         self.created.append(path)
 
     def _make_d(self, path, entry):
@@ -355,7 +357,7 @@ def main():
         for sc in scenarios:
             status, summary, problems = check_scenario(runner, sc, args.kernel_only, recent_ns)
             counts[status] += 1
-            print(f"{status:<13} {sc['name']:<40} {summary}", flush=True)
+            print(f"{status:<13} {sc['name']:<48} {summary}", flush=True)
             for line in problems:
                 print(f"    {line}")
             if problems and sc.get("known_failing"):
