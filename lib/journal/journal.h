@@ -125,6 +125,15 @@ int vs_journal_parse(const char *text, size_t len, struct vs_journal_entry *out)
 const char *vs_journal_kind_name(enum vs_journal_kind kind);
 const char *vs_journal_phase_name(enum vs_journal_phase phase);
 
+/*
+ * Take the move lock of the source `name` in dirfd, which the move planned as `expect`.
+ * Returns an fd to close when the move is over, -EAGAIN when the name no longer leads to
+ * that object (another move took it: plan again), -EOPNOTSUPP when the object cannot be
+ * locked (a symlink, or unreadable: the move goes on without), -EBUSY after waiting a
+ * minute for a lock someone else holds, or another negative errno.
+ */
+int vs_journal_lock_source(int dirfd, const char *name, const struct vs_identity *expect);
+
 /* --- recovery --------------------------------------------------------------------- */
 
 enum vs_recovery_outcome {
