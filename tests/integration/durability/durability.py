@@ -168,7 +168,8 @@ def write_tree(top, entries, size=4096, seed=""):
     for i in range(entries):
         d = os.path.join(top, f"folder{i // per_dir:03d}")
         os.makedirs(d, exist_ok=True)
-        body = (f"# note {i} {seed}\n".encode() * (size // 16 + 1))[:size]
+        line = f"# note {i} {seed}\n".encode()
+        body = (line * (size // len(line) + 1))[:size]
         with open(os.path.join(d, f"note{i:05d}.md"), "wb") as f:
             f.write(body)
 

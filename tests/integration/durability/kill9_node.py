@@ -44,7 +44,7 @@ for pause_at, recover_by in (("stage-entry@1500", "vault-fsck"),
         # Wait until the move is visibly half way: staging half full, or source half gone.
         deadline = time.monotonic() + 120
         while proc.poll() is None and time.monotonic() < deadline:
-            if pause_at.startswith("stage") and staging_entries(vault) >= 1500:
+            if pause_at.startswith("stage") and staging_entries(vault) >= 1400:
                 break
             if pause_at.startswith("unlink") and os.path.exists(vault.path("b/notes")) and \
                     len(d.snapshot(vault.path("a/notes"))) < len(before) - 1000:
