@@ -91,14 +91,19 @@ static int check_moved(const struct move_files *files)
 
 static int time_one(char **argv, char **env, const struct move_files *files, uint64_t *ns_out)
 {
+	posix_spawn_file_actions_t quiet;
 	pid_t pid;
 	int status, r;
 	uint64_t start;
 
 	if (files->src != NULL && (r = prepare_source(files)) < 0)
 		return r;
+	/* the children's stdout would mix with our result line */
+	posix_spawn_file_actions_init(&quiet);
+	posix_spawn_file_actions_addopen(&quiet, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
 	start = vs_now_ns();
-	r = posix_spawn(&pid, argv[0], NULL, NULL, argv, env);
+	r = posix_spawn(&pid, argv[0], &quiet, NULL, argv, env);
+	posix_spawn_file_actions_destroy(&quiet);
 	if (r != 0)
 		return -r;
 	if (waitpid(pid, &status, 0) < 0)
