@@ -112,3 +112,11 @@ uint64_t vs_median_ns(uint64_t *values, size_t n)
 	qsort(values, n, sizeof(values[0]), compare_u64);
 	return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
+
+void vs_print_medians_and_free(uint64_t *a, uint64_t *b, size_t n)
+{
+	printf("%llu %llu\n", (unsigned long long)vs_median_ns(a, n),
+	       (unsigned long long)vs_median_ns(b, n));
+	free(a);
+	free(b);
+}

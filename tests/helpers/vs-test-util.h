@@ -20,4 +20,7 @@ uint64_t vs_now_ns(void);
 /* Median of n values; sorts the array in place. */
 uint64_t vs_median_ns(uint64_t *values, size_t n);
 
+/* Print "<median of a> <median of b>\n" (sorting both) and free both arrays. */
+void vs_print_medians_and_free(uint64_t *a, uint64_t *b, size_t n);
+
 #endif

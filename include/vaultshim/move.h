@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * The move engine: a rename(2) across two mounts of the same vault, emulated as
+ * copy -> fsync -> atomic install -> unlink so that the caller cannot tell it from the
+ * kernel's rename (same return value, same errno precedence, same resulting tree).
+ *
+ * libc only; linked whole into libvaultshim.so and usable by tools (vault-fsck).
+ */
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE (1 << 0)
+#endif
+
+/* Every temporary name the engine creates starts with this prefix (a hidden dot-name in
+ * the target's directory), so recovery tools can recognise residue. */
+#define VS_TEMP_PREFIX ".vaultshim-"
+#define VS_TEMP_FILE_PREFIX ".vaultshim-tmp-"
+#define VS_TEMP_STAGE_PREFIX ".vaultshim-stage-"
+
+/* How file data reached the target (OR-ed over the files of a tree). */
+enum vs_copy_method {
+        VS_METHOD_REFLINK = 1u << 0,         /* ioctl(FICLONE) */
+        VS_METHOD_COPY_FILE_RANGE = 1u << 1, /* copy_file_range(2), may reflink in-kernel */
+        VS_METHOD_READ_WRITE = 1u << 2,      /* pread/pwrite through a buffer */
+};
+
+/* What an emulated move did; filled by vs_move() when opts->stats is set. */
+struct vs_move_stats {
+        uint64_t bytes;     /* file data bytes copied (holes excluded) */
+        uint64_t entries;   /* objects created at the target (1 for a file) */
+        unsigned methods;   /* OR of enum vs_copy_method; 0 when no data was copied */
+        mode_t type;        /* S_IFREG, S_IFDIR, S_IFLNK or S_IFIFO of the source; 0 if none */
+};
+
+struct vs_move_opts {
+        struct vs_move_stats *stats; /* optional out-parameter, also written on failure */
+};
+
+/*
+ * Move old (relative to olddirfd) to new (relative to newdirfd) as renameat2(2) would,
+ * by copying.  flags: 0 or RENAME_NOREPLACE; anything else returns -EXDEV (the caller's
+ * original failure).  Returns 0, or the negative errno the kernel would have returned for
+ * a same-mount rename; -EXDEV also for what cannot be emulated (mount points, sockets,
+ * devices, trees deeper than the fd budget).  A failure before the install step leaves the
+ * source untouched and no temporary file behind.  opts may be NULL.
+ */
+int vs_move(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned flags,
+            const struct vs_move_opts *opts);
+
+/* "reflink", "copy_file_range", "read_write", "none", or "mixed" for a combination. */
+const char *vs_copy_method_name(unsigned methods);
+
+/* One line of the VAULTSHIM_LOG audit log. */
+struct vs_log_record {
+        const char *src;            /* absolute paths where known */
+        const char *dst;
+        const struct vs_move_stats *stats;
+        int result;                 /* 0 or negative errno, as returned by vs_move() */
+        uint64_t duration_ns;
+};
+
+/*
+ * Append one JSON line {"time","pid","src","dst","type","bytes","entries","method",
+ * "duration_ns","result","errno"} to log_path with a single O_APPEND write, so concurrent
+ * writers never interleave.  Returns 0 or a negative errno.
+ */
+int vs_log_append(const char *log_path, const struct vs_log_record *rec);

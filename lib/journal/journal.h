@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * The move journal: one small record per in-flight emulated move, kept on the target's
+ * filesystem so that a crash at any instant can be finished or rolled back by the next
+ * move (lazily) or by vault-fsck.  libc only: it is linked into libvaultshim.so.
+ *
+ * Where: <mount root of the target>/.vaultshim/journal/<id>, where the mount root is the
+ * highest ancestor of the target's directory that is on the same mount and inside the vault
+ * root.  When that directory cannot be created (not writable, read-only), the record goes
+ * beside the target as .vaultshim-journal.<id>; vault-fsck finds those by walking the root.
+ *
+ * Protocol, as the move engine drives it:
+ *   vs_journal_begin()        record durable (file + dir fsync), phase STAGED, before any
+ *                             named staging object exists;
+ *   vs_journal_update(STAGED) once the staging copy is complete and durable, with its
+ *                             identity (dev, ino) — required before the install rename;
+ *   rename(staging, target)   the first irreversible step;
+ *   vs_journal_update(INSTALLED / SOURCE_REMOVAL) optional progress marks;
+ *   vs_journal_finish()       source removed: drop the record.
+ * The record file is flock()ed while its move is live, so recovery never touches a move
+ * that is still running in another thread or process.
+ *
+ * Recovery never trusts the phase alone: "installed" means the target has the staging
+ * identity, and a source entry is removed only when it is provably the copied one
+ * (unchanged identity, or byte-identical to the target).
+ */
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#define VS_JOURNAL_DIR ".vaultshim/journal"
+/* The engine names its temporaries .vaultshim-tmp-* / .vaultshim-stage-* (vaultshim/move.h);
+ * journaled ones carry the record id after the prefix. */
+#define VS_JOURNAL_BESIDE_PREFIX ".vaultshim-journal-"
+#define VS_STAGING_FILE_PREFIX ".vaultshim-tmp-"
+#define VS_STAGING_TREE_PREFIX ".vaultshim-stage-"
+#define VS_JOURNAL_ID_MAX 48
+
+enum vs_journal_kind {
+        VS_JOURNAL_FILE,      /* a non-directory moved to a free name */
+        VS_JOURNAL_OVERWRITE, /* a non-directory replacing an existing target */
+        VS_JOURNAL_TREE,      /* a directory tree */
+};
+
+enum vs_journal_phase {
+        VS_JOURNAL_STAGED,         /* staging being built or complete; nothing installed */
+        VS_JOURNAL_INSTALLED,      /* staging renamed onto the target */
+        VS_JOURNAL_SOURCE_REMOVAL, /* removing the source entries */
+};
+
+/* What proves that an object is the one the move saw: all fields from one lstat. */
+struct vs_identity {
+        bool known;
+        uint64_t dev;
+        uint64_t ino;
+        uint32_t mode;
+        int64_t size;
+        int64_t mtime_sec;
+        int64_t mtime_nsec;
+        int64_t ctime_sec;
+        int64_t ctime_nsec;
+};
+
+struct vs_journal_entry {
+        char id[VS_JOURNAL_ID_MAX];
+        enum vs_journal_kind kind;
+        enum vs_journal_phase phase;
+        char source[PATH_MAX];  /* absolute */
+        char target[PATH_MAX];  /* absolute */
+        char staging[PATH_MAX]; /* absolute; beside the target */
+        struct vs_identity source_id;
+        struct vs_identity staging_id;     /* known once the staging copy exists */
+        struct vs_identity target_prev_id; /* the replaced target, for OVERWRITE */
+};
+
+/* A live record, owned by the move that writes it. */
+struct vs_journal {
+        int dirfd;    /* directory holding the record */
+        int fd;       /* the record, flock()ed */
+        bool beside;  /* record lives beside the target, not in a journal dir */
+        char name[VS_JOURNAL_ID_MAX + sizeof(VS_JOURNAL_BESIDE_PREFIX)];
+        struct vs_journal_entry entry;
+};
+
+void vs_identity_from_stat(struct vs_identity *id, const struct stat *st);
+void vs_identity_from_statx(struct vs_identity *id, const struct statx *stx);
+/* Same object, unchanged: dev, ino, type, size, mtime and ctime all equal. */
+bool vs_identity_unchanged(const struct vs_identity *a, const struct vs_identity *b);
+/* Same object: dev and ino (rename changes ctime, so the installed staging is matched so). */
+bool vs_identity_same_object(const struct vs_identity *a, const struct vs_identity *b);
+
+/*
+ * Start a record for moving `source` to `target` (absolute, resolved paths) under
+ * `vault_root`.  Fills j->entry (id, kind, paths, staging path beside the target named with
+ * the id) and makes the record durable.  Before creating it, recovers any abandoned records
+ * in the same journal directory (the lazy recovery).  Returns 0 or a negative errno; on
+ * failure nothing is left behind.
+ */
+int vs_journal_begin(struct vs_journal *j, const char *vault_root, enum vs_journal_kind kind,
+                     const char *source, const char *target,
+                     const struct vs_identity *source_id,
+                     const struct vs_identity *target_prev_id);
+
+/* Append the current j->entry (new phase, identities) and make it durable. */
+int vs_journal_update(struct vs_journal *j);
+
+/* The move is complete or fully undone: drop the record.  Always releases j. */
+void vs_journal_finish(struct vs_journal *j);
+
+/* Serialisation, for the journal itself and for tests: one self-checking line per state. */
+int vs_journal_format(const struct vs_journal_entry *e, char *buf, size_t size);
+/* Parse a whole record file's text: the last valid line wins.  -ENODATA when none. */
+int vs_journal_parse(const char *text, size_t len, struct vs_journal_entry *out);
+
+const char *vs_journal_kind_name(enum vs_journal_kind kind);
+const char *vs_journal_phase_name(enum vs_journal_phase phase);
+
+/* --- recovery --------------------------------------------------------------------- */
+
+enum vs_recovery_outcome {
+        VS_RECOVERY_LIVE,          /* the move is still running: left alone */
+        VS_RECOVERY_EMPTY,         /* record of a move that never started: record dropped */
+        VS_RECOVERY_ROLLED_BACK,   /* staging removed; the source is whole */
+        VS_RECOVERY_ROLLED_FORWARD,/* target installed; copied source entries removed */
+        VS_RECOVERY_CLOSED,        /* nothing left to do for this move: record dropped */
+        VS_RECOVERY_KEPT,          /* could not prove a copy: data kept, needs a person */
+};
+
+struct vs_recovery_result {
+        char record[PATH_MAX];     /* where the record was */
+        bool parsed;
+        struct vs_journal_entry entry;
+        enum vs_recovery_outcome outcome;
+        unsigned long staging_removed; /* staging entries removed (or that would be) */
+        unsigned long source_removed;  /* source entries removed (or that would be) */
+        unsigned long source_kept;     /* source entries that differ from the target */
+        int error;                     /* negative errno of the first failure, or 0 */
+        char detail[256];              /* one human sentence on why */
+};
+
+typedef void (*vs_recovery_report_fn)(const struct vs_recovery_result *r, void *userdata);
+
+/*
+ * Recover one record `name` in `dirfd` (displayed as `record_path`).  With dry_run, decide
+ * and report but change nothing.  Returns 0 (see r->outcome) or a negative errno when the
+ * record could not be read at all.
+ */
+int vs_journal_recover_record(int dirfd, const char *name, const char *record_path,
+                              bool dry_run, struct vs_recovery_result *r);
+
+/*
+ * Recover every record in a journal directory; `report` (may be NULL) sees each result.
+ * Returns the number of records that were acted on (or would be), or a negative errno.
+ */
+int vs_journal_recover_dir(int dirfd, const char *dir_path, bool dry_run,
+                           vs_recovery_report_fn report, void *userdata);
+
+/* True when the directory has any entry besides . and .. — the cheap check. */
+bool vs_journal_dir_has_entries(int dirfd);
+
+/* Is `name` one of ours (staging residue or a beside-the-target record)? */
+bool vs_journal_is_staging_name(const char *name);
+bool vs_journal_is_beside_record_name(const char *name);
+/* The journal id embedded in a staging or beside-record name, or NULL. */
+const char *vs_journal_id_of_name(const char *name);

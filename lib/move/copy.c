@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The data path: FICLONE, else copy_file_range() over the data segments (holes stay
+ * holes), else pread/pwrite.  Falling back is only allowed before the first byte of a
+ * method was written; after that an error is a real error.
+ */
+#include <errno.h>
+#include <linux/fs.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "move/internal.h"
+
+#define VS_RW_BUFFER (128 * 1024)
+
+static bool means_unsupported(int err)
+{
+        return err == EOPNOTSUPP || err == EXDEV || err == EINVAL || err == ENOSYS ||
+               err == ETXTBSY || err == ENOTTY || err == EBADF || err == EPERM;
+}
+
+static int copy_read_write(int src_fd, int dst_fd, off_t off, off_t end, struct vs_copy_ctx *ctx)
+{
+        char *buf = malloc(VS_RW_BUFFER);
+        if (!buf)
+                return -ENOMEM;
+        int r = 0;
+        while (off < end) {
+                size_t want = (size_t)(end - off) < VS_RW_BUFFER ? (size_t)(end - off) : VS_RW_BUFFER;
+                ssize_t n = pread(src_fd, buf, want, off);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        r = n < 0 ? -errno : 0; /* 0: the source shrank; verify catches it */
+                        break;
+                }
+                for (ssize_t done = 0; done < n;) {
+                        ssize_t w = pwrite(dst_fd, buf + done, (size_t)(n - done), off + done);
+                        if (w < 0 && errno == EINTR)
+                                continue;
+                        if (w <= 0) {
+                                r = w < 0 ? -errno : -EIO;
+                                goto out;
+                        }
+                        done += w;
+                }
+                off += n;
+                ctx->bytes += (uint64_t)n;
+        }
+        ctx->methods |= VS_METHOD_READ_WRITE;
+out:
+        free(buf);
+        return r;
+}
+
+/* Copies [off, end) at the same offsets; *cfr_wrote: copy_file_range() wrote to this file. */
+static int copy_segment(int src_fd, int dst_fd, off_t off, off_t end, bool *cfr_wrote,
+                        struct vs_copy_ctx *ctx)
+{
+        while (!ctx->cfr_unsupported && off < end) {
+                loff_t in = off, out = off;
+                ssize_t n = copy_file_range(src_fd, &in, dst_fd, &out, (size_t)(end - off), 0);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        if (!*cfr_wrote && means_unsupported(errno)) {
+                                ctx->cfr_unsupported = true;
+                                break;
+                        }
+                        return -errno;
+                }
+                if (n == 0)
+                        return 0;
+                off += n;
+                ctx->bytes += (uint64_t)n;
+                ctx->methods |= VS_METHOD_COPY_FILE_RANGE;
+                *cfr_wrote = true;
+        }
+        if (off < end)
+                return copy_read_write(src_fd, dst_fd, off, end, ctx);
+        return 0;
+}
+
+int vs_copy_data(int src_fd, int dst_fd, uint64_t size, struct vs_copy_ctx *ctx)
+{
+        if (size == 0)
+                return 0;
+        if (!ctx->clone_unsupported) {
+                if (ioctl(dst_fd, FICLONE, src_fd) == 0) {
+                        ctx->methods |= VS_METHOD_REFLINK;
+                        ctx->bytes += size;
+                        return 0;
+                }
+                /* Across two mounts the VFS refuses FICLONE (EXDEV) even on one
+                 * filesystem; copy_file_range() still reflinks there. */
+                ctx->clone_unsupported = means_unsupported(errno);
+        }
+
+        off_t end = (off_t)size, off = 0, written_end = 0;
+        bool cfr_wrote = false;
+        while (off < end) {
+                off_t data = lseek(src_fd, off, SEEK_DATA);
+                if (data < 0 && errno == ENXIO)
+                        break; /* only a hole is left */
+                off_t hole = data < 0 ? end : lseek(src_fd, data, SEEK_HOLE);
+                if (data < 0)
+                        data = off; /* no SEEK_DATA support: all data */
+                if (hole < 0 || hole > end)
+                        hole = end;
+                int r = copy_segment(src_fd, dst_fd, data, hole, &cfr_wrote, ctx);
+                if (r < 0)
+                        return r;
+                off = written_end = hole;
+        }
+        /* A trailing hole is only a size. */
+        if (written_end < end && ftruncate(dst_fd, end) < 0)
+                return -errno;
+        return 0;
+}

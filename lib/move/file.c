@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A non-directory move: hidden temp copy in the target directory, durable, then one
+ * rename over the target (never unlink it first), then the source goes.  Every byte is
+ * in at least one complete, named copy at every instant.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "move/internal.h"
+
+/* After the install, only the source's unlink is left; never unlink a different inode. */
+static int remove_source(const struct vs_side *old)
+{
+        struct statx now;
+        int r = vs_fault_at(VS_STEP_UNLINK_SOURCE);
+        if (r < 0)
+                return r;
+        if (vs_statx(old->dirfd, old->path.last, &now) == 0 && vs_same_inode(&now, &old->st) &&
+            unlinkat(old->dirfd, old->path.last, 0) < 0)
+                return -errno;
+        r = vs_fault_at(VS_STEP_FSYNC_SOURCE_DIR);
+        if (r == 0)
+                (void)vs_fsync_dir(old->dirfd);
+        return r;
+}
+
+int vs_file_move(const struct vs_plan *plan, struct vs_move_stats *stats)
+{
+        const struct vs_side *old = &plan->old, *new = &plan->new;
+        struct vs_copy_ctx ctx = { 0 };
+        char temp[64];
+
+        int r = vs_temp_name(temp, sizeof(temp), VS_TEMP_FILE_PREFIX);
+        if (r < 0)
+                return r;
+        r = vs_node_copy(old->dirfd, old->path.last, &old->st, new->dirfd, temp, &ctx, true);
+        stats->bytes = ctx.bytes;
+        stats->methods = ctx.methods;
+        if (r < 0)
+                return r;
+
+        struct statx now;
+        r = vs_fault_at(VS_STEP_VERIFY_SOURCE);
+        if (r == 0)
+                r = vs_statx(old->dirfd, old->path.last, &now);
+        if (r == 0 && !vs_unchanged(&old->st, &now))
+                r = -EAGAIN; /* replaced or written meanwhile: start over */
+        if (r == 0)
+                r = vs_fault_at(VS_STEP_INSTALL);
+        if (r == 0)
+                r = vs_sys_renameat2(new->dirfd, temp, new->dirfd, new->path.last,
+                                     plan->flags & RENAME_NOREPLACE);
+        if (r < 0) {
+                unlinkat(new->dirfd, temp, 0);
+                return r;
+        }
+        stats->entries = 1;
+
+        r = vs_fault_at(VS_STEP_FSYNC_TARGET_DIR);
+        if (r == 0)
+                r = vs_fsync_dir(new->dirfd);
+        if (r < 0)
+                return r; /* not durable: keep the source */
+        return remove_source(old);
+}

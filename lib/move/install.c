@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "move/internal.h"
+
+/* The raw syscall: never the exported rename wrappers of the preload library. */
+int vs_sys_renameat2(int olddirfd, const char *oldname, int newdirfd, const char *newname,
+                     unsigned flags)
+{
+        if (syscall(SYS_renameat2, olddirfd, oldname, newdirfd, newname, flags) < 0)
+                return -errno;
+        return 0;
+}
+
+/* An entry's creation, rename or removal is durable only once its directory is synced.
+ * A caller with W+X but no R on the directory cannot open it: best effort then. */
+int vs_fsync_dir(int dirfd)
+{
+        int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return errno == EACCES ? 0 : -errno;
+        int r = fsync(fd) < 0 && errno != EINVAL ? -errno : 0;
+        close(fd);
+        return r;
+}
+
+int vs_temp_name(char *buf, size_t size, const char *prefix)
+{
+        static unsigned counter;
+        uint64_t nonce;
+        if (getrandom(&nonce, sizeof(nonce), GRND_NONBLOCK) != sizeof(nonce)) {
+                struct timespec ts;
+                clock_gettime(CLOCK_MONOTONIC, &ts);
+                nonce = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30);
+        }
+        struct vs_buf b;
+        vs_buf_init(&b, buf, size);
+        vs_buf_puts(&b, prefix);
+        vs_buf_putx(&b, (uint64_t)getpid());
+        vs_buf_puts(&b, "-");
+        vs_buf_putx(&b, __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
+        vs_buf_puts(&b, "-");
+        vs_buf_putx(&b, nonce);
+        return b.overflow ? -ENAMETOOLONG : 0;
+}

@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <vaultshim/move.h>
+
+#include "move/steps.h"
+
+/* ---- path.c: a path split the way the kernel's filename_parentat() splits it ---- */
+enum vs_last_type { VS_LAST_NORM, VS_LAST_DOT, VS_LAST_DOTDOT, VS_LAST_ROOT };
+
+struct vs_path_split {
+        char buf[PATH_MAX];
+        const char *parent;     /* "." when the path has no slash */
+        const char *last;       /* final component without trailing slashes */
+        bool trailing_slash;
+        enum vs_last_type type;
+};
+
+int vs_path_split(const char *path, struct vs_path_split *out);
+
+/* ---- stat.c: statx wrappers (never follow the last symlink) ---- */
+int vs_statx(int dirfd, const char *name, struct statx *out);
+bool vs_same_inode(const struct statx *a, const struct statx *b);
+/* Same inode, size, mtime and ctime: nobody wrote to it in between. */
+bool vs_unchanged(const struct statx *before, const struct statx *after);
+/* Same type, size and mtime: a copy made by the engine matches its source. */
+bool vs_copy_matches(const struct statx *src, const struct statx *copy);
+
+/* ---- creds.c: permission checks as the kernel makes them for the caller ---- */
+struct vs_creds {
+        uid_t fsuid;
+        bool cap_fowner;
+};
+
+void vs_creds_load(struct vs_creds *creds);
+int vs_access(int dirfd, const char *name, int mode);
+int vs_may_delete(const struct vs_creds *creds, int dirfd, const struct statx *dir,
+                  const struct statx *victim, bool isdir);
+int vs_may_create(int dirfd);
+/* The sticky, append-only and immutable rules for removing victim from dir. */
+int vs_check_unlinkable(const struct vs_creds *creds, const struct statx *dir,
+                        const struct statx *victim);
+
+/* ---- fmt.c: bounded string building without stdio ---- */
+struct vs_buf {
+        char *data;
+        size_t cap;
+        size_t len;
+        bool overflow;
+};
+
+void vs_buf_init(struct vs_buf *b, char *storage, size_t cap);
+void vs_buf_puts(struct vs_buf *b, const char *s);
+void vs_buf_putu(struct vs_buf *b, uint64_t v, unsigned width);
+void vs_buf_putx(struct vs_buf *b, uint64_t v);
+void vs_buf_put_json(struct vs_buf *b, const char *s);
+
+/* ---- copy.c: file data ---- */
+struct vs_copy_ctx {
+        unsigned methods;
+        uint64_t bytes;
+        bool clone_unsupported; /* remembered across the files of a tree */
+        bool cfr_unsupported;
+};
+
+int vs_copy_data(int src_fd, int dst_fd, uint64_t size, struct vs_copy_ctx *ctx);
+
+/* ---- attrs.c: metadata, applied after the data, mode last ---- */
+int vs_attrs_copy(int src_fd, int dst_fd, int dst_dirfd, const char *dst_name,
+                  const struct statx *st);
+
+/* ---- node.c: one non-directory object (regular file, symlink, FIFO) ---- */
+/* Returns -EAGAIN when the source changed while it was copied. */
+int vs_node_copy(int src_dirfd, const char *src_name, const struct statx *st, int dst_dirfd,
+                 const char *dst_name, struct vs_copy_ctx *ctx, bool durable);
+
+/* ---- install.c: the real rename, durability, temporary names ---- */
+int vs_sys_renameat2(int olddirfd, const char *oldname, int newdirfd, const char *newname,
+                     unsigned flags);
+int vs_fsync_dir(int dirfd);
+int vs_temp_name(char *buf, size_t size, const char *prefix);
+
+/* ---- walk.c: iterative directory walk with one fd per level ---- */
+struct vs_walk_entry {
+        int dirfd;                  /* the directory holding the entry */
+        const char *name;
+        const struct statx *st;
+        const struct statx *dir_st; /* the holding directory */
+        int fd;                     /* directories in enter/leave: the entry's own fd */
+        unsigned depth;             /* 1 for children of the root */
+};
+
+#define VS_WALK_SKIP 1
+
+struct vs_walk_ops {
+        int (*enter)(void *ctx, const struct vs_walk_entry *e); /* 0, VS_WALK_SKIP or -errno */
+        int (*leaf)(void *ctx, const struct vs_walk_entry *e);
+        int (*leave)(void *ctx, const struct vs_walk_entry *e);
+};
+
+/* Walks the children of the directory open as root_fd (not closed). */
+int vs_walk(int root_fd, const struct statx *root_st, const struct vs_walk_ops *ops, void *ctx);
+/* Deepest tree vs_walk descends into with the fds this process may still open. */
+unsigned vs_walk_max_depth(void);
+
+/* ---- precedence.c: the kernel's errno order ---- */
+struct vs_side {
+        struct vs_path_split path;
+        int dirfd;              /* O_PATH fd of the parent directory */
+        struct statx dir;       /* the parent directory */
+        bool exists;
+        struct statx st;        /* the entry itself (lstat) when it exists */
+};
+
+struct vs_plan {
+        struct vs_side old, new;
+        unsigned flags;
+        struct vs_creds creds;
+        bool same_parent;
+};
+
+enum { VS_PLAN_PROCEED = 0, VS_PLAN_NOTHING_TO_DO = 1 };
+
+int vs_plan_check(struct vs_plan *plan, int olddirfd, const char *oldpath, int newdirfd,
+                  const char *newpath, unsigned flags);
+void vs_plan_release(struct vs_plan *plan);
+
+/* ---- file.c / tree.c: the moves themselves, after vs_plan_check() said proceed ---- */
+int vs_file_move(const struct vs_plan *plan, struct vs_move_stats *stats);
+/* The tree rules checked before anything is copied: every entry readable, every
+ * subdirectory removable, no mount point, socket or device inside. */
+int vs_tree_check(const struct vs_plan *plan);
+int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats);
+/* Removes dirfd/name and everything below it (staging residue). */
+int vs_tree_remove(int dirfd, const char *name);

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/* One non-directory object copied to a new name: regular file, symlink or FIFO. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "move/internal.h"
+
+static int copy_regular(int src_dirfd, const char *src_name, const struct statx *st,
+                        int dst_dirfd, const char *dst_name, struct vs_copy_ctx *ctx, bool durable)
+{
+        int dst_fd = -1, r;
+        int src_fd = openat(src_dirfd, src_name, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+        if (src_fd < 0)
+                return -errno;
+
+        struct statx before, after;
+        r = vs_statx(src_fd, "", &before);
+        if (r < 0)
+                goto out;
+        if (!vs_unchanged(st, &before)) {
+                r = -EAGAIN;
+                goto out;
+        }
+
+        r = vs_fault_at(VS_STEP_TEMP_CREATE);
+        if (r < 0)
+                goto out;
+        dst_fd = openat(dst_dirfd, dst_name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                        0600);
+        if (dst_fd < 0) {
+                r = -errno;
+                goto out;
+        }
+
+        r = vs_fault_at(VS_STEP_COPY_DATA);
+        if (r == 0)
+                r = vs_copy_data(src_fd, dst_fd, before.stx_size, ctx);
+        if (r == 0)
+                r = vs_fault_at(VS_STEP_COPY_ATTRS);
+        if (r == 0)
+                r = vs_attrs_copy(src_fd, dst_fd, dst_dirfd, dst_name, &before);
+        if (r == 0 && durable) {
+                r = vs_fault_at(VS_STEP_FSYNC_TEMP);
+                if (r == 0 && fsync(dst_fd) < 0)
+                        r = -errno;
+        }
+        if (r == 0)
+                r = vs_statx(src_fd, "", &after);
+        /* A writer during the copy: never install a stale copy (the caller retries). */
+        if (r == 0 && !vs_unchanged(&before, &after))
+                r = -EAGAIN;
+out:
+        if (dst_fd >= 0) {
+                close(dst_fd);
+                if (r < 0)
+                        unlinkat(dst_dirfd, dst_name, 0);
+        }
+        close(src_fd);
+        return r;
+}
+
+static int copy_symlink(int src_dirfd, const char *src_name, const struct statx *st,
+                        int dst_dirfd, const char *dst_name)
+{
+        char target[PATH_MAX];
+        ssize_t len = readlinkat(src_dirfd, src_name, target, sizeof(target));
+        if (len < 0)
+                return -errno;
+        if ((size_t)len >= sizeof(target))
+                return -ENAMETOOLONG;
+        target[len] = '\0';
+        int r = vs_fault_at(VS_STEP_TEMP_CREATE);
+        if (r < 0)
+                return r;
+        if (symlinkat(target, dst_dirfd, dst_name) < 0)
+                return -errno;
+        r = vs_fault_at(VS_STEP_COPY_ATTRS);
+        if (r == 0)
+                r = vs_attrs_copy(-1, -1, dst_dirfd, dst_name, st);
+        if (r < 0)
+                unlinkat(dst_dirfd, dst_name, 0);
+        return r;
+}
+
+static int copy_fifo(const struct statx *st, int dst_dirfd, const char *dst_name)
+{
+        int r = vs_fault_at(VS_STEP_TEMP_CREATE);
+        if (r < 0)
+                return r;
+        if (mknodat(dst_dirfd, dst_name, S_IFIFO | 0600, 0) < 0)
+                return -errno;
+        r = vs_fault_at(VS_STEP_COPY_ATTRS);
+        if (r == 0)
+                r = vs_attrs_copy(-1, -1, dst_dirfd, dst_name, st);
+        if (r < 0)
+                unlinkat(dst_dirfd, dst_name, 0);
+        return r;
+}
+
+int vs_node_copy(int src_dirfd, const char *src_name, const struct statx *st, int dst_dirfd,
+                 const char *dst_name, struct vs_copy_ctx *ctx, bool durable)
+{
+        if (S_ISREG(st->stx_mode))
+                return copy_regular(src_dirfd, src_name, st, dst_dirfd, dst_name, ctx, durable);
+        if (S_ISLNK(st->stx_mode))
+                return copy_symlink(src_dirfd, src_name, st, dst_dirfd, dst_name);
+        if (S_ISFIFO(st->stx_mode))
+                return copy_fifo(st, dst_dirfd, dst_name);
+        return -EXDEV;
+}

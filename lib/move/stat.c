@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "move/internal.h"
+
+#define VS_STATX_MASK (STATX_BASIC_STATS | STATX_MNT_ID)
+
+int vs_statx(int dirfd, const char *name, struct statx *out)
+{
+        int flags = AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT;
+        if (name[0] == '\0')
+                flags |= AT_EMPTY_PATH;
+        if (statx(dirfd, name, flags, VS_STATX_MASK, out) < 0)
+                return -errno;
+        return 0;
+}
+
+bool vs_same_inode(const struct statx *a, const struct statx *b)
+{
+        return a->stx_ino == b->stx_ino && a->stx_dev_major == b->stx_dev_major &&
+               a->stx_dev_minor == b->stx_dev_minor;
+}
+
+static bool same_time(const struct statx_timestamp *a, const struct statx_timestamp *b)
+{
+        return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+bool vs_unchanged(const struct statx *before, const struct statx *after)
+{
+        return vs_same_inode(before, after) && before->stx_size == after->stx_size &&
+               same_time(&before->stx_mtime, &after->stx_mtime) &&
+               same_time(&before->stx_ctime, &after->stx_ctime);
+}
+
+bool vs_copy_matches(const struct statx *src, const struct statx *copy)
+{
+        if ((src->stx_mode & S_IFMT) != (copy->stx_mode & S_IFMT))
+                return false;
+        if (S_ISDIR(src->stx_mode))
+                return true;
+        return src->stx_size == copy->stx_size && same_time(&src->stx_mtime, &copy->stx_mtime);
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * The named steps of a move, in execution order.  A journal (issue 4) records the step an
+ * interrupted move reached; the fault-injection hook fails or crashes at any of them.
+ */
+#define VS_STEPS(X)                                                                        \
+        X(CHECK, "check")                     /* precedence checks, nothing changed yet */ \
+        X(TEMP_CREATE, "temp-create")         /* hidden temp file in the target dir */     \
+        X(COPY_DATA, "copy-data")                                                          \
+        X(COPY_ATTRS, "copy-attrs")           /* times, owner, xattrs, mode */             \
+        X(FSYNC_TEMP, "fsync-temp")                                                        \
+        X(VERIFY_SOURCE, "verify-source")     /* source unchanged since the copy began */  \
+        X(STAGE_CREATE, "stage-create")       /* hidden staging dir beside the target */   \
+        X(STAGE_ENTRY, "stage-entry")         /* one entry copied into the staging tree */ \
+        X(STAGE_SYNC, "stage-sync")           /* syncfs: the staged tree is durable */     \
+        X(INSTALL, "install")                 /* renameat2 temp/stage -> target */         \
+        X(FSYNC_TARGET_DIR, "fsync-target-dir")                                            \
+        X(UNLINK_SOURCE, "unlink-source")     /* per entry for a tree */                   \
+        X(FSYNC_SOURCE_DIR, "fsync-source-dir")
+
+enum vs_step {
+#define VS_STEP_ENUM(id, name) VS_STEP_##id,
+        VS_STEPS(VS_STEP_ENUM)
+#undef VS_STEP_ENUM
+        VS_STEP_COUNT
+};
+
+const char *vs_step_name(enum vs_step step);
+
+/*
+ * VAULTSHIM_FAULT=<step>[:<errno>][@<n>]: at the n-th (default first) time the process
+ * reaches <step>, fail it with <errno> (a number or a name such as EIO), or without an
+ * errno _exit(86) as a crash would.  Returns 0 or the injected negative errno.
+ */
+#ifdef VS_FAULT_INJECTION
+int vs_fault_at(enum vs_step step);
+#else
+static inline int vs_fault_at(enum vs_step step)
+{
+        (void)step;
+        return 0;
+}
+#endif

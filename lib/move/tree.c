@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Directory moves: check the whole tree, stage a complete copy in a hidden directory
+ * beside the target, make it durable with one syncfs(), install it with one rename, and
+ * only then remove the source entries that the installed copy matches.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "move/internal.h"
+
+/* ---- the checks made before anything is copied ---- */
+
+struct tree_check {
+        const struct vs_creds *creds;
+        uint64_t mnt_id;
+        struct statx writable_dir; /* last directory found writable (its entries may go) */
+        bool have_writable_dir;
+};
+
+static int check_entry(void *ctx, const struct vs_walk_entry *e)
+{
+        struct tree_check *c = ctx;
+        mode_t mode = e->st->stx_mode;
+        if (e->st->stx_mnt_id != c->mnt_id || (e->st->stx_attributes & STATX_ATTR_MOUNT_ROOT))
+                return -EXDEV; /* never copy a mount */
+        if (!(S_ISREG(mode) || S_ISDIR(mode) || S_ISLNK(mode) || S_ISFIFO(mode)))
+                return -EXDEV; /* sockets and devices */
+
+        /* Removing this entry later needs W on its directory and the unlink rules. */
+        if (!c->have_writable_dir || !vs_same_inode(&c->writable_dir, e->dir_st)) {
+                int r = vs_access(e->dirfd, "", W_OK | X_OK);
+                if (r < 0)
+                        return r;
+                c->writable_dir = *e->dir_st;
+                c->have_writable_dir = true;
+        }
+        int r = vs_check_unlinkable(c->creds, e->dir_st, e->st);
+        if (r < 0)
+                return r;
+        if (S_ISREG(mode))
+                return vs_access(e->dirfd, e->name, R_OK);
+        if (S_ISDIR(mode))
+                return vs_access(e->dirfd, e->name, R_OK | X_OK);
+        return 0;
+}
+
+static int open_source_dir(const struct vs_plan *plan)
+{
+        int fd = openat(plan->old.dirfd, plan->old.path.last,
+                        O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}
+
+int vs_tree_check(const struct vs_plan *plan)
+{
+        int fd = open_source_dir(plan);
+        if (fd < 0)
+                return fd;
+        struct tree_check check = { .creds = &plan->creds, .mnt_id = plan->old.st.stx_mnt_id };
+        static const struct vs_walk_ops ops = { .enter = check_entry, .leaf = check_entry };
+        int r = vs_access(fd, "", R_OK | X_OK);
+        if (r == 0)
+                r = vs_walk(fd, &plan->old.st, &ops, &check);
+        close(fd);
+        return r;
+}
+
+/* ---- removal: staging residue, or source entries matched by the installed copy ---- */
+
+struct tree_remove {
+        int *target_fds; /* by depth; NULL: remove everything (staging residue) */
+        size_t cap;
+        unsigned open_depth;
+};
+
+static int remove_enter(void *ctx, const struct vs_walk_entry *e)
+{
+        struct tree_remove *rm = ctx;
+        if (!rm->target_fds) {
+                /* Staged directories may already carry a read-only mode. */
+                (void)fchmodat(e->dirfd, e->name, S_IRWXU, 0);
+                return 0;
+        }
+        if (e->depth >= rm->cap) {
+                size_t cap = rm->cap * 2;
+                int *grown = realloc(rm->target_fds, cap * sizeof(*grown));
+                if (!grown)
+                        return VS_WALK_SKIP;
+                rm->target_fds = grown;
+                rm->cap = cap;
+        }
+        int fd = openat(rm->target_fds[e->depth - 1], e->name,
+                        O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return VS_WALK_SKIP; /* no copy to compare with: keep the source */
+        rm->target_fds[e->depth] = fd;
+        rm->open_depth = e->depth;
+        return 0;
+}
+
+static int remove_leaf(void *ctx, const struct vs_walk_entry *e)
+{
+        struct tree_remove *rm = ctx;
+        if (rm->target_fds) {
+                struct statx copy;
+                if (vs_statx(rm->target_fds[e->depth - 1], e->name, &copy) < 0 ||
+                    !vs_copy_matches(e->st, &copy))
+                        return 0; /* changed or new since the copy: keep it */
+                int r = vs_fault_at(VS_STEP_UNLINK_SOURCE);
+                if (r < 0)
+                        return r;
+        }
+        (void)unlinkat(e->dirfd, e->name, 0);
+        return 0;
+}
+
+static int remove_leave(void *ctx, const struct vs_walk_entry *e)
+{
+        struct tree_remove *rm = ctx;
+        if (rm->target_fds) {
+                close(rm->target_fds[e->depth]);
+                rm->open_depth = e->depth - 1;
+        }
+        (void)unlinkat(e->dirfd, e->name, AT_REMOVEDIR); /* ENOTEMPTY: something was kept */
+        return 0;
+}
+
+static const struct vs_walk_ops remove_ops = {
+        .enter = remove_enter, .leaf = remove_leaf, .leave = remove_leave,
+};
+
+int vs_tree_remove(int dirfd, const char *name)
+{
+        struct statx st;
+        int r = vs_statx(dirfd, name, &st);
+        if (r < 0)
+                return r;
+        (void)fchmodat(dirfd, name, S_IRWXU, 0);
+        int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        struct tree_remove rm = { 0 };
+        r = vs_walk(fd, &st, &remove_ops, &rm);
+        close(fd);
+        if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && r == 0)
+                r = -errno;
+        return r;
+}
+
+/* Source entries go only when the installed copy matches them; returns the fault, if any. */
+static int remove_source(const struct vs_plan *plan, int source_fd)
+{
+        struct tree_remove rm = { .cap = 16 };
+        rm.target_fds = calloc(rm.cap, sizeof(*rm.target_fds));
+        if (!rm.target_fds)
+                return -ENOMEM;
+        rm.target_fds[0] = openat(plan->new.dirfd, plan->new.path.last,
+                                  O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int r = 0;
+        if (rm.target_fds[0] >= 0) {
+                r = vs_walk(source_fd, &plan->old.st, &remove_ops, &rm);
+                while (rm.open_depth > 0)
+                        close(rm.target_fds[rm.open_depth--]);
+                close(rm.target_fds[0]);
+        }
+        free(rm.target_fds);
+        if (r < 0)
+                return r;
+        struct statx now;
+        if (vs_statx(plan->old.dirfd, plan->old.path.last, &now) == 0 &&
+            vs_same_inode(&now, &plan->old.st))
+                (void)unlinkat(plan->old.dirfd, plan->old.path.last, AT_REMOVEDIR);
+        return 0;
+}
+
+/* ---- staging ---- */
+
+struct tree_copy {
+        int *dst_fds; /* by depth; [0] is the staging directory */
+        size_t cap;
+        unsigned open_depth;
+        struct vs_copy_ctx copy;
+        uint64_t entries;
+};
+
+static int copy_enter(void *ctx, const struct vs_walk_entry *e)
+{
+        struct tree_copy *tc = ctx;
+        int r = vs_fault_at(VS_STEP_STAGE_ENTRY);
+        if (r < 0)
+                return r;
+        if (e->depth >= tc->cap) {
+                size_t cap = tc->cap * 2;
+                int *grown = realloc(tc->dst_fds, cap * sizeof(*grown));
+                if (!grown)
+                        return -ENOMEM;
+                tc->dst_fds = grown;
+                tc->cap = cap;
+        }
+        int parent = tc->dst_fds[e->depth - 1];
+        if (mkdirat(parent, e->name, S_IRWXU) < 0)
+                return -errno;
+        int fd = openat(parent, e->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        tc->dst_fds[e->depth] = fd;
+        tc->open_depth = e->depth;
+        tc->entries++;
+        return 0;
+}
+
+static int copy_leaf(void *ctx, const struct vs_walk_entry *e)
+{
+        struct tree_copy *tc = ctx;
+        int r = vs_fault_at(VS_STEP_STAGE_ENTRY);
+        if (r < 0)
+                return r;
+        struct statx st = *e->st;
+        for (int attempt = 0; attempt < 3; attempt++) {
+                r = vs_node_copy(e->dirfd, e->name, &st, tc->dst_fds[e->depth - 1], e->name,
+                                 &tc->copy, false);
+                if (r != -EAGAIN)
+                        break;
+                r = vs_statx(e->dirfd, e->name, &st); /* written meanwhile: copy again */
+                if (r < 0)
+                        return r;
+                r = -EAGAIN;
+        }
+        if (r == 0)
+                tc->entries++;
+        return r;
+}
+
+static int copy_leave(void *ctx, const struct vs_walk_entry *e)
+{
+        struct tree_copy *tc = ctx;
+        int fd = tc->dst_fds[e->depth];
+        /* Directory times last: creating the children changed them. */
+        int r = vs_attrs_copy(e->fd, fd, -1, NULL, e->st);
+        close(fd);
+        tc->open_depth = e->depth - 1;
+        return r;
+}
+
+static int stage_tree(const struct vs_plan *plan, int source_fd, int stage_fd,
+                      struct tree_copy *tc)
+{
+        static const struct vs_walk_ops ops = {
+                .enter = copy_enter, .leaf = copy_leaf, .leave = copy_leave,
+        };
+        tc->cap = 16;
+        tc->dst_fds = calloc(tc->cap, sizeof(*tc->dst_fds));
+        if (!tc->dst_fds)
+                return -ENOMEM;
+        tc->dst_fds[0] = stage_fd;
+        int r = vs_walk(source_fd, &plan->old.st, &ops, tc);
+        while (tc->open_depth > 0)
+                close(tc->dst_fds[tc->open_depth--]);
+        free(tc->dst_fds);
+        tc->dst_fds = NULL;
+        if (r == 0)
+                r = vs_attrs_copy(source_fd, stage_fd, -1, NULL, &plan->old.st);
+        if (r == 0)
+                r = vs_fault_at(VS_STEP_STAGE_SYNC);
+        if (r == 0 && syncfs(stage_fd) < 0)
+                r = -errno;
+        return r;
+}
+
+int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats)
+{
+        const struct vs_side *old = &plan->old, *new = &plan->new;
+        char stage[64];
+        int stage_fd = -1, r;
+        bool staged = false;
+        struct tree_copy tc = { 0 };
+
+        int source_fd = open_source_dir(plan);
+        if (source_fd < 0)
+                return source_fd;
+        r = vs_temp_name(stage, sizeof(stage), VS_TEMP_STAGE_PREFIX);
+        if (r == 0)
+                r = vs_fault_at(VS_STEP_STAGE_CREATE);
+        if (r < 0)
+                goto out;
+        if (mkdirat(new->dirfd, stage, S_IRWXU) < 0) {
+                r = -errno;
+                goto out;
+        }
+        staged = true;
+        stage_fd = openat(new->dirfd, stage, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (stage_fd < 0) {
+                r = -errno;
+                goto out;
+        }
+
+        r = stage_tree(plan, source_fd, stage_fd, &tc);
+        stats->bytes = tc.copy.bytes;
+        stats->methods = tc.copy.methods;
+        stats->entries = tc.entries + 1;
+        if (r < 0)
+                goto out;
+
+        struct statx now;
+        r = vs_fault_at(VS_STEP_VERIFY_SOURCE);
+        if (r == 0)
+                r = vs_statx(old->dirfd, old->path.last, &now);
+        if (r == 0 && !vs_same_inode(&now, &old->st))
+                r = -EAGAIN; /* replaced meanwhile: start over */
+        if (r == 0)
+                r = vs_fault_at(VS_STEP_INSTALL);
+        if (r == 0)
+                r = vs_sys_renameat2(new->dirfd, stage, new->dirfd, new->path.last,
+                                     plan->flags & RENAME_NOREPLACE);
+        if (r < 0)
+                goto out;
+        staged = false;
+
+        /* The copy must be durable under its new name before the source goes. */
+        r = vs_fault_at(VS_STEP_FSYNC_TARGET_DIR);
+        if (r == 0)
+                r = vs_fsync_dir(new->dirfd);
+        if (r == 0)
+                r = remove_source(plan, source_fd);
+        if (r == 0)
+                r = vs_fault_at(VS_STEP_FSYNC_SOURCE_DIR);
+        if (r == 0)
+                (void)vs_fsync_dir(old->dirfd);
+out:
+        if (stage_fd >= 0)
+                close(stage_fd);
+        if (staged)
+                (void)vs_tree_remove(new->dirfd, stage);
+        close(source_fd);
+        return r;
+}

@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/policy-internal.h"
+
+static bool has_group(const char *const *groups, size_t n_groups, const char *name)
+{
+        for (size_t i = 0; i < n_groups; i++)
+                if (strcmp(groups[i], name) == 0)
+                        return true;
+        return false;
+}
+
+bool vs_rule_groups_match(const struct vs_policy_rule *rule, const char *const *groups, size_t n_groups)
+{
+        size_t present = 0;
+        for (size_t i = 0; i < rule->n_groups; i++)
+                present += has_group(groups, n_groups, rule->groups[i].name);
+        return rule->compound == VS_COMPOUND_ALL ? present == rule->n_groups : present > 0;
+}
+
+bool vs_rule_in_window(const struct vs_policy_rule *rule, int64_t now)
+{
+        return (rule->not_before == VS_TIME_NONE || now >= rule->not_before) &&
+               (rule->not_after == VS_TIME_NONE || now < rule->not_after);
+}
+
+static enum vs_mode mode_min(enum vs_mode a, enum vs_mode b)
+{
+        return a < b ? a : b;
+}
+
+static enum vs_mode mode_max(enum vs_mode a, enum vs_mode b)
+{
+        return a > b ? a : b;
+}
+
+static int64_t earliest(int64_t a, int64_t b)
+{
+        if (a == VS_TIME_NONE)
+                return b;
+        if (b == VS_TIME_NONE)
+                return a;
+        return a < b ? a : b;
+}
+
+/* The next instant after now at which this rule starts or stops applying. */
+static int64_t next_boundary(const struct vs_policy_rule *rule, int64_t now)
+{
+        int64_t t = VS_TIME_NONE;
+        if (rule->not_before != VS_TIME_NONE && rule->not_before > now)
+                t = earliest(t, rule->not_before);
+        if (rule->not_after != VS_TIME_NONE && rule->not_after > now)
+                t = earliest(t, rule->not_after);
+        return t;
+}
+
+static int judge_rule(const struct vs_policy_rule *rule, const struct vs_request *request,
+                      struct vs_rule_verdict *verdict)
+{
+        *verdict = (struct vs_rule_verdict){ .rule = rule };
+        if (!vs_rule_groups_match(rule, request->groups, request->n_groups)) {
+                if (rule->compound == VS_COMPOUND_ANY) {
+                        verdict->outcome = VS_RULE_NO_GROUP;
+                        return 0;
+                }
+                verdict->outcome = VS_RULE_GROUPS_MISSING;
+                verdict->missing = calloc(rule->n_groups, sizeof(*verdict->missing));
+                if (!verdict->missing)
+                        return -ENOMEM;
+                for (size_t i = 0; i < rule->n_groups; i++)
+                        if (!has_group(request->groups, request->n_groups, rule->groups[i].name))
+                                verdict->missing[verdict->n_missing++] = rule->groups[i].name;
+                return 0;
+        }
+        if (rule->not_before != VS_TIME_NONE && request->now < rule->not_before)
+                verdict->outcome = VS_RULE_NOT_YET_VALID;
+        else if (rule->not_after != VS_TIME_NONE && request->now >= rule->not_after)
+                verdict->outcome = VS_RULE_EXPIRED;
+        else
+                verdict->outcome = VS_RULE_APPLIES;
+        return 0;
+}
+
+/* Decide one folder once every folder implying it has been decided. */
+static void decide_folder(struct vs_folder_decision *fd, const struct vs_request *request)
+{
+        enum vs_mode own = VS_MODE_NONE, derived = VS_MODE_NONE;
+        bool deny_all = false, deny_write = false;
+
+        for (size_t i = 0; i < fd->n_verdicts; i++) {
+                const struct vs_rule_verdict *v = &fd->verdicts[i];
+                if (v->outcome == VS_RULE_GROUPS_MISSING || v->outcome == VS_RULE_NO_GROUP)
+                        continue;
+                fd->valid_until = earliest(fd->valid_until, next_boundary(v->rule, request->now));
+                if (v->outcome != VS_RULE_APPLIES)
+                        continue;
+                if (v->rule->effect == VS_EFFECT_DENY) {
+                        if (v->rule->scope == VS_SCOPE_ALL)
+                                deny_all = true;
+                        else
+                                deny_write = true;
+                } else {
+                        own = mode_max(own, v->rule->mode);
+                }
+        }
+        for (size_t i = 0; i < fd->n_derivations; i++)
+                derived = mode_max(derived, fd->derivations[i].granted);
+
+        enum vs_mode granted = mode_max(own, derived);
+        if (deny_all) {
+                fd->status = VS_FOLDER_DENIED;
+        } else if (granted == VS_MODE_NONE) {
+                fd->status = VS_FOLDER_NO_MATCH;
+        } else {
+                fd->status = VS_FOLDER_MOUNTED;
+                fd->mode = deny_write ? mode_min(granted, VS_MODE_RO) : granted;
+                fd->write_capped = fd->mode < granted;
+        }
+
+        for (size_t i = 0; i < fd->n_verdicts; i++) {
+                struct vs_rule_verdict *v = &fd->verdicts[i];
+                if (v->outcome != VS_RULE_APPLIES)
+                        continue;
+                if (v->rule->effect == VS_EFFECT_DENY)
+                        v->deciding = v->rule->scope == VS_SCOPE_ALL ? deny_all : fd->write_capped && !deny_all;
+                else
+                        v->deciding = !deny_all && v->rule->mode == granted;
+        }
+        for (size_t i = 0; i < fd->n_derivations; i++)
+                fd->derivations[i].deciding = !deny_all && granted != VS_MODE_NONE &&
+                                              fd->derivations[i].granted == granted;
+}
+
+static char *printable_copy(const char *s)
+{
+        char *copy = strdup(s);
+        for (char *p = copy; p && *p; p++)
+                if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                        *p = '?';
+        return copy;
+}
+
+static int substitute_folder(const struct vs_policy *policy, struct vs_folder_decision *fd,
+                             const struct vs_request *request, size_t *n_refused)
+{
+        const char *why = NULL;
+        if (asprintf(&fd->target, "%s/%s", policy->vault, fd->folder->name) < 0) {
+                fd->target = NULL;
+                return -ENOMEM;
+        }
+        if (fd->status != VS_FOLDER_MOUNTED)
+                return 0;
+        int r = vs_policy_substitute(fd->folder->path, request->user_name, request->user_id, &fd->source, &why);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                bool name = strstr(why, "{username}") == why;
+                char *value = printable_copy(name ? request->user_name ? request->user_name : ""
+                                                  : request->user_id ? request->user_id : "");
+                if (!value || asprintf(&fd->refusal, "%s; got \"%s\"", why, value) < 0) {
+                        free(value);
+                        fd->refusal = NULL;
+                        return -ENOMEM;
+                }
+                free(value);
+                fd->status = VS_FOLDER_REFUSED;
+                (*n_refused)++;
+        }
+        return 0;
+}
+
+static const char *personal_folder(const struct vs_policy *policy, const struct vs_decision *d)
+{
+        bool marked = false;
+        for (size_t i = 0; i < policy->n_folders; i++)
+                marked |= policy->folders[i].personal;
+        for (size_t i = 0; i < d->n_folders; i++) {
+                const struct vs_folder_decision *fd = &d->folders[i];
+                bool candidate = marked ? fd->folder->personal : strcmp(fd->folder->name, "personal") == 0;
+                if (candidate && fd->status == VS_FOLDER_MOUNTED && fd->mode == VS_MODE_RW)
+                        return fd->folder->name;
+        }
+        return NULL;
+}
+
+int vs_policy_decide(const struct vs_policy *policy, const struct vs_request *request, struct vs_decision **ret)
+{
+        size_t n = policy->n_folders;
+        struct vs_decision *d = calloc(1, sizeof(*d));
+        size_t *pending = calloc(n ? n : 1, sizeof(*pending)); /* undecided sources per folder */
+        size_t *queue = calloc(n ? n : 1, sizeof(*queue));
+        int r = -ENOMEM;
+
+        if (!d || !pending || !queue)
+                goto fail;
+        d->now = request->now;
+        d->valid_until = VS_TIME_NONE;
+        d->user_name = strdup(request->user_name ? request->user_name : "");
+        d->user_id = strdup(request->user_id ? request->user_id : "");
+        d->folders = calloc(n ? n : 1, sizeof(*d->folders));
+        if (!d->user_name || !d->user_id || !d->folders)
+                goto fail;
+        d->n_folders = n;
+
+        for (size_t f = 0; f < n; f++) {
+                struct vs_folder_decision *fd = &d->folders[f];
+                fd->folder = &policy->folders[f];
+                fd->valid_until = VS_TIME_NONE;
+                fd->verdicts = calloc(fd->folder->n_rules ? fd->folder->n_rules : 1, sizeof(*fd->verdicts));
+                if (!fd->verdicts)
+                        goto fail;
+                for (size_t i = 0; i < fd->folder->n_rules; i++) {
+                        if (judge_rule(&fd->folder->rules[i], request, &fd->verdicts[i]) < 0)
+                                goto fail;
+                        fd->n_verdicts++;
+                }
+                for (size_t i = 0; i < fd->folder->n_implies; i++)
+                        pending[fd->folder->implies[i].target]++;
+        }
+        for (size_t f = 0; f < n; f++) {
+                d->folders[f].derivations = calloc(pending[f] ? pending[f] : 1, sizeof(struct vs_derivation));
+                if (!d->folders[f].derivations)
+                        goto fail;
+        }
+
+        /* Kahn's order over the implies graph (acyclic after validation): sources first. */
+        size_t head = 0, tail = 0;
+        for (size_t f = 0; f < n; f++)
+                if (pending[f] == 0)
+                        queue[tail++] = f;
+        while (head < tail) {
+                size_t f = queue[head++];
+                struct vs_folder_decision *fd = &d->folders[f];
+                decide_folder(fd, request);
+                enum vs_mode source_mode = fd->status == VS_FOLDER_MOUNTED ? fd->mode : VS_MODE_NONE;
+                for (size_t i = 0; i < fd->folder->n_implies; i++) {
+                        const struct vs_policy_implies *implies = &fd->folder->implies[i];
+                        struct vs_folder_decision *target = &d->folders[implies->target];
+                        target->derivations[target->n_derivations++] = (struct vs_derivation){
+                                .source = fd->folder,
+                                .implies = implies,
+                                .source_mode = source_mode,
+                                .granted = mode_min(source_mode, implies->max_mode),
+                        };
+                        target->valid_until = earliest(target->valid_until, fd->valid_until);
+                        if (--pending[implies->target] == 0)
+                                queue[tail++] = implies->target;
+                }
+        }
+
+        for (size_t f = 0; f < n; f++) {
+                struct vs_folder_decision *fd = &d->folders[f];
+                if (substitute_folder(policy, fd, request, &d->n_refused) < 0)
+                        goto fail;
+                if (fd->status == VS_FOLDER_MOUNTED) {
+                        d->n_mounted++;
+                        d->valid_until = earliest(d->valid_until, fd->valid_until);
+                }
+        }
+        d->personal = personal_folder(policy, d);
+
+        free(pending);
+        free(queue);
+        *ret = d;
+        return 0;
+fail:
+        free(pending);
+        free(queue);
+        vs_decision_free(d);
+        return r;
+}
+
+void vs_decision_free(struct vs_decision *d)
+{
+        if (!d)
+                return;
+        for (size_t f = 0; f < d->n_folders; f++) {
+                struct vs_folder_decision *fd = &d->folders[f];
+                for (size_t i = 0; i < fd->n_verdicts; i++)
+                        free(fd->verdicts[i].missing);
+                free(fd->verdicts);
+                free(fd->derivations);
+                free(fd->source);
+                free(fd->target);
+                free(fd->refusal);
+        }
+        free(d->folders);
+        free(d->user_name);
+        free(d->user_id);
+        free(d);
+}

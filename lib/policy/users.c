@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/policy-internal.h"
+
+/*
+ * The users file for `vault-policy matrix`:
+ *
+ *   users:
+ *     - name: alice
+ *       id: "1001"
+ *       groups: [engineering, all-employees]
+ */
+
+static unsigned load_user(const struct vpy_doc *doc, const struct yt_node *node, struct vs_user *user,
+                          struct vs_diags *diags)
+{
+        static const struct vpy_key keys[] = { { "name", true }, { "id", true }, { "groups", true } };
+        const struct yt_node *v[3];
+        unsigned errors = 0;
+
+        if (!vpy_expect(doc, node, YT_MAPPING, "a user", diags))
+                return 1;
+        errors += vpy_map_fields(doc, node, "a user", keys, 3, v, diags);
+        if (v[0] && !vpy_string(doc, v[0], "name", &user->name, diags))
+                errors++;
+        if (v[1] && !vpy_string(doc, v[1], "id", &user->id, diags))
+                errors++;
+        if (!v[2])
+                return errors;
+        if (!vpy_expect(doc, v[2], YT_SEQUENCE, "groups", diags))
+                return errors + 1;
+        user->groups = calloc(v[2]->n_children ? v[2]->n_children : 1, sizeof(char *));
+        if (!user->groups)
+                return errors + 1;
+        for (size_t i = 0; i < v[2]->n_children; i++) {
+                if (vpy_string(doc, v[2]->children[i], "a group name", &user->groups[user->n_groups], diags))
+                        user->n_groups++;
+                else
+                        errors++;
+        }
+        return errors;
+}
+
+int vs_users_parse(const char *name, const char *text, size_t len, struct vs_users *ret, struct vs_diags *diags)
+{
+        static const struct vpy_key keys[] = { { "users", true } };
+        const struct yt_node *v[1];
+        struct vpy_doc doc;
+        struct vs_users users = { 0 };
+        unsigned errors = 0;
+
+        int r = yt_parse(name, text, len, &doc.root, diags);
+        if (r < 0)
+                return r;
+        doc.file = name;
+        if (!doc.root) {
+                vs_diags_add(diags, name, 1, 1, "empty users file; expected a mapping with a \"users\" list");
+                errors++;
+        } else if (!vpy_expect(&doc, doc.root, YT_MAPPING, "the users file", diags)) {
+                errors++;
+        } else {
+                errors += vpy_map_fields(&doc, doc.root, "the users file", keys, 1, v, diags);
+                if (v[0] && vpy_expect(&doc, v[0], YT_SEQUENCE, "users", diags)) {
+                        users.items = calloc(v[0]->n_children ? v[0]->n_children : 1, sizeof(*users.items));
+                        if (!users.items)
+                                errors++;
+                        for (size_t i = 0; users.items && i < v[0]->n_children; i++)
+                                errors += load_user(&doc, v[0]->children[i], &users.items[users.count++], diags);
+                } else if (v[0]) {
+                        errors++;
+                }
+        }
+        yt_free(doc.root);
+        if (errors) {
+                vs_users_clear(&users);
+                return -EINVAL;
+        }
+        *ret = users;
+        return 0;
+}
+
+static int parse_users(const char *name, const char *text, size_t len, void *ret, struct vs_diags *diags)
+{
+        return vs_users_parse(name, text, len, ret, diags);
+}
+
+int vs_users_load(const char *path, struct vs_users *ret, struct vs_diags *diags)
+{
+        return vp_load_file(path, "users file", parse_users, ret, diags);
+}
+
+void vs_users_clear(struct vs_users *users)
+{
+        for (size_t i = 0; i < users->count; i++) {
+                struct vs_user *user = &users->items[i];
+                for (size_t g = 0; g < user->n_groups; g++)
+                        free(user->groups[g]);
+                free(user->groups);
+                free(user->name);
+                free(user->id);
+        }
+        free(users->items);
+        *users = (struct vs_users){ 0 };
+}

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * LD_PRELOAD wrappers.  The hot path is the real function plus one errno test; only an
+ * EXDEV between two paths under a vault root reaches the move engine.  No constructor, no
+ * stdio, nothing printed: the configuration is read on the first EXDEV.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <vaultshim/export.h>
+#include <vaultshim/move.h>
+
+#include "preload/config.h"
+
+/* Declared here rather than through <stdio.h>, which this library never includes. */
+VS_EXPORT int rename(const char *oldpath, const char *newpath);
+VS_EXPORT int renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath);
+VS_EXPORT int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
+                        unsigned int flags);
+
+static struct {
+        int (*rename)(const char *, const char *);
+        int (*renameat)(int, const char *, int, const char *);
+        int (*renameat2)(int, const char *, int, const char *, unsigned int);
+} real;
+static pthread_once_t real_once = PTHREAD_ONCE_INIT;
+
+static struct vs_shim_config config;
+static pthread_once_t config_once = PTHREAD_ONCE_INIT;
+
+/* Set while this thread is inside the engine: anything it renames goes straight through. */
+static __thread int in_shim __attribute__((tls_model("initial-exec")));
+
+static void resolve_one(void *slot, const char *name)
+{
+        void *sym = dlsym(RTLD_NEXT, name);
+        memcpy(slot, &sym, sizeof(sym));
+}
+
+static void resolve_real(void)
+{
+        resolve_one(&real.rename, "rename");
+        resolve_one(&real.renameat, "renameat");
+        resolve_one(&real.renameat2, "renameat2");
+}
+
+static void load_config(void)
+{
+        vs_shim_config_load(&config);
+}
+
+static int raw_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
+                         unsigned int flags)
+{
+        return (int)syscall(SYS_renameat2, olddirfd, oldpath, newdirfd, newpath, flags);
+}
+
+static uint64_t elapsed_ns(const struct timespec *start)
+{
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        return (uint64_t)(now.tv_sec - start->tv_sec) * 1000000000u +
+               (uint64_t)now.tv_nsec - (uint64_t)start->tv_nsec;
+}
+
+/* Called with errno == EXDEV from the real function. */
+static int emulate(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
+                   unsigned int flags, int caller_errno)
+{
+        if (flags & ~(unsigned int)RENAME_NOREPLACE)
+                return -1; /* RENAME_EXCHANGE, RENAME_WHITEOUT: the kernel's answer stands */
+        pthread_once(&config_once, load_config);
+        char src[PATH_MAX], dst[PATH_MAX];
+        if (config.disabled || !vs_shim_under_root(&config, olddirfd, oldpath, src) ||
+            !vs_shim_under_root(&config, newdirfd, newpath, dst)) {
+                errno = EXDEV;
+                return -1;
+        }
+
+        in_shim = 1;
+        struct timespec start;
+        clock_gettime(CLOCK_MONOTONIC, &start);
+        struct vs_move_stats stats;
+        const struct vs_move_opts opts = { .stats = &stats };
+        int r = vs_move(olddirfd, oldpath, newdirfd, newpath, flags, &opts);
+        if (config.log_path[0]) {
+                const struct vs_log_record rec = {
+                        .src = src, .dst = dst, .stats = &stats, .result = r,
+                        .duration_ns = elapsed_ns(&start),
+                };
+                (void)vs_log_append(config.log_path, &rec);
+        }
+        in_shim = 0;
+
+        if (r < 0) {
+                errno = -r;
+                return -1;
+        }
+        errno = caller_errno;
+        return 0;
+}
+
+int rename(const char *oldpath, const char *newpath)
+{
+        int caller_errno = errno;
+        pthread_once(&real_once, resolve_real);
+        int r = real.rename ? real.rename(oldpath, newpath)
+                            : raw_renameat2(AT_FDCWD, oldpath, AT_FDCWD, newpath, 0);
+        if (r == 0 || errno != EXDEV || in_shim)
+                return r;
+        return emulate(AT_FDCWD, oldpath, AT_FDCWD, newpath, 0, caller_errno);
+}
+
+int renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath)
+{
+        int caller_errno = errno;
+        pthread_once(&real_once, resolve_real);
+        int r = real.renameat ? real.renameat(olddirfd, oldpath, newdirfd, newpath)
+                              : raw_renameat2(olddirfd, oldpath, newdirfd, newpath, 0);
+        if (r == 0 || errno != EXDEV || in_shim)
+                return r;
+        return emulate(olddirfd, oldpath, newdirfd, newpath, 0, caller_errno);
+}
+
+int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
+              unsigned int flags)
+{
+        int caller_errno = errno;
+        pthread_once(&real_once, resolve_real);
+        int r = real.renameat2 ? real.renameat2(olddirfd, oldpath, newdirfd, newpath, flags)
+                               : raw_renameat2(olddirfd, oldpath, newdirfd, newpath, flags);
+        if (r == 0 || errno != EXDEV || in_shim)
+                return r;
+        return emulate(olddirfd, oldpath, newdirfd, newpath, flags, caller_errno);
+}

@@ -1,0 +1,214 @@
+# SPDX-License-Identifier: MIT
+"""Shared scaffolding for the durability tests.
+
+Each test runs as root in a private mount namespace (it re-executes itself under
+`unshare -m`), builds a vault whose folders are bind mounts of one directory (or of loop
+images and tmpfs), drives moves through libvaultshim.so with VAULTSHIM_FAULT, and checks the
+result with vault-fsck.  Everything is torn down when the namespace's last process exits;
+the scratch directory is removed in a finally block.
+"""
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+SKIP = 77
+BUILD = os.environ.get("VS_BUILD_ROOT", os.path.abspath("build"))
+PRELOAD = os.path.join(BUILD, "lib", "preload", "libvaultshim.so")
+FSCK = os.path.join(BUILD, "tools", "vault-fsck", "vault-fsck")
+CRASH_STATUS = 137
+
+# A child that renames argv[1] to argv[2] through libc and reports errno by name.
+RENAME_CHILD = (
+    "import errno, os, sys\n"
+    "try:\n"
+    "    os.rename(sys.argv[1], sys.argv[2])\n"
+    "except OSError as e:\n"
+    "    print(errno.errorcode.get(e.errno, e.errno)); sys.exit(1)\n"
+)
+
+
+def skip(why):
+    print(f"SKIP: {why}")
+    sys.exit(SKIP)
+
+
+def enter_namespace(needs_shim=True):
+    """Re-run this script as root inside a private mount namespace."""
+    if os.geteuid() != 0:
+        skip("needs root (mount namespaces, bind mounts, loop devices)")
+    if needs_shim and not os.path.exists(PRELOAD):
+        skip(f"{PRELOAD} is not built")
+    if os.environ.get("VS_DURABILITY_NS") != "1":
+        if shutil.which("unshare") is None:
+            skip("unshare(1) is missing")
+        env = dict(os.environ, VS_DURABILITY_NS="1")
+        r = subprocess.run(["unshare", "-m", "--propagation", "private",
+                            sys.executable, *sys.argv], env=env)
+        sys.exit(r.returncode)
+
+
+def sh(*cmd, check=True, **kw):
+    return subprocess.run(cmd, check=check, text=True, capture_output=True, **kw)
+
+
+class Vault:
+    """A scratch vault: folders are bind mounts of directories of one backing store."""
+
+    def __init__(self, folders=("a", "b"), backing=None):
+        self.scratch = tempfile.mkdtemp(prefix="vs-durability-")
+        self.root = os.path.join(self.scratch, "vault")
+        self.backing = backing or os.path.join(self.scratch, "store")
+        os.makedirs(self.root)
+        os.makedirs(self.backing, exist_ok=True)
+        self.mounts = []
+        for f in folders:
+            self.bind(f)
+
+    def bind(self, folder, source=None):
+        source = source or os.path.join(self.backing, folder)
+        target = os.path.join(self.root, folder)
+        os.makedirs(source, exist_ok=True)
+        os.makedirs(target, exist_ok=True)
+        sh("mount", "--bind", source, target)
+        self.mounts.append(target)
+        return target
+
+    def mount_tmpfs(self, folder, size):
+        target = os.path.join(self.root, folder)
+        os.makedirs(target, exist_ok=True)
+        sh("mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", target)
+        self.mounts.append(target)
+        return target
+
+    def loop_fs(self, fstype, size, *mkfs_args):
+        """Make and mount a loop image; returns its mount point (outside the vault)."""
+        image = os.path.join(self.scratch, f"{fstype}.img")
+        with open(image, "wb") as f:
+            f.truncate(size)
+        mkfs = {"xfs": ["mkfs.xfs", "-q", "-f"], "btrfs": ["mkfs.btrfs", "-q", "-f"],
+                "ext4": ["mkfs.ext4", "-q", "-F"]}[fstype]
+        sh(*mkfs, *mkfs_args, image)
+        mnt = os.path.join(self.scratch, f"{fstype}-mnt")
+        os.makedirs(mnt)
+        sh("mount", "-o", "loop", image, mnt)
+        self.mounts.append(mnt)
+        return mnt
+
+    def path(self, rel):
+        return os.path.join(self.root, rel)
+
+    def close(self):
+        for m in reversed(self.mounts):
+            subprocess.run(["umount", "-l", m], capture_output=True)
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def shim_env(vault, **extra):
+    env = dict(os.environ, LD_PRELOAD=PRELOAD, VAULTSHIM_ROOTS=vault.root)
+    env.pop("VAULTSHIM_FAULT", None)
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def rename(vault, src, dst, fault=None, **extra):
+    """Rename through the shim in a child; returns (exit status, errno name or '')."""
+    if fault:
+        extra["VAULTSHIM_FAULT"] = fault
+    r = subprocess.run([sys.executable, "-c", RENAME_CHILD, vault.path(src), vault.path(dst)],
+                       env=shim_env(vault, **extra), text=True, capture_output=True)
+    return r.returncode, r.stdout.strip()
+
+
+def fsck(*roots, dry_run=False):
+    cmd = [FSCK, "--json"] + (["--dry-run"] if dry_run else []) + list(roots)
+    r = subprocess.run(cmd, text=True, capture_output=True)
+    try:
+        report = json.loads(r.stdout)
+    except json.JSONDecodeError:
+        report = {"unparsed": r.stdout, "stderr": r.stderr}
+    return r.returncode, report
+
+
+def digest(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def snapshot(top):
+    """{relative path: (kind, detail)} for everything under top (not following links)."""
+    out = {}
+    if not os.path.lexists(top):
+        return out
+    if not os.path.isdir(top) or os.path.islink(top):
+        return {".": describe(top)}
+    for dirpath, dirnames, filenames in os.walk(top):
+        for name in dirnames + filenames:
+            p = os.path.join(dirpath, name)
+            out[os.path.relpath(p, top)] = describe(p)
+    return out
+
+
+def describe(p):
+    st = os.lstat(p)
+    if os.path.islink(p):
+        return ("link", os.readlink(p))
+    if os.path.isdir(p):
+        return ("dir", "")
+    if os.path.isfile(p):
+        with open(p, "rb") as f:
+            return ("file", digest(f.read()))
+    return ("other", oct(st.st_mode))
+
+
+def residue(root):
+    """Staging leftovers and unfinished journal records anywhere under root."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            p = os.path.join(dirpath, name)
+            if name.startswith(".vaultshim-"):
+                found.append(p)
+            if os.path.basename(dirpath) == "journal" and \
+                    os.path.basename(os.path.dirname(dirpath)) == ".vaultshim":
+                found.append(p)
+        dirnames[:] = [d for d in dirnames if not d.startswith(".vaultshim-")]
+    return found
+
+
+def write_tree(top, entries, size=4096, seed=""):
+    """A tree of `entries` notes spread over subfolders, each with distinct content."""
+    os.makedirs(top, exist_ok=True)
+    per_dir = max(1, entries // 10)
+    for i in range(entries):
+        d = os.path.join(top, f"folder{i // per_dir:03d}")
+        os.makedirs(d, exist_ok=True)
+        body = (f"# note {i} {seed}\n".encode() * (size // 16 + 1))[:size]
+        with open(os.path.join(d, f"note{i:05d}.md"), "wb") as f:
+            f.write(body)
+
+
+class Failures:
+    def __init__(self):
+        self.messages = []
+
+    def check(self, ok, message):
+        if not ok:
+            self.messages.append(message)
+            print(f"FAIL: {message}", flush=True)
+        return ok
+
+    def finish(self, passed_what):
+        if self.messages:
+            print(f"{len(self.messages)} failure(s)")
+            sys.exit(1)
+        print(f"ok: {passed_what}")
+        sys.exit(0)

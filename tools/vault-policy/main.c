@@ -1,0 +1,431 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "manifest/names.h"
+#include "vault-policy.h"
+
+static const char usage_text[] =
+"Usage:\n"
+"  vault-policy check POLICY...\n"
+"  vault-policy lint POLICY [--now TIME]\n"
+"  vault-policy resolve POLICY --user NAME --uid ID GROUPS [--now TIME]\n"
+"                       [--format manifest|json|kasm|docker]\n"
+"  vault-policy explain POLICY --user NAME [--uid ID] GROUPS [--now TIME]\n"
+"                       [--folder NAME] [--json]\n"
+"  vault-policy matrix POLICY --users USERS.yaml [--now TIME] [--json]\n"
+"  vault-policy --help | --version\n"
+"\n"
+"GROUPS is either --groups G1,G2,... or a verified token:\n"
+"  --jwt FILE --jwt-key KEYFILE --jwt-alg RS256|ES256|HS256 [--groups-claim groups]\n"
+"  The token must be signed with exactly the pinned algorithm (\"none\" and any other\n"
+"  algorithm are refused), must carry \"exp\" (and \"nbf\", if present) valid at TIME, and\n"
+"  its groups claim must be an array of strings; a leading '/' (Keycloak group paths)\n"
+"  is stripped.  KEYFILE is a PEM public key for RS256/ES256 and the raw secret bytes\n"
+"  for HS256.\n"
+"\n"
+"TIME is RFC 3339 (2027-01-31T00:00:00Z or with an offset); default: the current time.\n"
+"The process time zone never matters.\n"
+"\n"
+"Policy format (vault-permissions.yaml; block or flow YAML, no anchors, aliases or tags;\n"
+"unknown or duplicate keys are errors):\n"
+"  version: 1                      optional, must be 1\n"
+"  vault: /vault                   optional: where folders are mounted (<vault>/<name>)\n"
+"  folders:\n"
+"    - name: deal-room-acme        [A-Za-z0-9._-]{1,64}, not starting with '.', unique\n"
+"      path: /shared/deals/acme    absolute normalised host path, unique; no ',' ':'\n"
+"                                  or control characters; may use {username}, {user_id}\n"
+"      required: true              optional (default true): the container needs it\n"
+"      personal: false             optional: the user's own rw space (at most one folder;\n"
+"                                  without any, a folder named \"personal\" is)\n"
+"      access:                     optional list of rules\n"
+"        - groups: [legal, executive]   non-empty list of group names\n"
+"          compound: all           any (default: one group suffices) | all (every group)\n"
+"          effect: allow           allow (default) | deny\n"
+"          mode: rw                allow only: ro (default) | rw\n"
+"          scope: all              deny only: all (default: no mount) | write (caps at ro)\n"
+"          not_before: 2026-12-01T00:00:00Z   optional, RFC 3339\n"
+"          not_after: 2027-01-31T00:00:00Z    optional, RFC 3339; window is half-open\n"
+"      implies:                    optional: access here grants access there\n"
+"        - folder: deal-room-acme-resources\n"
+"          max_mode: ro            ro (default) | rw\n"
+"\n"
+"Decision per folder at TIME: a matching deny with scope all wins (DENIED); otherwise the\n"
+"highest mode of matching allows and of implied grants (each at most the source folder's\n"
+"final mode and max_mode); a matching write deny caps it at ro; no grant, no mount.\n"
+"{username} and {user_id} are substituted afterwards and must be 1-64 characters of\n"
+"[A-Za-z0-9._-], not \".\" or \"..\"; otherwise that folder is refused.\n"
+"\n"
+"Exit status: 0 ok; 1 invalid policy or users file (nothing on stdout); 2 usage;\n"
+"3 partial (a folder was refused; lint: warnings found); 4 the token was refused.\n"
+"See vault-policy(1).\n";
+
+static void usage(FILE *out)
+{
+        fputs(usage_text, out);
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+        va_list ap;
+        fprintf(stderr, "vault-policy: ");
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fprintf(stderr, "\nTry 'vault-policy --help'.\n");
+        return EXIT_USAGE;
+}
+
+/* Messages quote offending input, which may hold newlines: keep one diagnostic per line. */
+static void print_escaped(const char *s)
+{
+        for (; *s; s++) {
+                unsigned char c = (unsigned char)*s;
+                if (c == '\n')
+                        fputs("\\n", stderr);
+                else if (c < 0x20 || c == 0x7f)
+                        fprintf(stderr, "\\x%02x", c);
+                else
+                        fputc(c, stderr);
+        }
+}
+
+void print_diags(const struct vs_diags *diags)
+{
+        for (size_t i = 0; i < diags->count; i++) {
+                const struct vs_diag *d = &diags->items[i];
+                print_escaped(d->file);
+                if (d->line)
+                        fprintf(stderr, ":%u:%u", d->line, d->column);
+                fputs(": ", stderr);
+                print_escaped(d->message);
+                fputc('\n', stderr);
+        }
+}
+
+/* Load the policy or print every error; returns NULL after printing. */
+static struct vs_policy *load_policy(const char *path)
+{
+        struct vs_diags diags = { 0 };
+        struct vs_policy *policy = NULL;
+        if (vs_policy_load(path, &policy, &diags) < 0) {
+                print_diags(&diags);
+                if (diags.count == 0)
+                        fprintf(stderr, "%s: cannot load policy\n", path);
+                policy = NULL;
+        }
+        vs_diags_clear(&diags);
+        return policy;
+}
+
+static int parse_now(const struct options *o, int64_t *now)
+{
+        if (!o->now) {
+                *now = (int64_t)time(NULL);
+                return 0;
+        }
+        if (vs_time_parse(o->now, now) < 0) {
+                fprintf(stderr, "vault-policy: --now \"%s\" is not an RFC 3339 date-time such as 2027-01-31T00:00:00Z\n",
+                        o->now);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+        int status = EXIT_OK;
+        if (argc < 1)
+                return usage_error("%s", "check needs at least one POLICY");
+        for (int i = 0; i < argc; i++) {
+                struct vs_policy *policy = load_policy(argv[i]);
+                if (!policy) {
+                        status = EXIT_INVALID;
+                        continue;
+                }
+                printf("%s: ok (%zu folders)\n", argv[i], policy->n_folders);
+                vs_policy_free(policy);
+        }
+        return status;
+}
+
+static int cmd_lint(const struct options *o)
+{
+        int64_t now;
+        struct vs_lint lint;
+        if (parse_now(o, &now) < 0)
+                return EXIT_USAGE;
+        struct vs_policy *policy = load_policy(o->policy);
+        if (!policy)
+                return EXIT_INVALID;
+        int r = vs_policy_lint(policy, now, &lint);
+        if (r < 0) {
+                vs_policy_free(policy);
+                fprintf(stderr, "vault-policy: lint failed: %s\n", strerror(-r));
+                return EXIT_INVALID;
+        }
+        for (size_t i = 0; i < lint.count; i++)
+                printf("%s:%u:%u: warning[%s]: %s\n", policy->file, lint.items[i].line, lint.items[i].column,
+                       lint.items[i].code, lint.items[i].message);
+        int status = lint.count ? EXIT_PARTIAL : EXIT_OK;
+        vs_lint_clear(&lint);
+        vs_policy_free(policy);
+        return status;
+}
+
+/* Groups from --groups or a verified token. */
+static int request_groups(const struct options *o, int64_t now, struct group_list *groups)
+{
+        if (o->jwt) {
+                char *error = NULL;
+                if (!o->jwt_key || !o->jwt_alg)
+                        return usage_error("%s", "--jwt needs --jwt-key and --jwt-alg"), -EINVAL;
+                int r = jwt_read_groups(o->jwt, o->jwt_key, o->jwt_alg, o->groups_claim ? o->groups_claim : "groups",
+                                        now, groups, &error);
+                if (r < 0) {
+                        fprintf(stderr, "vault-policy: %s: %s\n", o->jwt, error ? error : strerror(-r));
+                        free(error);
+                        return -EPERM;
+                }
+                return 0;
+        }
+        if (!o->groups)
+                return usage_error("%s", "give the user's groups with --groups or --jwt"), -EINVAL;
+        return group_list_from_csv(o->groups, groups);
+}
+
+/* Shared by resolve and explain: load, read groups, decide. */
+static int decide(const struct options *o, bool need_uid, struct vs_policy **policy_ret, struct vs_decision **ret)
+{
+        int64_t now;
+        struct group_list groups = { 0 };
+
+        if (!o->user)
+                return usage_error("%s", "--user is required");
+        if (need_uid && !o->uid)
+                return usage_error("%s", "--uid is required");
+        if (o->groups && o->jwt)
+                return usage_error("%s", "--groups and --jwt are mutually exclusive");
+        if (parse_now(o, &now) < 0)
+                return EXIT_USAGE;
+        struct vs_policy *policy = load_policy(o->policy);
+        if (!policy)
+                return EXIT_INVALID;
+        int r = request_groups(o, now, &groups);
+        if (r < 0) {
+                vs_policy_free(policy);
+                return r == -EPERM ? EXIT_TOKEN : EXIT_USAGE;
+        }
+        struct vs_request request = {
+                .user_name = o->user,
+                .user_id = o->uid,
+                .groups = (const char *const *)groups.names,
+                .n_groups = groups.count,
+                .now = now,
+        };
+        r = vs_policy_decide(policy, &request, ret);
+        group_list_clear(&groups);
+        if (r < 0) {
+                vs_policy_free(policy);
+                fprintf(stderr, "vault-policy: %s\n", strerror(-r));
+                return EXIT_INVALID;
+        }
+        *policy_ret = policy;
+        return EXIT_OK;
+}
+
+static void report_refusals(const struct vs_decision *d)
+{
+        for (size_t i = 0; i < d->n_folders; i++)
+                if (d->folders[i].status == VS_FOLDER_REFUSED)
+                        fprintf(stderr, "vault-policy: folder \"%s\" refused: %s\n", d->folders[i].folder->name,
+                                d->folders[i].refusal);
+}
+
+static int cmd_resolve(const struct options *o)
+{
+        const char *format = o->format ? o->format : "manifest";
+        struct vs_policy *policy;
+        struct vs_decision *d;
+        if (!format_known(format))
+                return usage_error("--format must be manifest, json, kasm or docker, got \"%s\"", format);
+        int status = decide(o, true, &policy, &d);
+        if (status != EXIT_OK)
+                return status;
+        report_refusals(d);
+        /* vault-first-launch reads the user's name and id as safe tokens; never hand it others. */
+        if (strcmp(format, "manifest") == 0 && !(vs_user_token_valid(d->user_name) && vs_user_token_valid(d->user_id))) {
+                fprintf(stderr, "vault-policy: no manifest for user \"%s\" (id \"%s\"): a manifest needs a name and id of 1-64 characters [A-Za-z0-9._-], not \".\" or \"..\"\n",
+                        d->user_name, d->user_id);
+                vs_decision_free(d);
+                vs_policy_free(policy);
+                return EXIT_PARTIAL;
+        }
+        int r = format_decision(policy, d, format);
+        if (r < 0) {
+                fprintf(stderr, "vault-policy: cannot write %s output: %s\n", format, strerror(-r));
+                status = EXIT_INVALID;
+        } else if (d->n_refused) {
+                status = EXIT_PARTIAL;
+        }
+        vs_decision_free(d);
+        vs_policy_free(policy);
+        return status;
+}
+
+static int cmd_explain(const struct options *o)
+{
+        struct vs_policy *policy;
+        struct vs_decision *d;
+        char *text = NULL;
+        int status = decide(o, false, &policy, &d);
+        if (status != EXIT_OK)
+                return status;
+        int r = o->json ? vs_explain_json(policy, d, o->folder, &text) : vs_explain_write(stdout, policy, d, o->folder);
+        if (r == -ENOENT) {
+                status = usage_error("--folder \"%s\" names no folder of the policy", o->folder);
+        } else if (r < 0) {
+                fprintf(stderr, "vault-policy: %s\n", strerror(-r));
+                status = EXIT_INVALID;
+        } else if (text) {
+                printf("%s\n", text);
+        }
+        free(text);
+        vs_decision_free(d);
+        vs_policy_free(policy);
+        return status;
+}
+
+static int cmd_matrix(const struct options *o)
+{
+        int64_t now;
+        struct vs_diags diags = { 0 };
+        struct vs_users users;
+        if (!o->users)
+                return usage_error("%s", "--users USERS.yaml is required");
+        if (parse_now(o, &now) < 0)
+                return EXIT_USAGE;
+        struct vs_policy *policy = load_policy(o->policy);
+        if (!policy)
+                return EXIT_INVALID;
+        if (vs_users_load(o->users, &users, &diags) < 0) {
+                print_diags(&diags);
+                vs_diags_clear(&diags);
+                vs_policy_free(policy);
+                return EXIT_INVALID;
+        }
+        int status = run_matrix(policy, &users, now, o->json);
+        if (status < 0) {
+                fprintf(stderr, "vault-policy: %s\n", strerror(-status));
+                status = EXIT_INVALID;
+        }
+        vs_users_clear(&users);
+        vs_policy_free(policy);
+        return status;
+}
+
+enum { OPT_USER = 256, OPT_UID, OPT_GROUPS, OPT_NOW, OPT_FORMAT, OPT_FOLDER, OPT_JSON, OPT_USERS,
+       OPT_JWT, OPT_JWT_KEY, OPT_JWT_ALG, OPT_GROUPS_CLAIM };
+
+static const struct option long_options[] = {
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { "user", required_argument, NULL, OPT_USER },
+        { "uid", required_argument, NULL, OPT_UID },
+        { "groups", required_argument, NULL, OPT_GROUPS },
+        { "now", required_argument, NULL, OPT_NOW },
+        { "format", required_argument, NULL, OPT_FORMAT },
+        { "folder", required_argument, NULL, OPT_FOLDER },
+        { "json", no_argument, NULL, OPT_JSON },
+        { "users", required_argument, NULL, OPT_USERS },
+        { "jwt", required_argument, NULL, OPT_JWT },
+        { "jwt-key", required_argument, NULL, OPT_JWT_KEY },
+        { "jwt-alg", required_argument, NULL, OPT_JWT_ALG },
+        { "groups-claim", required_argument, NULL, OPT_GROUPS_CLAIM },
+        { NULL, 0, NULL, 0 },
+};
+
+/* Which options each subcommand takes; anything else is a usage error. */
+static bool option_allowed(const char *command, int opt)
+{
+        bool request = opt == OPT_USER || opt == OPT_UID || opt == OPT_GROUPS || opt == OPT_NOW || opt == OPT_JWT ||
+                       opt == OPT_JWT_KEY || opt == OPT_JWT_ALG || opt == OPT_GROUPS_CLAIM;
+        if (strcmp(command, "lint") == 0)
+                return opt == OPT_NOW;
+        if (strcmp(command, "resolve") == 0)
+                return request || opt == OPT_FORMAT;
+        if (strcmp(command, "explain") == 0)
+                return request || opt == OPT_FOLDER || opt == OPT_JSON;
+        if (strcmp(command, "matrix") == 0)
+                return opt == OPT_NOW || opt == OPT_USERS || opt == OPT_JSON;
+        return false;
+}
+
+int main(int argc, char **argv)
+{
+        struct options o = { 0 };
+
+        if (argc < 2)
+                return usage(stderr), EXIT_USAGE;
+        if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+                return usage(stdout), EXIT_OK;
+        if (strcmp(argv[1], "--version") == 0)
+                return puts("vault-policy " VS_VERSION), EXIT_OK;
+
+        const char *command = argv[1];
+        if (strcmp(command, "check") == 0)
+                return cmd_check(argc - 2, argv + 2);
+        if (strcmp(command, "lint") && strcmp(command, "resolve") && strcmp(command, "explain") &&
+            strcmp(command, "matrix"))
+                return usage_error("unknown command \"%s\"", command);
+
+        optind = 1;
+        opterr = 0;
+        int opt;
+        while ((opt = getopt_long(argc - 1, argv + 1, "+h", long_options, NULL)) != -1 || optind < argc - 1) {
+                if (opt == -1) {
+                        /* a positional argument: the policy; options may follow it */
+                        if (o.policy)
+                                return usage_error("unexpected argument \"%s\"", argv[1 + optind]);
+                        o.policy = argv[1 + optind++];
+                        continue;
+                }
+                if (opt == 'h')
+                        return usage(stdout), EXIT_OK;
+                if (opt == '?')
+                        return usage_error("unknown or incomplete option \"%s\"", argv[optind]);
+                if (!option_allowed(command, opt))
+                        return usage_error("option not valid for this command: \"%s\"", argv[optind - 1]);
+                switch (opt) {
+                case OPT_USER: o.user = optarg; break;
+                case OPT_UID: o.uid = optarg; break;
+                case OPT_GROUPS: o.groups = optarg; break;
+                case OPT_NOW: o.now = optarg; break;
+                case OPT_FORMAT: o.format = optarg; break;
+                case OPT_FOLDER: o.folder = optarg; break;
+                case OPT_JSON: o.json = true; break;
+                case OPT_USERS: o.users = optarg; break;
+                case OPT_JWT: o.jwt = optarg; break;
+                case OPT_JWT_KEY: o.jwt_key = optarg; break;
+                case OPT_JWT_ALG: o.jwt_alg = optarg; break;
+                case OPT_GROUPS_CLAIM: o.groups_claim = optarg; break;
+                }
+        }
+        if (!o.policy)
+                return usage_error("%s needs a POLICY file", command);
+
+        if (strcmp(command, "lint") == 0)
+                return cmd_lint(&o);
+        if (strcmp(command, "resolve") == 0)
+                return cmd_resolve(&o);
+        if (strcmp(command, "explain") == 0)
+                return cmd_explain(&o);
+        return cmd_matrix(&o);
+}
