@@ -61,25 +61,17 @@ static bool text_is(xmlNodePtr n, const char *value)
         return same;
 }
 
-static xmlNodePtr set_child(struct editor *e, xmlNodePtr parent, const char *name, const char *value)
+/* The child element <name>, created with value if missing; with overwrite, set to value. */
+static xmlNodePtr put_child(struct editor *e, xmlNodePtr parent, const char *name, const char *value,
+                            bool overwrite)
 {
         xmlNodePtr c = child(parent, name);
         if (!c) {
                 c = xmlNewTextChild(parent, NULL, X(name), X(value));
                 e->changed = true;
-        } else if (!text_is(c, value)) {
+        } else if (overwrite && !text_is(c, value)) {
                 xmlNodeSetContent(c, NULL);
                 xmlNodeAddContent(c, X(value));
-                e->changed = true;
-        }
-        return c;
-}
-
-static xmlNodePtr default_child(struct editor *e, xmlNodePtr parent, const char *name, const char *value)
-{
-        xmlNodePtr c = child(parent, name);
-        if (!c) {
-                c = xmlNewTextChild(parent, NULL, X(name), X(value));
                 e->changed = true;
         }
         return c;
@@ -243,7 +235,7 @@ static int apply_folder(struct editor *e, xmlNodePtr root, const struct vs_sync_
         xmlFree(delay);
 
         for (size_t i = 0; i < sizeof(folder_elements) / sizeof(folder_elements[0]); i++) {
-                xmlNodePtr c = default_child(e, f, folder_elements[i][0], folder_elements[i][1]);
+                xmlNodePtr c = put_child(e, f, folder_elements[i][0], folder_elements[i][1], false);
                 if (c && strcmp(folder_elements[i][0], "minDiskFree") == 0)
                         default_attr(e, c, "unit", "%");
         }
@@ -253,9 +245,9 @@ static int apply_folder(struct editor *e, xmlNodePtr root, const struct vs_sync_
          */
         xmlNodePtr marker = child(f, "markerName");
         if (ro)
-                set_child(e, f, "markerName", ".");
+                put_child(e, f, "markerName", ".", true);
         else if (marker && text_is(marker, "."))
-                set_child(e, f, "markerName", ".stfolder");
+                put_child(e, f, "markerName", ".stfolder", true);
         return 0;
 }
 
@@ -300,13 +292,13 @@ static int apply_gui(struct editor *e, xmlNodePtr root)
         char want[64];
         snprintf(want, sizeof(want), "127.0.0.1%s", colon && strlen(colon) < 8 ? colon : ":8384");
         xmlFree(cur);
-        set_child(e, gui, "address", want);
+        put_child(e, gui, "address", want, true);
         if (!child(gui, "apikey")) {
                 char key[33];
                 int r = random_key(key);
                 if (r < 0)
                         return r;
-                set_child(e, gui, "apikey", key);
+                put_child(e, gui, "apikey", key, true);
         }
         return 0;
 }
@@ -319,7 +311,7 @@ static void apply_options(struct editor *e, xmlNodePtr root)
                 e->changed = true;
         }
         for (size_t i = 0; i < sizeof(safe_options) / sizeof(safe_options[0]); i++)
-                set_child(e, options, safe_options[i][0], safe_options[i][1]);
+                put_child(e, options, safe_options[i][0], safe_options[i][1], true);
 }
 
 int vs_syncthing_render(const struct vs_sync_plan *plan, const char *home, const char *ro_type,

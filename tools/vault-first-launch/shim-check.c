@@ -9,7 +9,7 @@
 #include "shim-check.h"
 
 #define SHIM_NAME "libvaultshim.so"
-#define SHIM_FIX "set LD_PRELOAD=/usr/lib/vaultshim/" SHIM_NAME " in the image environment " \
+#define SHIM_FIX "set LD_PRELOAD=" VS_SHIM_PATH " in the image environment " \
                  "(Dockerfile ENV), so the desktop session and Obsidian inherit it"
 
 static bool preload_names_shim(const char *preload)

@@ -117,3 +117,20 @@ contains() { # contains NEEDLE: in $out
 json_get() { # json_get FILE PYTHON-EXPRESSION-ON-d
         python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
 }
+
+# terminate PID SECONDS: SIGTERM, then wait for it to be gone; its exit status in
+# $stopped_status.  Fails if it is still running after SECONDS.
+terminate() {
+        local pid=$1 tries=$(($2 * 20))
+        kill -TERM "$pid"
+        while kill -0 "$pid" 2>/dev/null && [ "$tries" -gt 0 ]; do
+                sleep 0.05
+                tries=$((tries - 1))
+        done
+        kill -0 "$pid" 2>/dev/null && return 1
+        set +e
+        wait "$pid"
+        stopped_status=$?
+        set -e
+        cleanup_pids=
+}

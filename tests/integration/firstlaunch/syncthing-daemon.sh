@@ -81,15 +81,7 @@ check "no global announce, relays, NAT or usage reporting ($options)" test "$opt
 check "the daemon is still running" kill -0 "$st_pid"
 
 # SIGTERM to the monitor parent stops both processes.
-kill -TERM "$st_pid"
-stopped=false
-for _ in $(seq 1 100); do
-        if ! kill -0 "$st_pid" 2>/dev/null; then stopped=true; break; fi
-        sleep 0.1
-done
-wait "$st_pid" 2>/dev/null || true
-cleanup_pids=
-check "syncthing stops on SIGTERM" $stopped
+check "syncthing stops on SIGTERM" terminate "$st_pid" 10
 if grep -qi "marker missing" "$work/syncthing.log"; then
         not_ok "the log reports a missing folder marker"
         sed 's/^/#   /' "$work/syncthing.log"

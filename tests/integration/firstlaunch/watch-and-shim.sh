@@ -86,17 +86,6 @@ echo x >"$work/unrelated.txt"
 sleep 0.6
 check "other files in the directory are ignored" test "$(grep -c '^vault ' "$work/watch.log")" = "$renders_before"
 
-kill -TERM "$watch_pid"
-stopped=false
-for _ in $(seq 1 50); do
-        if ! kill -0 "$watch_pid" 2>/dev/null; then stopped=true; break; fi
-        sleep 0.05
-done
-check "--watch stops on SIGTERM" $stopped
-set +e
-wait "$watch_pid"
-watch_status=$?
-set -e
-cleanup_pids=
-check "--watch exits 0 after SIGTERM (got $watch_status)" test "$watch_status" = 0
+check "--watch stops on SIGTERM" terminate "$watch_pid" 3
+check "--watch exits 0 after SIGTERM (got $stopped_status)" test "$stopped_status" = 0
 finish
