@@ -76,8 +76,9 @@ class TreeBuilder:
     """Creates the entries of one tree, then applies owners, modes, xattrs, ACLs, fixed
     mtimes (deepest first, so creating children cannot disturb them) and chattr flags."""
 
-    def __init__(self, root):
+    def __init__(self, root, placeholders):
         self.root = root
+        self.placeholders = placeholders
         self.created = []      # every path whose mtime gets fixed
         self.attrs = []        # (path, entry) for owner/mode/xattrs/acl/chattr
 
@@ -110,7 +111,7 @@ class TreeBuilder:
         self.created.append(path)
 
     def _make_l(self, path, entry):
-        os.symlink(entry["to"], path)
+        os.symlink(entry["to"].format(**self.placeholders), path)
         self.created.append(path)
 
     def _make_h(self, path, entry):
@@ -167,8 +168,8 @@ class TreeBuilder:
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def build_trees(root, sc):
-    builder = TreeBuilder(root)
+def build_trees(root, sc, placeholders):
+    builder = TreeBuilder(root, placeholders)
     os.makedirs(root)
     builder.build(os.path.join(root, "src"), sc.get("src", []))
     builder.build(os.path.join(root, "dst"), sc.get("dst", []))
@@ -192,6 +193,11 @@ class Runner:
         self.base_env = {k: v for k, v in os.environ.items()
                          if k != "LD_PRELOAD" and not k.startswith("VAULTSHIM_")}
         self.counter = 0
+        # outside the roots: a directory on the scratch filesystem, and a symlink to the vault
+        self.outside = os.path.join(scratch.fs, "outside")
+        os.symlink(self.vault, os.path.join(scratch.dir, "vault-link"))
+        self.placeholders = dict(vault=self.vault, a=self.a, b=self.b, scratch=scratch.dir,
+                                 outside=self.outside)
 
     def fresh_root(self, label):
         self.counter += 1
@@ -256,8 +262,7 @@ class Runner:
     def env(self, sc, with_shim):
         env = dict(self.base_env)
         if with_shim:
-            roots = sc.get("roots", "{vault}").format(vault=self.vault, a=self.a, b=self.b,
-                                                      scratch=self.scratch.dir)
+            roots = sc.get("roots", "{vault}").format(**self.placeholders)
             env.update({"LD_PRELOAD": self.shim, "VAULTSHIM_ROOTS": roots,
                         "VAULTSHIM_LOG": os.path.join(self.log_dir, "moves.jsonl")})
             env.update(sc.get("env", {}))
@@ -266,7 +271,9 @@ class Runner:
     def run(self, sc, label, same_mount, with_shim, recent_ns):
         """Build, call, tear down; returns (result line, snapshot before, snapshot after)."""
         backing = self.fresh_root(label)
-        builder = build_trees(backing, sc)
+        shutil.rmtree(self.outside, ignore_errors=True)
+        os.mkdir(self.outside, 0o777)
+        builder = build_trees(backing, sc, self.placeholders)
         before = vstest.snapshot(backing, recent_ns)
         try:
             old_root, new_root = self.views(backing, sc, same_mount)
