@@ -192,6 +192,35 @@ static void test_rooms(void **state)
         vs_diags_clear(&diags);
 }
 
+static void test_stignore(void **state)
+{
+        char path[128], *text = NULL;
+        size_t len;
+        struct vs_changes changes = {0};
+        struct vs_diags diags = {0};
+        snprintf(path, sizeof(path), "%s/.stignore", home);
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs("*.tmp\n// BEGIN vaultshim: managed by vault-first-launch, edit outside this block\n"
+              "old-pattern\n// END vaultshim\n/build\n", f);
+        fclose(f);
+        assert_int_equal(vs_stignore_render(home, &changes, &diags), 0);
+        assert_int_equal(vs_stignore_render(home, &changes, &diags), 0);
+        assert_string_equal(changes.items[0].action, "update");
+        assert_string_equal(changes.items[1].action, "unchanged");
+        assert_int_equal(vs_file_read(path, &text, &len), 0);
+        assert_string_equal(text,
+                            "*.tmp\n"
+                            "// BEGIN vaultshim: managed by vault-first-launch, edit outside this block\n"
+                            "(?d).vaultshim\n(?d).vaultshim-*\n(?d).Trash-*\n"
+                            "(?d)/.obsidian/workspace.json\n(?d)/.obsidian/workspace-mobile.json\n"
+                            "// END vaultshim\n"
+                            "/build\n");
+        free(text);
+        vs_changes_clear(&changes);
+        vs_diags_clear(&diags);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -200,6 +229,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_merge_existing, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_broken_config_untouched, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_rooms, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stignore, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
