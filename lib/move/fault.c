@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "move/internal.h"
@@ -29,8 +30,6 @@ static const struct {
 
 static int parse_errno(const char *s, size_t len)
 {
-        if (len == 0)
-                return 0;
         for (size_t i = 0; i < sizeof(errno_names) / sizeof(errno_names[0]); i++)
                 if (strlen(errno_names[i].name) == len && strncmp(errno_names[i].name, s, len) == 0)
                         return errno_names[i].value;
@@ -41,6 +40,14 @@ static int parse_errno(const char *s, size_t len)
                 v = v * 10 + (s[i] - '0');
         }
         return v ? v : EINVAL;
+}
+
+/* Reads the digits after '@' anywhere in spec (default 1). */
+static unsigned wanted_hit(const char *spec)
+{
+        const char *at = strchr(spec, '@');
+        unsigned long n = at ? strtoul(at + 1, NULL, 10) : 1;
+        return n ? (unsigned)n : 1;
 }
 
 int vs_fault_at(enum vs_step step)
@@ -54,19 +61,27 @@ int vs_fault_at(enum vs_step step)
         if (strncmp(spec, name, name_len) != 0 ||
             (spec[name_len] != '\0' && spec[name_len] != ':' && spec[name_len] != '@'))
                 return 0;
-
-        const char *rest = spec + name_len;
-        const char *at = strchr(rest, '@');
-        unsigned want = at ? (unsigned)strtoul(at + 1, NULL, 10) : 1;
         unsigned hit = __atomic_add_fetch(&hits[step], 1, __ATOMIC_RELAXED);
-        if (hit != (want ? want : 1))
+        if (hit != wanted_hit(spec))
                 return 0;
-        if (*rest != ':')
-                _exit(86);
-        rest++;
-        int err = parse_errno(rest, at ? (size_t)(at - rest) : strlen(rest));
-        if (err == 0)
-                _exit(86);
-        return -err;
+
+        /* The action follows ':' and ends at '@' or the end. */
+        const char *action = strchr(spec + name_len, ':');
+        if (!action)
+                _exit(VS_FAULT_CRASH_STATUS);
+        action++;
+        const char *at = strchr(action, '@');
+        size_t len = at ? (size_t)(at - action) : strlen(action);
+        if (len == 0 || (len == 4 && strncmp(action, "exit", 4) == 0))
+                _exit(VS_FAULT_CRASH_STATUS);
+        if (len > 6 && strncmp(action, "sleep=", 6) == 0) {
+                unsigned long ms = strtoul(action + 6, NULL, 10);
+                struct timespec pause = { .tv_sec = (time_t)(ms / 1000),
+                                          .tv_nsec = (long)(ms % 1000) * 1000000 };
+                while (nanosleep(&pause, &pause) < 0 && errno == EINTR)
+                        ;
+                return 0;
+        }
+        return -parse_errno(action, len);
 }
 #endif

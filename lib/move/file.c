@@ -30,19 +30,24 @@ int vs_file_move(const struct vs_plan *plan, struct vs_move_stats *stats)
 {
         const struct vs_side *old = &plan->old, *new = &plan->new;
         struct vs_copy_ctx ctx = { 0 };
-        char temp[64];
+        struct vs_move_journal mj;
+        char temp[NAME_MAX + 1];
 
-        int r = vs_temp_name(temp, sizeof(temp), VS_TEMP_FILE_PREFIX);
+        int r = vs_mj_begin(&mj, plan, temp, sizeof(temp));
         if (r < 0)
                 return r;
         r = vs_node_copy(old->dirfd, old->path.last, &old->st, new->dirfd, temp, &ctx, true);
         stats->bytes = ctx.bytes;
         stats->methods = ctx.methods;
-        if (r < 0)
+        if (r < 0) {
+                vs_mj_finish(&mj);
                 return r;
+        }
 
         struct statx now;
-        r = vs_fault_at(VS_STEP_VERIFY_SOURCE);
+        r = vs_mj_staged(&mj, new->dirfd, temp);
+        if (r == 0)
+                r = vs_fault_at(VS_STEP_VERIFY_SOURCE);
         if (r == 0)
                 r = vs_statx(old->dirfd, old->path.last, &now);
         if (r == 0 && !vs_unchanged(&old->st, &now))
@@ -54,14 +59,19 @@ int vs_file_move(const struct vs_plan *plan, struct vs_move_stats *stats)
                                      plan->flags & RENAME_NOREPLACE);
         if (r < 0) {
                 unlinkat(new->dirfd, temp, 0);
+                vs_mj_finish(&mj);
                 return r;
         }
         stats->entries = 1;
 
         r = vs_fault_at(VS_STEP_FSYNC_TARGET_DIR);
         if (r == 0)
-                r = vs_fsync_dir(new->dirfd);
+                r = vs_fsync_dir(new->dirfd); /* not durable: keep the source */
+        if (r == 0)
+                r = remove_source(old);
         if (r < 0)
-                return r; /* not durable: keep the source */
-        return remove_source(old);
+                vs_mj_abandon(&mj);
+        else
+                vs_mj_finish(&mj);
+        return r;
 }

@@ -10,6 +10,7 @@
 
 #include <vaultshim/move.h>
 
+#include "journal/journal.h"
 #include "move/steps.h"
 
 /* ---- path.c: a path split the way the kernel's filename_parentat() splits it ---- */
@@ -134,6 +135,7 @@ struct vs_side {
 struct vs_plan {
         struct vs_side old, new;
         unsigned flags;
+        const char *journal_root; /* NULL: no journal */
         struct vs_creds creds;
         bool same_parent;
 };
@@ -143,6 +145,21 @@ enum { VS_PLAN_PROCEED = 0, VS_PLAN_NOTHING_TO_DO = 1 };
 int vs_plan_check(struct vs_plan *plan, int olddirfd, const char *oldpath, int newdirfd,
                   const char *newpath, unsigned flags);
 void vs_plan_release(struct vs_plan *plan);
+
+/* ---- journaled.c: the journal protocol, or just temporary names without a journal ---- */
+struct vs_move_journal {
+        struct vs_journal *journal; /* NULL when not journaling */
+};
+
+/* Durable record (when journaling) and the temporary name to use beside the target. */
+int vs_mj_begin(struct vs_move_journal *mj, const struct vs_plan *plan, char *temp_name,
+                size_t size);
+/* The complete, durable temporary's identity: required before the install. */
+int vs_mj_staged(struct vs_move_journal *mj, int dirfd, const char *temp_name);
+/* The move is whole on one side: drop the record. */
+void vs_mj_finish(struct vs_move_journal *mj);
+/* A failure after the install: leave the record for recovery. */
+void vs_mj_abandon(struct vs_move_journal *mj);
 
 /* ---- file.c / tree.c: the moves themselves, after vs_plan_check() said proceed ---- */
 int vs_file_move(const struct vs_plan *plan, struct vs_move_stats *stats);

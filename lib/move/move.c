@@ -27,6 +27,7 @@ int vs_move(int olddirfd, const char *oldpath, int newdirfd, const char *newpath
                 if (r == VS_PLAN_NOTHING_TO_DO) {
                         r = 0;
                 } else if (r == VS_PLAN_PROCEED) {
+                        plan.journal_root = opts ? opts->journal_root : NULL;
                         stats->type = plan.old.st.stx_mode & S_IFMT;
                         r = S_ISDIR(plan.old.st.stx_mode) ? vs_tree_move(&plan, stats)
                                                            : vs_file_move(&plan, stats);

@@ -30,10 +30,12 @@ enum vs_step {
 const char *vs_step_name(enum vs_step step);
 
 /*
- * VAULTSHIM_FAULT=<step>[:<errno>][@<n>]: at the n-th (default first) time the process
- * reaches <step>, fail it with <errno> (a number or a name such as EIO), or without an
- * errno _exit(86) as a crash would.  Returns 0 or the injected negative errno.
+ * VAULTSHIM_FAULT=<step>[@<n>][:<action>] (the @<n> may also come last): at the n-th
+ * (default first) time the process reaches <step>, do <action>: "exit" (or none) is
+ * _exit(137) as a kill -9 would end it; "sleep=<ms>" pauses, then goes on; an errno (a name
+ * such as EIO, or a number) fails the step with it.  Returns 0 or the negative errno.
  */
+#define VS_FAULT_CRASH_STATUS 137
 #ifdef VS_FAULT_INJECTION
 int vs_fault_at(enum vs_step step);
 #else

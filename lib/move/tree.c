@@ -286,17 +286,21 @@ static int stage_tree(const struct vs_plan *plan, int source_fd, int stage_fd,
 int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats)
 {
         const struct vs_side *old = &plan->old, *new = &plan->new;
-        char stage[64];
+        char stage[NAME_MAX + 1];
         int stage_fd = -1, r;
-        bool staged = false;
+        bool staged = false, installed = false;
         struct tree_copy tc = { 0 };
+        struct vs_move_journal mj = { 0 };
 
         int source_fd = open_source_dir(plan);
         if (source_fd < 0)
                 return source_fd;
-        r = vs_temp_name(stage, sizeof(stage), VS_TEMP_STAGE_PREFIX);
-        if (r == 0)
-                r = vs_fault_at(VS_STEP_STAGE_CREATE);
+        r = vs_mj_begin(&mj, plan, stage, sizeof(stage));
+        if (r < 0) {
+                close(source_fd);
+                return r;
+        }
+        r = vs_fault_at(VS_STEP_STAGE_CREATE);
         if (r < 0)
                 goto out;
         if (mkdirat(new->dirfd, stage, S_IRWXU) < 0) {
@@ -318,7 +322,9 @@ int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats)
                 goto out;
 
         struct statx now;
-        r = vs_fault_at(VS_STEP_VERIFY_SOURCE);
+        r = vs_mj_staged(&mj, new->dirfd, stage);
+        if (r == 0)
+                r = vs_fault_at(VS_STEP_VERIFY_SOURCE);
         if (r == 0)
                 r = vs_statx(old->dirfd, old->path.last, &now);
         if (r == 0 && !vs_same_inode(&now, &old->st))
@@ -331,6 +337,7 @@ int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats)
         if (r < 0)
                 goto out;
         staged = false;
+        installed = true;
 
         /* The copy must be durable under its new name before the source goes. */
         r = vs_fault_at(VS_STEP_FSYNC_TARGET_DIR);
@@ -347,6 +354,10 @@ out:
                 close(stage_fd);
         if (staged)
                 (void)vs_tree_remove(new->dirfd, stage);
+        if (installed && r < 0)
+                vs_mj_abandon(&mj);
+        else
+                vs_mj_finish(&mj);
         close(source_fd);
         return r;
 }
