@@ -1,15 +1,17 @@
 /* vs-bench-spawn: time whole processes, alternating two variants, and print both medians.
  *
- *   vs-bench-spawn ROUNDS LIB [--file SRC SIZE DST] -- CMD_A... -- CMD_B...
+ *   vs-bench-spawn ROUNDS LIB [--file SRC SIZE DST | --tree SRC NOTES DST] -- CMD_A... -- CMD_B...
  *
  * CMD_A runs with LD_PRELOAD=LIB, CMD_B with LD_PRELOAD removed; each round times one of
  * each (the order alternates).  With --file, SRC is written with SIZE bytes and DST removed
  * before every run (outside the timing), and every run must leave DST in place of SRC: that
- * times a move by CMD_A (through the shim) against a move by CMD_B (e.g. GNU mv).
+ * times a move by CMD_A (through the shim) against a move by CMD_B (e.g. GNU mv).  With
+ * --tree, SRC is a directory of NOTES small notes in folders of 100 instead.
  * Output: "<median ns of A> <median ns of B>".
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,8 +27,11 @@ extern char **environ;
 struct move_files {
 	const char *src;
 	const char *dst;
-	size_t size;
+	size_t size;  /* bytes of the file SRC, or ... */
+	size_t notes; /* ... notes in the tree SRC when nonzero */
 };
+
+#define NOTES_PER_FOLDER 100
 
 static char **environment_with_preload(const char *preload)
 {
@@ -55,16 +60,19 @@ static char **environment_with_preload(const char *preload)
 	return env;
 }
 
-static int prepare_source(const struct move_files *files)
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	return remove(path) < 0 ? -1 : 0;
+}
+
+static int write_file(const char *path, size_t size)
 {
 	static char block[65536];
-	size_t left = files->size;
+	size_t left = size;
 	int fd;
 
 	memset(block, 'n', sizeof(block));
-	if (unlink(files->dst) < 0 && errno != ENOENT)
-		return -errno;
-	fd = open(files->src, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0644);
+	fd = open(path, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
 	while (left > 0) {
@@ -80,25 +88,60 @@ static int prepare_source(const struct move_files *files)
 	return close(fd) < 0 ? -errno : 0;
 }
 
+static int write_tree(const char *root, size_t notes)
+{
+	char path[4096];
+	int r = 0;
+
+	if (mkdir(root, 0755) < 0)
+		return -errno;
+	for (size_t i = 0; i < notes && r == 0; i++) {
+		snprintf(path, sizeof(path), "%s/folder-%03zu", root, i / NOTES_PER_FOLDER);
+		if (i % NOTES_PER_FOLDER == 0 && mkdir(path, 0755) < 0)
+			return -errno;
+		snprintf(path, sizeof(path), "%s/folder-%03zu/note-%05zu.md", root,
+			 i / NOTES_PER_FOLDER, i);
+		r = write_file(path, 300);
+	}
+	return r;
+}
+
+static int prepare_source(const struct move_files *files)
+{
+	struct stat st;
+
+	if (lstat(files->dst, &st) == 0 &&
+	    nftw(files->dst, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+		return -errno;
+	return files->notes ? write_tree(files->src, files->notes) : write_file(files->src, files->size);
+}
+
 static int check_moved(const struct move_files *files)
 {
 	struct stat st;
 
-	if (lstat(files->src, &st) == 0 || lstat(files->dst, &st) < 0 || (size_t)st.st_size != files->size)
+	if (lstat(files->src, &st) == 0 || lstat(files->dst, &st) < 0)
+		return -EIO;
+	if (files->notes ? !S_ISDIR(st.st_mode) : (size_t)st.st_size != files->size)
 		return -EIO;
 	return 0;
 }
 
 static int time_one(char **argv, char **env, const struct move_files *files, uint64_t *ns_out)
 {
+	posix_spawn_file_actions_t quiet;
 	pid_t pid;
 	int status, r;
 	uint64_t start;
 
 	if (files->src != NULL && (r = prepare_source(files)) < 0)
 		return r;
+	/* the children's stdout would mix with our result line */
+	posix_spawn_file_actions_init(&quiet);
+	posix_spawn_file_actions_addopen(&quiet, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
 	start = vs_now_ns();
-	r = posix_spawn(&pid, argv[0], NULL, NULL, argv, env);
+	r = posix_spawn(&pid, argv[0], &quiet, NULL, argv, env);
+	posix_spawn_file_actions_destroy(&quiet);
 	if (r != 0)
 		return -r;
 	if (waitpid(pid, &status, 0) < 0)
@@ -139,11 +182,12 @@ int main(int argc, char **argv)
 
 	if (argc < 4 || (rounds = strtol(argv[1], NULL, 10)) <= 0)
 		goto usage;
-	if (strcmp(argv[3], "--file") == 0) {
+	if (strcmp(argv[3], "--file") == 0 || strcmp(argv[3], "--tree") == 0) {
 		if (argc < 8)
 			goto usage;
 		files.src = argv[4];
-		files.size = strtoul(argv[5], NULL, 10);
+		*(strcmp(argv[3], "--file") == 0 ? &files.size : &files.notes) =
+			strtoul(argv[5], NULL, 10);
 		files.dst = argv[6];
 		next = 7;
 	}
@@ -171,6 +215,7 @@ int main(int argc, char **argv)
 	vs_print_medians_and_free(times_a, times_b, (size_t)rounds);
 	return 0;
 usage:
-	fprintf(stderr, "usage: vs-bench-spawn ROUNDS LIB [--file SRC SIZE DST] -- CMD_A... -- CMD_B...\n");
+	fprintf(stderr, "usage: vs-bench-spawn ROUNDS LIB [--file SRC SIZE DST | --tree SRC NOTES DST]\n"
+			"                      -- CMD_A... -- CMD_B...\n");
 	return 2;
 }

@@ -152,7 +152,7 @@ def logged_move(world, old, new):
     """Whether a VAULTSHIM_LOG line names this source and destination."""
     for entry in world.log_lines():
         values = json.dumps(entry)
-        if old in values and new in values:
+        if old in values and new in values and entry.get("result", "ok") == "ok":
             return True
     return False
 
@@ -211,7 +211,7 @@ def run_silence(world, shim):
     programs = [
         ("mv note", MV + ["{a}/src/note.md", "{b}/dst/note.md"], "{vault}"),
         ("shutil.move", PY + ["shutil.move", "{a}/src/note.md", "{b}/dst/moved.md"], "{vault}"),
-        ("missing source", PY + ["os.rename", "{a}/src/missing", "{b}/dst/x"], "{vault}"),
+        ("missing source", PY + ["os.rename", "{a}/src/missing", "{a}/dst/x"], "{vault}"),
         ("mv missing", MV + ["{a}/src/missing", "{b}/dst/x"], "{vault}"),
         ("same mount", NODE + ["sync", "{a}/src/note.md", "{a}/src/other.md"], "{vault}"),
     ]

@@ -68,7 +68,8 @@ def helper(name):
 
 
 class Scratch:
-    """A temporary directory holding one fresh filesystem (tmpfs or an ext4 loop image).
+    """A temporary directory holding one fresh filesystem (tmpfs or an ext4 loop image),
+    mounted noatime so that reading a tree (a snapshot, a copy) leaves its atimes alone.
 
     Use as a context manager after enter_private_mount_namespace(); SIGTERM/SIGINT/SIGHUP
     unwind through __exit__ so the directory is always removed.
@@ -87,13 +88,13 @@ class Scratch:
         self.fs = os.path.join(self.dir, "fs")
         os.mkdir(self.fs)
         if self.fstype == "tmpfs":
-            self.mount(["-t", "tmpfs", "-o", f"size={self.size_mib}m,mode=0755", "tmpfs", self.fs])
+            self.mount(["-t", "tmpfs", "-o", f"size={self.size_mib}m,mode=0755,noatime", "tmpfs", self.fs])
         elif self.fstype == "ext4":
             image = os.path.join(self.dir, "ext4.img")
             with open(image, "wb") as f:
                 f.truncate(self.size_mib << 20)
             run(["mkfs.ext4", "-q", "-F", "-E", "root_owner=0:0", image])
-            self.mount(["-o", "loop", image, self.fs])
+            self.mount(["-o", "loop,noatime", image, self.fs])
             os.chmod(self.fs, 0o755)
             shutil.rmtree(os.path.join(self.fs, "lost+found"), ignore_errors=True)
         else:
@@ -174,7 +175,7 @@ KIND = {stat.S_IFREG: "file", stat.S_IFDIR: "dir", stat.S_IFLNK: "symlink",
 def snapshot(root, recent_ns):
     """Map each path under root (relative; root itself is ".") to its comparable attributes.
 
-    mtime at or after recent_ns is reported as "recent": the rename touched it, and two runs
+    mtime/atime at or after recent_ns is reported as "recent": the rename touched it, and two runs
     at different instants cannot agree on the exact value.  Directory sizes are left out
     (ext4 keeps a grown directory's size); file allocation goes into "blocks" for the
     hole comparison, which is done with a tolerance by diff_snapshots.
@@ -187,6 +188,7 @@ def snapshot(root, recent_ns):
         attrs = {"type": kind, "mode": oct(stat.S_IMODE(st.st_mode)),
                  "owner": f"{st.st_uid}:{st.st_gid}",
                  "mtime_ns": "recent" if st.st_mtime_ns >= recent_ns else st.st_mtime_ns,
+                 "atime_ns": "recent" if st.st_atime_ns >= recent_ns else st.st_atime_ns,
                  "xattrs": xattrs_of(path)}
         if kind == "file":
             attrs["size"] = st.st_size
@@ -205,13 +207,30 @@ def snapshot(root, recent_ns):
     return entries
 
 
+JOURNAL_DIR = ".vaultshim"  # the shim's journal at a mount's root (lib/journal/journal.h)
+
+
+def split_journal(tree):
+    """(tree without the shim's journal directory, the journal's entries).
+
+    The journal directory is the shim's own persistent bookkeeping at the root of a mount:
+    it is not part of the user's tree, but creating it touches the root's mtime."""
+    journal = {rel: attrs for rel, attrs in tree.items()
+               if rel == JOURNAL_DIR or rel.startswith(JOURNAL_DIR + "/")}
+    rest = {rel: dict(attrs) for rel, attrs in tree.items() if rel not in journal}
+    if journal and "." in rest:
+        rest["."]["mtime_ns"] = "touched by the journal"
+    return rest, journal
+
+
 def _blocks_close(a, b):
     """Allocation may differ by filesystem bookkeeping, never by a filled hole."""
     return abs(a - b) <= 16 + max(a, b) // 8
 
 
-def diff_snapshots(expected, got, limit=12):
-    """Human-readable differences, empty when the trees are equal."""
+def diff_snapshots(expected, got, limit=12, ignore=()):
+    """Human-readable differences, empty when the trees are equal (attributes named in
+    ignore are not compared)."""
     lines = []
     for rel in sorted(set(expected) | set(got)):
         if rel not in got:
@@ -221,7 +240,7 @@ def diff_snapshots(expected, got, limit=12):
             lines.append(f"extra    {rel} ({got[rel]['type']})")
             continue
         e, g = expected[rel], got[rel]
-        for key in sorted(set(e) | set(g)):
+        for key in sorted((set(e) | set(g)) - set(ignore)):
             ev, gv = e.get(key), g.get(key)
             if key == "blocks" and ev is not None and gv is not None and _blocks_close(ev, gv):
                 continue

@@ -187,6 +187,8 @@ static int request_groups(const struct options *o, int64_t now, struct group_lis
                 char *error = NULL;
                 if (!o->jwt_key || !o->jwt_alg)
                         return usage_error("%s", "--jwt needs --jwt-key and --jwt-alg"), -EINVAL;
+                if (strcmp(o->jwt_alg, "RS256") && strcmp(o->jwt_alg, "ES256") && strcmp(o->jwt_alg, "HS256"))
+                        return usage_error("--jwt-alg must be RS256, ES256 or HS256, got \"%s\"", o->jwt_alg), -EINVAL;
                 int r = jwt_read_groups(o->jwt, o->jwt_key, o->jwt_alg, o->groups_claim ? o->groups_claim : "groups",
                                         now, groups, &error);
                 if (r < 0) {

@@ -26,13 +26,10 @@ static size_t column_width(const char *header)
         return n < 7 ? 7 : n; /* fits "refused" */
 }
 
-/* Columns as wide as their header; the last one unpadded, so lines carry no trailing blanks. */
+/* Every column padded to its header's width (docker/examples/matrix.txt pins this layout). */
 static void print_cell(const char *header, const char *text, bool last)
 {
-        if (last)
-                printf("  %s\n", text);
-        else
-                printf("  %-*s", (int)column_width(header), text);
+        printf("  %-*s%s", (int)column_width(header), text, last ? "\n" : "");
 }
 
 int run_matrix(const struct vs_policy *policy, const struct vs_users *users, int64_t now, bool json)

@@ -24,11 +24,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import vstest  # noqa: E402
 
 FIXED_MTIME_NS = 1_609_459_200_123_456_789  # 2021-01-01, nanoseconds kept distinct per entry
-KNOWN_KEYS = {"name", "src", "dst", "call", "flags", "old", "new", "olddir", "newdir", "cwd",
+KNOWN_KEYS = {"name", "src", "dst", "call", "flags", "old", "new", "olddir", "newdir", "cwd", "paths",
               "as", "ro", "mounts", "roots", "env", "reference", "errno", "why",
-              "known_failing"}
+              "ignore", "known_failing"}
 ENTRY_KINDS = ("f", "d", "l", "h", "p", "s", "c", "deep", "wide")
-ENTRY_KEYS = set(ENTRY_KINDS) | {"data", "size", "sparse", "mode", "owner", "xattrs", "acl",
+ENTRY_KEYS = set(ENTRY_KINDS) | {"data", "size", "sparse", "hole_to", "mode", "owner", "xattrs", "acl",
                                  "chattr", "to", "rdev", "levels", "files"}
 
 
@@ -56,8 +56,12 @@ def load_table(path):
             raise TableError(f"{where}: reference must be kernel, cross or refused")
         if sc.get("reference") in ("cross", "refused") and not sc.get("why"):
             raise TableError(f"{where}: a reference other than the kernel needs a 'why'")
+        if sc.get("ignore") and not sc.get("why"):
+            raise TableError(f"{where}: ignored attributes need a 'why'")
         if sc.get("reference") == "refused" and "errno" not in sc:
             raise TableError(f"{where}: reference 'refused' needs 'errno'")
+        if sc.get("paths", "absolute") not in ("absolute", "relative", "via-symlink"):
+            raise TableError(f"{where}: paths must be absolute, relative or via-symlink")
         if sc.get("ro", "old") not in ("old", "new", "both"):
             raise TableError(f"{where}: ro must be old, new or both")
         for entry in sc.get("src", []) + sc.get("dst", []):
@@ -72,8 +76,9 @@ class TreeBuilder:
     """Creates the entries of one tree, then applies owners, modes, xattrs, ACLs, fixed
     mtimes (deepest first, so creating children cannot disturb them) and chattr flags."""
 
-    def __init__(self, root):
+    def __init__(self, root, placeholders):
         self.root = root
+        self.placeholders = placeholders
         self.created = []      # every path whose mtime gets fixed
         self.attrs = []        # (path, entry) for owner/mode/xattrs/acl/chattr
 
@@ -97,6 +102,8 @@ class TreeBuilder:
                 f.write(hashlib.shake_256(os.path.relpath(path, self.root).encode()).digest(entry["size"]))
             else:
                 f.write(entry.get("data", f"note {os.path.basename(path)}\n").encode())
+            if "hole_to" in entry:
+                f.truncate(entry["hole_to"])
         self.created.append(path)
 
     def _make_d(self, path, entry):
@@ -104,7 +111,7 @@ class TreeBuilder:
         self.created.append(path)
 
     def _make_l(self, path, entry):
-        os.symlink(entry["to"], path)
+        os.symlink(entry["to"].format(**self.placeholders), path)
         self.created.append(path)
 
     def _make_h(self, path, entry):
@@ -154,14 +161,15 @@ class TreeBuilder:
                 vstest.run(["chattr", "+" + entry["chattr"], path])
 
     def clear_flags(self):
-        """chattr flags would make the tree undeletable; drop them before cleanup."""
-        for path, entry in self.attrs:
-            if "chattr" in entry and os.path.lexists(path):
-                subprocess.run(["chattr", "-" + entry["chattr"], path], stderr=subprocess.DEVNULL)
+        """chattr flags would make the tree undeletable; drop them wherever the move put
+        the flagged entries before cleanup."""
+        if any("chattr" in entry for _, entry in self.attrs):
+            subprocess.run(["chattr", "-R", "-f", "-i", "-a", self.root],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def build_trees(root, sc):
-    builder = TreeBuilder(root)
+def build_trees(root, sc, placeholders):
+    builder = TreeBuilder(root, placeholders)
     os.makedirs(root)
     builder.build(os.path.join(root, "src"), sc.get("src", []))
     builder.build(os.path.join(root, "dst"), sc.get("dst", []))
@@ -185,6 +193,11 @@ class Runner:
         self.base_env = {k: v for k, v in os.environ.items()
                          if k != "LD_PRELOAD" and not k.startswith("VAULTSHIM_")}
         self.counter = 0
+        # outside the roots: a directory on the scratch filesystem, and a symlink to the vault
+        self.outside = os.path.join(scratch.fs, "outside")
+        os.symlink(self.vault, os.path.join(scratch.dir, "vault-link"))
+        self.placeholders = dict(vault=self.vault, a=self.a, b=self.b, scratch=scratch.dir,
+                                 outside=self.outside)
 
     def fresh_root(self, label):
         self.counter += 1
@@ -208,10 +221,29 @@ class Runner:
             target = os.path.join(old_root if side == "old" else new_root, rel)
             self.scratch.mount(["-t", "tmpfs", "-o", "size=1m", "tmpfs", target])
 
+    def symlink_view(self, name, links):
+        """A directory outside the vault holding symlinks name → side root."""
+        view = os.path.join(self.scratch.dir, name)
+        shutil.rmtree(view, ignore_errors=True)
+        os.mkdir(view)
+        for link, target in links.items():
+            os.symlink(target, os.path.join(view, link))
+        return view
+
     def argv(self, sc, old_root, new_root):
         argv = [self.helper]
         if "as" in sc:
             argv += ["--as", sc["as"]]
+        paths = sc.get("paths", "absolute")
+        if paths == "relative":
+            # cwd where "a" and "b" lead to the two sides: the vault itself across mounts
+            view = self.vault if old_root == self.a else \
+                self.symlink_view("kernel-view", {"a": old_root, "b": new_root})
+            argv += ["--chdir", view]
+            old, new = f"a/{sc['old']}", f"b/{sc['new']}"
+            return argv + [sc.get("call", "rename"), old, new, sc.get("flags", "0")]
+        if paths == "via-symlink":
+            old_root = os.path.join(self.symlink_view("alias", {"old": old_root}), "old")
         if "cwd" in sc:
             argv += ["--chdir", f"{old_root}/{sc['cwd']}"]
             old = sc["old"]
@@ -230,8 +262,7 @@ class Runner:
     def env(self, sc, with_shim):
         env = dict(self.base_env)
         if with_shim:
-            roots = sc.get("roots", "{vault}").format(vault=self.vault, a=self.a, b=self.b,
-                                                      scratch=self.scratch.dir)
+            roots = sc.get("roots", "{vault}").format(**self.placeholders)
             env.update({"LD_PRELOAD": self.shim, "VAULTSHIM_ROOTS": roots,
                         "VAULTSHIM_LOG": os.path.join(self.log_dir, "moves.jsonl")})
             env.update(sc.get("env", {}))
@@ -240,7 +271,9 @@ class Runner:
     def run(self, sc, label, same_mount, with_shim, recent_ns):
         """Build, call, tear down; returns (result line, snapshot before, snapshot after)."""
         backing = self.fresh_root(label)
-        builder = build_trees(backing, sc)
+        shutil.rmtree(self.outside, ignore_errors=True)
+        os.mkdir(self.outside, 0o777)
+        builder = build_trees(backing, sc, self.placeholders)
         before = vstest.snapshot(backing, recent_ns)
         try:
             old_root, new_root = self.views(backing, sc, same_mount)
@@ -286,7 +319,18 @@ def check_scenario(runner, sc, kernel_only, recent_ns):
         want, want_tree = f"ret=-1 errno={sc['errno']}", cross_before
     if shim != want:
         problems.append(f"result: expected '{want}' ({reference}), got '{shim}'")
-    problems += vstest.diff_snapshots(want_tree, shim_after)
+    shim_after, journal = vstest.split_journal(shim_after)
+    if journal:
+        # the journal directory is the shim's, at the mount root: compare the rest
+        root = dict(want_tree["."], mtime_ns=shim_after["."]["mtime_ns"])
+        want_tree = dict(want_tree, **{".": root})
+    records = [rel for rel, attrs in journal.items() if attrs["type"] != "dir"]
+    if records:
+        problems.append(f"journal records left behind: {records}")
+    problems += vstest.diff_snapshots(want_tree, shim_after, ignore=sc.get("ignore", ()))
+    residue = sorted(set(os.listdir(runner.vault)) - {"a", "b"})
+    if residue:
+        problems.append(f"left behind in the vault directory: {residue}")
     if sc.get("known_failing"):
         return ("known-failing" if problems else "XPASS"), summary, problems
     return ("ok" if not problems else "MISMATCH"), summary, problems
@@ -320,7 +364,7 @@ def main():
         for sc in scenarios:
             status, summary, problems = check_scenario(runner, sc, args.kernel_only, recent_ns)
             counts[status] += 1
-            print(f"{status:<13} {sc['name']:<40} {summary}", flush=True)
+            print(f"{status:<13} {sc['name']:<48} {summary}", flush=True)
             for line in problems:
                 print(f"    {line}")
             if problems and sc.get("known_failing"):
