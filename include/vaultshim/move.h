@@ -70,7 +70,8 @@ struct vs_log_record {
 
 /*
  * Append one JSON line {"time","pid","src","dst","type","bytes","entries","method",
- * "duration_ns","result","errno"} (result: 0 or the negative errno) to log_path with a single O_APPEND write, so concurrent
+ * "duration_ns","result","errno"} (result: "ok" or "error", errno: 0 or the caller's
+ * errno) to log_path with a single O_APPEND write, so concurrent
  * writers never interleave.  Returns 0 or a negative errno.
  */
 int vs_log_append(const char *log_path, const struct vs_log_record *rec);
