@@ -39,10 +39,11 @@ struct vs_move_stats {
 
 struct vs_move_opts {
         struct vs_move_stats *stats; /* optional out-parameter, also written on failure */
-        /* The vault root the move happens under: when set, the move is journaled (see
-         * lib/journal) so that vault-fsck or the next move can finish or roll back one
-         * interrupted by a crash.  NULL: no journal. */
-        const char *journal_root;
+        /* Absolute source and target paths and the vault root holding the target: with
+         * them the move keeps a crash-recovery journal (see vault-fsck(8)); NULL: none. */
+        const char *source_path;
+        const char *target_path;
+        const char *vault_root;
 };
 
 /*
@@ -70,8 +71,7 @@ struct vs_log_record {
 
 /*
  * Append one JSON line {"time","pid","src","dst","type","bytes","entries","method",
- * "duration_ns","result","errno"} (result: "ok" or "error", errno: 0 or the caller's
- * errno) to log_path with a single O_APPEND write, so concurrent
+ * "duration_ns","result","errno"} to log_path with a single O_APPEND write, so concurrent
  * writers never interleave.  Returns 0 or a negative errno.
  */
 int vs_log_append(const char *log_path, const struct vs_log_record *rec);

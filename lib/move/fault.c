@@ -30,6 +30,8 @@ static const struct {
 
 static int parse_errno(const char *s, size_t len)
 {
+        if (len == 0)
+                return 0;
         for (size_t i = 0; i < sizeof(errno_names) / sizeof(errno_names[0]); i++)
                 if (strlen(errno_names[i].name) == len && strncmp(errno_names[i].name, s, len) == 0)
                         return errno_names[i].value;
@@ -40,14 +42,6 @@ static int parse_errno(const char *s, size_t len)
                 v = v * 10 + (s[i] - '0');
         }
         return v ? v : EINVAL;
-}
-
-/* Reads the digits after '@' anywhere in spec (default 1). */
-static unsigned wanted_hit(const char *spec)
-{
-        const char *at = strchr(spec, '@');
-        unsigned long n = at ? strtoul(at + 1, NULL, 10) : 1;
-        return n ? (unsigned)n : 1;
 }
 
 int vs_fault_at(enum vs_step step)
@@ -61,27 +55,30 @@ int vs_fault_at(enum vs_step step)
         if (strncmp(spec, name, name_len) != 0 ||
             (spec[name_len] != '\0' && spec[name_len] != ':' && spec[name_len] != '@'))
                 return 0;
-        unsigned hit = __atomic_add_fetch(&hits[step], 1, __ATOMIC_RELAXED);
-        if (hit != wanted_hit(spec))
-                return 0;
 
-        /* The action follows ':' and ends at '@' or the end. */
-        const char *action = strchr(spec + name_len, ':');
-        if (!action)
-                _exit(VS_FAULT_CRASH_STATUS);
-        action++;
-        const char *at = strchr(action, '@');
-        size_t len = at ? (size_t)(at - action) : strlen(action);
-        if (len == 0 || (len == 4 && strncmp(action, "exit", 4) == 0))
-                _exit(VS_FAULT_CRASH_STATUS);
-        if (len > 6 && strncmp(action, "sleep=", 6) == 0) {
-                unsigned long ms = strtoul(action + 6, NULL, 10);
-                struct timespec pause = { .tv_sec = (time_t)(ms / 1000),
-                                          .tv_nsec = (long)(ms % 1000) * 1000000 };
-                while (nanosleep(&pause, &pause) < 0 && errno == EINTR)
+        const char *rest = spec + name_len;
+        const char *at = strchr(rest, '@');
+        unsigned want = at ? (unsigned)strtoul(at + 1, NULL, 10) : 1;
+        unsigned hit = __atomic_add_fetch(&hits[step], 1, __ATOMIC_RELAXED);
+        if (hit != (want ? want : 1))
+                return 0;
+        /* Read on every call (not once): tests set it between moves of one process.
+         * The action and @n may come in either order. */
+        const char *colon = strchr(rest, ':');
+        rest = colon ? colon + 1 : "";
+        size_t len = strcspn(rest, "@");
+        if (len > 6 && strncmp(rest, "sleep=", 6) == 0) {
+                long ms = strtol(rest + 6, NULL, 10);
+                int saved = errno;
+                struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+                while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
                         ;
+                errno = saved;
                 return 0;
         }
-        return -parse_errno(action, len);
+        int err = len == 4 && strncmp(rest, "exit", 4) == 0 ? 0 : parse_errno(rest, len);
+        if (err == 0)
+                _exit(137); /* what a kill -9 leaves: no cleanup, no atexit */
+        return -err;
 }
 #endif

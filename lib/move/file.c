@@ -30,28 +30,30 @@ int vs_file_move(const struct vs_plan *plan, struct vs_move_stats *stats)
 {
         const struct vs_side *old = &plan->old, *new = &plan->new;
         struct vs_copy_ctx ctx = { 0 };
-        struct vs_move_journal mj;
-        char temp[NAME_MAX + 1];
+        struct vs_journal journal;
+        char temp[128];
 
-        int r = vs_mj_begin(&mj, plan, temp, sizeof(temp));
+        int r = vs_move_journal_begin(plan, new->exists ? VS_JOURNAL_OVERWRITE : VS_JOURNAL_FILE,
+                                      &journal, temp, sizeof(temp));
         if (r < 0)
                 return r;
         r = vs_node_copy(old->dirfd, old->path.last, &old->st, new->dirfd, temp, &ctx, true);
         stats->bytes = ctx.bytes;
         stats->methods = ctx.methods;
         if (r < 0) {
-                vs_mj_finish(&mj);
+                vs_move_journal_end(&journal, true);
                 return r;
         }
 
         struct statx now;
-        r = vs_mj_staged(&mj, new->dirfd, temp);
-        if (r == 0)
-                r = vs_fault_at(VS_STEP_VERIFY_SOURCE);
+        r = vs_fault_at(VS_STEP_VERIFY_SOURCE);
         if (r == 0)
                 r = vs_statx(old->dirfd, old->path.last, &now);
         if (r == 0 && !vs_unchanged(&old->st, &now))
                 r = -EAGAIN; /* replaced or written meanwhile: start over */
+        /* From the install on, a crash must find the copy named in a durable record. */
+        if (r == 0)
+                r = vs_move_journal_staged(&journal, new->dirfd, temp, true);
         if (r == 0)
                 r = vs_fault_at(VS_STEP_INSTALL);
         if (r == 0)
@@ -59,19 +61,17 @@ int vs_file_move(const struct vs_plan *plan, struct vs_move_stats *stats)
                                      plan->flags & RENAME_NOREPLACE);
         if (r < 0) {
                 unlinkat(new->dirfd, temp, 0);
-                vs_mj_finish(&mj);
+                vs_move_journal_end(&journal, true);
                 return r;
         }
         stats->entries = 1;
 
         r = vs_fault_at(VS_STEP_FSYNC_TARGET_DIR);
         if (r == 0)
-                r = vs_fsync_dir(new->dirfd); /* not durable: keep the source */
-        if (r == 0)
+                r = vs_fsync_dir(new->dirfd);
+        if (r == 0) /* not durable: keep the source */
                 r = remove_source(old);
-        if (r < 0)
-                vs_mj_abandon(&mj);
-        else
-                vs_mj_finish(&mj);
+        /* Installed but the source stayed: the record lets recovery finish the move. */
+        vs_move_journal_end(&journal, r == 0);
         return r;
 }

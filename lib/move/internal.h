@@ -135,9 +135,9 @@ struct vs_side {
 struct vs_plan {
         struct vs_side old, new;
         unsigned flags;
-        const char *journal_root; /* NULL: no journal */
         struct vs_creds creds;
         bool same_parent;
+        const struct vs_move_opts *opts; /* set by vs_move() after the checks; may be NULL */
 };
 
 enum { VS_PLAN_PROCEED = 0, VS_PLAN_NOTHING_TO_DO = 1 };
@@ -146,20 +146,17 @@ int vs_plan_check(struct vs_plan *plan, int olddirfd, const char *oldpath, int n
                   const char *newpath, unsigned flags);
 void vs_plan_release(struct vs_plan *plan);
 
-/* ---- journaled.c: the journal protocol, or just temporary names without a journal ---- */
-struct vs_move_journal {
-        struct vs_journal *journal; /* NULL when not journaling */
-};
-
-/* Durable record (when journaling) and the temporary name to use beside the target. */
-int vs_mj_begin(struct vs_move_journal *mj, const struct vs_plan *plan, char *temp_name,
-                size_t size);
-/* The complete, durable temporary's identity: required before the install. */
-int vs_mj_staged(struct vs_move_journal *mj, int dirfd, const char *temp_name);
-/* The move is whole on one side: drop the record. */
-void vs_mj_finish(struct vs_move_journal *mj);
-/* A failure after the install: leave the record for recovery. */
-void vs_mj_abandon(struct vs_move_journal *mj);
+/* ---- journal.c: the move's crash-recovery record (lib/journal), when opts give paths ---- */
+/* Starts the record and names the staging object (written to staging, size bytes); without
+ * paths in the opts, only names it (j->fd < 0). */
+int vs_move_journal_begin(const struct vs_plan *plan, enum vs_journal_kind kind,
+                          struct vs_journal *j, char *staging, size_t size);
+/* The staging object dirfd/name exists: record its identity before it may be installed.
+ * durable: sync the record now; otherwise the caller's syncfs() of that filesystem does. */
+int vs_move_journal_staged(struct vs_journal *j, int dirfd, const char *name, bool durable);
+/* done: the move finished or was undone, drop the record; otherwise keep it for recovery
+ * (installed but the source could not be removed). */
+void vs_move_journal_end(struct vs_journal *j, bool done);
 
 /* ---- file.c / tree.c: the moves themselves, after vs_plan_check() said proceed ---- */
 int vs_file_move(const struct vs_plan *plan, struct vs_move_stats *stats);

@@ -286,21 +286,18 @@ static int stage_tree(const struct vs_plan *plan, int source_fd, int stage_fd,
 int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats)
 {
         const struct vs_side *old = &plan->old, *new = &plan->new;
-        char stage[NAME_MAX + 1];
+        char stage[128];
         int stage_fd = -1, r;
         bool staged = false, installed = false;
         struct tree_copy tc = { 0 };
-        struct vs_move_journal mj = { 0 };
+        struct vs_journal journal = { .fd = -1, .dirfd = -1 };
 
         int source_fd = open_source_dir(plan);
         if (source_fd < 0)
                 return source_fd;
-        r = vs_mj_begin(&mj, plan, stage, sizeof(stage));
-        if (r < 0) {
-                close(source_fd);
-                return r;
-        }
-        r = vs_fault_at(VS_STEP_STAGE_CREATE);
+        r = vs_move_journal_begin(plan, VS_JOURNAL_TREE, &journal, stage, sizeof(stage));
+        if (r == 0)
+                r = vs_fault_at(VS_STEP_STAGE_CREATE);
         if (r < 0)
                 goto out;
         if (mkdirat(new->dirfd, stage, S_IRWXU) < 0) {
@@ -313,6 +310,10 @@ int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats)
                 r = -errno;
                 goto out;
         }
+        /* Not synced here: the syncfs() that makes the staged tree durable covers it. */
+        r = vs_move_journal_staged(&journal, new->dirfd, stage, false);
+        if (r < 0)
+                goto out;
 
         r = stage_tree(plan, source_fd, stage_fd, &tc);
         stats->bytes = tc.copy.bytes;
@@ -322,9 +323,7 @@ int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats)
                 goto out;
 
         struct statx now;
-        r = vs_mj_staged(&mj, new->dirfd, stage);
-        if (r == 0)
-                r = vs_fault_at(VS_STEP_VERIFY_SOURCE);
+        r = vs_fault_at(VS_STEP_VERIFY_SOURCE);
         if (r == 0)
                 r = vs_statx(old->dirfd, old->path.last, &now);
         if (r == 0 && !vs_same_inode(&now, &old->st))
@@ -354,10 +353,8 @@ out:
                 close(stage_fd);
         if (staged)
                 (void)vs_tree_remove(new->dirfd, stage);
-        if (installed && r < 0)
-                vs_mj_abandon(&mj);
-        else
-                vs_mj_finish(&mj);
+        /* Installed but the source stayed: the record lets recovery finish the move. */
+        vs_move_journal_end(&journal, !installed || r == 0);
         close(source_fd);
         return r;
 }

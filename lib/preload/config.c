@@ -33,7 +33,6 @@ static void add_root(struct vs_shim_config *config, const char *root, size_t len
 void vs_shim_config_load(struct vs_shim_config *config)
 {
         config->disabled = env_flag("VAULTSHIM_DISABLE");
-        config->journal = env_flag("VAULTSHIM_JOURNAL");
         config->root_count = 0;
         const char *roots = secure_getenv("VAULTSHIM_ROOTS");
         if (!roots || !*roots)
@@ -58,13 +57,21 @@ static bool inside(const char *path, const char *root)
         return strncmp(path, root, len) == 0 && (path[len] == '\0' || path[len] == '/');
 }
 
-const char *vs_shim_root_of(const struct vs_shim_config *config, int dirfd, const char *path,
-                            char *resolved)
+const char *vs_shim_root_of(const struct vs_shim_config *config, const char *resolved)
+{
+        for (size_t i = 0; i < config->root_count; i++)
+                if (inside(resolved, config->roots[i]))
+                        return config->roots[i];
+        return NULL;
+}
+
+bool vs_shim_under_root(const struct vs_shim_config *config, int dirfd, const char *path,
+                        char *resolved)
 {
         struct vs_path_split split;
         char parent[PATH_MAX];
         if (vs_path_split(path, &split) < 0)
-                return NULL;
+                return false;
 
         struct vs_buf b;
         vs_buf_init(&b, parent, sizeof(parent));
@@ -75,19 +82,18 @@ const char *vs_shim_root_of(const struct vs_shim_config *config, int dirfd, cons
         }
         vs_buf_puts(&b, split.parent);
         if (b.overflow || !realpath(parent, resolved))
-                return NULL;
+                return false;
 
-        const char *root = NULL;
-        for (size_t i = 0; i < config->root_count && !root; i++)
-                if (inside(resolved, config->roots[i]))
-                        root = config->roots[i];
-        if (!root)
-                return NULL;
+        bool ours = false;
+        for (size_t i = 0; i < config->root_count && !ours; i++)
+                ours = inside(resolved, config->roots[i]);
+        if (!ours)
+                return false;
 
         size_t len = strlen(resolved);
         vs_buf_init(&b, resolved + len, PATH_MAX - len);
         if (len > 1)
                 vs_buf_puts(&b, "/");
         vs_buf_puts(&b, split.last);
-        return b.overflow ? NULL : root;
+        return !b.overflow;
 }

@@ -7,11 +7,9 @@
 
 #define VS_SHIM_MAX_ROOTS 16
 
-/* The environment, read once (VAULTSHIM_DISABLE, VAULTSHIM_ROOTS, VAULTSHIM_LOG,
- * VAULTSHIM_JOURNAL). */
+/* The environment, read once (VAULTSHIM_DISABLE, VAULTSHIM_ROOTS, VAULTSHIM_LOG). */
 struct vs_shim_config {
         bool disabled;
-        bool journal;            /* VAULTSHIM_JOURNAL=1: journal moves for crash recovery */
         size_t root_count;
         char roots[VS_SHIM_MAX_ROOTS][PATH_MAX];
         char log_path[PATH_MAX]; /* "" when unset */
@@ -20,9 +18,11 @@ struct vs_shim_config {
 void vs_shim_config_load(struct vs_shim_config *config);
 
 /*
- * The root that path (relative to dirfd) is inside, or NULL.  Resolved as the kernel would
- * reach it: the parent through realpath (symlinks cannot escape a root), the last component
- * as given.  On success writes the absolute path to resolved (PATH_MAX bytes).
+ * Is path (relative to dirfd) inside a root?  Resolved as the kernel would reach it: the
+ * parent through realpath (symlinks cannot escape a root), the last component as given.
+ * On success writes the absolute path to resolved (PATH_MAX bytes).
  */
-const char *vs_shim_root_of(const struct vs_shim_config *config, int dirfd, const char *path,
-                            char *resolved);
+/* The root that holds an absolute path resolved by vs_shim_under_root(), or NULL. */
+const char *vs_shim_root_of(const struct vs_shim_config *config, const char *resolved);
+bool vs_shim_under_root(const struct vs_shim_config *config, int dirfd, const char *path,
+                        char *resolved);

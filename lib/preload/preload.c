@@ -77,9 +77,8 @@ static int emulate(int olddirfd, const char *oldpath, int newdirfd, const char *
                 return -1; /* RENAME_EXCHANGE, RENAME_WHITEOUT: the kernel's answer stands */
         pthread_once(&config_once, load_config);
         char src[PATH_MAX], dst[PATH_MAX];
-        const char *target_root = NULL;
-        if (config.disabled || !vs_shim_root_of(&config, olddirfd, oldpath, src) ||
-            !(target_root = vs_shim_root_of(&config, newdirfd, newpath, dst))) {
+        if (config.disabled || !vs_shim_under_root(&config, olddirfd, oldpath, src) ||
+            !vs_shim_under_root(&config, newdirfd, newpath, dst)) {
                 errno = EXDEV;
                 return -1;
         }
@@ -88,9 +87,9 @@ static int emulate(int olddirfd, const char *oldpath, int newdirfd, const char *
         struct timespec start;
         clock_gettime(CLOCK_MONOTONIC, &start);
         struct vs_move_stats stats;
-        /* Journaled on the target's side, so that a crash can be finished or rolled back. */
         const struct vs_move_opts opts = {
-                .stats = &stats, .journal_root = config.journal ? target_root : NULL,
+                .stats = &stats, .source_path = src, .target_path = dst,
+                .vault_root = vs_shim_root_of(&config, dst),
         };
         int r = vs_move(olddirfd, oldpath, newdirfd, newpath, flags, &opts);
         if (config.log_path[0]) {
