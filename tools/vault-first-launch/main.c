@@ -60,7 +60,7 @@ static void render_and_print(const struct fl_options *o, bool first_pass, int *e
         struct fl_report report = {0};
         fl_run_once(o, first_pass, &report);
         if (o->json)
-                fl_report_print_json(&report, stdout);
+                fl_report_print_json(&report, stdout, o->watch);
         else
                 fl_report_print_text(&report, stdout, stderr);
         *exit_code = fl_report_exit_code(&report);
