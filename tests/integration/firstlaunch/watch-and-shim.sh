@@ -90,4 +90,18 @@ check "--watch stops on SIGTERM" terminate "$watch_pid" 3
 check "--watch exits 0 after SIGTERM (got $stopped_status)" test "$stopped_status" = 0
 check "--watch --json prints one JSON report per line" \
         python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$work/watch.log"
+
+# --- --discover --watch follows the mount table ------------------------------------------
+"$tool" --discover --vault "$vault" --watch --sync rooms --rooms-file "$rooms" --no-shim-check \
+        --no-recovery >"$work/watch-mounts.log" 2>&1 &
+cleanup_pids=$!
+# (extra is still mounted from the manifest test above.)
+check "--discover --watch renders the mounted folders at start" \
+        wait_for 5 has_rooms engineering,extra,personal,wiki
+bind_folder later rw
+check "a new mount is picked up within a second" wait_for 1 has_rooms engineering,extra,later,personal,wiki
+umount "$vault/later"
+check "an unmount is picked up within a second" wait_for 1 has_rooms engineering,extra,personal,wiki
+check "--discover --watch stops on SIGTERM" terminate "$cleanup_pids" 3
+check "and exits 0 (got $stopped_status)" test "$stopped_status" = 0
 finish
