@@ -154,6 +154,8 @@ int vs_move_journal_begin(const struct vs_plan *plan, enum vs_journal_kind kind,
 /* The staging object dirfd/name exists: record its identity before it may be installed.
  * durable: sync the record now; otherwise the caller's syncfs() of that filesystem does. */
 int vs_move_journal_staged(struct vs_journal *j, int dirfd, const char *name, bool durable);
+/* A progress mark for vault-fsck's report, not synced: recovery decides from the disk. */
+void vs_move_journal_phase(struct vs_journal *j, enum vs_journal_phase phase);
 /* done: the move finished or was undone, drop the record; otherwise keep it for recovery
  * (installed but the source could not be removed). */
 void vs_move_journal_end(struct vs_journal *j, bool done);

@@ -344,13 +344,16 @@ int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats)
                 goto out;
         staged = false;
         installed = true;
+        vs_move_journal_phase(&journal, VS_JOURNAL_INSTALLED);
 
         /* The copy must be durable under its new name before the source goes. */
         r = vs_fault_at(VS_STEP_FSYNC_TARGET_DIR);
         if (r == 0)
                 r = vs_fsync_dir(new->dirfd);
-        if (r == 0)
+        if (r == 0) {
+                vs_move_journal_phase(&journal, VS_JOURNAL_SOURCE_REMOVAL);
                 r = remove_source(plan, source_fd);
+        }
         if (r == 0)
                 r = vs_fault_at(VS_STEP_FSYNC_SOURCE_DIR);
         if (r == 0)
