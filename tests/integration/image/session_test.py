@@ -83,6 +83,8 @@ def check_case(name, now, expected, tmp, *flags):
             problems.append(f"{label}: hook {h['hook']} exit {h['status']}: {h['stdout']}{h['stderr']}")
     if probe.get("custom_startup") != ["--assign", "--url", "", "--go", "--url", ""]:
         problems.append(f"{label}: assign and go called custom_startup.sh with {probe.get('custom_startup')}")
+    if probe.get("rooms") != expected:
+        problems.append(f"{label}: the sync rooms are {probe.get('rooms')}, expected {expected}")
     if not probe.get("app_json"):
         problems.append(f"{label}: first launch wrote no .obsidian/app.json")
     if probe["uid"] != 1000 or not probe["ld_preload"]:
