@@ -18,8 +18,10 @@ from imagetest import BUILD_ROOT, SOURCE_ROOT, finish  # noqa: E402
 import dockerfile  # noqa: E402
 
 RUN_HERE = ("vault-policy ",)
-# command prefix → (file that must run it, text that must occur in that file)
+# command → (file that must run it exactly so, text that must occur in that file)
 RULES = {
+    "tools/demo --user erin --now 2027-02-01T00:00:00Z":
+        ("tests/integration/image/demo_test.py", '["--user", "erin", "--now", "2027-02-01T00:00:00Z"]'),
     "tools/demo": ("tests/integration/image/demo_test.py", '"tools", "demo"'),
     "tests/run": (".ci/run", "tests/run"),
 }
@@ -96,7 +98,7 @@ def main():
             found += 1
             problems += [f"{where}\n  {p}" for p in check_docker_build(command)]
             continue
-        rule = next((RULES[p] for p in RULES if command == p or command.startswith(p + " ")), None)
+        rule = RULES.get(command)
         if rule is None:
             problems.append(f"{where}\n  no test runs this command")
             continue
