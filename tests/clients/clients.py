@@ -163,7 +163,8 @@ class World:
 def run(argv, env, cwd=None):
     proc = subprocess.run(argv, env=env, cwd=cwd, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, timeout=120)
-    return proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace")
+    return (proc.returncode, proc.stdout.decode(errors="replace"),
+            proc.stderr.decode(errors="replace"))
 
 
 def snap(path, recent_ns):
@@ -299,8 +300,9 @@ def run_no_vault(world, shim):
                         f"with:\n{results[1][1]}{results[1][2]}")
     for line in vstest.diff_snapshots(results[0][3], results[1][3]):
         failures.append(f"tree differs: {line}")
+    trees = "identical" if results[0][3] == results[1][3] else "DIFFERENT"
     print(f"  {len(results[0][1].splitlines())} output lines, exit {results[0][0]} / "
-          f"{results[1][0]}, trees {'identical' if results[0][3] == results[1][3] else 'DIFFERENT'}")
+          f"{results[1][0]}, trees {trees}")
     return failures
 
 

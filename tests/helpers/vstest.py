@@ -88,7 +88,8 @@ class Scratch:
         self.fs = os.path.join(self.dir, "fs")
         os.mkdir(self.fs)
         if self.fstype == "tmpfs":
-            self.mount(["-t", "tmpfs", "-o", f"size={self.size_mib}m,mode=0755,noatime", "tmpfs", self.fs])
+            options = f"size={self.size_mib}m,mode=0755,noatime"
+            self.mount(["-t", "tmpfs", "-o", options, "tmpfs", self.fs])
         elif self.fstype == "ext4":
             image = os.path.join(self.dir, "ext4.img")
             with open(image, "wb") as f:

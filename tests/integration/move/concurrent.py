@@ -37,7 +37,8 @@ def make_source(path, kind):
 
 def digest(path):
     if os.path.isdir(path):
-        return tuple(sorted((n, vstest.file_digest(os.path.join(path, n))) for n in os.listdir(path)))
+        return tuple(sorted((name, vstest.file_digest(os.path.join(path, name)))
+                            for name in os.listdir(path)))
     return vstest.file_digest(path)
 
 

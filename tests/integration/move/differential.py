@@ -26,12 +26,12 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import vstest  # noqa: E402
 
 FIXED_MTIME_NS = 1_609_459_200_123_456_789  # 2021-01-01, nanoseconds kept distinct per entry
-KNOWN_KEYS = {"name", "src", "dst", "call", "flags", "old", "new", "olddir", "newdir", "cwd", "paths",
-              "as", "ro", "mounts", "roots", "env", "reference", "errno", "why",
+KNOWN_KEYS = {"name", "src", "dst", "call", "flags", "old", "new", "olddir", "newdir", "cwd",
+              "paths", "as", "ro", "mounts", "roots", "env", "reference", "errno", "why",
               "ignore", "flock", "umask", "nofile", "known_failing"}
 ENTRY_KINDS = ("f", "d", "l", "h", "p", "s", "c", "deep", "wide")
-ENTRY_KEYS = set(ENTRY_KINDS) | {"data", "size", "sparse", "hole_to", "mode", "owner", "xattrs", "acl",
-                                 "chattr", "to", "rdev", "levels", "files"}
+ENTRY_KEYS = set(ENTRY_KINDS) | {"data", "size", "sparse", "hole_to", "mode", "owner", "xattrs",
+                                 "acl", "chattr", "to", "rdev", "levels", "files"}
 
 
 class TableError(Exception):
@@ -101,7 +101,8 @@ class TreeBuilder:
                 f.seek(entry["sparse"] - 4096)
                 f.write(b"E" * 4096)
             elif "size" in entry:
-                f.write(hashlib.shake_256(os.path.relpath(path, self.root).encode()).digest(entry["size"]))
+                seed = os.path.relpath(path, self.root).encode()  # same bytes in every run
+                f.write(hashlib.shake_256(seed).digest(entry["size"]))
             else:
                 f.write(entry.get("data", f"note {os.path.basename(path)}\n").encode())
             if "hole_to" in entry:
@@ -206,7 +207,7 @@ class Runner:
         return os.path.join(self.scratch.fs, f"{self.counter:03d}-{label}")
 
     def views(self, backing, sc, same_mount):
-        """(old_root, new_root) for the call; mounts made here are undone by teardown()."""
+        """(old_root, new_root) for the call; Scratch.unmount_extra() undoes its mounts."""
         ro = sc.get("ro")
         if same_mount:
             if ro:
@@ -234,35 +235,30 @@ class Runner:
 
     def argv(self, sc, old_root, new_root):
         argv = [self.helper]
-        if "as" in sc:
-            argv += ["--as", sc["as"]]
-        if "umask" in sc:
-            argv += ["--umask", f"{sc['umask']:o}"]
-        if "nofile" in sc:
-            argv += ["--nofile", str(sc["nofile"])]
+        for key, option, fmt in (("as", "--as", "{}"), ("umask", "--umask", "{:o}"),
+                                 ("nofile", "--nofile", "{}")):
+            if key in sc:
+                argv += [option, fmt.format(sc[key])]
         paths = sc.get("paths", "absolute")
-        if paths == "relative":
+        old, new = f"{old_root}/{sc['old']}", f"{new_root}/{sc['new']}"
+        if paths == "via-symlink":
+            alias = self.symlink_view("alias", {"old": old_root})
+            old = f"{alias}/old/{sc['old']}"
+        elif paths == "relative":
             # cwd where "a" and "b" lead to the two sides: the vault itself across mounts
             view = self.vault if old_root == self.a else \
                 self.symlink_view("kernel-view", {"a": old_root, "b": new_root})
             argv += ["--chdir", view]
             old, new = f"a/{sc['old']}", f"b/{sc['new']}"
-            return argv + [sc.get("call", "rename"), old, new, sc.get("flags", "0")]
-        if paths == "via-symlink":
-            old_root = os.path.join(self.symlink_view("alias", {"old": old_root}), "old")
         if "cwd" in sc:
             argv += ["--chdir", f"{old_root}/{sc['cwd']}"]
             old = sc["old"]
         elif "olddir" in sc:
             argv += ["--olddir", f"{old_root}/{sc['olddir']}"]
             old = sc["old"]
-        else:
-            old = f"{old_root}/{sc['old']}"
         if "newdir" in sc:
             argv += ["--newdir", f"{new_root}/{sc['newdir']}"]
             new = sc["new"]
-        else:
-            new = f"{new_root}/{sc['new']}"
         return argv + [sc.get("call", "rename"), old, new, sc.get("flags", "0")]
 
     def env(self, sc, with_shim):
@@ -296,7 +292,8 @@ class Runner:
                 os.close(fd)
             self.scratch.unmount_extra()
         if proc.returncode != 0 or proc.stderr:
-            result = f"helper exit {proc.returncode}: {proc.stderr.strip() or proc.stdout.strip()}"
+            detail = proc.stderr.strip() or proc.stdout.strip()
+            result = f"helper exit {proc.returncode}: {detail}"
         else:
             result = proc.stdout.strip()
         after = vstest.snapshot(backing, recent_ns)
