@@ -39,6 +39,11 @@ struct vs_move_stats {
 
 struct vs_move_opts {
         struct vs_move_stats *stats; /* optional out-parameter, also written on failure */
+        /* Absolute source and target paths and the vault root holding the target: with
+         * them the move keeps a crash-recovery journal (see vault-fsck(8)); NULL: none. */
+        const char *source_path;
+        const char *target_path;
+        const char *vault_root;
 };
 
 /*

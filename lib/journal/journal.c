@@ -108,6 +108,34 @@ static int mount_root_of(const char *dir, const char *vault_root, char *out, siz
         return 0;
 }
 
+bool vs_journal_record_exists(const char *staging)
+{
+        char dir[PATH_MAX], probe[PATH_MAX + 64];
+        const char *base;
+        const char *id = NULL;
+        if (vs_journal_path_split(staging, dir, sizeof(dir), &base) < 0 ||
+            !(id = vs_journal_id_of_name(base)))
+                return false;
+        struct stat st;
+        snprintf(probe, sizeof(probe), "%s/" VS_JOURNAL_BESIDE_PREFIX "%s", dir, id);
+        if (lstat(probe, &st) == 0)
+                return true;
+        /* Whatever vault root the mover used, its journal is on one of these. */
+        uint64_t mnt = mount_id_of(dir);
+        for (;;) {
+                snprintf(probe, sizeof(probe), "%s/" VS_JOURNAL_DIR "/%s",
+                         strcmp(dir, "/") == 0 ? "" : dir, id);
+                if (lstat(probe, &st) == 0)
+                        return true;
+                char *slash = strrchr(dir, '/');
+                if (!slash || strcmp(dir, "/") == 0)
+                        return false;
+                slash[slash == dir ? 1 : 0] = '\0';
+                if (mount_id_of(dir) != mnt)
+                        return false;
+        }
+}
+
 static int mkdir_durable(int parentfd, const char *name)
 {
         if (mkdirat(parentfd, name, 0700) < 0)
@@ -156,7 +184,7 @@ static void make_id(char *buf, size_t size)
                  (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec, (long)getpid(), n);
 }
 
-static int write_line(struct vs_journal *j)
+static int write_line(struct vs_journal *j, bool durable)
 {
         char line[RECORD_LINE_MAX];
         int len = vs_journal_format(&j->entry, line, sizeof(line));
@@ -168,7 +196,17 @@ static int write_line(struct vs_journal *j)
                 return -errno;
         if (n != len)
                 return -EIO;
-        return fdatasync(j->fd) < 0 ? -errno : 0;
+        if (!durable)
+                return 0;
+        if (fdatasync(j->fd) < 0)
+                return -errno;
+        /* The record's name must survive too; once is enough. */
+        if (!j->name_durable) {
+                if (fsync(j->dirfd) < 0)
+                        return -errno;
+                j->name_durable = true;
+        }
+        return 0;
 }
 
 /* Create and lock a fresh record file; retry when recovery removed it under us. */
@@ -215,6 +253,7 @@ int vs_journal_begin(struct vs_journal *j, const char *vault_root, enum vs_journ
 
         j->dirfd = j->fd = -1;
         j->beside = false;
+        j->name_durable = false;
         if (source[0] != '/' || target[0] != '/')
                 return -EINVAL;
         if (strlen(source) >= sizeof(e->source) || strlen(target) >= sizeof(e->target))
@@ -260,13 +299,9 @@ int vs_journal_begin(struct vs_journal *j, const char *vault_root, enum vs_journ
                 r = -ENAMETOOLONG;
                 goto fail_record;
         }
-        r = write_line(j);
+        r = write_line(j, false);
         if (r < 0)
                 goto fail_record;
-        if (fsync(j->dirfd) < 0) {
-                r = -errno;
-                goto fail_record;
-        }
         return 0;
 
 fail_record:
@@ -279,11 +314,11 @@ fail:
         return r;
 }
 
-int vs_journal_update(struct vs_journal *j)
+int vs_journal_update(struct vs_journal *j, bool durable)
 {
         if (j->fd < 0)
                 return -EBADF;
-        return write_line(j);
+        return write_line(j, durable);
 }
 
 void vs_journal_finish(struct vs_journal *j)

@@ -12,15 +12,19 @@
  * beside the target as .vaultshim-journal.<id>; vault-fsck finds those by walking the root.
  *
  * Protocol, as the move engine drives it:
- *   vs_journal_begin()        record durable (file + dir fsync), phase STAGED, before any
- *                             named staging object exists;
- *   vs_journal_update(STAGED) once the staging copy is complete and durable, with its
- *                             identity (dev, ino) — required before the install rename;
+ *   vs_journal_begin()        record created and locked, phase STAGED, before any named
+ *                             staging object exists (not synced: see below);
+ *   create the staging object under j->entry.staging, copy into it;
+ *   vs_journal_update()       with the staging identity (dev, ino), made durable together
+ *                             with the staging copy — by its own fdatasync (durable=true) or
+ *                             by the engine's syncfs of that filesystem afterwards;
  *   rename(staging, target)   the first irreversible step;
  *   vs_journal_update(INSTALLED / SOURCE_REMOVAL) optional progress marks;
  *   vs_journal_finish()       source removed: drop the record.
- * The record file is flock()ed while its move is live, so recovery never touches a move
- * that is still running in another thread or process.
+ * Only the state written before the install must be durable: a staging object whose record
+ * was lost in a power cut was never installed (the install removes its name), so its source
+ * is whole and the residue may go.  The record file is flock()ed while its move is live, so
+ * recovery never touches a move that is still running in another thread or process.
  *
  * Recovery never trusts the phase alone: "installed" means the target has the staging
  * identity, and a source entry is removed only when it is provably the copied one
@@ -82,6 +86,7 @@ struct vs_journal {
         int dirfd;    /* directory holding the record */
         int fd;       /* the record, flock()ed */
         bool beside;  /* record lives beside the target, not in a journal dir */
+        bool name_durable; /* the journal directory was synced after creating the record */
         char name[VS_JOURNAL_ID_MAX + sizeof(VS_JOURNAL_BESIDE_PREFIX)];
         struct vs_journal_entry entry;
 };
@@ -105,8 +110,9 @@ int vs_journal_begin(struct vs_journal *j, const char *vault_root, enum vs_journ
                      const struct vs_identity *source_id,
                      const struct vs_identity *target_prev_id);
 
-/* Append the current j->entry (new phase, identities) and make it durable. */
-int vs_journal_update(struct vs_journal *j);
+/* Append the current j->entry (new phase, identities); with durable, fdatasync it (and,
+ * the first time, the journal directory). */
+int vs_journal_update(struct vs_journal *j, bool durable);
 
 /* The move is complete or fully undone: drop the record.  Always releases j. */
 void vs_journal_finish(struct vs_journal *j);
@@ -118,6 +124,15 @@ int vs_journal_parse(const char *text, size_t len, struct vs_journal_entry *out)
 
 const char *vs_journal_kind_name(enum vs_journal_kind kind);
 const char *vs_journal_phase_name(enum vs_journal_phase phase);
+
+/*
+ * Take the move lock of the source `name` in dirfd, which the move planned as `expect`.
+ * Returns an fd to close when the move is over, -EAGAIN when the name no longer leads to
+ * that object (another move took it: plan again), -EOPNOTSUPP when the object cannot be
+ * locked (a symlink, or unreadable: the move goes on without), -EBUSY after waiting a
+ * minute for a lock someone else holds, or another negative errno.
+ */
+int vs_journal_lock_source(int dirfd, const char *name, const struct vs_identity *expect);
 
 /* --- recovery --------------------------------------------------------------------- */
 
@@ -161,6 +176,10 @@ int vs_journal_recover_dir(int dirfd, const char *dir_path, bool dry_run,
 
 /* True when the directory has any entry besides . and .. — the cheap check. */
 bool vs_journal_dir_has_entries(int dirfd);
+
+/* Does a record (live or not) exist for the staging object at this path?  Looks beside it
+ * and in every journal directory of the mount it is on. */
+bool vs_journal_record_exists(const char *staging);
 
 /* Is `name` one of ours (staging residue or a beside-the-target record)? */
 bool vs_journal_is_staging_name(const char *name);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "move/internal.h"
@@ -61,12 +62,23 @@ int vs_fault_at(enum vs_step step)
         unsigned hit = __atomic_add_fetch(&hits[step], 1, __ATOMIC_RELAXED);
         if (hit != (want ? want : 1))
                 return 0;
-        if (*rest != ':')
-                _exit(86);
-        rest++;
-        int err = parse_errno(rest, at ? (size_t)(at - rest) : strlen(rest));
+        /* Read on every call (not once): tests set it between moves of one process.
+         * The action and @n may come in either order. */
+        const char *colon = strchr(rest, ':');
+        rest = colon ? colon + 1 : "";
+        size_t len = strcspn(rest, "@");
+        if (len > 6 && strncmp(rest, "sleep=", 6) == 0) {
+                long ms = strtol(rest + 6, NULL, 10);
+                int saved = errno;
+                struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+                while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                        ;
+                errno = saved;
+                return 0;
+        }
+        int err = len == 4 && strncmp(rest, "exit", 4) == 0 ? 0 : parse_errno(rest, len);
         if (err == 0)
-                _exit(86);
+                _exit(137); /* what a kill -9 leaves: no cleanup, no atexit */
         return -err;
 }
 #endif

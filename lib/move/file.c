@@ -30,16 +30,20 @@ int vs_file_move(const struct vs_plan *plan, struct vs_move_stats *stats)
 {
         const struct vs_side *old = &plan->old, *new = &plan->new;
         struct vs_copy_ctx ctx = { 0 };
-        char temp[64];
+        struct vs_journal journal;
+        char temp[128];
 
-        int r = vs_temp_name(temp, sizeof(temp), VS_TEMP_FILE_PREFIX);
+        int r = vs_move_journal_begin(plan, new->exists ? VS_JOURNAL_OVERWRITE : VS_JOURNAL_FILE,
+                                      &journal, temp, sizeof(temp));
         if (r < 0)
                 return r;
         r = vs_node_copy(old->dirfd, old->path.last, &old->st, new->dirfd, temp, &ctx, true);
         stats->bytes = ctx.bytes;
         stats->methods = ctx.methods;
-        if (r < 0)
+        if (r < 0) {
+                vs_move_journal_end(&journal, true);
                 return r;
+        }
 
         struct statx now;
         r = vs_fault_at(VS_STEP_VERIFY_SOURCE);
@@ -47,6 +51,9 @@ int vs_file_move(const struct vs_plan *plan, struct vs_move_stats *stats)
                 r = vs_statx(old->dirfd, old->path.last, &now);
         if (r == 0 && !vs_unchanged(&old->st, &now))
                 r = -EAGAIN; /* replaced or written meanwhile: start over */
+        /* From the install on, a crash must find the copy named in a durable record. */
+        if (r == 0)
+                r = vs_move_journal_staged(&journal, new->dirfd, temp, true);
         if (r == 0)
                 r = vs_fault_at(VS_STEP_INSTALL);
         if (r == 0)
@@ -54,6 +61,7 @@ int vs_file_move(const struct vs_plan *plan, struct vs_move_stats *stats)
                                      plan->flags & RENAME_NOREPLACE);
         if (r < 0) {
                 unlinkat(new->dirfd, temp, 0);
+                vs_move_journal_end(&journal, true);
                 return r;
         }
         stats->entries = 1;
@@ -61,7 +69,9 @@ int vs_file_move(const struct vs_plan *plan, struct vs_move_stats *stats)
         r = vs_fault_at(VS_STEP_FSYNC_TARGET_DIR);
         if (r == 0)
                 r = vs_fsync_dir(new->dirfd);
-        if (r < 0)
-                return r; /* not durable: keep the source */
-        return remove_source(old);
+        if (r == 0) /* not durable: keep the source */
+                r = remove_source(old);
+        /* Installed but the source stayed: the record lets recovery finish the move. */
+        vs_move_journal_end(&journal, r == 0);
+        return r;
 }

@@ -10,6 +10,7 @@
 
 #include <vaultshim/move.h>
 
+#include "journal/journal.h"
 #include "move/steps.h"
 
 /* ---- path.c: a path split the way the kernel's filename_parentat() splits it ---- */
@@ -124,6 +125,7 @@ struct vs_plan {
         unsigned flags;
         struct vs_creds creds;
         bool same_parent;
+        const struct vs_move_opts *opts; /* set by vs_move() after the checks; may be NULL */
 };
 
 enum { VS_PLAN_PROCEED = 0, VS_PLAN_NOTHING_TO_DO = 1 };
@@ -131,6 +133,18 @@ enum { VS_PLAN_PROCEED = 0, VS_PLAN_NOTHING_TO_DO = 1 };
 int vs_plan_check(struct vs_plan *plan, int olddirfd, const char *oldpath, int newdirfd,
                   const char *newpath, unsigned flags);
 void vs_plan_release(struct vs_plan *plan);
+
+/* ---- journal.c: the move's crash-recovery record (lib/journal), when opts give paths ---- */
+/* Starts the record and names the staging object (written to staging, size bytes); without
+ * paths in the opts, only names it (j->fd < 0). */
+int vs_move_journal_begin(const struct vs_plan *plan, enum vs_journal_kind kind,
+                          struct vs_journal *j, char *staging, size_t size);
+/* The staging object dirfd/name exists: record its identity before it may be installed.
+ * durable: sync the record now; otherwise the caller's syncfs() of that filesystem does. */
+int vs_move_journal_staged(struct vs_journal *j, int dirfd, const char *name, bool durable);
+/* done: the move finished or was undone, drop the record; otherwise keep it for recovery
+ * (installed but the source could not be removed). */
+void vs_move_journal_end(struct vs_journal *j, bool done);
 
 /* ---- file.c / tree.c: the moves themselves, after vs_plan_check() said proceed ---- */
 int vs_file_move(const struct vs_plan *plan, struct vs_move_stats *stats);

@@ -2,10 +2,29 @@
 #include <errno.h>
 #include <pthread.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "move/internal.h"
 
 #define VS_MOVE_ATTEMPTS 3
+
+/*
+ * Two emulated moves of one source take turns (the loser then sees ENOENT, as with the
+ * kernel's rename); an object that cannot be locked moves without.
+ */
+static int locked_move(const struct vs_plan *plan, struct vs_move_stats *stats)
+{
+        struct vs_identity source;
+        vs_identity_from_statx(&source, &plan->old.st);
+        int lock = vs_journal_lock_source(plan->old.dirfd, plan->old.path.last, &source);
+        if (lock < 0 && lock != -EOPNOTSUPP)
+                return lock; /* -EAGAIN: another move took it, plan again */
+        int r = S_ISDIR(plan->old.st.stx_mode) ? vs_tree_move(plan, stats)
+                                                : vs_file_move(plan, stats);
+        if (lock >= 0)
+                close(lock);
+        return r;
+}
 
 int vs_move(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned flags,
             const struct vs_move_opts *opts)
@@ -28,8 +47,8 @@ int vs_move(int olddirfd, const char *oldpath, int newdirfd, const char *newpath
                         r = 0;
                 } else if (r == VS_PLAN_PROCEED) {
                         stats->type = plan.old.st.stx_mode & S_IFMT;
-                        r = S_ISDIR(plan.old.st.stx_mode) ? vs_tree_move(&plan, stats)
-                                                           : vs_file_move(&plan, stats);
+                        plan.opts = opts;
+                        r = locked_move(&plan, stats);
                 }
                 vs_plan_release(&plan);
         }

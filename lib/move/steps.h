@@ -7,6 +7,7 @@
  */
 #define VS_STEPS(X)                                                                        \
         X(CHECK, "check")                     /* precedence checks, nothing changed yet */ \
+        X(JOURNAL, "journal")                 /* move recorded, nothing staged yet */      \
         X(TEMP_CREATE, "temp-create")         /* hidden temp file in the target dir */     \
         X(COPY_DATA, "copy-data")                                                          \
         X(COPY_ATTRS, "copy-attrs")           /* times, owner, xattrs, mode */             \
@@ -30,9 +31,10 @@ enum vs_step {
 const char *vs_step_name(enum vs_step step);
 
 /*
- * VAULTSHIM_FAULT=<step>[:<errno>][@<n>]: at the n-th (default first) time the process
- * reaches <step>, fail it with <errno> (a number or a name such as EIO), or without an
- * errno _exit(86) as a crash would.  Returns 0 or the injected negative errno.
+ * VAULTSHIM_FAULT=<step>[:<action>][@<n>]: at the n-th (default first) time the process
+ * reaches <step>, do <action>: an errno (a number or a name such as EIO) makes the step
+ * fail with it; "exit" (the default) is _exit(137) as a kill -9 would end it; "sleep=<ms>"
+ * pauses there (for races in tests).  Returns 0 or the injected negative errno.
  */
 #ifdef VS_FAULT_INJECTION
 int vs_fault_at(enum vs_step step);

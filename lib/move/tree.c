@@ -273,15 +273,16 @@ static int stage_tree(const struct vs_plan *plan, int source_fd, int stage_fd,
 int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats)
 {
         const struct vs_side *old = &plan->old, *new = &plan->new;
-        char stage[64];
+        char stage[128];
         int stage_fd = -1, r;
-        bool staged = false;
+        bool staged = false, installed = false;
         struct tree_copy tc = { 0 };
+        struct vs_journal journal = { .fd = -1, .dirfd = -1 };
 
         int source_fd = open_source_dir(plan);
         if (source_fd < 0)
                 return source_fd;
-        r = vs_temp_name(stage, sizeof(stage), VS_TEMP_STAGE_PREFIX);
+        r = vs_move_journal_begin(plan, VS_JOURNAL_TREE, &journal, stage, sizeof(stage));
         if (r == 0)
                 r = vs_fault_at(VS_STEP_STAGE_CREATE);
         if (r < 0)
@@ -296,6 +297,10 @@ int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats)
                 r = -errno;
                 goto out;
         }
+        /* Not synced here: the syncfs() that makes the staged tree durable covers it. */
+        r = vs_move_journal_staged(&journal, new->dirfd, stage, false);
+        if (r < 0)
+                goto out;
 
         r = stage_tree(plan, source_fd, stage_fd, &tc);
         stats->bytes = tc.copy.bytes;
@@ -318,6 +323,7 @@ int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats)
         if (r < 0)
                 goto out;
         staged = false;
+        installed = true;
 
         /* The copy must be durable under its new name before the source goes. */
         r = vs_fault_at(VS_STEP_FSYNC_TARGET_DIR);
@@ -334,6 +340,8 @@ out:
                 close(stage_fd);
         if (staged)
                 (void)vs_tree_remove(new->dirfd, stage);
+        /* Installed but the source stayed: the record lets recovery finish the move. */
+        vs_move_journal_end(&journal, !installed || r == 0);
         close(source_fd);
         return r;
 }

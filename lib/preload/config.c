@@ -57,6 +57,14 @@ static bool inside(const char *path, const char *root)
         return strncmp(path, root, len) == 0 && (path[len] == '\0' || path[len] == '/');
 }
 
+const char *vs_shim_root_of(const struct vs_shim_config *config, const char *resolved)
+{
+        for (size_t i = 0; i < config->root_count; i++)
+                if (inside(resolved, config->roots[i]))
+                        return config->roots[i];
+        return NULL;
+}
+
 bool vs_shim_under_root(const struct vs_shim_config *config, int dirfd, const char *path,
                         char *resolved)
 {

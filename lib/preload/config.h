@@ -22,5 +22,7 @@ void vs_shim_config_load(struct vs_shim_config *config);
  * parent through realpath (symlinks cannot escape a root), the last component as given.
  * On success writes the absolute path to resolved (PATH_MAX bytes).
  */
+/* The root that holds an absolute path resolved by vs_shim_under_root(), or NULL. */
+const char *vs_shim_root_of(const struct vs_shim_config *config, const char *resolved);
 bool vs_shim_under_root(const struct vs_shim_config *config, int dirfd, const char *path,
                         char *resolved);

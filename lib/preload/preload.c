@@ -87,7 +87,10 @@ static int emulate(int olddirfd, const char *oldpath, int newdirfd, const char *
         struct timespec start;
         clock_gettime(CLOCK_MONOTONIC, &start);
         struct vs_move_stats stats;
-        const struct vs_move_opts opts = { .stats = &stats };
+        const struct vs_move_opts opts = {
+                .stats = &stats, .source_path = src, .target_path = dst,
+                .vault_root = vs_shim_root_of(&config, dst),
+        };
         int r = vs_move(olddirfd, oldpath, newdirfd, newpath, flags, &opts);
         if (config.log_path[0]) {
                 const struct vs_log_record rec = {

@@ -9,54 +9,42 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "journal/paths.h"
+#include "journal/tree.h"
 #include "scan.h"
 
-/* Ids of every record seen (whatever its outcome) and staging residue found on the way. */
-struct seen {
-        char **ids;
-        size_t n_ids, cap_ids;
-        char **staging;
-        size_t n_staging, cap_staging;
+/* Staging residue found on the way, judged after the records are recovered. */
+struct residue {
+        char **paths;
+        size_t n, cap;
 };
 
-static int push(char ***list, size_t *n, size_t *cap, const char *s)
+static int push(struct residue *r, const char *s)
 {
-        if (*n == *cap) {
-                size_t c = *cap ? *cap * 2 : 16;
-                char **l = realloc(*list, c * sizeof(*l));
+        if (r->n == r->cap) {
+                size_t c = r->cap ? r->cap * 2 : 16;
+                char **l = realloc(r->paths, c * sizeof(*l));
                 if (!l)
                         return -ENOMEM;
-                *list = l;
-                *cap = c;
+                r->paths = l;
+                r->cap = c;
         }
         char *copy = strdup(s);
         if (!copy)
                 return -ENOMEM;
-        (*list)[(*n)++] = copy;
+        r->paths[r->n++] = copy;
         return 0;
-}
-
-static void free_list(char **list, size_t n)
-{
-        for (size_t i = 0; i < n; i++)
-                free(list[i]);
-        free(list);
 }
 
 struct scan {
         bool dry_run;
         const struct fsck_sink *sink;
-        struct seen seen;
+        struct residue residue;
 };
 
 static void forward_record(const struct vs_recovery_result *r, void *userdata)
 {
         struct scan *s = userdata;
-        /* A record is named by its id (beside the target, after a prefix). */
-        const char *slash = strrchr(r->record, '/');
-        const char *name = slash ? slash + 1 : r->record;
-        const char *id = vs_journal_id_of_name(name);
-        push(&s->seen.ids, &s->seen.n_ids, &s->seen.cap_ids, id ? id : name);
         s->sink->record(r, s->sink->userdata);
 }
 
@@ -119,7 +107,8 @@ static void scan_dir(struct scan *s, int dirfd, const char *path)
                         continue;
                 }
                 if (vs_journal_is_staging_name(name)) {
-                        push(&s->seen.staging, &s->seen.n_staging, &s->seen.cap_staging, child);
+                        if (push(&s->residue, child) < 0)
+                                s->sink->error(child, -ENOMEM, s->sink->userdata);
                         continue; /* never walk into a staging copy */
                 }
                 struct stat st;
@@ -139,12 +128,27 @@ static void scan_dir(struct scan *s, int dirfd, const char *path)
         closedir(d);
 }
 
-static bool id_seen(const struct seen *seen, const char *id)
+/*
+ * Staging residue without a record: the engine makes the record durable before it
+ * installs, and the install removes the staging name, so this copy was never installed and
+ * its source was never touched.  A live move always has its record first, so it is never
+ * mistaken for one.
+ */
+static void remove_orphan(struct scan *s, const char *path)
 {
-        for (size_t i = 0; i < seen->n_ids; i++)
-                if (strcmp(seen->ids[i], id) == 0)
-                        return true;
-        return false;
+        struct stat st;
+        if (lstat(path, &st) < 0 || vs_journal_record_exists(path))
+                return;
+        unsigned long removed = 0;
+        const char *base;
+        int dirfd = vs_journal_open_parent(path, &base);
+        int r = dirfd < 0 ? dirfd : vs_journal_tree_remove(dirfd, base, s->dry_run, &removed);
+        if (dirfd >= 0) {
+                if (r == 0 && !s->dry_run)
+                        fsync(dirfd);
+                close(dirfd);
+        }
+        s->sink->orphan(path, removed, r, s->sink->userdata);
 }
 
 int fsck_scan_root(const char *root, bool dry_run, const struct fsck_sink *sink)
@@ -156,17 +160,10 @@ int fsck_scan_root(const char *root, bool dry_run, const struct fsck_sink *sink)
         scan_dir(&s, fd, root);
         close(fd);
 
-        /* Residue is only an orphan if it survived recovery and no record claims it. */
-        for (size_t i = 0; i < s.seen.n_staging; i++) {
-                const char *path = s.seen.staging[i];
-                const char *base = strrchr(path, '/') + 1;
-                struct stat st;
-                if (lstat(path, &st) < 0)
-                        continue;
-                if (!id_seen(&s.seen, vs_journal_id_of_name(base)))
-                        sink->orphan(path, sink->userdata);
+        for (size_t i = 0; i < s.residue.n; i++) {
+                remove_orphan(&s, s.residue.paths[i]);
+                free(s.residue.paths[i]);
         }
-        free_list(s.seen.ids, s.seen.n_ids);
-        free_list(s.seen.staging, s.seen.n_staging);
+        free(s.residue.paths);
         return 0;
 }

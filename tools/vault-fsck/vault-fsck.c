@@ -92,15 +92,25 @@ static void on_record(const struct vs_recovery_result *r, void *userdata)
         printf("\n");
 }
 
-static void on_orphan(const char *path, void *userdata)
+static void on_orphan(const char *path, unsigned long removed, int err, void *userdata)
 {
         struct report *rep = userdata;
-        rep->kept++;
-        if (rep->json)
-                json_array_append_new(rep->orphans, json_string(path));
+        if (err < 0)
+                rep->errors++;
         else
-                printf("%s: staging residue that no journal record names: KEPT (inspect and remove by hand)\n",
-                       path);
+                rep->repaired++;
+        if (rep->json) {
+                json_t *o = json_pack("{s:s, s:I}", "path", path, "removed", (json_int_t)removed);
+                if (err < 0)
+                        json_object_set_new(o, "error", json_string(strerror(-err)));
+                json_array_append_new(rep->orphans, o);
+        } else if (err < 0) {
+                fprintf(stderr, "vault-fsck: %s: cannot remove staging residue: %s\n", path,
+                        strerror(-err));
+        } else {
+                printf("%s: staging residue of a move that was never installed: %s (%lu entries)\n",
+                       path, rep->dry_run ? "would remove" : "removed", removed);
+        }
 }
 
 static void on_error(const char *path, int err, void *userdata)

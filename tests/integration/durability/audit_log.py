@@ -13,7 +13,7 @@ import durability as d  # noqa: E402
 
 d.enter_namespace()
 fails = d.Failures()
-FIELDS = {"time", "pid", "src", "dst", "bytes", "method", "duration_ns", "result"}
+FIELDS = {"time", "pid", "src", "dst", "bytes", "method", "duration_ns", "result", "errno"}
 METHODS = {"reflink", "copy_file_range", "read_write", "none", "mixed"}
 
 MOVER = r"""
@@ -51,11 +51,12 @@ with d.Vault(("a", "b")) as vault:
                     f"bad duration in {rec}")
         fails.check(rec.get("pid", 0) > 0, f"bad pid in {rec}")
     if len(lines) == 3:
-        fails.check(lines[0]["bytes"] == 12345 and lines[0]["result"] == 0, f"file: {lines[0]}")
+        fails.check(lines[0]["bytes"] == 12345 and lines[0]["result"] == "ok", f"file: {lines[0]}")
         fails.check(lines[0]["src"] == vault.path("a/one.md") and
                     lines[0]["dst"] == vault.path("b/one.md"), f"paths: {lines[0]}")
         fails.check(lines[1]["bytes"] == 30 * 1000, f"tree bytes: {lines[1]}")
-        fails.check(lines[2]["result"] != 0, f"failure not logged as such: {lines[2]}")
+        fails.check(lines[2]["result"] == "error" and lines[2]["errno"] == 2,
+                    f"failure not logged as ENOENT: {lines[2]}")
 
     # Concurrent writers: 16 threads in one process and 4 single-threaded processes.
     os.unlink(log)

@@ -10,16 +10,15 @@ the scratch directory is removed in a finally block.
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 
-SKIP = 77
-BUILD = os.environ.get("VS_BUILD_ROOT", os.path.abspath("build"))
-PRELOAD = os.path.join(BUILD, "lib", "preload", "libvaultshim.so")
-FSCK = os.path.join(BUILD, "tools", "vault-fsck", "vault-fsck")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "helpers"))
+import vstest  # noqa: E402
+
+SKIP = vstest.SKIP
 CRASH_STATUS = 137
+PRELOAD = FSCK = None  # set by enter_namespace()
 
 # A child that renames argv[1] to argv[2] through libc and reports errno by name.
 RENAME_CHILD = (
@@ -37,80 +36,58 @@ def skip(why):
 
 
 def enter_namespace(needs_shim=True):
-    """Re-run this script as root inside a private mount namespace."""
-    if os.geteuid() != 0:
-        skip("needs root (mount namespaces, bind mounts, loop devices)")
-    if needs_shim and not os.path.exists(PRELOAD):
-        skip(f"{PRELOAD} is not built")
-    if os.environ.get("VS_DURABILITY_NS") != "1":
-        if shutil.which("unshare") is None:
-            skip("unshare(1) is missing")
-        env = dict(os.environ, VS_DURABILITY_NS="1")
-        r = subprocess.run(["unshare", "-m", "--propagation", "private",
-                            sys.executable, *sys.argv], env=env)
-        sys.exit(r.returncode)
+    """Root, a private mount namespace for this process, and the built tools."""
+    global PRELOAD, FSCK
+    vstest.require_root(os.path.basename(sys.argv[0]))
+    PRELOAD = vstest.shim_library() if needs_shim else None
+    FSCK = vstest.build_path("tools", "vault-fsck", "vault-fsck")
+    vstest.enter_private_mount_namespace()
 
 
 def sh(*cmd, check=True, **kw):
     return subprocess.run(cmd, check=check, text=True, capture_output=True, **kw)
 
 
-class Vault:
-    """A scratch vault: folders are bind mounts of directories of one backing store."""
+class Vault(vstest.Scratch):
+    """A scratch vault: each folder is a bind mount of a directory of one scratch
+    filesystem (tmpfs by default, or an ext4 image), as Kasm assembles /vault."""
 
-    def __init__(self, folders=("a", "b"), backing=None):
-        self.scratch = tempfile.mkdtemp(prefix="vs-durability-")
-        self.root = os.path.join(self.scratch, "vault")
-        self.backing = backing or os.path.join(self.scratch, "store")
+    def __init__(self, folders=("a", "b"), fstype="tmpfs", size_mib=256):
+        super().__init__(fstype, size_mib)
+        self.folders = folders
+
+    def __enter__(self):
+        super().__enter__()
+        self.scratch = self.dir
+        self.root = os.path.join(self.dir, "vault")
         os.makedirs(self.root)
-        os.makedirs(self.backing, exist_ok=True)
-        self.mounts = []
-        for f in folders:
-            self.bind(f)
+        for f in self.folders:
+            self.bind_folder(f)
+        return self
 
-    def bind(self, folder, source=None):
-        source = source or os.path.join(self.backing, folder)
-        target = os.path.join(self.root, folder)
+    def bind_folder(self, folder, source=None):
+        source = source or os.path.join(self.fs, "store", folder)
         os.makedirs(source, exist_ok=True)
-        os.makedirs(target, exist_ok=True)
-        sh("mount", "--bind", source, target)
-        self.mounts.append(target)
-        return target
+        return self.bind(source, self.path(folder))
 
     def mount_tmpfs(self, folder, size):
-        target = os.path.join(self.root, folder)
-        os.makedirs(target, exist_ok=True)
-        sh("mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", target)
-        self.mounts.append(target)
-        return target
+        os.makedirs(self.path(folder), exist_ok=True)
+        return self.mount(["-t", "tmpfs", "-o", f"size={size}", "tmpfs", self.path(folder)])
 
     def loop_fs(self, fstype, size, *mkfs_args):
-        """Make and mount a loop image; returns its mount point (outside the vault)."""
-        image = os.path.join(self.scratch, f"{fstype}.img")
+        """Make and mount a loop image beside the vault; returns its mount point."""
+        image = os.path.join(self.dir, f"{fstype}.img")
         with open(image, "wb") as f:
             f.truncate(size)
         mkfs = {"xfs": ["mkfs.xfs", "-q", "-f"], "btrfs": ["mkfs.btrfs", "-q", "-f"],
                 "ext4": ["mkfs.ext4", "-q", "-F"]}[fstype]
         sh(*mkfs, *mkfs_args, image)
-        mnt = os.path.join(self.scratch, f"{fstype}-mnt")
+        mnt = os.path.join(self.dir, f"{fstype}-mnt")
         os.makedirs(mnt)
-        sh("mount", "-o", "loop", image, mnt)
-        self.mounts.append(mnt)
-        return mnt
+        return self.mount(["-o", "loop", image, mnt])
 
     def path(self, rel):
         return os.path.join(self.root, rel)
-
-    def close(self):
-        for m in reversed(self.mounts):
-            subprocess.run(["umount", "-l", m], capture_output=True)
-        shutil.rmtree(self.scratch, ignore_errors=True)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 def shim_env(vault, **extra):
@@ -191,7 +168,8 @@ def write_tree(top, entries, size=4096, seed=""):
     for i in range(entries):
         d = os.path.join(top, f"folder{i // per_dir:03d}")
         os.makedirs(d, exist_ok=True)
-        body = (f"# note {i} {seed}\n".encode() * (size // 16 + 1))[:size]
+        line = f"# note {i} {seed}\n".encode()
+        body = (line * (size // len(line) + 1))[:size]
         with open(os.path.join(d, f"note{i:05d}.md"), "wb") as f:
             f.write(body)
 

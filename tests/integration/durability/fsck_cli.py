@@ -3,7 +3,7 @@
 """vault-fsck on the states a crash leaves (records made by the real journal code through
 the journal-state helper, files by this test): exit status 0/1/2, --dry-run changes
 nothing, --json, roots from VAULTSHIM_ROOTS, records beside the target, live moves left
-alone, and residue that no record names kept."""
+alone, and staging residue that no record names (never installed) removed."""
 import json
 import os
 import shutil
@@ -96,25 +96,32 @@ with d.Vault(("a", "b")) as v:
     write(v.path("a/live.md"), "live\n")
     hold = subprocess.Popen([STATE, "hold", v.root, v.path("a/live.md"), v.path("b/live.md"), "30"],
                             stdout=subprocess.PIPE, text=True)
-    fails.check(hold.stdout.readline().strip() == "ready", "hold helper did not start")
+    live_record, live_staging = hold.stdout.readline().split()
+    write(live_staging, "being copied")
     r = subprocess.run([d.FSCK, "--json"], text=True, capture_output=True,
                        env=dict(os.environ, VAULTSHIM_ROOTS=f"/nonexistent-vs:{v.root}"))
     report = json.loads(r.stdout)
-    fails.check(r.returncode == 2 and outcomes(report) == ["live"] and report["error_count"] == 1,
-                f"live move / roots: {r.returncode} {report}")
+    fails.check(r.returncode == 2 and outcomes(report) == ["live"] and report["error_count"] == 1
+                and report["orphans"] == [], f"live move / roots: {r.returncode} {report}")
+    fails.check(os.path.exists(live_staging) and os.path.exists(live_record),
+                "a live move's record or staging was touched")
     hold.kill()
     hold.wait()
     time.sleep(0.1)
     rc, report = d.fsck(v.root)
-    fails.check(rc == 1 and outcomes(report) == ["closed"], f"after the kill: {rc} {report}")
+    fails.check(rc == 1 and outcomes(report) == ["rolled-back"], f"after the kill: {rc} {report}")
 
-    # Staging residue that no record names is kept and reported.
-    write(v.path("b/.vaultshim-tmp-orphan"), "whose?\n")
+    # Staging residue whose record was lost (a power cut before the record was synced):
+    # never installed, so its source is whole; it goes.
+    os.makedirs(v.path("b/.vaultshim-stage-lost/sub"))
+    write(v.path("b/.vaultshim-stage-lost/sub/x.md"), "partial\n")
+    rc, report = d.fsck(v.root, dry_run=True)
+    fails.check(rc == 1 and [o["path"] for o in report["orphans"]] ==
+                [v.path("b/.vaultshim-stage-lost")], f"orphan dry run: {rc} {report}")
+    fails.check(os.path.exists(v.path("b/.vaultshim-stage-lost/sub/x.md")), "dry run removed it")
     rc, report = d.fsck(v.root)
-    fails.check(rc == 2 and report["orphans"] == [v.path("b/.vaultshim-tmp-orphan")],
-                f"orphan: {rc} {report}")
-    fails.check(os.path.exists(v.path("b/.vaultshim-tmp-orphan")), "orphan removed")
-    os.unlink(v.path("b/.vaultshim-tmp-orphan"))
+    fails.check(rc == 1 and report["orphans"][0]["removed"] == 3, f"orphan: {rc} {report}")
+    fails.check(not os.path.exists(v.path("b/.vaultshim-stage-lost")), "orphan left")
 
     left = d.residue(v.root)
     fails.check(not left, f"residue {left}")

@@ -6,7 +6,8 @@
  *                                                 exit without finishing (a crash);
  *   journal-state staged RECORD                   append the state "staging complete" with
  *                                                 the staging object's identity;
- *   journal-state hold ROOT SOURCE TARGET SECONDS a live move: record locked, then finished.
+ *   journal-state hold ROOT SOURCE TARGET SECONDS a live move: print as begin, keep the
+ *                                                 record locked, then finish it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -61,25 +62,30 @@ static int staged(const char *record)
         return r;
 }
 
+/* "RECORD STAGING" on one line. */
+static void print_record(const struct vs_journal *j)
+{
+        char link[64], dir[PATH_MAX];
+        snprintf(link, sizeof(link), "/proc/self/fd/%d", j->dirfd);
+        ssize_t n = readlink(link, dir, sizeof(dir) - 1);
+        dir[n > 0 ? n : 0] = '\0';
+        printf("%s/%s %s\n", dir, j->name, j->entry.staging);
+}
+
 int main(int argc, char **argv)
 {
         static struct vs_journal j;
         int r = -EINVAL;
         if (argc == 6 && strcmp(argv[1], "begin") == 0 && kind_of(argv[3]) >= 0) {
                 r = begin(argv[2], (enum vs_journal_kind)kind_of(argv[3]), argv[4], argv[5], &j);
-                char link[64], dir[PATH_MAX];
-                snprintf(link, sizeof(link), "/proc/self/fd/%d", j.dirfd);
-                ssize_t n = r == 0 ? readlink(link, dir, sizeof(dir) - 1) : -1;
-                if (n > 0) {
-                        dir[n] = '\0';
-                        printf("%s/%s %s\n", dir, j.name, j.entry.staging);
-                }
+                if (r == 0)
+                        print_record(&j);
         } else if (argc == 3 && strcmp(argv[1], "staged") == 0) {
                 r = staged(argv[2]);
         } else if (argc == 6 && strcmp(argv[1], "hold") == 0) {
                 r = begin(argv[2], VS_JOURNAL_FILE, argv[3], argv[4], &j);
                 if (r == 0) {
-                        printf("ready\n");
+                        print_record(&j);
                         fflush(stdout);
                         sleep((unsigned)atoi(argv[5]));
                         vs_journal_finish(&j);

@@ -25,11 +25,16 @@ NODE_MOVE = "require('fs').promises.rename(process.argv[1], process.argv[2])" \
             ".then(() => process.exit(0), e => { console.log(e.code); process.exit(1); })"
 
 
+def count_entries(top):
+    """Entries below top, counted while another process changes the tree."""
+    return sum(len(dn) + len(f) for _, dn, f in os.walk(top))
+
+
 def staging_entries(vault):
     """Entries inside a .vaultshim-stage-* directory beside the target, or -1 if none."""
     for name in os.listdir(vault.path("b")):
         if name.startswith(".vaultshim-stage-"):
-            return sum(len(f) + len(dn) for _, dn, f in os.walk(vault.path(f"b/{name}")))
+            return count_entries(vault.path(f"b/{name}"))
     return -1
 
 
@@ -44,10 +49,10 @@ for pause_at, recover_by in (("stage-entry@1500", "vault-fsck"),
         # Wait until the move is visibly half way: staging half full, or source half gone.
         deadline = time.monotonic() + 120
         while proc.poll() is None and time.monotonic() < deadline:
-            if pause_at.startswith("stage") and staging_entries(vault) >= 1500:
+            if pause_at.startswith("stage") and staging_entries(vault) >= 1400:
                 break
             if pause_at.startswith("unlink") and os.path.exists(vault.path("b/notes")) and \
-                    len(d.snapshot(vault.path("a/notes"))) < len(before) - 1000:
+                    count_entries(vault.path("a/notes")) < len(before) - 1000:
                 break
             time.sleep(0.05)
         what = f"kill -9 at {pause_at}"

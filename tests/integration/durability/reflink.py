@@ -29,8 +29,8 @@ with d.Vault(()) as vault:
         fs = vault.loop_fs("xfs", SIZE + 600 * 1024 * 1024, "-m", "reflink=1")
     except Exception as e:  # no loop devices in this container
         d.skip(f"cannot mount an xfs loop image: {e}")
-    vault.bind("a", os.path.join(fs, "a"))
-    vault.bind("b", os.path.join(fs, "b"))
+    vault.bind_folder("a", os.path.join(fs, "a"))
+    vault.bind_folder("b", os.path.join(fs, "b"))
     src, dst = vault.path("a/big.bin"), vault.path("b/big.bin")
     block = os.urandom(4 * 1024 * 1024)
     with open(src, "wb") as f:

@@ -37,7 +37,7 @@ def copy_complete(pid, source_ino):
     return False
 
 
-with d.Vault(("a", "b")) as vault:
+with d.Vault(("a", "b"), size_mib=512) as vault:
     src, dst = vault.path("a/big.bin"), vault.path("b/big.bin")
     block = os.urandom(1024 * 1024)
     with open(src, "wb") as f:

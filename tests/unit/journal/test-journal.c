@@ -148,7 +148,7 @@ static void staged(const struct vault *v, struct vs_journal *j)
         struct stat st;
         assert_int_equal(lstat(j->entry.staging, &st), 0);
         vs_identity_from_stat(&j->entry.staging_id, &st);
-        assert_int_equal(vs_journal_update(j), 0);
+        assert_int_equal(vs_journal_update(j, true), 0);
 }
 
 /* Record a file move, write its staging copy, and crash: installed or not. */
