@@ -17,9 +17,19 @@ import examples  # noqa: E402
 
 
 def pick_folders(folders, personal="personal"):
+    """A shared read-write folder to move into, and a read-only one (the wiki if granted)."""
     shared = next((f["name"] for f in folders if f["mode"] == "rw" and f["name"] != personal), None)
-    readonly = next((f["name"] for f in folders if f["mode"] == "ro"), None)
-    return shared, readonly
+    readonly = sorted((f["name"] != "wiki", f["name"]) for f in folders if f["mode"] == "ro")
+    return shared, readonly[0][1] if readonly else None
+
+
+def leftovers(before_mounts, before_tmp):
+    """Mounts and temporary directories the session left behind (there should be none)."""
+    with open("/proc/self/mountinfo", encoding="utf-8") as f:
+        mounts = [m for m in f.read().splitlines() if m not in before_mounts]
+    tmp = [d for d in os.listdir(tempfile.gettempdir())
+           if d.startswith("vault-session.") and d not in before_tmp]
+    return mounts + tmp
 
 
 def indent(text, prefix="    "):
@@ -37,6 +47,9 @@ def main():
     base = [session, "--build", args.build, "--policy", examples.POLICY, "--user", user["name"],
             "--uid", user["id"], "--groups", ",".join(user["groups"]), "--now", args.now]
 
+    with open("/proc/self/mountinfo", encoding="utf-8") as f:
+        before_mounts = set(f.read().splitlines())
+    before_tmp = set(os.listdir(tempfile.gettempdir()))
     with tempfile.TemporaryDirectory(prefix="vaultshim-demo.") as tmp:
         # First learn the folders (resolve only, no command), then run the session proper
         # with a shared rw folder and a read-only one to move into.
@@ -66,10 +79,10 @@ def main():
     for line in res.stdout.splitlines():
         if line.startswith("{"):
             sim_report = json.loads(line)
-    return summarize(user, args.now, report, sim_report, res)
+    return summarize(user, args.now, report, sim_report, res, leftovers(before_mounts, before_tmp))
 
 
-def summarize(user, now, report, sim, res):
+def summarize(user, now, report, sim, res, left):
     ok = True
     out = [f"vaultshim demo: one Kasm session for {user['name']} "
            f"(groups {', '.join(user['groups'])}) at {now}", ""]
@@ -95,7 +108,7 @@ def summarize(user, now, report, sim, res):
                + ("  -- app.json folder missing, fell back to the vault root!" if sim["notes_fallback_to_root"] else ""))
     out.append(f"     created {', '.join(sim['created'])}")
     if "without_shim" in sim:
-        out.append(f"     the same move without the shim: {sim['without_shim']}")
+        out.append(f"     the same move without the shim (a stock image): {sim['without_shim']}")
     for s in sim["steps"]:
         mark = "ok  " if s["pass"] else "FAIL"
         got = "moved" if s["result"] == "ok" else s["result"]
@@ -112,7 +125,11 @@ def summarize(user, now, report, sim, res):
         if entry["type"] == "file" and not hidden and path not in seeded:
             out.append(f"     {path}  ({entry['size']} bytes)")
     out.append("")
-    out.append("Nothing is left mounted (the namespaces are gone) and the temporary files are removed.")
+    if left:
+        ok = False
+        out.append(f"Left behind: {left}")
+    else:
+        out.append("Nothing is left mounted (the namespaces are gone) and the temporary files are removed.")
     out.append("RESULT: " + ("every step behaved as promised" if ok else "SOMETHING WENT WRONG (see above)"))
     print("\n".join(out))
     return 0 if ok else 1

@@ -12,6 +12,7 @@ hadolint is not packaged in Debian 12, so this checks what matters for this imag
 - the session environment (LD_PRELOAD, UV_USE_IO_URING, VAULTSHIM_ROOTS, USER 1000);
 - exec_config.json has Kasm's shape and its hooks run only programs the image has.
 """
+import functools
 import json
 import os
 import re
@@ -40,16 +41,18 @@ def error(msg):
         errors.append(msg)
 
 
+@functools.lru_cache(maxsize=None)
 def installed_programs():
     """Names of the programs `meson install` puts in bindir, from the build's introspection."""
     if not BUILD_ROOT:
         return set()
     out = subprocess.run(["meson", "introspect", "--installed", BUILD_ROOT],
                          capture_output=True, text=True, check=True).stdout
-    return {os.path.basename(dest) for dest in json.loads(out).values()
-            if re.search(r"/s?bin/[^/]+$", dest)}
+    return frozenset(os.path.basename(dest) for dest in json.loads(out).values()
+                     if re.search(r"/s?bin/[^/]+$", dest))
 
 
+@functools.lru_cache(maxsize=None)
 def debian_package_of(path):
     res = subprocess.run(["dpkg-query", "-S", path], capture_output=True, text=True)
     if res.returncode != 0:
@@ -62,6 +65,7 @@ def debian_package_of(path):
     return res.stdout.split(":")[0].strip()
 
 
+@functools.lru_cache(maxsize=None)
 def debian_base_package(pkg):
     fields = subprocess.run(["dpkg-query", "-W", "-f=${Essential} ${Priority}", pkg],
                             capture_output=True, text=True).stdout.split()
@@ -173,17 +177,17 @@ def check_build_stage(df, stage):
             elif pkg not in installs and not debian_base_package(pkg):
                 error(f"{df.path}:{ins.line}: {program} comes from {pkg}, which the build stage does not install")
 
-    # The -dev package of every dependency that is built into the image.
-    wanted = set(re.findall(r"dependency\('([^']+)'", top)) - {"threads", "cmocka"}
+    # The -dev package of every dependency that is built into the image (any meson.build
+    # outside tests/).
+    build_files = built_meson_files()
+    wanted = set(re.findall(r"\bdependency\('([^']+)'", build_files)) - {"threads", "cmocka"}
     for name in sorted(wanted):
-        pcdir = subprocess.run(["pkg-config", "--variable=pcfiledir", name],
-                               capture_output=True, text=True).stdout.strip()
-        pkg = debian_package_of(os.path.join(pcdir, name + ".pc")) if pcdir else None
+        pkg = package_of_pkgconfig(name)
         if pkg is None:
             error(f"meson.build: dependency {name} is not installed on this machine")
         elif pkg not in installs:
             error(f"{df.path}:{stage.line}: build stage must install {pkg} (for dependency {name})")
-    for header in re.findall(r"has_headers\s*:\s*\['([^']+)'", top):
+    for header in re.findall(r"has_headers\s*:\s*\['([^']+)'", build_files):
         pkg = debian_package_of("/usr/include/" + header)
         if pkg and pkg not in installs:
             error(f"{df.path}:{stage.line}: build stage must install {pkg} (for {header})")
@@ -191,6 +195,27 @@ def check_build_stage(df, stage):
         error(f"{df.path}:{stage.line}: man pages need scdoc in the build stage")
 
 
+@functools.lru_cache(maxsize=None)
+def built_meson_files():
+    texts = []
+    for dirpath, dirnames, filenames in os.walk(SOURCE_ROOT):
+        rel = os.path.relpath(dirpath, SOURCE_ROOT)
+        dirnames[:] = [d for d in dirnames if not d.startswith((".", "build"))
+                       and not (rel == "." and d == "tests")]
+        if "meson.build" in filenames:
+            with open(os.path.join(dirpath, "meson.build"), encoding="utf-8") as f:
+                texts.append(f.read())
+    return "\n".join(texts)
+
+
+@functools.lru_cache(maxsize=None)
+def package_of_pkgconfig(name):
+    pcdir = subprocess.run(["pkg-config", "--variable=pcfiledir", name],
+                           capture_output=True, text=True).stdout.strip()
+    return debian_package_of(os.path.join(pcdir, name + ".pc")) if pcdir else None
+
+
+@functools.lru_cache(maxsize=None)
 def shutil_which(program):
     import shutil
     return shutil.which(program, path="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
@@ -307,6 +332,7 @@ MUTATIONS = [
     ("unknown stage", "Dockerfile", "--from=build", "--from=builder", "names no earlier stage"),
     ("dangling continuation", "Dockerfile", "\nUSER 1000\n", "\nUSER 1000 \\\n", "continuation at end"),
     ("ld.so.preload", "Dockerfile", "RUN ldconfig", "RUN echo x > /etc/ld.so.preload && ldconfig", "not /etc/ld.so.preload"),
+    ("missing -dev package", "Dockerfile", "libyaml-dev ", "", "must install libyaml-dev"),
     ("unknown program", "Dockerfile", "RUN ldconfig", "RUN curl -O x && ldconfig", "curl is neither"),
     ("io_uring left on", "Dockerfile", "UV_USE_IO_URING=0 \\", "UV_USE_IO_URING=1 \\", "UV_USE_IO_URING=0"),
     ("root session", "Dockerfile", "\nUSER 1000\n", "\nUSER root\n", "USER 1000"),
