@@ -49,6 +49,17 @@ CASES = {
     "mv-dir": dict(
         tree="folder", argv=MV + ["{a}/src/notes", "{b}/dst/notes"],
         moves=[("notes", "notes")], proof="log", without="", out=""),
+    # Obsidian's trashOption "local": a note goes to <vault>/.trash by fs.promises.rename,
+    # from a folder mount to the vault's own directory (a different mount, under the root)
+    "node-trash-local": dict(
+        tree="note", argv=NODE + ["promise", "{a}/src/note.md", "{vault}/.trash/note.md"],
+        moves=[("note.md", "note.md")], dst="{vault}/.trash", proof="errno",
+        without="error EXDEV", out="ok"),
+    # Obsidian runs as the desktop user (kasm-user, uid 1000), not as root
+    "node-as-uid-1000": dict(
+        tree="folder", argv=NODE + ["sync", "{a}/src/notes", "{b}/dst/notes"],
+        moves=[("notes", "notes")], proof="errno", without="error EXDEV", out="ok",
+        user="1000:1000"),
     "outside-roots": dict(
         tree="note", argv=PY + ["os.rename", "{a}/src/note.md", "{b}/dst/note.md"],
         moves=[], proof="errno", without="error EXDEV", out="error EXDEV",
@@ -92,21 +103,46 @@ class World:
         self.a = os.path.join(self.vault, "a")
         self.b = os.path.join(self.vault, "b")
         self.log = os.path.join(scratch.dir, "moves.jsonl")
+        self.trash = os.path.join(self.vault, ".trash")
+        self.public = os.path.join(scratch.dir, "public")  # readable by every uid
+        os.mkdir(self.public)
 
-    def fresh(self, tree):
+    def fresh(self, tree, owner=None):
         self.scratch.unmount_extra()
         shutil.rmtree(self.backing, ignore_errors=True)
+        shutil.rmtree(self.trash, ignore_errors=True)
         for side in ("src", "dst"):
             os.makedirs(os.path.join(self.backing, side))
+        os.makedirs(self.trash)
         if tree:
             make_tree(tree, os.path.join(self.backing, "src"))
+        if owner:
+            for top in (self.backing, self.trash):
+                vstest.run(["chown", "-R", owner, top])
         self.scratch.bind(self.backing, self.a)
         self.scratch.bind(self.backing, self.b)
         if os.path.exists(self.log):
             os.unlink(self.log)
 
     def fill(self, text):
-        return text.format(a=self.a, b=self.b, scratch=self.scratch.dir)
+        return text.format(a=self.a, b=self.b, scratch=self.scratch.dir, vault=self.vault,
+                           backing=self.backing)
+
+    def public_copy(self, path):
+        """A copy of a file where another uid can read it (the build tree may not be)."""
+        copy = os.path.join(self.public, os.path.basename(path))
+        if not os.path.exists(copy):
+            shutil.copy(path, copy)
+            os.chmod(copy, 0o755)
+        return copy
+
+    def as_user(self, argv, user, shim):
+        """argv run as user through setpriv, every file it needs copied where it can read
+        it; returns (argv, shim path)."""
+        uid, gid = user.split(":")
+        argv = [self.public_copy(a) if a.startswith(HERE) else a for a in argv]
+        return (["setpriv", "--reuid", uid, "--regid", gid, "--clear-groups"] + argv,
+                self.public_copy(shim))
 
     def env(self, shim, roots="{vault}"):
         env = {k: v for k, v in os.environ.items()
@@ -136,7 +172,7 @@ def snap(path, recent_ns):
 
 def check_moves(world, case, recent_ns, before, failures, label):
     src_side = os.path.join(world.backing, "src")
-    dst_side = os.path.join(world.backing, "dst")
+    dst_side = world.fill(case.get("dst", "{backing}/dst"))
     for old, new in case["moves"]:
         if os.path.lexists(os.path.join(src_side, old)):
             failures.append(f"{label}: source {old} still exists")
@@ -161,9 +197,11 @@ def run_case(name, case, world, shim):
     failures = []
     argv = [world.fill(x) for x in case["argv"]]
     src_side = os.path.join(world.backing, "src")
+    if "user" in case:
+        argv, shim = world.as_user(argv, case["user"], shim)
 
     # without the shim
-    world.fresh(case["tree"])
+    world.fresh(case["tree"], case.get("user"))
     tree_before = vstest.snapshot(world.backing, 0)
     if case["proof"] == "log":
         trace = os.path.join(world.scratch.dir, "strace.out")
@@ -183,7 +221,7 @@ def run_case(name, case, world, shim):
     print(f"  without shim: rc={rc} output='{out.strip()}'")
 
     # with the shim
-    world.fresh(case["tree"])
+    world.fresh(case["tree"], case.get("user"))
     recent_ns = vstest.kernel_time_now_ns()
     before = {old: snap(os.path.join(src_side, old), recent_ns) for old, _ in case["moves"]}
     tree_before = vstest.snapshot(world.backing, 0)

@@ -12,6 +12,7 @@ Prints one line per scenario and a summary; exits 1 on any mismatch, 77 when not
 """
 import argparse
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -336,6 +337,22 @@ def check_scenario(runner, sc, kernel_only, recent_ns):
     return ("ok" if not problems else "MISMATCH"), summary, problems
 
 
+def invalid_log_lines(log_dir):
+    """Every VAULTSHIM_LOG line must be one JSON object, whatever the file names were."""
+    path = os.path.join(log_dir, "moves.jsonl")
+    if not os.path.exists(path):
+        return []
+    bad = []
+    with open(path, "rb") as f:
+        for raw in f:
+            try:
+                if not isinstance(json.loads(raw), dict):
+                    bad.append(raw)
+            except ValueError:
+                bad.append(raw)
+    return bad
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -369,11 +386,14 @@ def main():
                 print(f"    {line}")
             if problems and sc.get("known_failing"):
                 print(f"    known failing: {sc['known_failing']}")
+        bad_log = [] if args.kernel_only else invalid_log_lines(runner.log_dir)
+        for line in bad_log:
+            print(f"MISMATCH      VAULTSHIM_LOG line is not one JSON object: {line!r}")
     mode = "kernel only" if args.kernel_only else "shim vs kernel"
     print(f"{args.fs}, {mode}: {len(scenarios)} scenarios, {counts['ok']} ok, "
           f"{counts['MISMATCH']} mismatched, {counts['known-failing']} known-failing, "
           f"{counts['XPASS']} unexpectedly passing")
-    return 1 if counts["MISMATCH"] or counts["XPASS"] else 0
+    return 1 if counts["MISMATCH"] or counts["XPASS"] or bad_log else 0
 
 
 if __name__ == "__main__":
