@@ -126,13 +126,14 @@ const char *vs_journal_kind_name(enum vs_journal_kind kind);
 const char *vs_journal_phase_name(enum vs_journal_phase phase);
 
 /*
- * Take the move lock of the source `name` in dirfd, which the move planned as `expect`.
- * Returns an fd to close when the move is over, -EAGAIN when the name no longer leads to
- * that object (another move took it: plan again), -EOPNOTSUPP when the object cannot be
- * locked (a symlink, or unreadable: the move goes on without), -EBUSY after waiting a
- * minute for a lock someone else holds, or another negative errno.
+ * Take the move lock of `name` in dirfd (a move's source, or the target it replaces), which
+ * the move planned as `expect`.  Returns an fd to close when the move is over, -EAGAIN when
+ * the name no longer leads to that object (plan again), -EOPNOTSUPP when the object cannot
+ * be locked (a symlink, or unreadable: the move goes on without), -EWOULDBLOCK when busy
+ * and !wait, -EBUSY after waiting a minute for a lock someone else holds, or -errno.
  */
-int vs_journal_lock_source(int dirfd, const char *name, const struct vs_identity *expect);
+int vs_journal_lock_object(int dirfd, const char *name, const struct vs_identity *expect,
+                           bool wait);
 
 /* --- recovery --------------------------------------------------------------------- */
 

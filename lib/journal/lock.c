@@ -3,11 +3,13 @@
  * Emulated moves of one source, from any thread or process, take turns: the kernel's
  * rename is atomic, so of two racing renames of one name exactly one succeeds and the other
  * gets ENOENT.  A copy-based move is not atomic, so without this two of them could both
- * copy the source and leave two copies.  The lock is flock() on the source object itself
- * (per open file description, so threads exclude each other too) and dies with a crashed
- * process.
+ * copy the source and leave two copies, and one could replace (rename over) the source
+ * of another between that one's identity check and its unlink, losing both.  So a move
+ * locks its source and the target it replaces: flock() on the objects themselves (per open
+ * file description, so threads exclude each other too), released if the process dies.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -19,7 +21,8 @@
 #define LOCK_POLL_NS (2 * 1000 * 1000)
 #define LOCK_WAIT_NS (60LL * 1000 * 1000 * 1000)
 
-int vs_journal_lock_source(int dirfd, const char *name, const struct vs_identity *expect)
+int vs_journal_lock_object(int dirfd, const char *name, const struct vs_identity *expect,
+                           bool wait)
 {
         if (S_ISLNK(expect->mode))
                 return -EOPNOTSUPP; /* a symlink cannot be opened, and carries no data */
@@ -31,8 +34,8 @@ int vs_journal_lock_source(int dirfd, const char *name, const struct vs_identity
         long long waited = 0;
         while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
                 /* Someone else's flock on a note must not hang the rename forever. */
-                if (errno != EWOULDBLOCK || waited >= LOCK_WAIT_NS) {
-                        int e = errno == EWOULDBLOCK ? EBUSY : errno;
+                if (errno != EWOULDBLOCK || !wait || waited >= LOCK_WAIT_NS) {
+                        int e = errno == EWOULDBLOCK && wait ? EBUSY : errno;
                         close(fd);
                         return -e;
                 }

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "move/internal.h"
@@ -9,20 +10,51 @@
 #define VS_MOVE_ATTEMPTS 3
 
 /*
- * Two emulated moves of one source take turns (the loser then sees ENOENT, as with the
- * kernel's rename); an object that cannot be locked moves without.
+ * Emulated moves that share a source, or whose target is another's source, take turns (the
+ * loser then sees what the kernel's rename would have left: ENOENT, or a plain name).  The
+ * source lock is waited for; the replaced target's is only tried, and on contention both
+ * are dropped and taken again, so two moves swapping two names cannot deadlock.
  */
+static int lock_move(const struct vs_plan *plan, int *source_lock, int *target_lock)
+{
+        struct vs_identity source, target = { 0 };
+        vs_identity_from_statx(&source, &plan->old.st);
+        if (plan->new.exists)
+                vs_identity_from_statx(&target, &plan->new.st);
+        for (unsigned tries = 0;; tries++) {
+                int s = vs_journal_lock_object(plan->old.dirfd, plan->old.path.last, &source, true);
+                if (s < 0 && s != -EOPNOTSUPP)
+                        return s; /* -EAGAIN: another move took it, plan again */
+                int t = plan->new.exists ? vs_journal_lock_object(plan->new.dirfd,
+                                                                  plan->new.path.last, &target, false)
+                                         : -EOPNOTSUPP;
+                if (t >= 0 || t == -EOPNOTSUPP) {
+                        *source_lock = s;
+                        *target_lock = t;
+                        return 0;
+                }
+                if (s >= 0)
+                        close(s);
+                if (t != -EWOULDBLOCK)
+                        return t;
+                if (tries >= 30000)
+                        return -EBUSY;
+                struct timespec pause = { 0, (long)(1 + tries % 3) * 1000000L };
+                nanosleep(&pause, NULL);
+        }
+}
+
 static int locked_move(const struct vs_plan *plan, struct vs_move_stats *stats)
 {
-        struct vs_identity source;
-        vs_identity_from_statx(&source, &plan->old.st);
-        int lock = vs_journal_lock_source(plan->old.dirfd, plan->old.path.last, &source);
-        if (lock < 0 && lock != -EOPNOTSUPP)
-                return lock; /* -EAGAIN: another move took it, plan again */
-        int r = S_ISDIR(plan->old.st.stx_mode) ? vs_tree_move(plan, stats)
-                                                : vs_file_move(plan, stats);
-        if (lock >= 0)
-                close(lock);
+        int source_lock, target_lock;
+        int r = lock_move(plan, &source_lock, &target_lock);
+        if (r < 0)
+                return r;
+        r = S_ISDIR(plan->old.st.stx_mode) ? vs_tree_move(plan, stats) : vs_file_move(plan, stats);
+        if (source_lock >= 0)
+                close(source_lock);
+        if (target_lock >= 0)
+                close(target_lock);
         return r;
 }
 

@@ -58,3 +58,10 @@ int vs_rooms_render(const struct vs_sync_plan *plan, const char *path, struct vs
  */
 int vs_syncthing_render(const struct vs_sync_plan *plan, const char *home, const char *ro_type,
                         struct vs_changes *changes, struct vs_diags *diags);
+
+/*
+ * Keep a managed block in <folder>/.stignore (Syncthing's ignore file) that stops the
+ * shim's journal and staging copies, trash folders and Obsidian's workspace layout from
+ * being synced.  Lines outside the block are the user's and stay.
+ */
+int vs_stignore_render(const char *folder, struct vs_changes *changes, struct vs_diags *diags);

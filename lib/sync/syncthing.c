@@ -9,6 +9,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
+#include <libxml/xmlversion.h>
 
 #include "sync/sync.h"
 
@@ -142,10 +143,6 @@ static const char fresh_config[] =
         "<announceLANAddresses>true</announceLANAddresses></options>"
         "</configuration>";
 
-static void silence(void *ctx, const char *msg, ...)
-{
-}
-
 static int random_key(char out[33])
 {
         static const char alphabet[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -158,16 +155,45 @@ static int random_key(char out[33])
         return 0;
 }
 
+/* libxml2 2.12 made the structured error const. */
+#if LIBXML_VERSION >= 21200
+typedef const xmlError *vs_xml_error;
+#else
+typedef xmlError *vs_xml_error;
+#endif
+
+/* The first error is the one that explains the problem; libxml2 keeps only the last. */
+struct first_error {
+        bool seen;
+        unsigned line, column;
+        char message[256];
+};
+
+static void record_first_error(void *data, vs_xml_error err)
+{
+        struct first_error *fe = data;
+        if (fe->seen || !err)
+                return;
+        fe->seen = true;
+        fe->line = err->line > 0 ? (unsigned)err->line : 0;
+        fe->column = err->int2 > 0 ? (unsigned)err->int2 : 0;
+        snprintf(fe->message, sizeof(fe->message), "%s", err->message ? err->message : "parse error");
+        size_t n = strlen(fe->message);
+        while (n > 0 && fe->message[n - 1] == '\n')
+                fe->message[--n] = '\0';
+}
+
 static int load(const char *path, const char *text, size_t len, xmlDocPtr *ret, struct vs_diags *diags)
 {
+        struct first_error fe = {0};
+        xmlSetStructuredErrorFunc(&fe, record_first_error);
         xmlDocPtr doc = xmlReadMemory(text, (int)len, path, NULL,
                                       XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR |
                                               XML_PARSE_NOWARNING);
+        xmlSetStructuredErrorFunc(NULL, NULL);
         if (!doc) {
-                const xmlError *err = xmlGetLastError();
-                vs_diags_add(diags, path, err ? (unsigned)err->line : 0, err ? (unsigned)err->int2 : 0,
-                             "not valid XML: %s(left untouched)",
-                             err && err->message ? err->message : "parse error ");
+                vs_diags_add(diags, path, fe.line, fe.column, "not valid XML: %s (left untouched)",
+                             fe.seen ? fe.message : "parse error");
                 return -EINVAL;
         }
         xmlNodePtr root = xmlDocGetRootElement(doc);
@@ -324,7 +350,6 @@ int vs_syncthing_render(const struct vs_sync_plan *plan, const char *home, const
         struct editor e = {0};
         int r;
 
-        xmlSetGenericErrorFunc(NULL, silence);
         if (asprintf(&path, "%s/config.xml", home) < 0)
                 return -ENOMEM;
         r = vs_file_read(path, &text, &len);

@@ -206,6 +206,10 @@ static void render_sync(const struct fl_options *o, struct fl_report *r)
                         generate_syncthing(home, r);
                 if (ret == 0)
                         ret = vs_syncthing_render(&plan, home, o->ro_type, &r->changes, &diags);
+                /* Read-only folders cannot hold one, and send nothing anyway. */
+                for (size_t i = 0; ret == 0 && i < n; i++)
+                        if (folders[i].mode == VS_MODE_RW)
+                                ret = vs_stignore_render(folders[i].path, &r->changes, &diags);
                 write_result(r, ret, "sync", &diags);
                 free(config);
                 free(home);

@@ -76,6 +76,10 @@ done
 check "the read-only folder goes idle without an error (state: $state)" test "$state" = "idle "
 errors=$(rest "/rest/folder/errors?folder=$wiki_id" | python3 -c 'import json,sys; print(len(json.load(sys.stdin).get("errors") or []))')
 check "no folder errors for the read-only folder" test "$errors" = 0
+personal_id=$(python3 -c 'import json,sys; print([f["id"] for f in json.load(open(sys.argv[1])) if f["label"]=="personal"][0])' "$work/folders.json")
+ignores=$(rest "/rest/db/ignores?folder=$personal_id" | python3 -c 'import json,sys; print(" ".join(json.load(sys.stdin)["expanded"] or []))')
+check "syncthing loads the .stignore that keeps the shim's journal and staging out ($ignores)" \
+        grep -q '\.vaultshim-\*' <<<"$ignores"
 options=$(rest /rest/config/options | python3 -c 'import json,sys; o=json.load(sys.stdin); print(o["globalAnnounceEnabled"], o["relaysEnabled"], o["natEnabled"], o["urAccepted"])')
 check "no global announce, relays, NAT or usage reporting ($options)" test "$options" = "False False False -1"
 check "the daemon is still running" kill -0 "$st_pid"
