@@ -42,7 +42,8 @@ static void usage(FILE *f)
                 "  --no-recovery        do not run vault-fsck\n"
                 "  --dry-run            report what would change, change nothing\n"
                 "  --json               print a machine-readable report on stdout\n"
-                "  --watch              stay running; re-render when the manifest changes (SIGTERM stops)\n"
+                "  --watch              stay running; re-render when the manifest (with --discover: the\n"
+                "                       mount table) changes; SIGHUP re-renders, SIGTERM stops\n"
                 "  --print-manifest     print the (loaded or discovered) manifest and exit\n"
                 "\n"
                 "Exit status: 0 ok; 1 verification failed (required folder missing, read-only promise\n"
@@ -60,7 +61,7 @@ static void render_and_print(const struct fl_options *o, bool first_pass, int *e
         struct fl_report report = {0};
         fl_run_once(o, first_pass, &report);
         if (o->json)
-                fl_report_print_json(&report, stdout);
+                fl_report_print_json(&report, stdout, o->watch);
         else
                 fl_report_print_text(&report, stdout, stderr);
         *exit_code = fl_report_exit_code(&report);
@@ -167,11 +168,6 @@ int main(int argc, char **argv)
                         o.vault);
                 return FL_EXIT_USAGE;
         }
-        if (o.watch && o.discover) {
-                fprintf(stderr, "vault-first-launch: --watch follows a manifest file; with --discover "
-                                "re-run the tool when mounts change\n");
-                return FL_EXIT_USAGE;
-        }
         if (!o.discover && !o.manifest_path) {
                 const char *env = getenv("VAULT_MANIFEST");
                 o.manifest_path = env && *env ? env : DEFAULT_MANIFEST;
@@ -184,20 +180,25 @@ int main(int argc, char **argv)
                 return exit_code;
         }
 
-        /* The watch is on the manifest's directory; give it an absolute name. */
-        if (o.manifest_path[0] != '/') {
-                char *cwd = getcwd(NULL, 0);
-                if (!cwd || asprintf(&manifest_abs, "%s/%s", cwd, o.manifest_path) < 0) {
-                        perror("vault-first-launch");
-                        return FL_EXIT_USAGE;
-                }
-                free(cwd);
-                o.manifest_path = manifest_abs;
-        }
         struct watch_ctx ctx = {.options = &o, .last_exit = -1};
         char error[512] = "";
-        int r = fl_watch(o.manifest_path, watch_render, &ctx, error, sizeof(error));
-        free(manifest_abs);
+        int r;
+        if (o.discover) {
+                r = fl_watch_mounts(watch_render, &ctx, error, sizeof(error));
+        } else {
+                /* The watch is on the manifest's directory; give it an absolute name. */
+                if (o.manifest_path[0] != '/') {
+                        char *cwd = getcwd(NULL, 0);
+                        if (!cwd || asprintf(&manifest_abs, "%s/%s", cwd, o.manifest_path) < 0) {
+                                perror("vault-first-launch");
+                                return FL_EXIT_USAGE;
+                        }
+                        free(cwd);
+                        o.manifest_path = manifest_abs;
+                }
+                r = fl_watch(o.manifest_path, watch_render, &ctx, error, sizeof(error));
+                free(manifest_abs);
+        }
         if (r < 0) {
                 fprintf(stderr, "vault-first-launch: --watch: %s\n", error);
                 return FL_EXIT_USAGE;

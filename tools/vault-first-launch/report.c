@@ -96,7 +96,7 @@ void fl_report_print_text(const struct fl_report *r, FILE *out, FILE *err)
         fflush(err);
 }
 
-void fl_report_print_json(const struct fl_report *r, FILE *out)
+void fl_report_print_json(const struct fl_report *r, FILE *out, bool one_line)
 {
         json_t *doc = json_object(), *folders = json_array(), *changes = json_array();
         json_t *messages = json_array();
@@ -136,7 +136,7 @@ void fl_report_print_json(const struct fl_report *r, FILE *out)
         json_object_set_new(doc, "changes", changes);
         json_object_set_new(doc, "messages", messages);
         json_object_set_new(doc, "exit", json_integer(fl_report_exit_code(r)));
-        json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        json_dumpf(doc, out, (one_line ? JSON_COMPACT : JSON_INDENT(2)) | JSON_PRESERVE_ORDER);
         fputc('\n', out);
         fflush(out);
         json_decref(doc);

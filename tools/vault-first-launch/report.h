@@ -45,5 +45,6 @@ void fl_report_add_diags(struct fl_report *r, enum vs_severity severity, const c
                          const struct vs_diags *diags);
 int fl_report_exit_code(const struct fl_report *r);
 void fl_report_print_text(const struct fl_report *r, FILE *out, FILE *err);
-void fl_report_print_json(const struct fl_report *r, FILE *out);
+/* one_line: JSON Lines, one report per line (--watch prints one per render). */
+void fl_report_print_json(const struct fl_report *r, FILE *out, bool one_line);
 void fl_report_clear(struct fl_report *r);

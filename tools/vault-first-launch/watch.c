@@ -1,26 +1,36 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Design: libinotifytools keeps its inotify descriptor to itself, so we cannot poll() it
- * together with a signalfd or a self-pipe.  Instead SIGTERM/SIGINT/SIGHUP get handlers
- * installed without SA_RESTART: a signal interrupts the library's select() (next_events
- * then returns NULL with error EINTR) and we see the flag at once.  A signal that lands
- * between our flag check and that select() is caught by the 1 s timeout, so a stop takes
- * at most a second and usually none.  The library is not thread-safe; we use it from the
- * main thread only.
+ * Two things can change what the vault should look like: the manifest file, and (with
+ * --discover) the mount table itself.
  *
- * The manifest is usually replaced atomically (temp file + rename), which kills a watch on
- * the file itself, so we watch its directory and filter on the name: MOVED_TO is the
- * atomic replace, CLOSE_WRITE an in-place write, Q_OVERFLOW (wd -1) means events were
- * lost, so we re-render to be safe.
+ * The manifest is watched with libinotifytools.  The library keeps its inotify descriptor
+ * to itself, so it cannot be poll()ed together with a signalfd or a self-pipe.  Instead
+ * SIGTERM/SIGINT/SIGHUP get handlers installed without SA_RESTART: a signal interrupts
+ * the library's select() (next_events returns NULL with error EINTR) and we see the flag at
+ * once.  A signal landing between our flag check and that select() is caught by the 1 s
+ * timeout, so a stop takes at most a second and usually none.  The library is not
+ * thread-safe; we use it from the main thread only.  Manifests are usually replaced
+ * atomically (temp file + rename), which kills a watch on the file itself, so we watch its
+ * directory and filter on the name: MOVED_TO is the atomic replace, CLOSE_WRITE an
+ * in-place write, Q_OVERFLOW (wd -1) means events were lost, so we re-render to be safe.
+ *
+ * The mount table is watched by poll()ing /proc/self/mountinfo: the kernel reports
+ * POLLERR|POLLPRI once per change of the namespace's mounts.  That descriptor is ours, so
+ * signals stay blocked and ppoll() unblocks them atomically: no race at all.
+ *
+ * Either way a burst of changes is debounced into one render, DEBOUNCE_MS after the last.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <inotifytools/inotify.h>
 #include <inotifytools/inotifytools.h>
@@ -29,6 +39,7 @@
 
 #define DEBOUNCE_MS 200
 #define QUIET_POLL_MS 20
+#define IDLE_MS 1000
 #define WATCH_MASK (IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_MOVED_FROM)
 
 static volatile sig_atomic_t stop_requested;
@@ -49,123 +60,179 @@ static int64_t now_ms(void)
         return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-struct watcher {
+/* A source of changes: wait up to about timeout_ms; > 0 changed, 0 not, < 0 -errno. */
+struct source {
+        int (*next)(struct source *s, int timeout_ms);
+        /* the manifest's directory (inotify) */
         char *dir;
         char *base;
-        int wd;        /* -1 while the directory is not watched */
+        int wd;
+        /* /proc/self/mountinfo (poll) */
+        int fd;
+        sigset_t unblocked;
 };
 
-static bool relevant(const struct watcher *w, const struct inotify_event *ev)
+static bool relevant(const struct source *s, const struct inotify_event *ev)
 {
         if (ev->mask & IN_Q_OVERFLOW)
                 return true;
-        return ev->wd == w->wd && ev->len > 0 && strcmp(ev->name, w->base) == 0 &&
+        return ev->wd == s->wd && ev->len > 0 && strcmp(ev->name, s->base) == 0 &&
                (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO));
 }
 
 /* (Re)establish the directory watch; a directory that vanished is retried every pass. */
-static bool ensure_watch(struct watcher *w)
+static bool ensure_watch(struct source *s)
 {
-        if (w->wd >= 0)
+        if (s->wd >= 0)
                 return true;
-        if (!inotifytools_watch_file(w->dir, WATCH_MASK))
+        if (!inotifytools_watch_file(s->dir, WATCH_MASK))
                 return false;
         /* Directory watches are stored with a trailing slash. */
         char *key = NULL;
-        if (asprintf(&key, "%s/", w->dir) < 0)
+        if (asprintf(&key, "%s/", s->dir) < 0)
                 return false;
-        w->wd = inotifytools_wd_from_filename(key);
+        s->wd = inotifytools_wd_from_filename(key);
         free(key);
-        return w->wd >= 0;
+        return s->wd >= 0;
 }
 
-/* Note a lost watch (directory removed or unmounted): the kernel sends IN_IGNORED. */
-static void track_watch(struct watcher *w, const struct inotify_event *ev)
+static int handle_event(struct source *s, const struct inotify_event *ev)
 {
-        if (ev->wd == w->wd && (ev->mask & IN_IGNORED))
-                w->wd = -1;
+        /* IN_IGNORED: the directory was removed or unmounted; the watch is gone. */
+        if (ev->wd == s->wd && (ev->mask & IN_IGNORED))
+                s->wd = -1;
+        return relevant(s, ev);
 }
 
-/* After a change, wait until the manifest has been quiet for DEBOUNCE_MS. */
-static void debounce(struct watcher *w)
+static int next_manifest_change(struct source *s, int timeout_ms)
 {
-        int64_t deadline = now_ms() + DEBOUNCE_MS;
-        while (!stop_requested) {
-                int64_t left = deadline - now_ms();
-                if (left <= 0)
-                        return;
-                if (left > QUIET_POLL_MS)
-                        left = QUIET_POLL_MS;
-                struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)left * 1000000};
+        struct inotify_event *ev;
+        int changed = 0;
+        if (timeout_ms >= IDLE_MS) {
+                /* Whole seconds only; a signal cuts it short (EINTR). */
+                ev = inotifytools_next_events(timeout_ms / 1000, 1);
+                if (ev)
+                        changed |= handle_event(s, ev);
+                else if (inotifytools_error() != 0 && inotifytools_error() != EINTR)
+                        return -inotifytools_error();
+        } else {
+                struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)timeout_ms * 1000000};
                 nanosleep(&ts, NULL);
-                /* next_events(0, ...) polls without blocking (next_event(0) would block). */
-                struct inotify_event *ev;
-                while ((ev = inotifytools_next_events(0, 1))) {
-                        track_watch(w, ev);
-                        if (relevant(w, ev))
+        }
+        /* next_events(0, ...) polls without blocking (next_event(0) would block forever). */
+        while ((ev = inotifytools_next_events(0, 1)))
+                changed |= handle_event(s, ev);
+        if (s->wd < 0 && ensure_watch(s))
+                changed = 1; /* the directory came back: the manifest may be new */
+        return changed;
+}
+
+static int next_mount_change(struct source *s, int timeout_ms)
+{
+        struct pollfd pfd = {.fd = s->fd, .events = POLLPRI};
+        struct timespec ts = {.tv_sec = timeout_ms / 1000, .tv_nsec = (long)(timeout_ms % 1000) * 1000000};
+        int n = ppoll(&pfd, 1, &ts, &s->unblocked);
+        if (n < 0)
+                return errno == EINTR ? 0 : -errno;
+        return n > 0 && (pfd.revents & (POLLPRI | POLLERR));
+}
+
+static int loop(struct source *s, void (*render)(void *ctx), void *ctx)
+{
+        render(ctx);
+        while (!stop_requested) {
+                int changed = s->next(s, IDLE_MS);
+                if (changed < 0)
+                        return changed;
+                if (stop_requested)
+                        break;
+                if (render_requested) {
+                        render_requested = 0;
+                        changed = 1;
+                }
+                if (!changed)
+                        continue;
+                for (int64_t deadline = now_ms() + DEBOUNCE_MS, left;
+                     !stop_requested && (left = deadline - now_ms()) > 0;) {
+                        int r = s->next(s, left < QUIET_POLL_MS ? (int)left : QUIET_POLL_MS);
+                        if (r < 0)
+                                return r;
+                        if (r > 0)
                                 deadline = now_ms() + DEBOUNCE_MS;
                 }
+                if (!stop_requested)
+                        render(ctx);
         }
+        return 0;
+}
+
+static void install_handlers(void)
+{
+        struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: interrupt waits */
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGHUP, &sa, NULL);
 }
 
 int fl_watch(const char *manifest_path, void (*render)(void *ctx), void *ctx, char *error,
              unsigned long error_len)
 {
-        struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: interrupt select() */
         char *dir_copy = strdup(manifest_path), *base_copy = strdup(manifest_path);
-        struct watcher w = {.wd = -1};
-        int r = 0;
+        struct source s = {.next = next_manifest_change, .wd = -1, .fd = -1};
+        int r;
 
         if (!dir_copy || !base_copy) {
                 r = -ENOMEM;
                 goto out;
         }
-        w.dir = dirname(dir_copy);
-        w.base = basename(base_copy);
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGTERM, &sa, NULL);
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGHUP, &sa, NULL);
-
+        s.dir = dirname(dir_copy);
+        s.base = basename(base_copy);
+        install_handlers();
         if (!inotifytools_initialize()) {
                 r = -inotifytools_error();
                 snprintf(error, error_len, "cannot start inotify: %s", strerror(-r));
                 goto out;
         }
         /* Watch first, then render: a change made during the first render is not missed. */
-        if (!ensure_watch(&w)) {
+        if (!ensure_watch(&s)) {
                 r = -inotifytools_error();
-                snprintf(error, error_len, "cannot watch %s: %s", w.dir, strerror(-r));
-                goto cleanup;
+                snprintf(error, error_len, "cannot watch %s: %s", s.dir, strerror(-r));
+        } else if ((r = loop(&s, render, ctx)) < 0) {
+                snprintf(error, error_len, "inotify: %s", strerror(-r));
         }
-        render(ctx);
-
-        while (!stop_requested) {
-                struct inotify_event *ev = inotifytools_next_events(1, 1);
-                if (stop_requested)
-                        break;
-                bool changed = render_requested;
-                render_requested = 0;
-                if (ev) {
-                        track_watch(&w, ev);
-                        changed |= relevant(&w, ev);
-                } else if (inotifytools_error() != 0 && inotifytools_error() != EINTR) {
-                        r = -inotifytools_error();
-                        snprintf(error, error_len, "inotify: %s", strerror(-r));
-                        break;
-                }
-                if (w.wd < 0 && ensure_watch(&w))
-                        changed = true;   /* the directory came back: the manifest may be new */
-                if (!changed)
-                        continue;
-                debounce(&w);
-                if (!stop_requested)
-                        render(ctx);
-        }
-cleanup:
         inotifytools_cleanup();
 out:
         free(dir_copy);
         free(base_copy);
+        return r;
+}
+
+int fl_watch_mounts(void (*render)(void *ctx), void *ctx, char *error, unsigned long error_len)
+{
+        struct source s = {.next = next_mount_change, .wd = -1};
+        sigset_t blocked;
+        int r;
+
+        s.fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+        if (s.fd < 0) {
+                r = -errno;
+                snprintf(error, error_len, "cannot open /proc/self/mountinfo: %s", strerror(-r));
+                return r;
+        }
+        /* Blocked except inside ppoll(): a signal can only arrive while we wait. */
+        sigemptyset(&blocked);
+        sigaddset(&blocked, SIGTERM);
+        sigaddset(&blocked, SIGINT);
+        sigaddset(&blocked, SIGHUP);
+        sigprocmask(SIG_BLOCK, &blocked, &s.unblocked);
+        sigdelset(&s.unblocked, SIGTERM);
+        sigdelset(&s.unblocked, SIGINT);
+        sigdelset(&s.unblocked, SIGHUP);
+        install_handlers();
+        r = loop(&s, render, ctx);
+        if (r < 0)
+                snprintf(error, error_len, "poll /proc/self/mountinfo: %s", strerror(-r));
+        close(s.fd);
         return r;
 }

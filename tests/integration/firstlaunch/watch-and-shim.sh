@@ -36,8 +36,8 @@ else
 fi
 
 # --- --watch --------------------------------------------------------------------------
-"$tool" --manifest "$m" --watch --sync rooms --rooms-file "$rooms" --no-shim-check --no-recovery \
-        >"$work/watch.log" 2>&1 &
+"$tool" --manifest "$m" --watch --json --sync rooms --rooms-file "$rooms" --no-shim-check --no-recovery \
+        >"$work/watch.log" 2>"$work/watch.err" &
 watch_pid=$!
 cleanup_pids=$watch_pid
 
@@ -62,7 +62,7 @@ check "an atomically replaced manifest is re-rendered within a second" \
         wait_for 1 has_rooms engineering,personal,wiki,extra
 
 # An in-place rewrite (CLOSE_WRITE), several times in a row: one debounced render.
-renders_before=$(grep -c '^vault ' "$work/watch.log")
+renders_before=$(grep -c '^{' "$work/watch.log")
 for i in 1 2 3; do
         sed -i 's/^valid_until: .*/valid_until: null/' "$m"
         folder_entry engineering rw >/dev/null
@@ -76,16 +76,32 @@ open(p, "w").write(text[:start])
 PY
 check "an in-place rewrite is re-rendered within a second" wait_for 1 has_rooms engineering,personal,wiki
 sleep 0.5
-renders_after=$(grep -c '^vault ' "$work/watch.log")
+renders_after=$(grep -c '^{' "$work/watch.log")
 check "a burst of writes is debounced ($((renders_after - renders_before)) renders for 4 writes)" \
         test $((renders_after - renders_before)) -le 2
 
 # Unrelated files in the manifest's directory do not trigger a render.
-renders_before=$(grep -c '^vault ' "$work/watch.log")
+renders_before=$(grep -c '^{' "$work/watch.log")
 echo x >"$work/unrelated.txt"
 sleep 0.6
-check "other files in the directory are ignored" test "$(grep -c '^vault ' "$work/watch.log")" = "$renders_before"
+check "other files in the directory are ignored" test "$(grep -c '^{' "$work/watch.log")" = "$renders_before"
 
 check "--watch stops on SIGTERM" terminate "$watch_pid" 3
 check "--watch exits 0 after SIGTERM (got $stopped_status)" test "$stopped_status" = 0
+check "--watch --json prints one JSON report per line" \
+        python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$work/watch.log"
+
+# --- --discover --watch follows the mount table ------------------------------------------
+"$tool" --discover --vault "$vault" --watch --sync rooms --rooms-file "$rooms" --no-shim-check \
+        --no-recovery >"$work/watch-mounts.log" 2>&1 &
+cleanup_pids=$!
+# (extra is still mounted from the manifest test above.)
+check "--discover --watch renders the mounted folders at start" \
+        wait_for 5 has_rooms engineering,extra,personal,wiki
+bind_folder later rw
+check "a new mount is picked up within a second" wait_for 1 has_rooms engineering,extra,later,personal,wiki
+umount "$vault/later"
+check "an unmount is picked up within a second" wait_for 1 has_rooms engineering,extra,personal,wiki
+check "--discover --watch stops on SIGTERM" terminate "$cleanup_pids" 3
+check "and exits 0 (got $stopped_status)" test "$stopped_status" = 0
 finish
