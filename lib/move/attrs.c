@@ -66,11 +66,11 @@ static ssize_t list_xattrs(int fd, char **out)
         return -ERANGE;
 }
 
-static int copy_xattrs(int src_fd, int dst_fd)
+static int copy_xattrs(int src_fd, int dst_fd, bool may_have_inherited)
 {
         char *src_list = NULL, *dst_list = NULL, *value = NULL;
         ssize_t src_len = list_xattrs(src_fd, &src_list);
-        ssize_t dst_len = src_len < 0 ? 0 : list_xattrs(dst_fd, &dst_list);
+        ssize_t dst_len = src_len < 0 || !may_have_inherited ? 0 : list_xattrs(dst_fd, &dst_list);
         int r = src_len < 0 ? (int)src_len : dst_len < 0 ? (int)dst_len : 0;
         if (r < 0)
                 goto out;
@@ -113,8 +113,11 @@ out:
         return r;
 }
 
-static void set_owner(int dst_fd, int dst_dirfd, const char *dst_name, const struct statx *st)
+static void set_owner(int dst_fd, int dst_dirfd, const char *dst_name, const struct statx *st,
+                      const struct vs_attr_hints *hints)
 {
+        if (hints && hints->owner_known && hints->uid == st->stx_uid && hints->gid == st->stx_gid)
+                return;
         /* Only root may give a file away; an unprivileged copy stays the caller's, but
          * may still take the source's group when the caller is in it. */
         if (dst_fd >= 0) {
@@ -128,7 +131,7 @@ static void set_owner(int dst_fd, int dst_dirfd, const char *dst_name, const str
 }
 
 int vs_attrs_copy(int src_fd, int dst_fd, int dst_dirfd, const char *dst_name,
-                  const struct statx *st)
+                  const struct statx *st, const struct vs_attr_hints *hints)
 {
         const struct timespec times[2] = {
                 { .tv_sec = st->stx_atime.tv_sec, .tv_nsec = st->stx_atime.tv_nsec },
@@ -139,10 +142,10 @@ int vs_attrs_copy(int src_fd, int dst_fd, int dst_dirfd, const char *dst_name,
         if (r < 0)
                 return -errno;
 
-        set_owner(dst_fd, dst_dirfd, dst_name, st);
+        set_owner(dst_fd, dst_dirfd, dst_name, st, hints);
 
         if (src_fd >= 0 && dst_fd >= 0) {
-                r = copy_xattrs(src_fd, dst_fd);
+                r = copy_xattrs(src_fd, dst_fd, !(hints && hints->no_inherited_acl));
                 if (r < 0)
                         return r;
         }

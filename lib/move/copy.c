@@ -82,7 +82,8 @@ static int copy_segment(int src_fd, int dst_fd, off_t off, off_t end, bool *cfr_
         return 0;
 }
 
-int vs_copy_data(int src_fd, int dst_fd, uint64_t size, struct vs_copy_ctx *ctx)
+int vs_copy_data(int src_fd, int dst_fd, uint64_t size, bool maybe_sparse,
+                 struct vs_copy_ctx *ctx)
 {
         if (size == 0)
                 return 0;
@@ -99,6 +100,8 @@ int vs_copy_data(int src_fd, int dst_fd, uint64_t size, struct vs_copy_ctx *ctx)
 
         off_t end = (off_t)size, off = 0, written_end = 0;
         bool cfr_wrote = false;
+        if (!maybe_sparse)
+                return copy_segment(src_fd, dst_fd, 0, end, &cfr_wrote, ctx);
         while (off < end) {
                 off_t data = lseek(src_fd, off, SEEK_DATA);
                 if (data < 0 && errno == ENXIO)

@@ -66,11 +66,14 @@ int vs_file_move(const struct vs_plan *plan, struct vs_move_stats *stats)
         }
         stats->entries = 1;
 
+        vs_move_journal_phase(&journal, VS_JOURNAL_INSTALLED);
         r = vs_fault_at(VS_STEP_FSYNC_TARGET_DIR);
         if (r == 0)
                 r = vs_fsync_dir(new->dirfd);
-        if (r == 0) /* not durable: keep the source */
+        if (r == 0) { /* not durable: keep the source */
+                vs_move_journal_phase(&journal, VS_JOURNAL_SOURCE_REMOVAL);
                 r = remove_source(old);
+        }
         /* Installed but the source stayed: the record lets recovery finish the move. */
         vs_move_journal_end(&journal, r == 0);
         return r;

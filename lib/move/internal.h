@@ -38,6 +38,7 @@ bool vs_copy_matches(const struct statx *src, const struct statx *copy);
 struct vs_creds {
         uid_t fsuid;
         bool cap_fowner;
+        bool cap_dac_override; /* read, write and search anything not immutable */
 };
 
 void vs_creds_load(struct vs_creds *creds);
@@ -63,19 +64,30 @@ void vs_buf_putu(struct vs_buf *b, uint64_t v, unsigned width);
 void vs_buf_putx(struct vs_buf *b, uint64_t v);
 void vs_buf_put_json(struct vs_buf *b, const char *s);
 
+/* ---- attrs.c: metadata, applied after the data, mode last ---- */
+/* What is known about every object a copy creates; all false: assume nothing. */
+struct vs_attr_hints {
+        bool owner_known;      /* new objects are owned by uid:gid */
+        uid_t uid;
+        gid_t gid;
+        bool no_inherited_acl; /* no default ACL above them to inherit */
+};
+
+int vs_attrs_copy(int src_fd, int dst_fd, int dst_dirfd, const char *dst_name,
+                  const struct statx *st, const struct vs_attr_hints *hints);
+
 /* ---- copy.c: file data ---- */
 struct vs_copy_ctx {
         unsigned methods;
         uint64_t bytes;
         bool clone_unsupported; /* remembered across the files of a tree */
         bool cfr_unsupported;
+        struct vs_attr_hints hints;
 };
 
-int vs_copy_data(int src_fd, int dst_fd, uint64_t size, struct vs_copy_ctx *ctx);
-
-/* ---- attrs.c: metadata, applied after the data, mode last ---- */
-int vs_attrs_copy(int src_fd, int dst_fd, int dst_dirfd, const char *dst_name,
-                  const struct statx *st);
+/* maybe_sparse: look for holes (SEEK_DATA/SEEK_HOLE); else copy [0, size) as data. */
+int vs_copy_data(int src_fd, int dst_fd, uint64_t size, bool maybe_sparse,
+                 struct vs_copy_ctx *ctx);
 
 /* ---- node.c: one non-directory object (regular file, symlink, FIFO) ---- */
 /* Returns -EAGAIN when the source changed while it was copied. */
@@ -142,6 +154,8 @@ int vs_move_journal_begin(const struct vs_plan *plan, enum vs_journal_kind kind,
 /* The staging object dirfd/name exists: record its identity before it may be installed.
  * durable: sync the record now; otherwise the caller's syncfs() of that filesystem does. */
 int vs_move_journal_staged(struct vs_journal *j, int dirfd, const char *name, bool durable);
+/* A progress mark for vault-fsck's report, not synced: recovery decides from the disk. */
+void vs_move_journal_phase(struct vs_journal *j, enum vs_journal_phase phase);
 /* done: the move finished or was undone, drop the record; otherwise keep it for recovery
  * (installed but the source could not be removed). */
 void vs_move_journal_end(struct vs_journal *j, bool done);

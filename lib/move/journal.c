@@ -47,6 +47,14 @@ int vs_move_journal_staged(struct vs_journal *j, int dirfd, const char *name, bo
         return vs_journal_update(j, durable);
 }
 
+void vs_move_journal_phase(struct vs_journal *j, enum vs_journal_phase phase)
+{
+        if (j->fd < 0)
+                return;
+        j->entry.phase = phase;
+        (void)vs_journal_update(j, false);
+}
+
 void vs_move_journal_end(struct vs_journal *j, bool done)
 {
         if (done) {

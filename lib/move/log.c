@@ -70,10 +70,11 @@ int vs_log_append(const char *log_path, const struct vs_log_record *rec)
         vs_buf_puts(&b, vs_copy_method_name(st ? st->methods : 0));
         vs_buf_puts(&b, "\",\"duration_ns\":");
         vs_buf_putu(&b, rec->duration_ns, 0);
-        vs_buf_puts(&b, ",\"result\":\"");
-        vs_buf_puts(&b, rec->result == 0 ? "ok" : "error");
-        vs_buf_puts(&b, "\",\"errno\":");
-        vs_buf_putu(&b, rec->result < 0 ? (uint64_t)-rec->result : 0, 0);
+        /* "ok", or "error" with the errno the caller got. */
+        uint64_t err = rec->result < 0 ? (uint64_t)-(int64_t)rec->result : 0;
+        vs_buf_puts(&b, err ? ",\"result\":\"error\"" : ",\"result\":\"ok\"");
+        vs_buf_puts(&b, ",\"errno\":");
+        vs_buf_putu(&b, err, 0);
         vs_buf_puts(&b, "}\n");
         if (b.overflow)
                 return -ENAMETOOLONG;

@@ -15,15 +15,9 @@ static int copy_regular(int src_dirfd, const char *src_name, const struct statx 
         if (src_fd < 0)
                 return -errno;
 
-        struct statx before, after;
-        r = vs_statx(src_fd, "", &before);
-        if (r < 0)
-                goto out;
-        if (!vs_unchanged(st, &before)) {
-                r = -EAGAIN;
-                goto out;
-        }
-
+        /* st was taken by name just before: the final check below proves that this fd is
+         * that inode, unchanged, so st describes what was copied. */
+        struct statx after;
         r = vs_fault_at(VS_STEP_TEMP_CREATE);
         if (r < 0)
                 goto out;
@@ -36,11 +30,12 @@ static int copy_regular(int src_dirfd, const char *src_name, const struct statx 
 
         r = vs_fault_at(VS_STEP_COPY_DATA);
         if (r == 0)
-                r = vs_copy_data(src_fd, dst_fd, before.stx_size, ctx);
+                r = vs_copy_data(src_fd, dst_fd, st->stx_size,
+                                 st->stx_blocks * 512 < st->stx_size, ctx);
         if (r == 0)
                 r = vs_fault_at(VS_STEP_COPY_ATTRS);
         if (r == 0)
-                r = vs_attrs_copy(src_fd, dst_fd, dst_dirfd, dst_name, &before);
+                r = vs_attrs_copy(src_fd, dst_fd, dst_dirfd, dst_name, st, &ctx->hints);
         if (r == 0 && durable) {
                 r = vs_fault_at(VS_STEP_FSYNC_TEMP);
                 if (r == 0 && fsync(dst_fd) < 0)
@@ -49,7 +44,7 @@ static int copy_regular(int src_dirfd, const char *src_name, const struct statx 
         if (r == 0)
                 r = vs_statx(src_fd, "", &after);
         /* A writer during the copy: never install a stale copy (the caller retries). */
-        if (r == 0 && !vs_unchanged(&before, &after))
+        if (r == 0 && !vs_unchanged(st, &after))
                 r = -EAGAIN;
 out:
         if (dst_fd >= 0) {
@@ -62,7 +57,7 @@ out:
 }
 
 static int copy_symlink(int src_dirfd, const char *src_name, const struct statx *st,
-                        int dst_dirfd, const char *dst_name)
+                        int dst_dirfd, const char *dst_name, const struct vs_attr_hints *hints)
 {
         char target[PATH_MAX];
         ssize_t len = readlinkat(src_dirfd, src_name, target, sizeof(target));
@@ -78,13 +73,14 @@ static int copy_symlink(int src_dirfd, const char *src_name, const struct statx 
                 return -errno;
         r = vs_fault_at(VS_STEP_COPY_ATTRS);
         if (r == 0)
-                r = vs_attrs_copy(-1, -1, dst_dirfd, dst_name, st);
+                r = vs_attrs_copy(-1, -1, dst_dirfd, dst_name, st, hints);
         if (r < 0)
                 unlinkat(dst_dirfd, dst_name, 0);
         return r;
 }
 
-static int copy_fifo(const struct statx *st, int dst_dirfd, const char *dst_name)
+static int copy_fifo(const struct statx *st, int dst_dirfd, const char *dst_name,
+                     const struct vs_attr_hints *hints)
 {
         int r = vs_fault_at(VS_STEP_TEMP_CREATE);
         if (r < 0)
@@ -93,7 +89,7 @@ static int copy_fifo(const struct statx *st, int dst_dirfd, const char *dst_name
                 return -errno;
         r = vs_fault_at(VS_STEP_COPY_ATTRS);
         if (r == 0)
-                r = vs_attrs_copy(-1, -1, dst_dirfd, dst_name, st);
+                r = vs_attrs_copy(-1, -1, dst_dirfd, dst_name, st, hints);
         if (r < 0)
                 unlinkat(dst_dirfd, dst_name, 0);
         return r;
@@ -105,8 +101,8 @@ int vs_node_copy(int src_dirfd, const char *src_name, const struct statx *st, in
         if (S_ISREG(st->stx_mode))
                 return copy_regular(src_dirfd, src_name, st, dst_dirfd, dst_name, ctx, durable);
         if (S_ISLNK(st->stx_mode))
-                return copy_symlink(src_dirfd, src_name, st, dst_dirfd, dst_name);
+                return copy_symlink(src_dirfd, src_name, st, dst_dirfd, dst_name, &ctx->hints);
         if (S_ISFIFO(st->stx_mode))
-                return copy_fifo(st, dst_dirfd, dst_name);
+                return copy_fifo(st, dst_dirfd, dst_name, &ctx->hints);
         return -EXDEV;
 }

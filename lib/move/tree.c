@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "move/internal.h"
@@ -31,14 +32,16 @@ static int check_entry(void *ctx, const struct vs_walk_entry *e)
 
         /* Removing this entry later needs W on its directory and the unlink rules. */
         if (!c->have_writable_dir || !vs_same_inode(&c->writable_dir, e->dir_st)) {
-                int r = vs_access(e->dirfd, "", W_OK | X_OK);
+                int r = c->creds->cap_dac_override
+                                ? (e->dir_st->stx_attributes & STATX_ATTR_IMMUTABLE ? -EPERM : 0)
+                                : vs_access(e->dirfd, "", W_OK | X_OK);
                 if (r < 0)
                         return r;
                 c->writable_dir = *e->dir_st;
                 c->have_writable_dir = true;
         }
         int r = vs_check_unlinkable(c->creds, e->dir_st, e->st);
-        if (r < 0)
+        if (r < 0 || c->creds->cap_dac_override)
                 return r;
         if (S_ISREG(mode))
                 return vs_access(e->dirfd, e->name, R_OK);
@@ -239,7 +242,7 @@ static int copy_leave(void *ctx, const struct vs_walk_entry *e)
         struct tree_copy *tc = ctx;
         int fd = tc->dst_fds[e->depth];
         /* Directory times last: creating the children changed them. */
-        int r = vs_attrs_copy(e->fd, fd, -1, NULL, e->st);
+        int r = vs_attrs_copy(e->fd, fd, -1, NULL, e->st, &tc->copy.hints);
         close(fd);
         tc->open_depth = e->depth - 1;
         return r;
@@ -251,18 +254,28 @@ static int stage_tree(const struct vs_plan *plan, int source_fd, int stage_fd,
         static const struct vs_walk_ops ops = {
                 .enter = copy_enter, .leaf = copy_leaf, .leave = copy_leave,
         };
+        /* Everything created below the staging directory gets its owner, and inherits a
+         * default ACL only if the staging directory inherited one. */
+        struct statx stage;
+        int r = vs_statx(stage_fd, "", &stage);
+        if (r < 0)
+                return r;
+        tc->copy.hints = (struct vs_attr_hints){
+                .owner_known = true, .uid = stage.stx_uid, .gid = stage.stx_gid,
+                .no_inherited_acl = flistxattr(stage_fd, NULL, 0) == 0,
+        };
         tc->cap = 16;
         tc->dst_fds = calloc(tc->cap, sizeof(*tc->dst_fds));
         if (!tc->dst_fds)
                 return -ENOMEM;
         tc->dst_fds[0] = stage_fd;
-        int r = vs_walk(source_fd, &plan->old.st, &ops, tc);
+        r = vs_walk(source_fd, &plan->old.st, &ops, tc);
         while (tc->open_depth > 0)
                 close(tc->dst_fds[tc->open_depth--]);
         free(tc->dst_fds);
         tc->dst_fds = NULL;
         if (r == 0)
-                r = vs_attrs_copy(source_fd, stage_fd, -1, NULL, &plan->old.st);
+                r = vs_attrs_copy(source_fd, stage_fd, -1, NULL, &plan->old.st, NULL);
         if (r == 0)
                 r = vs_fault_at(VS_STEP_STAGE_SYNC);
         if (r == 0 && syncfs(stage_fd) < 0)
@@ -324,13 +337,16 @@ int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats)
                 goto out;
         staged = false;
         installed = true;
+        vs_move_journal_phase(&journal, VS_JOURNAL_INSTALLED);
 
         /* The copy must be durable under its new name before the source goes. */
         r = vs_fault_at(VS_STEP_FSYNC_TARGET_DIR);
         if (r == 0)
                 r = vs_fsync_dir(new->dirfd);
-        if (r == 0)
+        if (r == 0) {
+                vs_move_journal_phase(&journal, VS_JOURNAL_SOURCE_REMOVAL);
                 r = remove_source(plan, source_fd);
+        }
         if (r == 0)
                 r = vs_fault_at(VS_STEP_FSYNC_SOURCE_DIR);
         if (r == 0)

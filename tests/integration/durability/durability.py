@@ -97,11 +97,15 @@ def shim_env(vault, **extra):
     return env
 
 
-def rename(vault, src, dst, fault=None, **extra):
-    """Rename through the shim in a child; returns (exit status, errno name or '')."""
+def rename(vault, src, dst, fault=None, uid=None, **extra):
+    """Rename through the shim in a child (as uid, if given); returns (exit status, errno
+    name or '')."""
     if fault:
         extra["VAULTSHIM_FAULT"] = fault
-    r = subprocess.run([sys.executable, "-c", RENAME_CHILD, vault.path(src), vault.path(dst)],
+    as_user = [] if uid is None else ["setpriv", f"--reuid={uid}", f"--regid={uid}",
+                                      "--clear-groups"]
+    r = subprocess.run(as_user + [sys.executable, "-c", RENAME_CHILD, vault.path(src),
+                                  vault.path(dst)],
                        env=shim_env(vault, **extra), text=True, capture_output=True)
     return r.returncode, r.stdout.strip()
 

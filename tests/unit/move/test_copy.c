@@ -74,7 +74,7 @@ static void copy_with(struct world *w, bool force_read_write, unsigned want_meth
         assert_int_equal(fstat(src, &st), 0);
         struct vs_copy_ctx ctx = { .clone_unsupported = force_read_write,
                                    .cfr_unsupported = force_read_write };
-        assert_int_equal(vs_copy_data(src, dst, (uint64_t)st.st_size, &ctx), 0);
+        assert_int_equal(vs_copy_data(src, dst, (uint64_t)st.st_size, true, &ctx), 0);
         close(src);
         close(dst);
         assert_true(ctx.methods & want_method);
@@ -98,7 +98,7 @@ static void empty_file(void **state)
         fx_build(w->dir, (const char *const[]){ "f src -", NULL });
         int src = open(w->src, O_RDONLY), dst = open(w->dst, O_WRONLY | O_CREAT | O_EXCL, 0600);
         struct vs_copy_ctx ctx = { 0 };
-        assert_int_equal(vs_copy_data(src, dst, 0, &ctx), 0);
+        assert_int_equal(vs_copy_data(src, dst, 0, false, &ctx), 0);
         assert_int_equal(ctx.methods, 0);
         close(src);
         close(dst);
@@ -128,7 +128,7 @@ static void metadata_and_acls(void **state)
         snprintf(dst_path, sizeof(dst_path), "%s/out/copy", w->dir);
         int src = open(w->src, O_RDONLY), dst = open(dst_path, O_WRONLY | O_CREAT | O_EXCL, 0600);
         assert_true(src >= 0 && dst >= 0);
-        assert_int_equal(vs_attrs_copy(src, dst, -1, NULL, &st), 0);
+        assert_int_equal(vs_attrs_copy(src, dst, -1, NULL, &st, NULL), 0);
         close(src);
         close(dst);
 

@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""When the target's mount root is not writable for the moving user (uid 1000 may write
+only a subfolder), the journal record goes beside the target as .vaultshim-journal-<id>:
+a crash before and after the install is still repaired by vault-fsck, which finds such
+records by walking the vault, and a completed move leaves nothing behind."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import durability as d  # noqa: E402
+
+d.enter_namespace()
+fails = d.Failures()
+USER = 1000
+
+
+def prepare(vault):
+    os.chown(vault.path("a"), USER, USER)
+    os.chmod(vault.path("b"), 0o755)  # root's: no journal directory at this mount root
+    os.mkdir(vault.path("b/inbox"))
+    os.chown(vault.path("b/inbox"), USER, USER)
+    with open(vault.path("a/note.md"), "w") as f:
+        f.write("a note\n" * 100)
+    os.chown(vault.path("a/note.md"), USER, USER)
+    return d.snapshot(vault.path("a/note.md"))
+
+
+for fault, expect in ((None, None), ("install", "rolled-back"),
+                      ("unlink-source", "rolled-forward")):
+    with d.Vault(("a", "b")) as vault:
+        before = prepare(vault)
+        status, err = d.rename(vault, "a/note.md", "b/inbox/note.md", uid=USER,
+                               fault=f"{fault}:exit" if fault else None)
+        what = f"crash at {fault}" if fault else "completed move"
+        fails.check(status == (d.CRASH_STATUS if fault else 0), f"{what}: mover {status} {err}")
+        fails.check(not os.path.exists(vault.path("b/.vaultshim")),
+                    f"{what}: a journal directory appeared at the unwritable mount root")
+        records = [n for n in os.listdir(vault.path("b/inbox"))
+                   if n.startswith(".vaultshim-journal-")]
+        fails.check(len(records) == (1 if fault else 0), f"{what}: beside records {records}")
+
+        rc, report = d.fsck(vault.root)
+        outcomes = [r["outcome"] for r in report.get("records", [])]
+        fails.check((rc, outcomes) == ((1, [expect]) if fault else (0, [])),
+                    f"{what}: vault-fsck {rc} {report}")
+        src, dst = d.snapshot(vault.path("a/note.md")), d.snapshot(vault.path("b/inbox/note.md"))
+        want_back = expect == "rolled-back"
+        fails.check((src, dst) == ((before, {}) if want_back else ({}, before)),
+                    f"{what}: not whole on one side")
+        left = d.residue(vault.root)
+        fails.check(not left, f"{what}: residue {left}")
+
+fails.finish("records beside the target when the mount root is not writable")
