@@ -8,7 +8,9 @@
  * --as drops to that uid/gid (no supplementary groups) before any path is touched, so the
  * kernel checks every lookup as that user.  errno is set to a sentinel before the call and
  * printed after it even on success: a correct rename leaves the caller's errno alone.
+ * A call that leaves more or fewer file descriptors open than before appends " fds=+N".
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -80,11 +82,25 @@ static int open_dirfd(const char *dir, int *fd_out)
 	return 0;
 }
 
+/* Open descriptors of this process, not counting the one used to list them. */
+static int count_open_fds(void)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	int count = 0;
+
+	if (dir == NULL)
+		return -1;
+	while (readdir(dir) != NULL)
+		count++;
+	closedir(dir);
+	return count - 3; /* ".", ".." and the listing's own descriptor */
+}
+
 int main(int argc, char **argv)
 {
 	struct call_args args;
 	unsigned int flags = 0;
-	int old_fd, new_fd, ret, saved_errno, r;
+	int old_fd, new_fd, ret, saved_errno, r, fds_before;
 
 	if (parse_args(argc, argv, &args) < 0)
 		usage();
@@ -112,6 +128,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	fds_before = count_open_fds();
 	errno = ERRNO_SENTINEL;
 	if (strcmp(args.call, "rename") == 0 && old_fd == AT_FDCWD && new_fd == AT_FDCWD &&
 	    flags == 0)
@@ -127,6 +144,9 @@ int main(int argc, char **argv)
 	/* success that left errno alone prints errno=0; a clobbered errno shows its name */
 	if (ret == 0 && saved_errno == ERRNO_SENTINEL)
 		saved_errno = 0;
-	printf("ret=%d errno=%s\n", ret, vs_errno_name(saved_errno));
+	printf("ret=%d errno=%s", ret, vs_errno_name(saved_errno));
+	if (count_open_fds() != fds_before)
+		printf(" fds=%+d", count_open_fds() - fds_before);
+	printf("\n");
 	return 0;
 }

@@ -165,4 +165,14 @@ run_tool 0 --discover --vault "$vault" --print-manifest
 check "--discover undoes mountinfo's octal escapes" contains '- name: "team notes"'
 umount "$vault/team notes"
 
+# --- a vault root the user cannot write (root-owned /vault in the image) -----------------
+rm "$vault/.obsidian"
+mount --rbind "$vault" "$vault"
+mount -o remount,bind,ro "$vault"
+run_tool 3 --manifest "$m" "${common[@]}"
+check "an unwritable vault root is a warning with the fix" \
+        contains "create it in the image with \`ln -s personal/.obsidian $vault/.obsidian\`"
+check ".obsidian/ in the personal folder is still written" test -f "$obs/app.json"
+umount -R "$vault" 2>/dev/null || umount -l "$vault"
+
 finish

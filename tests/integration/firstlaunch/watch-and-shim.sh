@@ -30,6 +30,26 @@ if [ -x "$fsck" ]; then
         VAULT_FSCK=$fsck run_tool 0 --manifest "$m" --no-shim-check
         check "the move recovery (vault-fsck) runs over the vault" contains "vault-fsck"
         check "and finds nothing to do in a clean vault" contains "no interrupted moves"
+        if [ -f "$shim" ]; then
+                # A move killed after the install, before the source is gone: both copies exist.
+                echo "draft" >"$vault/personal/note.md"
+                set +e
+                LD_PRELOAD=$shim VAULTSHIM_ROOTS=$vault VAULTSHIM_FAULT=unlink-source:exit \
+                        python3 -c 'import os, sys; os.rename(sys.argv[1], sys.argv[2])' \
+                        "$vault/personal/note.md" "$vault/engineering/note.md"
+                set -e
+                if [ -f "$vault/personal/note.md" ] && [ -f "$vault/engineering/note.md" ]; then
+                        ok "an interrupted move leaves both copies"
+                        VAULT_FSCK=$fsck run_tool 0 --manifest "$m" --no-shim-check
+                        check "first launch has vault-fsck finish it" \
+                                contains "vault-fsck repaired interrupted moves"
+                        check "the move is complete: one copy, at the target" \
+                                test ! -e "$vault/personal/note.md" -a "$(cat "$vault/engineering/note.md")" = draft
+                else
+                        echo "# VAULTSHIM_FAULT is not compiled in (-Dfault_injection=false): no crash to recover"
+                fi
+                rm -f "$vault/personal/note.md" "$vault/engineering/note.md"
+        fi
 else
         run_tool 0 --manifest "$m" --no-shim-check
         check "without vault-fsck the recovery is skipped with a note" contains "vault-fsck not found"

@@ -142,8 +142,9 @@ def main():
             elif not os.path.isfile(path) or os.path.getsize(path) < 200:
                 problems.append(f"man page {page} is not installed in $mandir")
             elif os.path.exists("/usr/bin/groff"):
-                # Layout warnings (an unbreakable long path) are not defects of the page.
-                warnings = [w for w in run(["groff", "-man", "-Tutf8", "-ww", "-z", path]).stderr.splitlines()
+                # -k: preconv, as man(1) does for UTF-8 pages.  Layout warnings (an
+                # unbreakable long path) are not defects of the page.
+                warnings = [w for w in run(["groff", "-k", "-man", "-Tutf8", "-ww", "-z", path]).stderr.splitlines()
                             if "can't break line" not in w]
                 if warnings:
                     problems.append(f"man page {page}: groff: {warnings[0]}")

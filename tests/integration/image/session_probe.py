@@ -51,6 +51,11 @@ def main():
     if os.path.exists(startup):
         with open(startup, encoding="utf-8") as f:
             report["custom_startup"] = f.read().splitlines()
+    config = os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
+    rooms = os.path.join(config, "vaultshim", "rooms.json")
+    if os.path.exists(rooms):
+        with open(rooms, encoding="utf-8") as f:
+            report["rooms"] = {r["name"]: r["mode"] for r in json.load(f)["rooms"]}
     app = os.path.join(VAULT, ".obsidian", "app.json")
     report["app_json"] = json.load(open(app, encoding="utf-8")) if os.path.exists(app) else None
     print(json.dumps(report, sort_keys=True))

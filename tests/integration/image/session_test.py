@@ -2,8 +2,9 @@
 """A whole Kasm session of the image, end to end, for three users of docker/examples.
 
 For each case: vault-session resolves the example policy, builds the container with the bind
-mounts, runs the exec config's first_launch and go hooks (go hands on to a recording
-custom_startup.sh in place of Kasm's), then session_probe.py reports what the user really has.
+mounts, runs the exec config's first_launch, assign and go hooks (assign and go hand on to a
+recording custom_startup.sh in place of Kasm's), then session_probe.py reports what the user
+really has.  One case maps no manifest (Kasm-native Volume Mappings), so first launch discovers.
 The expectations are written out here by hand from the policy's rules, so they check the policy
 engine too: exactly these folders, in these modes, writes and moves into read-only folders fail
 with EROFS and lose nothing, and the host sees every moved note at its policy path.
@@ -25,6 +26,8 @@ HOST_PATHS = {
     "deal-room-acme": "/shared/deals/acme",
     "deal-room-acme-resources": "/shared/deals/acme-resources",
     "engineering": "/shared/engineering",
+    "project-alpha": "/shared/projects/alpha",
+    "project-alpha-resources": "/shared/projects/alpha-resources",
     "wiki": "/shared/wiki",
 }
 CASES = [
@@ -37,27 +40,32 @@ CASES = [
       "personal": "rw"}),
     # the same contractor at not_after: the window is half-open, so the deal room is gone.
     ("erin", "2027-01-31T00:00:00Z", {"engineering": "ro", "personal": "rw"}),
+    # Kasm-native Volume Mappings, no manifest in the container: first launch discovers.
+    ("bob", "2026-12-15T00:00:00Z",
+     {"engineering": "rw", "personal": "rw", "project-alpha": "rw",
+      "project-alpha-resources": "ro", "wiki": "ro"}, "no-manifest"),
 ]
 RECORDER = """#!/bin/sh
-# Stands in for Kasm's /dockerstartup/custom_startup.sh: records how the go hook called it.
-printf '%s\\n' "$@" > "$HOME/custom_startup.args"
+# Stands in for Kasm's /dockerstartup/custom_startup.sh: records how the hooks called it.
+printf '%s\\n' "$@" >> "$HOME/custom_startup.args"
 """
 SEED = "Seeded on the host before the session started.\n"
 
 
-def check_case(name, now, expected, tmp):
+def check_case(name, now, expected, tmp, *flags):
     user = examples.user(name)
     report_path = os.path.join(tmp, f"{name}-{now}.json")
     cmd = [SESSION, "--build", BUILD_ROOT, "--policy", examples.POLICY, "--user", name,
            "--uid", user["id"], "--groups", ",".join(user["groups"]), "--now", now,
-           "--hooks", "first_launch,go", "--report", report_path,
+           "--hooks", "first_launch,assign,go", "--report", report_path,
+           *(["--no-manifest"] if "no-manifest" in flags else []),
            "--file", f"/dockerstartup/custom_startup.sh={os.path.join(tmp, 'custom_startup.sh')}",
            "--file", f"/run/session_probe.py={PROBE}",
            "--", "python3", "/run/session_probe.py"]
     res = subprocess.run(cmd, capture_output=True, text=True)
     if res.returncode == 77:
         return None
-    label = f"{name} at {now}"
+    label = f"{name} at {now}" + "".join(f" ({f})" for f in flags)
     problems = []
     if res.returncode != 0:
         return [f"{label}: session exit {res.returncode}\n{res.stdout}{res.stderr}"]
@@ -73,8 +81,12 @@ def check_case(name, now, expected, tmp):
     for h in report["hooks"]:
         if h["status"] != 0:
             problems.append(f"{label}: hook {h['hook']} exit {h['status']}: {h['stdout']}{h['stderr']}")
-    if probe.get("custom_startup") != ["--go", "--url", ""]:
-        problems.append(f"{label}: go hook called custom_startup.sh with {probe.get('custom_startup')}")
+    if probe.get("custom_startup") != ["--assign", "--url", "", "--go", "--url", ""]:
+        problems.append(f"{label}: assign and go called custom_startup.sh with {probe.get('custom_startup')}")
+    if probe.get("rooms") != expected:
+        problems.append(f"{label}: the sync rooms are {probe.get('rooms')}, expected {expected}")
+    if not probe.get("app_json"):
+        problems.append(f"{label}: first launch wrote no .obsidian/app.json")
     if probe["uid"] != 1000 or not probe["ld_preload"]:
         problems.append(f"{label}: session ran as uid {probe['uid']} with LD_PRELOAD={probe['ld_preload']}")
 
@@ -121,13 +133,13 @@ def main():
         with open(recorder, "w", encoding="utf-8") as f:
             f.write(RECORDER)
         os.chmod(recorder, 0o755)
-        for name, now, expected in CASES:
-            result = check_case(name, now, expected, tmp)
+        for name, now, expected, *flags in CASES:
+            result = check_case(name, now, expected, tmp, *flags)
             if result is None:
                 return 77
             ran += 1
             problems += result
-            print(f"{name} at {now}: {'ok' if not result else 'FAILED'}")
+            print(f"{name} at {now}{''.join(f' ({f})' for f in flags)}: {'ok' if not result else 'FAILED'}")
     return finish(problems, f"session: {ran} sessions")
 
 
