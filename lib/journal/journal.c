@@ -108,6 +108,15 @@ static int mount_root_of(const char *dir, const char *vault_root, char *out, siz
         return 0;
 }
 
+/* A record at path, live or set aside as kept. */
+static bool record_at(const char *path)
+{
+        char kept[PATH_MAX + 80];
+        struct stat st;
+        snprintf(kept, sizeof(kept), "%s" VS_JOURNAL_KEPT_SUFFIX, path);
+        return lstat(path, &st) == 0 || lstat(kept, &st) == 0;
+}
+
 bool vs_journal_record_exists(const char *staging)
 {
         char dir[PATH_MAX], probe[PATH_MAX + 64];
@@ -116,16 +125,15 @@ bool vs_journal_record_exists(const char *staging)
         if (vs_journal_path_split(staging, dir, sizeof(dir), &base) < 0 ||
             !(id = vs_journal_id_of_name(base)))
                 return false;
-        struct stat st;
         snprintf(probe, sizeof(probe), "%s/" VS_JOURNAL_BESIDE_PREFIX "%s", dir, id);
-        if (lstat(probe, &st) == 0)
+        if (record_at(probe))
                 return true;
         /* Whatever vault root the mover used, its journal is on one of these. */
         uint64_t mnt = mount_id_of(dir);
         for (;;) {
                 snprintf(probe, sizeof(probe), "%s/" VS_JOURNAL_DIR "/%s",
                          strcmp(dir, "/") == 0 ? "" : dir, id);
-                if (lstat(probe, &st) == 0)
+                if (record_at(probe))
                         return true;
                 char *slash = strrchr(dir, '/');
                 if (!slash || strcmp(dir, "/") == 0)
@@ -268,7 +276,7 @@ int vs_journal_begin(struct vs_journal *j, const char *vault_root, enum vs_journ
         int dirfd = open_journal_dir(mount_root);
         if (dirfd >= 0) {
                 if (vs_journal_dir_has_entries(dirfd))
-                        vs_journal_recover_dir(dirfd, NULL, false, NULL, NULL);
+                        vs_journal_recover_dir(dirfd, NULL, VS_RECOVER_LAZY, NULL, NULL);
         } else if (dirfd == -EACCES || dirfd == -EPERM || dirfd == -EROFS) {
                 /* The mount root is not ours to write: keep the record beside the target. */
                 dirfd = open(target_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -168,11 +168,19 @@ typedef void (*vs_recovery_report_fn)(const struct vs_recovery_result *r, void *
 int vs_journal_recover_record(int dirfd, const char *name, const char *record_path,
                               bool dry_run, struct vs_recovery_result *r);
 
+enum vs_recovery_mode {
+        VS_RECOVER_REPAIR,  /* vault-fsck */
+        VS_RECOVER_DRY_RUN, /* vault-fsck --dry-run: decide and report only */
+        VS_RECOVER_LAZY,    /* inside a move: repair, but skip records already kept */
+};
+
 /*
  * Recover every record in a journal directory; `report` (may be NULL) sees each result.
+ * A record whose move had to be kept is renamed <name>.kept, so that lazy recovery does
+ * not redo its work on every move; vault-fsck reports it each time.
  * Returns the number of records that were acted on (or would be), or a negative errno.
  */
-int vs_journal_recover_dir(int dirfd, const char *dir_path, bool dry_run,
+int vs_journal_recover_dir(int dirfd, const char *dir_path, enum vs_recovery_mode mode,
                            vs_recovery_report_fn report, void *userdata);
 
 /* True when the directory has any entry besides . and .. — the cheap check. */
@@ -185,5 +193,6 @@ bool vs_journal_record_exists(const char *staging);
 /* Is `name` one of ours (staging residue or a beside-the-target record)? */
 bool vs_journal_is_staging_name(const char *name);
 bool vs_journal_is_beside_record_name(const char *name);
+#define VS_JOURNAL_KEPT_SUFFIX ".kept"
 /* The journal id embedded in a staging or beside-record name, or NULL. */
 const char *vs_journal_id_of_name(const char *name);

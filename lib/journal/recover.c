@@ -41,6 +41,24 @@ static bool has_prefix(const char *s, const char *prefix)
         return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+static bool has_suffix(const char *s, const char *suffix)
+{
+        size_t n = strlen(s), m = strlen(suffix);
+        return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* Set the record aside as kept (once): lazy recovery passes it by from now on. */
+static void mark_kept(int dirfd, const char *name, struct vs_recovery_result *r)
+{
+        char kept[NAME_MAX + 1];
+        if (has_suffix(name, VS_JOURNAL_KEPT_SUFFIX) ||
+            snprintf(kept, sizeof(kept), "%s" VS_JOURNAL_KEPT_SUFFIX, name) >= (int)sizeof(kept))
+                return;
+        if (renameat(dirfd, name, dirfd, kept) == 0 &&
+            strlen(r->record) + strlen(VS_JOURNAL_KEPT_SUFFIX) < sizeof(r->record))
+                strcat(r->record, VS_JOURNAL_KEPT_SUFFIX);
+}
+
 bool vs_journal_is_staging_name(const char *name)
 {
         return (has_prefix(name, VS_STAGING_FILE_PREFIX) && name[strlen(VS_STAGING_FILE_PREFIX)]) ||
@@ -291,14 +309,15 @@ int vs_journal_recover_record(int dirfd, const char *name, const char *record_pa
                 r->parsed = true;
                 decide(r, dry_run);
         }
-        if (!dry_run && r->outcome != VS_RECOVERY_KEPT && unlinkat(dirfd, name, 0) < 0 &&
-            errno != ENOENT && !r->error)
+        if (!dry_run && r->outcome == VS_RECOVERY_KEPT)
+                mark_kept(dirfd, name, r);
+        else if (!dry_run && unlinkat(dirfd, name, 0) < 0 && errno != ENOENT && !r->error)
                 r->error = -errno;
         close(fd);
         return 0;
 }
 
-int vs_journal_recover_dir(int dirfd, const char *dir_path, bool dry_run,
+int vs_journal_recover_dir(int dirfd, const char *dir_path, enum vs_recovery_mode mode,
                            vs_recovery_report_fn report, void *userdata)
 {
         int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -320,9 +339,12 @@ int vs_journal_recover_dir(int dirfd, const char *dir_path, bool dry_run,
         while ((de = readdir(d))) {
                 if (de->d_name[0] == '.')
                         continue; /* ., .. and nothing of ours: records are named by id */
+                if (mode == VS_RECOVER_LAZY && has_suffix(de->d_name, VS_JOURNAL_KEPT_SUFFIX))
+                        continue;
                 char path[PATH_MAX];
                 snprintf(path, sizeof(path), "%s/%s", dir_path ? dir_path : ".", de->d_name);
-                int e = vs_journal_recover_record(dirfd, de->d_name, path, dry_run, r);
+                int e = vs_journal_recover_record(dirfd, de->d_name, path,
+                                                  mode == VS_RECOVER_DRY_RUN, r);
                 if (e == -ENOENT)
                         continue;
                 if (e < 0) {

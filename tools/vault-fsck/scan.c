@@ -67,7 +67,9 @@ static void scan_journal_dir(struct scan *s, int vaultshim_fd, const char *path)
                         s->sink->error(journal_path, -errno, s->sink->userdata);
                 return;
         }
-        int r = vs_journal_recover_dir(fd, journal_path, s->dry_run, forward_record, s);
+        int r = vs_journal_recover_dir(fd, journal_path,
+                                       s->dry_run ? VS_RECOVER_DRY_RUN : VS_RECOVER_REPAIR,
+                                       forward_record, s);
         if (r < 0)
                 s->sink->error(journal_path, r, s->sink->userdata);
         close(fd);

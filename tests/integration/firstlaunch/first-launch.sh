@@ -1,6 +1,7 @@
 #!/bin/bash
 # vault-first-launch against a vault of real bind mounts (personal rw, engineering rw,
 # wiki ro) in a private mount namespace.
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 standard_vault

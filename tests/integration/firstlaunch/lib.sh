@@ -130,6 +130,7 @@ terminate() {
         kill -0 "$pid" 2>/dev/null && return 1
         set +e
         wait "$pid"
+        # shellcheck disable=SC2034 # read by the callers
         stopped_status=$?
         set -e
         cleanup_pids=

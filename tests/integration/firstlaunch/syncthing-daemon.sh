@@ -2,6 +2,7 @@
 # The Syncthing config.xml that vault-first-launch writes is accepted by the real daemon:
 # every folder present with the right type, and the read-only folder runs without the
 # "folder marker missing" error.
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 if ! command -v syncthing >/dev/null; then

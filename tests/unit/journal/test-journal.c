@@ -126,7 +126,8 @@ static struct outcomes *recover(const struct vault *v, bool dry_run)
         static struct outcomes o;
         memset(&o, 0, sizeof(o));
         int fd = journal_fd(v);
-        vs_journal_recover_dir(fd, v->journal, dry_run, collect, &o);
+        vs_journal_recover_dir(fd, v->journal, dry_run ? VS_RECOVER_DRY_RUN : VS_RECOVER_REPAIR,
+                               collect, &o);
         close(fd);
         return &o;
 }
@@ -310,6 +311,11 @@ static void test_source_changed_after_install_is_kept(void **state)
         assert_content(v, "b/note.md", "hello\n");
         /* The record stays for a person (and reports again), never deleting the new data. */
         assert_int_equal(recover(v, false)->last.outcome, VS_RECOVERY_KEPT);
+        assert_non_null(strstr(recover(v, false)->last.record, VS_JOURNAL_KEPT_SUFFIX));
+        /* Moves pass it by instead of comparing the same files again each time. */
+        int fd = journal_fd(v);
+        assert_int_equal(vs_journal_recover_dir(fd, NULL, VS_RECOVER_LAZY, NULL, NULL), 0);
+        close(fd);
 }
 
 static void make_tree(const struct vault *v, const char *rel)
@@ -433,6 +439,58 @@ static void test_next_move_recovers_lazily(void **state)
         close(fd);
 }
 
+static void test_move_lock_excludes_and_notices_replacement(void **state)
+{
+        struct vault *v = *state;
+        struct vs_identity id;
+        char dir[PATH_MAX];
+        write_file(v, "a/note.md", "x\n", false);
+        identity_of(v, "a/note.md", &id);
+        path_at(dir, v, "a");
+        int dirfd = open(dir, O_RDONLY | O_DIRECTORY);
+
+        int held = vs_journal_lock_object(dirfd, "note.md", &id, true);
+        assert_true(held >= 0);
+        /* A second move (another open file description, as another thread has) must wait. */
+        assert_int_equal(vs_journal_lock_object(dirfd, "note.md", &id, false), -EWOULDBLOCK);
+        close(held);
+        held = vs_journal_lock_object(dirfd, "note.md", &id, false);
+        assert_true(held >= 0);
+        close(held);
+
+        /* The name now leads elsewhere: plan again. */
+        write_file(v, "a/other.md", "y\n", false);
+        assert_int_equal(renameat(dirfd, "other.md", dirfd, "note.md"), 0);
+        assert_int_equal(vs_journal_lock_object(dirfd, "note.md", &id, true), -EAGAIN);
+        assert_int_equal(unlinkat(dirfd, "note.md", 0), 0);
+        assert_int_equal(vs_journal_lock_object(dirfd, "note.md", &id, true), -EAGAIN);
+
+        /* Symlinks carry no data and cannot be opened: moved without a lock. */
+        assert_int_equal(symlinkat("target", dirfd, "link"), 0);
+        identity_of(v, "a/link", &id);
+        assert_int_equal(vs_journal_lock_object(dirfd, "link", &id, true), -EOPNOTSUPP);
+        close(dirfd);
+}
+
+static void test_record_lookup_for_staging_residue(void **state)
+{
+        struct vault *v = *state;
+        struct vs_journal j;
+        write_file(v, "a/note.md", "x\n", false);
+        begin(v, &j, VS_JOURNAL_FILE, "a/note.md", "b/note.md");
+        assert_true(vs_journal_record_exists(j.entry.staging));
+        vs_journal_finish(&j);
+        assert_false(vs_journal_record_exists(j.entry.staging));
+
+        /* A record beside the staging object counts too. */
+        char staging[PATH_MAX];
+        path_at(staging, v, "b/" VS_STAGING_TREE_PREFIX "lost.1.0");
+        assert_false(vs_journal_record_exists(staging));
+        write_file(v, "b/" VS_JOURNAL_BESIDE_PREFIX "lost.1.0", "", false);
+        assert_true(vs_journal_record_exists(staging));
+        assert_false(vs_journal_record_exists("/not/a/staging/name"));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -450,6 +508,10 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_unreadable_record_is_dropped_as_empty, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_next_move_recovers_lazily, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_move_lock_excludes_and_notices_replacement,
+                                                setup, teardown),
+                cmocka_unit_test_setup_teardown(test_record_lookup_for_staging_residue, setup,
+                                                teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
