@@ -7,7 +7,11 @@
 
 #include "move/internal.h"
 
-#define VS_MOVE_ATTEMPTS 3
+#define VS_MOVE_ATTEMPTS 3 /* copies spoiled by a writer before giving up with EBUSY */
+/* Plans made stale by another move of the same name: each means that move finished, so
+ * planning again makes progress (the kernel would have serialised the two). */
+#define VS_REPLAN_LIMIT 10000
+#define VS_MOVE_REPLAN 2
 
 /*
  * Emulated moves that share a source, or whose target is another's source, take turns (the
@@ -23,8 +27,10 @@ static int lock_move(const struct vs_plan *plan, int *source_lock, int *target_l
                 vs_identity_from_statx(&target, &plan->new.st);
         for (unsigned tries = 0;; tries++) {
                 int s = vs_journal_lock_object(plan->old.dirfd, plan->old.path.last, &source, true);
+                if (s == -EAGAIN)
+                        return VS_MOVE_REPLAN; /* another move took it */
                 if (s < 0 && s != -EOPNOTSUPP)
-                        return s; /* -EAGAIN: another move took it, plan again */
+                        return s;
                 int t = plan->new.exists ? vs_journal_lock_object(plan->new.dirfd,
                                                                   plan->new.path.last, &target, false)
                                          : -EOPNOTSUPP;
@@ -35,6 +41,8 @@ static int lock_move(const struct vs_plan *plan, int *source_lock, int *target_l
                 }
                 if (s >= 0)
                         close(s);
+                if (t == -EAGAIN)
+                        return VS_MOVE_REPLAN; /* the target was replaced meanwhile */
                 if (t != -EWOULDBLOCK)
                         return t;
                 if (tries >= 30000)
@@ -48,7 +56,7 @@ static int locked_move(const struct vs_plan *plan, struct vs_move_stats *stats)
 {
         int source_lock, target_lock;
         int r = lock_move(plan, &source_lock, &target_lock);
-        if (r < 0)
+        if (r != 0)
                 return r;
         r = S_ISDIR(plan->old.st.stx_mode) ? vs_tree_move(plan, stats) : vs_file_move(plan, stats);
         if (source_lock >= 0)
@@ -71,9 +79,8 @@ int vs_move(int olddirfd, const char *oldpath, int newdirfd, const char *newpath
         memset(stats, 0, sizeof(*stats));
 
         struct vs_plan plan;
-        int r = -EAGAIN;
-        /* -EAGAIN: the source changed under the copy; never install a stale copy. */
-        for (int attempt = 0; attempt < VS_MOVE_ATTEMPTS && r == -EAGAIN; attempt++) {
+        int r, attempts = 0, replans = 0;
+        for (;;) {
                 r = vs_plan_check(&plan, olddirfd, oldpath, newdirfd, newpath, flags);
                 if (r == VS_PLAN_NOTHING_TO_DO) {
                         r = 0;
@@ -83,8 +90,14 @@ int vs_move(int olddirfd, const char *oldpath, int newdirfd, const char *newpath
                         r = locked_move(&plan, stats);
                 }
                 vs_plan_release(&plan);
+                if (r == VS_MOVE_REPLAN && ++replans < VS_REPLAN_LIMIT)
+                        continue;
+                /* -EAGAIN: the source changed under the copy; never install a stale copy. */
+                if (r == -EAGAIN && ++attempts < VS_MOVE_ATTEMPTS)
+                        continue;
+                break;
         }
-        if (r == -EAGAIN)
+        if (r == -EAGAIN || r == VS_MOVE_REPLAN)
                 r = -EBUSY;
 
         errno = saved_errno;

@@ -17,6 +17,7 @@
 struct tree_check {
         const struct vs_creds *creds;
         uint64_t mnt_id;
+        const struct statx *target_dir; /* the target's parent */
         struct statx writable_dir; /* last directory found writable (its entries may go) */
         bool have_writable_dir;
 };
@@ -29,6 +30,11 @@ static int check_entry(void *ctx, const struct vs_walk_entry *e)
                 return -EXDEV; /* never copy a mount */
         if (!(S_ISREG(mode) || S_ISDIR(mode) || S_ISLNK(mode) || S_ISFIFO(mode)))
                 return -EXDEV; /* sockets and devices */
+        /* The target's directory inside the source tree, reached through a bind mount of a
+         * subdirectory that ".." cannot see past: the kernel's EINVAL, before any copy into
+         * itself. */
+        if (S_ISDIR(mode) && vs_same_inode(e->st, c->target_dir))
+                return -EINVAL;
 
         /* Removing this entry later needs W on its directory and the unlink rules. */
         if (!c->have_writable_dir || !vs_same_inode(&c->writable_dir, e->dir_st)) {
@@ -62,7 +68,8 @@ int vs_tree_check(const struct vs_plan *plan)
         int fd = open_source_dir(plan);
         if (fd < 0)
                 return fd;
-        struct tree_check check = { .creds = &plan->creds, .mnt_id = plan->old.st.stx_mnt_id };
+        struct tree_check check = { .creds = &plan->creds, .mnt_id = plan->old.st.stx_mnt_id,
+                                    .target_dir = &plan->new.dir };
         static const struct vs_walk_ops ops = { .enter = check_entry, .leaf = check_entry };
         int r = vs_access(fd, "", R_OK | X_OK);
         if (r == 0)

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -176,6 +178,41 @@ static void faults_before_install(void **state)
 }
 #endif
 
+/* b is a bind mount of a/x/sub: moving a/x to b/y is a move into its own subtree, which
+ * walking ".." up from b cannot see.  The kernel says EINVAL; nothing may be copied. */
+static int move_into_own_bind_mount(void *arg)
+{
+        struct world *w = arg;
+        char sub[4096], b[4096], x[4096], y[4096];
+        snprintf(sub, sizeof(sub), "%s/a/x/sub", w->dir);
+        snprintf(b, sizeof(b), "%s/b", w->dir);
+        snprintf(x, sizeof(x), "%s/a/x", w->dir);
+        snprintf(y, sizeof(y), "%s/b/y", w->dir);
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+            mount(sub, b, NULL, MS_BIND, NULL) < 0)
+                return 77;
+        int r = vs_move(AT_FDCWD, x, AT_FDCWD, y, 0, NULL);
+        return r == -EINVAL ? 0 : 1;
+}
+
+static void dir_into_its_own_bind_mount(void **state)
+{
+        struct world *w = *state;
+        if (!fx_is_root())
+                skip();
+        fx_build(w->dir, (const char *const[]){ "d a/x", "f a/x/one 1", "d a/x/sub", "f a/x/sub/two 2",
+                                                 NULL });
+        char *before = fx_snapshot(w->dir);
+        int status = fx_run_as(0, move_into_own_bind_mount, w);
+        if (status == 77)
+                skip();
+        assert_int_equal(status, 0);
+        char *after = fx_snapshot(w->dir);
+        assert_string_equal(after, before);
+        free(before);
+        free(after);
+}
+
 static void overwrite_keeps_target_until_install(void **state)
 {
         struct world *w = *state;
@@ -193,6 +230,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(deep_tree, world_setup, world_teardown),
                 cmocka_unit_test_setup_teardown(wide_tree, world_setup, world_teardown),
                 cmocka_unit_test_setup_teardown(overwrite_keeps_target_until_install, world_setup,
+                                                world_teardown),
+                cmocka_unit_test_setup_teardown(dir_into_its_own_bind_mount, world_setup,
                                                 world_teardown),
 #ifdef VS_FAULT_INJECTION
                 cmocka_unit_test_setup_teardown(faults_before_install, world_setup, world_teardown),
