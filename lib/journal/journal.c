@@ -277,14 +277,13 @@ int vs_journal_begin(struct vs_journal *j, const char *vault_root, enum vs_journ
         if (dirfd >= 0) {
                 if (vs_journal_dir_has_entries(dirfd))
                         vs_journal_recover_dir(dirfd, NULL, VS_RECOVER_LAZY, NULL, NULL);
-        } else if (dirfd == -EACCES || dirfd == -EPERM || dirfd == -EROFS) {
-                /* The mount root is not ours to write: keep the record beside the target. */
+        } else {
+                /* The mount root is not ours to write (or .vaultshim is something else):
+                 * keep the record beside the target, where the move must write anyway. */
                 dirfd = open(target_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 if (dirfd < 0)
                         return -errno;
                 j->beside = true;
-        } else {
-                return dirfd;
         }
         j->dirfd = dirfd;
 

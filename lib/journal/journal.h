@@ -8,8 +8,9 @@
  *
  * Where: <mount root of the target>/.vaultshim/journal/<id>, where the mount root is the
  * highest ancestor of the target's directory that is on the same mount and inside the vault
- * root.  When that directory cannot be created (not writable, read-only), the record goes
- * beside the target as .vaultshim-journal.<id>; vault-fsck finds those by walking the root.
+ * root.  When that directory cannot be used (not writable, or .vaultshim is not a directory
+ * of ours), the record goes beside the target as .vaultshim-journal-<id>; vault-fsck finds
+ * those by walking the root.
  *
  * Protocol, as the move engine drives it:
  *   vs_journal_begin()        record created and locked, phase STAGED, before any named

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """When the target's mount root is not writable for the moving user (uid 1000 may write
-only a subfolder), the journal record goes beside the target as .vaultshim-journal-<id>:
+only a subfolder), or .vaultshim there is not a directory, the journal record goes beside
+the target as .vaultshim-journal-<id>:
 a crash before and after the install is still repaired by vault-fsck, which finds such
 records by walking the vault, and a completed move leaves nothing behind."""
 import os
@@ -26,16 +27,26 @@ def prepare(vault):
     return d.snapshot(vault.path("a/note.md"))
 
 
-for fault, expect in ((None, None), ("install", "rolled-back"),
-                      ("unlink-source", "rolled-forward")):
+CASES = (  # fault, expected recovery, mover's uid, a file named .vaultshim at the mount root
+    (None, None, USER, False),
+    ("install", "rolled-back", USER, False),
+    ("unlink-source", "rolled-forward", USER, False),
+    ("install", "rolled-back", None, True),
+)
+for fault, expect, uid, blocked in CASES:
     with d.Vault(("a", "b")) as vault:
         before = prepare(vault)
-        status, err = d.rename(vault, "a/note.md", "b/inbox/note.md", uid=USER,
+        if blocked:
+            with open(vault.path("b/.vaultshim"), "w") as f:
+                f.write("not a directory\n")
+        status, err = d.rename(vault, "a/note.md", "b/inbox/note.md", uid=uid,
                                fault=f"{fault}:exit" if fault else None)
-        what = f"crash at {fault}" if fault else "completed move"
+        what = (f"crash at {fault}" if fault else "completed move") + \
+            (" with .vaultshim a file" if blocked else f" as uid {uid}")
         fails.check(status == (d.CRASH_STATUS if fault else 0), f"{what}: mover {status} {err}")
-        fails.check(not os.path.exists(vault.path("b/.vaultshim")),
-                    f"{what}: a journal directory appeared at the unwritable mount root")
+        fails.check(os.path.isfile(vault.path("b/.vaultshim")) if blocked
+                    else not os.path.exists(vault.path("b/.vaultshim")),
+                    f"{what}: a journal directory appeared at the mount root")
         records = [n for n in os.listdir(vault.path("b/inbox"))
                    if n.startswith(".vaultshim-journal-")]
         fails.check(len(records) == (1 if fault else 0), f"{what}: beside records {records}")

@@ -23,6 +23,7 @@ if not STEPS:
 # Steps reached once per entry of a tree are also crashed at in the middle and at the end.
 PER_ENTRY = {"stage-entry", "unlink-source", "copy-data", "copy-attrs"}
 TREE_ENTRIES = 200
+FSTYPE = sys.argv[1] if len(sys.argv) > 1 else "tmpfs"  # the filesystem under the vault
 
 SCENARIOS = {
     "file": dict(src="a/note.md", dst="b/note.md"),
@@ -59,7 +60,7 @@ fails = d.Failures()
 runs = 0
 for name in SCENARIOS:
     for fault in faults_for(name):
-        with d.Vault(("a", "b")) as vault:
+        with d.Vault(("a", "b"), fstype=FSTYPE, size_mib=64) as vault:
             s = prepare(vault, name)
             src, dst = vault.path(s["src"]), vault.path(s["dst"])
             before_src, before_dst = d.snapshot(src), d.snapshot(dst)
@@ -93,4 +94,4 @@ for name in SCENARIOS:
             rc2, report2 = d.fsck(vault.root)
             fails.check(rc2 == 0, f"{what}: second vault-fsck exit {rc2}: {report2}")
 
-fails.finish(f"{runs} crashes over {len(STEPS)} steps")
+fails.finish(f"{runs} crashes over {len(STEPS)} steps on {FSTYPE}")
