@@ -94,6 +94,21 @@ int vs_copy_data(int src_fd, int dst_fd, uint64_t size, bool maybe_sparse,
 int vs_node_copy(int src_dirfd, const char *src_name, const struct statx *st, int dst_dirfd,
                  const char *dst_name, struct vs_copy_ctx *ctx, bool durable);
 
+/* ---- links.c: hard links inside a tree, by inode ---- */
+struct vs_link_entry {
+        uint64_t dev, ino;
+        char *path; /* of the first copy, relative to the staging directory */
+};
+
+struct vs_links {
+        struct vs_link_entry *slots;
+        size_t cap, count;
+};
+
+const char *vs_links_find(const struct vs_links *links, const struct statx *st);
+int vs_links_add(struct vs_links *links, const struct statx *st, const char *path);
+void vs_links_free(struct vs_links *links);
+
 /* ---- install.c: the real rename, durability, temporary names ---- */
 int vs_sys_renameat2(int olddirfd, const char *oldname, int newdirfd, const char *newname,
                      unsigned flags);

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -189,12 +190,32 @@ static int remove_source(const struct vs_plan *plan, int source_fd)
 /* ---- staging ---- */
 
 struct tree_copy {
-        int *dst_fds; /* by depth; [0] is the staging directory */
+        int *dst_fds;      /* by depth; [0] is the staging directory */
+        size_t *path_lens; /* by depth: length of path for that directory */
         size_t cap;
         unsigned open_depth;
         struct vs_copy_ctx copy;
         uint64_t entries;
+        struct vs_links links;
+        char path[PATH_MAX];   /* the current directory, relative to the staging directory */
+        unsigned too_long_from; /* depth where path outgrew PATH_MAX (links below copied) */
 };
+
+/* path + "/" + name, or false when it does not fit. */
+static bool join_path(const struct tree_copy *tc, size_t len, const char *name, char *out)
+{
+        struct vs_buf b;
+        vs_buf_init(&b, out, PATH_MAX);
+        if (tc->too_long_from)
+                return false;
+        memcpy(out, tc->path, len);
+        b.len = len;
+        out[len] = '\0';
+        if (len)
+                vs_buf_puts(&b, "/");
+        vs_buf_puts(&b, name);
+        return !b.overflow;
+}
 
 static int copy_enter(void *ctx, const struct vs_walk_entry *e)
 {
@@ -205,9 +226,13 @@ static int copy_enter(void *ctx, const struct vs_walk_entry *e)
         if (e->depth >= tc->cap) {
                 size_t cap = tc->cap * 2;
                 int *grown = realloc(tc->dst_fds, cap * sizeof(*grown));
-                if (!grown)
+                if (grown)
+                        tc->dst_fds = grown;
+                size_t *lens = realloc(tc->path_lens, cap * sizeof(*lens));
+                if (lens)
+                        tc->path_lens = lens;
+                if (!grown || !lens)
                         return -ENOMEM;
-                tc->dst_fds = grown;
                 tc->cap = cap;
         }
         int parent = tc->dst_fds[e->depth - 1];
@@ -219,7 +244,33 @@ static int copy_enter(void *ctx, const struct vs_walk_entry *e)
         tc->dst_fds[e->depth] = fd;
         tc->open_depth = e->depth;
         tc->entries++;
+        char joined[PATH_MAX];
+        if (join_path(tc, tc->path_lens[e->depth - 1], e->name, joined)) {
+                strcpy(tc->path, joined);
+                tc->path_lens[e->depth] = strlen(joined);
+        } else if (!tc->too_long_from) {
+                tc->too_long_from = e->depth;
+        }
         return 0;
+}
+
+/* A further name of an inode already copied into the staging tree: link it there too. */
+static int copy_hard_link(struct tree_copy *tc, const struct vs_walk_entry *e, bool *linked)
+{
+        *linked = false;
+        if (!S_ISREG(e->st->stx_mode) || e->st->stx_nlink < 2)
+                return 0;
+        const char *first = vs_links_find(&tc->links, e->st);
+        if (first) {
+                if (linkat(tc->dst_fds[0], first, tc->dst_fds[e->depth - 1], e->name, 0) < 0)
+                        return -errno;
+                *linked = true;
+                return 0;
+        }
+        char joined[PATH_MAX];
+        if (!join_path(tc, tc->path_lens[e->depth - 1], e->name, joined))
+                return 0;
+        return vs_links_add(&tc->links, e->st, joined);
 }
 
 static int copy_leaf(void *ctx, const struct vs_walk_entry *e)
@@ -228,6 +279,12 @@ static int copy_leaf(void *ctx, const struct vs_walk_entry *e)
         int r = vs_fault_at(VS_STEP_STAGE_ENTRY);
         if (r < 0)
                 return r;
+        bool linked;
+        r = copy_hard_link(tc, e, &linked);
+        if (r < 0 || linked) {
+                tc->entries += linked;
+                return r;
+        }
         struct statx st = *e->st;
         for (int attempt = 0; attempt < 3; attempt++) {
                 r = vs_node_copy(e->dirfd, e->name, &st, tc->dst_fds[e->depth - 1], e->name,
@@ -252,6 +309,10 @@ static int copy_leave(void *ctx, const struct vs_walk_entry *e)
         int r = vs_attrs_copy(e->fd, fd, -1, NULL, e->st, &tc->copy.hints);
         close(fd);
         tc->open_depth = e->depth - 1;
+        if (!tc->too_long_from)
+                tc->path[tc->path_lens[e->depth - 1]] = '\0';
+        else if (tc->too_long_from == e->depth)
+                tc->too_long_from = 0;
         return r;
 }
 
@@ -273,14 +334,21 @@ static int stage_tree(const struct vs_plan *plan, int source_fd, int stage_fd,
         };
         tc->cap = 16;
         tc->dst_fds = calloc(tc->cap, sizeof(*tc->dst_fds));
-        if (!tc->dst_fds)
+        tc->path_lens = calloc(tc->cap, sizeof(*tc->path_lens));
+        if (!tc->dst_fds || !tc->path_lens) {
+                free(tc->dst_fds);
+                free(tc->path_lens);
                 return -ENOMEM;
+        }
         tc->dst_fds[0] = stage_fd;
         r = vs_walk(source_fd, &plan->old.st, &ops, tc);
         while (tc->open_depth > 0)
                 close(tc->dst_fds[tc->open_depth--]);
         free(tc->dst_fds);
+        free(tc->path_lens);
+        vs_links_free(&tc->links);
         tc->dst_fds = NULL;
+        tc->path_lens = NULL;
         if (r == 0)
                 r = vs_attrs_copy(source_fd, stage_fd, -1, NULL, &plan->old.st, NULL);
         if (r == 0)

@@ -113,6 +113,9 @@ static void wide_tree(void **state)
                 fclose(f);
         }
         fx_build(w->dir, (const char *const[]){ "l a/wide/link note-0001.md", "p a/wide/fifo",
+                                                 "k a/wide/note-0002.md", "d a/wide/sub",
+                                                 "f a/wide/sub/linked two-names",
+                                                 "k a/wide/sub/linked",
                                                  "s a/wide/sparse", "d a/wide/ro 0555", NULL });
         move_and_compare(w, "wide");
 }
