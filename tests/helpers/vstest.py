@@ -190,6 +190,8 @@ def snapshot(root, recent_ns):
                  "mtime_ns": "recent" if st.st_mtime_ns >= recent_ns else st.st_mtime_ns,
                  "atime_ns": "recent" if st.st_atime_ns >= recent_ns else st.st_atime_ns,
                  "xattrs": xattrs_of(path)}
+        if kind != "dir":
+            attrs["nlink"] = st.st_nlink  # hard links within a moved tree must stay links
         if kind == "file":
             attrs["size"] = st.st_size
             attrs["sha256"] = file_digest(path)

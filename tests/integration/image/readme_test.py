@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Every command the README shows in a ```sh block is exercised.
+"""Every command the README shows in a ```sh block is exercised, and every policy it shows
+in a ```yaml block loads.
 
 Safe commands (`vault-policy ...`) are run here from the source root with the built tools on
 PATH and must exit 0 and print something.  The others must be run by a named test or CI
@@ -11,13 +12,16 @@ import re
 import shlex
 import subprocess
 import sys
+import tempfile
 
 from imagetest import BUILD_ROOT, SOURCE_ROOT, finish  # noqa: E402
 import dockerfile  # noqa: E402
 
 RUN_HERE = ("vault-policy ",)
-# command prefix → (file that must run it, text that must occur in that file)
+# command → (file that must run it exactly so, text that must occur in that file)
 RULES = {
+    "tools/demo --user erin --now 2027-02-01T00:00:00Z":
+        ("tests/integration/image/demo_test.py", '["--user", "erin", "--now", "2027-02-01T00:00:00Z"]'),
     "tools/demo": ("tests/integration/image/demo_test.py", '"tools", "demo"'),
     "tests/run": (".ci/run", "tests/run"),
 }
@@ -35,6 +39,22 @@ def readme_commands(path):
                 command = stripped.split("  #", 1)[0].strip()
                 commands.append((number, command))
     return commands
+
+
+def readme_policies(path):
+    """The ```yaml blocks of the README that are policies (they have `folders:`)."""
+    blocks, current = [], None
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            if line.strip() == "```yaml":
+                current = (number, [])
+            elif line.strip() == "```" and current:
+                if any(l.startswith("folders:") for l in current[1]):
+                    blocks.append((current[0], "".join(current[1])))
+                current = None
+            elif current:
+                current[1].append(line)
+    return blocks
 
 
 def tool_path():
@@ -78,7 +98,7 @@ def main():
             found += 1
             problems += [f"{where}\n  {p}" for p in check_docker_build(command)]
             continue
-        rule = next((RULES[p] for p in RULES if command == p or command.startswith(p + " ")), None)
+        rule = RULES.get(command)
         if rule is None:
             problems.append(f"{where}\n  no test runs this command")
             continue
@@ -90,7 +110,17 @@ def main():
         except OSError as e:
             problems.append(f"{where}\n  {path}: {e.strerror}")
         found += 1
-    return finish(problems, f"readme: {ran} commands run, {found} checked in their tests")
+    policy_tool = os.path.join(BUILD_ROOT, "tools", "vault-policy", "vault-policy")
+    blocks = readme_policies(readme)
+    for number, text in blocks:
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
+            f.write(text)
+            f.flush()
+            res = subprocess.run([policy_tool, "check", f.name], capture_output=True, text=True)
+        if res.returncode != 0:
+            problems.append(f"README.md:{number}: the policy example does not load:\n{res.stderr}")
+    return finish(problems, f"readme: {ran} commands run, {found} checked in their tests, "
+                            f"{len(blocks)} policy examples loaded")
 
 
 if __name__ == "__main__":
