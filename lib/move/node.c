@@ -11,7 +11,12 @@ static int copy_regular(int src_dirfd, const char *src_name, const struct statx 
                         int dst_dirfd, const char *dst_name, struct vs_copy_ctx *ctx, bool durable)
 {
         int dst_fd = -1, r;
-        int src_fd = openat(src_dirfd, src_name, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+        /* Reading must not touch the source's atime: a move that fails changes nothing.
+         * O_NOATIME is the owner's (or CAP_FOWNER's) privilege; others read as usual. */
+        const int flags = O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC;
+        int src_fd = openat(src_dirfd, src_name, flags | O_NOATIME);
+        if (src_fd < 0 && errno == EPERM)
+                src_fd = openat(src_dirfd, src_name, flags);
         if (src_fd < 0)
                 return -errno;
 

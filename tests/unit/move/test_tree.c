@@ -140,6 +140,21 @@ static void fault_leaves_no_trace(struct world *w, const char *spec_step, const 
         free(b_after);
 }
 
+/* A refused move reads the source but must not even change its atime. */
+static void failed_move_keeps_atime(void **state)
+{
+        struct world *w = *state;
+        fx_build(w->dir, (const char *const[]){ "f a/note hello", NULL });
+        struct stat before, after;
+        assert_int_equal(stat(at(w, "a/note"), &before), 0);
+        setenv("VAULTSHIM_FAULT", "install:EIO", 1);
+        assert_int_equal(move(w, "a/note", "b/note"), -EIO);
+        unsetenv("VAULTSHIM_FAULT");
+        assert_int_equal(stat(at(w, "a/note"), &after), 0);
+        assert_int_equal(after.st_atim.tv_sec, before.st_atim.tv_sec);
+        assert_int_equal(after.st_atim.tv_nsec, before.st_atim.tv_nsec);
+}
+
 static void faults_before_install(void **state)
 {
         struct world *w = *state;
@@ -238,6 +253,7 @@ int main(void)
                                                 world_teardown),
 #ifdef VS_FAULT_INJECTION
                 cmocka_unit_test_setup_teardown(faults_before_install, world_setup, world_teardown),
+                cmocka_unit_test_setup_teardown(failed_move_keeps_atime, world_setup, world_teardown),
 #endif
         };
         return cmocka_run_group_tests_name("tree", tests, NULL, NULL);
