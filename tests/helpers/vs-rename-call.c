@@ -1,9 +1,10 @@
 /* vs-rename-call: perform exactly one rename-family call and print "ret=<n> errno=<NAME>".
  *
  * Usage: vs-rename-call [--as UID:GID] [--chdir DIR] [--olddir DIR] [--newdir DIR]
- *                       rename|renameat|renameat2 OLD NEW [FLAGS]
+ *                       [--umask OCTAL] [--nofile N] rename|renameat|renameat2 OLD NEW [FLAGS]
  *
  * --olddir/--newdir open real directory fds for renameat/renameat2 (default AT_FDCWD).
+ * --umask and --nofile set the caller's umask and RLIMIT_NOFILE: rename(2) cares for neither.
  * FLAGS for renameat2: 0, noreplace, exchange, whiteout, names joined by '|', or a number.
  * --as drops to that uid/gid (no supplementary groups) before any path is touched, so the
  * kernel checks every lookup as that user.  errno is set to a sentinel before the call and
@@ -16,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "vs-test-util.h"
@@ -27,6 +30,8 @@ struct call_args {
 	const char *chdir_to;
 	const char *old_dir;
 	const char *new_dir;
+	const char *umask;
+	const char *nofile;
 	const char *call;
 	const char *old_path;
 	const char *new_path;
@@ -36,7 +41,7 @@ struct call_args {
 static void usage(void)
 {
 	fprintf(stderr, "usage: vs-rename-call [--as UID:GID] [--chdir DIR] [--olddir DIR] [--newdir DIR]\n"
-			"                      rename|renameat|renameat2 OLD NEW [FLAGS]\n");
+			"                      [--umask OCTAL] [--nofile N] rename|renameat|renameat2 OLD NEW [FLAGS]\n");
 	exit(2);
 }
 
@@ -54,6 +59,10 @@ static int parse_args(int argc, char **argv, struct call_args *out)
 			args.old_dir = argv[i + 1];
 		else if (strcmp(argv[i], "--newdir") == 0)
 			args.new_dir = argv[i + 1];
+		else if (strcmp(argv[i], "--umask") == 0)
+			args.umask = argv[i + 1];
+		else if (strcmp(argv[i], "--nofile") == 0)
+			args.nofile = argv[i + 1];
 		else
 			return -EINVAL;
 	}
@@ -108,6 +117,16 @@ int main(int argc, char **argv)
 	if (r < 0) {
 		fprintf(stderr, "vs-rename-call: bad flags '%s'\n", args.flags);
 		return 2;
+	}
+	if (args.umask != NULL)
+		umask((mode_t)strtoul(args.umask, NULL, 8));
+	if (args.nofile != NULL) {
+		struct rlimit limit = { strtoul(args.nofile, NULL, 10), strtoul(args.nofile, NULL, 10) };
+
+		if (setrlimit(RLIMIT_NOFILE, &limit) < 0) {
+			fprintf(stderr, "vs-rename-call: RLIMIT_NOFILE %s: %s\n", args.nofile, strerror(errno));
+			return 2;
+		}
 	}
 	if (args.as_user != NULL) {
 		r = vs_drop_privileges(args.as_user);

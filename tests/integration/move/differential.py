@@ -28,7 +28,7 @@ import vstest  # noqa: E402
 FIXED_MTIME_NS = 1_609_459_200_123_456_789  # 2021-01-01, nanoseconds kept distinct per entry
 KNOWN_KEYS = {"name", "src", "dst", "call", "flags", "old", "new", "olddir", "newdir", "cwd", "paths",
               "as", "ro", "mounts", "roots", "env", "reference", "errno", "why",
-              "ignore", "flock", "known_failing"}
+              "ignore", "flock", "umask", "nofile", "known_failing"}
 ENTRY_KINDS = ("f", "d", "l", "h", "p", "s", "c", "deep", "wide")
 ENTRY_KEYS = set(ENTRY_KINDS) | {"data", "size", "sparse", "hole_to", "mode", "owner", "xattrs", "acl",
                                  "chattr", "to", "rdev", "levels", "files"}
@@ -236,6 +236,10 @@ class Runner:
         argv = [self.helper]
         if "as" in sc:
             argv += ["--as", sc["as"]]
+        if "umask" in sc:
+            argv += ["--umask", f"{sc['umask']:o}"]
+        if "nofile" in sc:
+            argv += ["--nofile", str(sc["nofile"])]
         paths = sc.get("paths", "absolute")
         if paths == "relative":
             # cwd where "a" and "b" lead to the two sides: the vault itself across mounts
