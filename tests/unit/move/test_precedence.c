@@ -106,12 +106,26 @@ static int do_call(void *arg)
         return r;
 }
 
+/* The scenario's scratch directory, removed by the teardown even when an assert fails. */
+static char *scratch;
+
+static int remove_scratch(void **state)
+{
+        (void)state;
+        if (scratch) {
+                fx_rm_rf(scratch);
+                free(scratch);
+                scratch = NULL;
+        }
+        return 0;
+}
+
 static void run_scenario(void **state)
 {
         const struct scenario *sc = *state;
         if (sc->uid && !fx_is_root())
                 skip();
-        char *tmp = fx_tmpdir(), *kernel_world, *engine_world;
+        char *tmp = scratch = fx_tmpdir(), *kernel_world, *engine_world;
         assert_true(asprintf(&kernel_world, "%s/kernel", tmp) > 0);
         assert_true(asprintf(&engine_world, "%s/engine", tmp) > 0);
         assert_int_equal(mkdir(kernel_world, 0755), 0);
@@ -140,10 +154,8 @@ static void run_scenario(void **state)
         free(before);
         free(kernel_after);
         free(engine_after);
-        fx_rm_rf(tmp);
         free(kernel_world);
         free(engine_world);
-        free(tmp);
 }
 
 /* ---- the path split alone ---- */
@@ -184,7 +196,8 @@ int main(void)
         struct CMUnitTest *tests = calloc(n + 1, sizeof(*tests));
         tests[0] = (struct CMUnitTest)cmocka_unit_test(path_split);
         for (size_t i = 0; i < n; i++) {
-                tests[i + 1] = (struct CMUnitTest)cmocka_unit_test_prestate(run_scenario, (void *)&scenarios[i]);
+                tests[i + 1] = (struct CMUnitTest)cmocka_unit_test_prestate_setup_teardown(
+                        run_scenario, NULL, remove_scratch, (void *)&scenarios[i]);
                 tests[i + 1].name = scenarios[i].name;
         }
         int failed = _cmocka_run_group_tests("precedence", tests, n + 1, NULL, NULL);
