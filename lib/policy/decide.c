@@ -173,6 +173,31 @@ static int substitute_folder(const struct vs_policy *policy, struct vs_folder_de
         return 0;
 }
 
+/* Two templates can meet after substitution (/u/{username} and /u/alice for alice); Kasm and
+ * Docker key mounts by host path, so the later folder (by name) is refused, not overwritten. */
+static int refuse_shared_source(struct vs_decision *d, size_t f)
+{
+        struct vs_folder_decision *fd = &d->folders[f];
+        if (fd->status != VS_FOLDER_MOUNTED)
+                return 0;
+        for (size_t g = 0; g < f; g++) {
+                const struct vs_folder_decision *other = &d->folders[g];
+                if (other->status != VS_FOLDER_MOUNTED || strcmp(other->source, fd->source) != 0)
+                        continue;
+                if (asprintf(&fd->refusal, "host path %s is already mounted as folder \"%s\"", fd->source,
+                             other->folder->name) < 0) {
+                        fd->refusal = NULL;
+                        return -ENOMEM;
+                }
+                free(fd->source);
+                fd->source = NULL;
+                fd->status = VS_FOLDER_REFUSED;
+                d->n_refused++;
+                return 0;
+        }
+        return 0;
+}
+
 static const char *personal_folder(const struct vs_policy *policy, const struct vs_decision *d)
 {
         bool marked = false;
@@ -254,7 +279,8 @@ int vs_policy_decide(const struct vs_policy *policy, const struct vs_request *re
 
         for (size_t f = 0; f < n; f++) {
                 struct vs_folder_decision *fd = &d->folders[f];
-                if (substitute_folder(policy, fd, request, &d->n_refused) < 0)
+                if (substitute_folder(policy, fd, request, &d->n_refused) < 0 ||
+                    refuse_shared_source(d, f) < 0)
                         goto fail;
                 if (fd->status == VS_FOLDER_MOUNTED) {
                         d->n_mounted++;

@@ -61,6 +61,12 @@ static const char usage_text[] =
 "{username} and {user_id} are substituted afterwards and must be 1-64 characters of\n"
 "[A-Za-z0-9._-], not \".\" or \"..\"; otherwise that folder is refused.\n"
 "\n"
+"lint codes: nested-path (a folder's host path inside another's), expired-rule,\n"
+"never-valid-rule (always overridden by a deny), group-case (names differing only in\n"
+"case), redundant-rule (another rule always applies with at least its effect).\n"
+"explain statuses: MOUNTED rw|ro, DENIED, NO_MATCH, REFUSED (unsafe substitution, or a\n"
+"host path another folder already mounts).\n"
+"\n"
 "Exit status: 0 ok; 1 invalid policy or users file (nothing on stdout); 2 usage;\n"
 "3 partial (a folder was refused; lint: warnings found); 4 the token was refused.\n"
 "See vault-policy(1).\n";

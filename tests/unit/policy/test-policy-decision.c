@@ -231,12 +231,35 @@ static void test_substitution(void **state)
         assert_null(out);
 }
 
+/* Host paths that meet after substitution: the later folder is refused, not overwritten. */
+static void test_shared_source(void **state)
+{
+        static const char yaml[] = "folders:\n"
+                                   "  - {name: a, path: '/u/{username}', access: [{groups: [x], mode: rw}]}\n"
+                                   "  - {name: b, path: /u/alice, access: [{groups: [x]}]}\n";
+        struct vs_diags diags = { 0 };
+        struct vs_policy *policy = NULL;
+        assert_int_equal(vs_policy_parse("p.yaml", yaml, strlen(yaml), &policy, &diags), 0);
+        struct vs_decision *d = decide(policy, "alice", "1", "x", T_INSIDE);
+        assert_int_equal(d->folders[0].status, VS_FOLDER_MOUNTED);
+        assert_int_equal(d->folders[1].status, VS_FOLDER_REFUSED);
+        assert_string_equal(d->folders[1].refusal, "host path /u/alice is already mounted as folder \"a\"");
+        assert_int_equal(d->n_refused, 1);
+        assert_int_equal(d->n_mounted, 1);
+        vs_decision_free(d);
+        d = decide(policy, "bob", "1", "x", T_INSIDE);
+        assert_int_equal(d->n_mounted, 2);
+        vs_decision_free(d);
+        vs_policy_free(policy);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_scenarios),
                 cmocka_unit_test(test_verdict_reasons),
                 cmocka_unit_test(test_substitution),
+                cmocka_unit_test(test_shared_source),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
