@@ -213,17 +213,25 @@ def snapshot(root, recent_ns):
 JOURNAL_DIR = ".vaultshim"  # the shim's journal at a mount's root (lib/journal/journal.h)
 
 
-def split_journal(tree):
-    """(tree without the shim's journal directory, the journal's entries).
+def split_journal(want, got):
+    """(want, got, journal entries): the shim's journal directories taken out of got.
 
-    The journal directory is the shim's own persistent bookkeeping at the root of a mount:
-    it is not part of the user's tree, but creating it touches the root's mtime."""
-    journal = {rel: attrs for rel, attrs in tree.items()
-               if rel == JOURNAL_DIR or rel.startswith(JOURNAL_DIR + "/")}
-    rest = {rel: dict(attrs) for rel, attrs in tree.items() if rel not in journal}
-    if journal and "." in rest:
-        rest["."]["mtime_ns"] = "touched by the journal"
-    return rest, journal
+    The journal is the shim's own bookkeeping at the root of a mount (any directory of the
+    tree when a mount shows a subdirectory): not part of the user's tree, but creating it
+    touches its parent's mtime, which is therefore not compared either."""
+    def in_journal(rel):
+        return JOURNAL_DIR in rel.split("/")
+
+    journal = {rel: attrs for rel, attrs in got.items() if in_journal(rel)}
+    got = {rel: dict(attrs) for rel, attrs in got.items() if not in_journal(rel)}
+    want = {rel: dict(attrs) for rel, attrs in want.items()}
+    for rel in journal:
+        if rel.split("/")[-1] == JOURNAL_DIR:
+            parent = rel.rpartition("/")[0] or "."
+            for tree in (want, got):
+                if parent in tree:
+                    tree[parent]["mtime_ns"] = "touched by the journal"
+    return want, got, journal
 
 
 def _blocks_close(a, b):
