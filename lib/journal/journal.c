@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -12,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fmt/fmt.h"
 #include "journal/journal.h"
 #include "journal/paths.h"
 
@@ -113,7 +113,10 @@ static bool record_at(const char *path)
 {
         char kept[PATH_MAX + 80];
         struct stat st;
-        snprintf(kept, sizeof(kept), "%s" VS_JOURNAL_KEPT_SUFFIX, path);
+        struct vs_buf b;
+        vs_buf_init(&b, kept, sizeof(kept));
+        vs_buf_puts(&b, path);
+        vs_buf_puts(&b, VS_JOURNAL_KEPT_SUFFIX);
         return lstat(path, &st) == 0 || lstat(kept, &st) == 0;
 }
 
@@ -125,14 +128,20 @@ bool vs_journal_record_exists(const char *staging)
         if (vs_journal_path_split(staging, dir, sizeof(dir), &base) < 0 ||
             !(id = vs_journal_id_of_name(base)))
                 return false;
-        snprintf(probe, sizeof(probe), "%s/" VS_JOURNAL_BESIDE_PREFIX "%s", dir, id);
+        struct vs_buf b;
+        vs_buf_init(&b, probe, sizeof(probe));
+        vs_buf_puts(&b, dir);
+        vs_buf_puts(&b, "/" VS_JOURNAL_BESIDE_PREFIX);
+        vs_buf_puts(&b, id);
         if (record_at(probe))
                 return true;
         /* Whatever vault root the mover used, its journal is on one of these. */
         uint64_t mnt = mount_id_of(dir);
         for (;;) {
-                snprintf(probe, sizeof(probe), "%s/" VS_JOURNAL_DIR "/%s",
-                         strcmp(dir, "/") == 0 ? "" : dir, id);
+                vs_buf_init(&b, probe, sizeof(probe));
+                vs_buf_puts(&b, strcmp(dir, "/") == 0 ? "" : dir);
+                vs_buf_puts(&b, "/" VS_JOURNAL_DIR "/");
+                vs_buf_puts(&b, id);
                 if (record_at(probe))
                         return true;
                 char *slash = strrchr(dir, '/');
@@ -188,8 +197,13 @@ static void make_id(char *buf, size_t size)
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         unsigned n = atomic_fetch_add(&counter, 1);
-        snprintf(buf, size, "%" PRIx64 ".%ld.%u",
-                 (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec, (long)getpid(), n);
+        struct vs_buf b;
+        vs_buf_init(&b, buf, size);
+        vs_buf_putx(&b, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec, 0);
+        vs_buf_puts(&b, ".");
+        vs_buf_putd(&b, getpid());
+        vs_buf_puts(&b, ".");
+        vs_buf_putu(&b, n, 0);
 }
 
 static int write_line(struct vs_journal *j, bool durable)
@@ -222,8 +236,10 @@ static int create_record(struct vs_journal *j)
 {
         for (int attempt = 0; attempt < 8; attempt++) {
                 make_id(j->entry.id, sizeof(j->entry.id));
-                snprintf(j->name, sizeof(j->name), "%s%s", j->beside ? VS_JOURNAL_BESIDE_PREFIX : "",
-                         j->entry.id);
+                struct vs_buf name;
+                vs_buf_init(&name, j->name, sizeof(j->name));
+                vs_buf_puts(&name, j->beside ? VS_JOURNAL_BESIDE_PREFIX : "");
+                vs_buf_puts(&name, j->entry.id);
                 int fd = openat(j->dirfd, j->name,
                                 O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
                 if (fd < 0) {
@@ -298,11 +314,14 @@ int vs_journal_begin(struct vs_journal *j, const char *vault_root, enum vs_journ
         r = create_record(j);
         if (r < 0)
                 goto fail;
-        r = snprintf(e->staging, sizeof(e->staging), "%s%s%s%s", target_dir,
-                     strcmp(target_dir, "/") == 0 ? "" : "/",
-                     kind == VS_JOURNAL_TREE ? VS_STAGING_TREE_PREFIX : VS_STAGING_FILE_PREFIX,
-                     e->id);
-        if (r < 0 || (size_t)r >= sizeof(e->staging)) {
+        struct vs_buf staging;
+        vs_buf_init(&staging, e->staging, sizeof(e->staging));
+        vs_buf_puts(&staging, target_dir);
+        vs_buf_puts(&staging, strcmp(target_dir, "/") == 0 ? "" : "/");
+        vs_buf_puts(&staging,
+                    kind == VS_JOURNAL_TREE ? VS_STAGING_TREE_PREFIX : VS_STAGING_FILE_PREFIX);
+        vs_buf_puts(&staging, e->id);
+        if (staging.overflow) {
                 r = -ENAMETOOLONG;
                 goto fail_record;
         }

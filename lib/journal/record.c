@@ -12,11 +12,10 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fmt/fmt.h"
 #include "journal/journal.h"
 
 #define RECORD_MAGIC "vsj1"
@@ -54,94 +53,73 @@ static uint32_t fnv1a(const char *s, size_t len)
         return h;
 }
 
-/* A bounded writer: once it overflows it stays overflowed and the caller gets -ENAMETOOLONG. */
-struct out {
-        char *buf;
-        size_t size;
-        size_t len;
-        bool overflow;
-};
-
-static void out_bytes(struct out *o, const char *s, size_t n)
-{
-        if (o->overflow || o->len + n >= o->size) {
-                o->overflow = true;
-                return;
-        }
-        memcpy(o->buf + o->len, s, n);
-        o->len += n;
-        o->buf[o->len] = '\0';
-}
-
-static void out_printf(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void out_printf(struct out *o, const char *fmt, ...)
-{
-        if (o->overflow)
-                return;
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(o->buf + o->len, o->size - o->len, fmt, ap);
-        va_end(ap);
-        if (n < 0 || (size_t)n >= o->size - o->len) {
-                o->overflow = true;
-                return;
-        }
-        o->len += (size_t)n;
-}
-
-static void out_escaped(struct out *o, const char *s)
+static void out_escaped(struct vs_buf *o, const char *s)
 {
         static const char hex[] = "0123456789ABCDEF";
         if (!*s) {
-                out_bytes(o, "%00", 3); /* empty path: never valid, but keep fields aligned */
+                vs_buf_putn(o, "%00", 3); /* empty path: never valid, but keep fields aligned */
                 return;
         }
         for (; *s; s++) {
                 unsigned char c = (unsigned char)*s;
                 if (c <= 0x20 || c == 0x7f || c == '%') {
                         char e[3] = { '%', hex[c >> 4], hex[c & 15] };
-                        out_bytes(o, e, 3);
+                        vs_buf_putn(o, e, 3);
                 } else {
-                        out_bytes(o, s, 1);
+                        vs_buf_putn(o, s, 1);
                 }
         }
 }
 
-static void out_identity(struct out *o, const struct vs_identity *id)
+static void out_identity(struct vs_buf *o, const struct vs_identity *id)
 {
         if (!id->known) {
-                out_bytes(o, "-", 1);
+                vs_buf_puts(o, "-");
                 return;
         }
-        out_printf(o, "%" PRIu64 ":%" PRIu64 ":%" PRIu32 ":%" PRId64 ":%" PRId64 ":%" PRId64
-                      ":%" PRId64 ":%" PRId64,
-                   id->dev, id->ino, id->mode, id->size, id->mtime_sec, id->mtime_nsec,
-                   id->ctime_sec, id->ctime_nsec);
+        vs_buf_putu(o, id->dev, 0);
+        vs_buf_puts(o, ":");
+        vs_buf_putu(o, id->ino, 0);
+        vs_buf_puts(o, ":");
+        vs_buf_putu(o, id->mode, 0);
+        const int64_t times[] = { id->size, id->mtime_sec, id->mtime_nsec, id->ctime_sec,
+                                  id->ctime_nsec };
+        for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+                vs_buf_puts(o, ":");
+                vs_buf_putd(o, times[i]);
+        }
 }
 
 int vs_journal_format(const struct vs_journal_entry *e, char *buf, size_t size)
 {
-        struct out o = { .buf = buf, .size = size };
+        struct vs_buf o;
         if (size == 0)
                 return -ENAMETOOLONG;
-        buf[0] = '\0';
-        out_printf(&o, RECORD_MAGIC " %s %s %s ", e->id, vs_journal_kind_name(e->kind),
-                   vs_journal_phase_name(e->phase));
+        vs_buf_init(&o, buf, size);
+        vs_buf_puts(&o, RECORD_MAGIC " ");
+        vs_buf_puts(&o, e->id);
+        vs_buf_puts(&o, " ");
+        vs_buf_puts(&o, vs_journal_kind_name(e->kind));
+        vs_buf_puts(&o, " ");
+        vs_buf_puts(&o, vs_journal_phase_name(e->phase));
+        vs_buf_puts(&o, " ");
         out_escaped(&o, e->source);
-        out_bytes(&o, " ", 1);
+        vs_buf_putn(&o, " ", 1);
         out_escaped(&o, e->target);
-        out_bytes(&o, " ", 1);
+        vs_buf_putn(&o, " ", 1);
         out_escaped(&o, e->staging);
-        out_bytes(&o, " ", 1);
+        vs_buf_putn(&o, " ", 1);
         out_identity(&o, &e->source_id);
-        out_bytes(&o, " ", 1);
+        vs_buf_putn(&o, " ", 1);
         out_identity(&o, &e->staging_id);
-        out_bytes(&o, " ", 1);
+        vs_buf_putn(&o, " ", 1);
         out_identity(&o, &e->target_prev_id);
         if (o.overflow)
                 return -ENAMETOOLONG;
         uint32_t sum = fnv1a(buf, o.len);
-        out_printf(&o, " %08" PRIx32 "\n", sum);
+        vs_buf_puts(&o, " ");
+        vs_buf_putx(&o, sum, 8);
+        vs_buf_puts(&o, "\n");
         return o.overflow ? -ENAMETOOLONG : (int)o.len;
 }
 
@@ -191,14 +169,28 @@ static int parse_identity(const char *s, size_t len, struct vs_identity *id)
                 return -EBADMSG;
         memcpy(tmp, s, len);
         tmp[len] = '\0';
-        struct vs_identity v = { .known = true };
-        int consumed = 0;
-        if (sscanf(tmp, "%" SCNu64 ":%" SCNu64 ":%" SCNu32 ":%" SCNd64 ":%" SCNd64 ":%" SCNd64
-                        ":%" SCNd64 ":%" SCNd64 "%n",
-                   &v.dev, &v.ino, &v.mode, &v.size, &v.mtime_sec, &v.mtime_nsec, &v.ctime_sec,
-                   &v.ctime_nsec, &consumed) != 8 ||
-            (size_t)consumed != len)
+        /* dev:ino:mode unsigned, then size and times signed, as out_identity() writes them. */
+        uint64_t u[3];
+        int64_t d[5];
+        char *p = tmp, *end;
+        for (size_t i = 0; i < 8; i++) {
+                if (i > 0 && *p++ != ':')
+                        return -EBADMSG;
+                errno = 0;
+                if (i < 3)
+                        u[i] = strtoull(p, &end, 10);
+                else
+                        d[i - 3] = strtoll(p, &end, 10);
+                if (end == p || errno)
+                        return -EBADMSG;
+                p = end;
+        }
+        if (*p || u[2] > UINT32_MAX)
                 return -EBADMSG;
+        struct vs_identity v = {
+                .known = true, .dev = u[0], .ino = u[1], .mode = (uint32_t)u[2], .size = d[0],
+                .mtime_sec = d[1], .mtime_nsec = d[2], .ctime_sec = d[3], .ctime_nsec = d[4],
+        };
         *id = v;
         return 0;
 }

@@ -11,8 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
-#include <stdio.h>
+#include <stdio.h> /* renameat() only: the preload library uses no stdio */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -20,20 +19,29 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "fmt/fmt.h"
 #include "journal/journal.h"
 #include "journal/paths.h"
 #include "journal/tree.h"
 
 #define RECORD_SIZE_MAX (1024 * 1024)
 
-static void set_detail(struct vs_recovery_result *r, const char *fmt, ...)
-        __attribute__((format(printf, 2, 3)));
-static void set_detail(struct vs_recovery_result *r, const char *fmt, ...)
+/* The detail is head, then value and tail when given; truncated to fit. */
+static void set_detail(struct vs_recovery_result *r, const char *head, const char *value,
+                       const char *tail)
 {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(r->detail, sizeof(r->detail), fmt, ap);
-        va_end(ap);
+        struct vs_buf b;
+        vs_buf_init(&b, r->detail, sizeof(r->detail));
+        vs_buf_puts(&b, head);
+        vs_buf_puts(&b, value ? value : "");
+        vs_buf_puts(&b, tail ? tail : "");
+}
+
+static void set_record(struct vs_recovery_result *r, const char *path)
+{
+        struct vs_buf b;
+        vs_buf_init(&b, r->record, sizeof(r->record));
+        vs_buf_puts(&b, path);
 }
 
 static bool has_prefix(const char *s, const char *prefix)
@@ -51,8 +59,11 @@ static bool has_suffix(const char *s, const char *suffix)
 static void mark_kept(int dirfd, const char *name, struct vs_recovery_result *r)
 {
         char kept[NAME_MAX + 1];
-        if (has_suffix(name, VS_JOURNAL_KEPT_SUFFIX) ||
-            snprintf(kept, sizeof(kept), "%s" VS_JOURNAL_KEPT_SUFFIX, name) >= (int)sizeof(kept))
+        struct vs_buf b;
+        vs_buf_init(&b, kept, sizeof(kept));
+        vs_buf_puts(&b, name);
+        vs_buf_puts(&b, VS_JOURNAL_KEPT_SUFFIX);
+        if (has_suffix(name, VS_JOURNAL_KEPT_SUFFIX) || b.overflow)
                 return;
         if (renameat(dirfd, name, dirfd, kept) == 0 &&
             strlen(r->record) + strlen(VS_JOURNAL_KEPT_SUFFIX) < sizeof(r->record))
@@ -147,7 +158,7 @@ static void keep_after_error(struct vs_recovery_result *r, int err, const char *
 {
         r->error = err;
         r->outcome = VS_RECOVERY_KEPT;
-        set_detail(r, "%s: %s", what, strerror(-err));
+        set_detail(r, what, ": ", strerror(-err));
 }
 
 static void roll_back(struct vs_recovery_result *r, struct place *staging, bool dry_run)
@@ -160,7 +171,7 @@ static void roll_back(struct vs_recovery_result *r, struct place *staging, bool 
         if (!dry_run)
                 fsync(staging->dirfd);
         r->outcome = VS_RECOVERY_ROLLED_BACK;
-        set_detail(r, "not installed: removed the staging copy; the source is whole");
+        set_detail(r, "not installed: removed the staging copy; the source is whole", NULL, NULL);
 }
 
 static void roll_forward(struct vs_recovery_result *r, struct place *source,
@@ -172,7 +183,7 @@ static void roll_forward(struct vs_recovery_result *r, struct place *source,
 
         if (!source->exists) {
                 r->outcome = VS_RECOVERY_CLOSED;
-                set_detail(r, "installed and the source is already gone");
+                set_detail(r, "installed and the source is already gone", NULL, NULL);
                 return;
         }
         vs_identity_from_stat(&now, &source->st);
@@ -195,12 +206,16 @@ static void roll_forward(struct vs_recovery_result *r, struct place *source,
                 fsync(source->dirfd);
         if (r->source_kept) {
                 r->outcome = VS_RECOVERY_KEPT;
-                set_detail(r, "installed; %lu source entries differ from the target and were kept",
-                           r->source_kept);
+                char count[24];
+                struct vs_buf b;
+                vs_buf_init(&b, count, sizeof(count));
+                vs_buf_putu(&b, r->source_kept, 0);
+                set_detail(r, "installed; ", count,
+                           " source entries differ from the target and were kept");
                 return;
         }
         r->outcome = VS_RECOVERY_ROLLED_FORWARD;
-        set_detail(r, "installed: removed the source entries that the target holds");
+        set_detail(r, "installed: removed the source entries that the target holds", NULL, NULL);
 }
 
 static void decide(struct vs_recovery_result *r, bool dry_run)
@@ -221,11 +236,11 @@ static void decide(struct vs_recovery_result *r, bool dry_run)
                 vs_identity_from_stat(&sid, &staging.st);
                 if (e->staging_id.known && !vs_identity_same_object(&e->staging_id, &sid)) {
                         r->outcome = VS_RECOVERY_KEPT;
-                        set_detail(r, "%s is not the recorded staging object; kept", e->staging);
+                        set_detail(r, e->staging, " is not the recorded staging object; kept", NULL);
                 } else if (!source.exists) {
                         r->outcome = VS_RECOVERY_KEPT;
-                        set_detail(r, "the source vanished; the staging copy %s was kept",
-                                   e->staging);
+                        set_detail(r, "the source vanished; the staging copy ", e->staging,
+                                   " was kept");
                 } else {
                         roll_back(r, &staging, dry_run);
                 }
@@ -240,8 +255,8 @@ static void decide(struct vs_recovery_result *r, bool dry_run)
                 goto out;
         }
         r->outcome = VS_RECOVERY_CLOSED;
-        set_detail(r, "nothing was installed and no staging is left; the source is %s",
-                   source.exists ? "whole" : "gone");
+        set_detail(r, "nothing was installed and no staging is left; the source is ",
+                   source.exists ? "whole" : "gone", NULL);
 out:
         place_close(&source);
         place_close(&target);
@@ -275,7 +290,7 @@ int vs_journal_recover_record(int dirfd, const char *name, const char *record_pa
                               bool dry_run, struct vs_recovery_result *r)
 {
         memset(r, 0, sizeof(*r));
-        snprintf(r->record, sizeof(r->record), "%s", record_path ? record_path : name);
+        set_record(r, record_path ? record_path : name);
 
         int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
@@ -287,7 +302,7 @@ int vs_journal_recover_record(int dirfd, const char *name, const char *record_pa
                 if (e != EWOULDBLOCK)
                         return -e;
                 r->outcome = VS_RECOVERY_LIVE;
-                set_detail(r, "the move is still running");
+                set_detail(r, "the move is still running", NULL, NULL);
                 return 0;
         }
         char *text = NULL;
@@ -301,7 +316,7 @@ int vs_journal_recover_record(int dirfd, const char *name, const char *record_pa
         free(text);
         if (err == -ENODATA) {
                 r->outcome = VS_RECOVERY_EMPTY;
-                set_detail(r, "the move never got past its first record");
+                set_detail(r, "the move never got past its first record", NULL, NULL);
         } else if (err < 0) {
                 close(fd);
                 return err;
@@ -342,17 +357,21 @@ int vs_journal_recover_dir(int dirfd, const char *dir_path, enum vs_recovery_mod
                 if (mode == VS_RECOVER_LAZY && has_suffix(de->d_name, VS_JOURNAL_KEPT_SUFFIX))
                         continue;
                 char path[PATH_MAX];
-                snprintf(path, sizeof(path), "%s/%s", dir_path ? dir_path : ".", de->d_name);
+                struct vs_buf b;
+                vs_buf_init(&b, path, sizeof(path));
+                vs_buf_puts(&b, dir_path ? dir_path : ".");
+                vs_buf_puts(&b, "/");
+                vs_buf_puts(&b, de->d_name);
                 int e = vs_journal_recover_record(dirfd, de->d_name, path,
                                                   mode == VS_RECOVER_DRY_RUN, r);
                 if (e == -ENOENT)
                         continue;
                 if (e < 0) {
                         memset(r, 0, sizeof(*r));
-                        snprintf(r->record, sizeof(r->record), "%s", path);
+                        set_record(r, path);
                         r->outcome = VS_RECOVERY_KEPT;
                         r->error = e;
-                        set_detail(r, "cannot read the record: %s", strerror(-e));
+                        set_detail(r, "cannot read the record: ", strerror(-e), NULL);
                 }
                 if (r->outcome != VS_RECOVERY_LIVE)
                         acted++;

@@ -41,10 +41,10 @@ int vs_temp_name(char *buf, size_t size, const char *prefix)
         struct vs_buf b;
         vs_buf_init(&b, buf, size);
         vs_buf_puts(&b, prefix);
-        vs_buf_putx(&b, (uint64_t)getpid());
+        vs_buf_putx(&b, (uint64_t)getpid(), 0);
         vs_buf_puts(&b, "-");
-        vs_buf_putx(&b, __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
+        vs_buf_putx(&b, __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED), 0);
         vs_buf_puts(&b, "-");
-        vs_buf_putx(&b, nonce);
+        vs_buf_putx(&b, nonce, 0);
         return b.overflow ? -ENAMETOOLONG : 0;
 }

@@ -10,6 +10,7 @@
 
 #include <vaultshim/move.h>
 
+#include "fmt/fmt.h"
 #include "journal/journal.h"
 #include "move/steps.h"
 
@@ -49,20 +50,6 @@ int vs_may_create(int dirfd);
 /* The sticky, append-only and immutable rules for removing victim from dir. */
 int vs_check_unlinkable(const struct vs_creds *creds, const struct statx *dir,
                         const struct statx *victim);
-
-/* ---- fmt.c: bounded string building without stdio ---- */
-struct vs_buf {
-        char *data;
-        size_t cap;
-        size_t len;
-        bool overflow;
-};
-
-void vs_buf_init(struct vs_buf *b, char *storage, size_t cap);
-void vs_buf_puts(struct vs_buf *b, const char *s);
-void vs_buf_putu(struct vs_buf *b, uint64_t v, unsigned width);
-void vs_buf_putx(struct vs_buf *b, uint64_t v);
-void vs_buf_put_json(struct vs_buf *b, const char *s);
 
 /* ---- attrs.c: metadata, applied after the data, mode last ---- */
 /* What is known about every object a copy creates; all false: assume nothing. */

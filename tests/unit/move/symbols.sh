@@ -20,7 +20,7 @@ for n in $needed; do
 done
 
 stdio=$(nm -D --undefined-only "$lib" | awk '{print $2}' | sed 's/@.*//' |
-        grep -E '^(_IO_|f?printf|v?f?printf|puts|fputs|fputc|putchar|perror|fopen|fdopen|fwrite|fflush|stdout|stderr|__fprintf_chk|__printf_chk)$' |
+        grep -E 'printf|scanf|^_IO_|^(puts|fputs|fputc|putc|putchar|perror|fopen|fopen64|fdopen|fwrite|fflush|fclose|stdout|stderr)$' |
         tr '\n' ' ')
 if [ -n "$stdio" ]; then
         echo "FAIL: $lib references stdio: $stdio"

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include <string.h>
 
-#include "move/internal.h"
+#include "fmt/fmt.h"
 
-/* The preload library must not pull in stdio, so names and log lines are built here. */
+/* The preload library must not pull in stdio, so names, records and log lines are built here. */
 
 void vs_buf_init(struct vs_buf *b, char *storage, size_t cap)
 {
@@ -31,6 +31,12 @@ void vs_buf_puts(struct vs_buf *b, const char *s)
                 put_char(b, *s++);
 }
 
+void vs_buf_putn(struct vs_buf *b, const char *s, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                put_char(b, s[i]);
+}
+
 void vs_buf_putu(struct vs_buf *b, uint64_t v, unsigned width)
 {
         char digits[24];
@@ -47,7 +53,17 @@ void vs_buf_putu(struct vs_buf *b, uint64_t v, unsigned width)
                 put_char(b, digits[--n]);
 }
 
-void vs_buf_putx(struct vs_buf *b, uint64_t v)
+void vs_buf_putd(struct vs_buf *b, int64_t v)
+{
+        if (v < 0) {
+                put_char(b, '-');
+                vs_buf_putu(b, -(uint64_t)v, 0);
+        } else {
+                vs_buf_putu(b, (uint64_t)v, 0);
+        }
+}
+
+void vs_buf_putx(struct vs_buf *b, uint64_t v, unsigned width)
 {
         static const char hex[] = "0123456789abcdef";
         char digits[16];
@@ -56,6 +72,10 @@ void vs_buf_putx(struct vs_buf *b, uint64_t v)
                 digits[n++] = hex[v & 0xf];
                 v >>= 4;
         } while (v);
+        while (width > n) {
+                put_char(b, '0');
+                width--;
+        }
         while (n)
                 put_char(b, digits[--n]);
 }
