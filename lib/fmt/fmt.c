@@ -37,13 +37,15 @@ void vs_buf_putn(struct vs_buf *b, const char *s, size_t n)
                 put_char(b, s[i]);
 }
 
-void vs_buf_putu(struct vs_buf *b, uint64_t v, unsigned width)
+/* Digits of v in base (10 or 16), most significant first, zero-padded to width. */
+static void put_number(struct vs_buf *b, uint64_t v, unsigned base, unsigned width)
 {
+        static const char digit_chars[] = "0123456789abcdef";
         char digits[24];
         unsigned n = 0;
         do {
-                digits[n++] = (char)('0' + v % 10);
-                v /= 10;
+                digits[n++] = digit_chars[v % base];
+                v /= base;
         } while (v);
         while (width > n) {
                 put_char(b, '0');
@@ -51,6 +53,11 @@ void vs_buf_putu(struct vs_buf *b, uint64_t v, unsigned width)
         }
         while (n)
                 put_char(b, digits[--n]);
+}
+
+void vs_buf_putu(struct vs_buf *b, uint64_t v, unsigned width)
+{
+        put_number(b, v, 10, width);
 }
 
 void vs_buf_putd(struct vs_buf *b, int64_t v)
@@ -65,19 +72,7 @@ void vs_buf_putd(struct vs_buf *b, int64_t v)
 
 void vs_buf_putx(struct vs_buf *b, uint64_t v, unsigned width)
 {
-        static const char hex[] = "0123456789abcdef";
-        char digits[16];
-        unsigned n = 0;
-        do {
-                digits[n++] = hex[v & 0xf];
-                v >>= 4;
-        } while (v);
-        while (width > n) {
-                put_char(b, '0');
-                width--;
-        }
-        while (n)
-                put_char(b, digits[--n]);
+        put_number(b, v, 16, width);
 }
 
 void vs_buf_put_json(struct vs_buf *b, const char *s)

@@ -61,6 +61,25 @@ out:
         return r;
 }
 
+/* A symlink (to target) or, without a target, a FIFO; then its attributes, or gone again. */
+static int create_special(const char *target, const struct statx *st, int dst_dirfd,
+                          const char *dst_name, const struct vs_attr_hints *hints)
+{
+        int r = vs_fault_at(VS_STEP_TEMP_CREATE);
+        if (r < 0)
+                return r;
+        r = target ? symlinkat(target, dst_dirfd, dst_name)
+                   : mknodat(dst_dirfd, dst_name, S_IFIFO | 0600, 0);
+        if (r < 0)
+                return -errno;
+        r = vs_fault_at(VS_STEP_COPY_ATTRS);
+        if (r == 0)
+                r = vs_attrs_copy(-1, -1, dst_dirfd, dst_name, st, hints);
+        if (r < 0)
+                unlinkat(dst_dirfd, dst_name, 0);
+        return r;
+}
+
 static int copy_symlink(int src_dirfd, const char *src_name, const struct statx *st,
                         int dst_dirfd, const char *dst_name, const struct vs_attr_hints *hints)
 {
@@ -71,33 +90,7 @@ static int copy_symlink(int src_dirfd, const char *src_name, const struct statx 
         if ((size_t)len >= sizeof(target))
                 return -ENAMETOOLONG;
         target[len] = '\0';
-        int r = vs_fault_at(VS_STEP_TEMP_CREATE);
-        if (r < 0)
-                return r;
-        if (symlinkat(target, dst_dirfd, dst_name) < 0)
-                return -errno;
-        r = vs_fault_at(VS_STEP_COPY_ATTRS);
-        if (r == 0)
-                r = vs_attrs_copy(-1, -1, dst_dirfd, dst_name, st, hints);
-        if (r < 0)
-                unlinkat(dst_dirfd, dst_name, 0);
-        return r;
-}
-
-static int copy_fifo(const struct statx *st, int dst_dirfd, const char *dst_name,
-                     const struct vs_attr_hints *hints)
-{
-        int r = vs_fault_at(VS_STEP_TEMP_CREATE);
-        if (r < 0)
-                return r;
-        if (mknodat(dst_dirfd, dst_name, S_IFIFO | 0600, 0) < 0)
-                return -errno;
-        r = vs_fault_at(VS_STEP_COPY_ATTRS);
-        if (r == 0)
-                r = vs_attrs_copy(-1, -1, dst_dirfd, dst_name, st, hints);
-        if (r < 0)
-                unlinkat(dst_dirfd, dst_name, 0);
-        return r;
+        return create_special(target, st, dst_dirfd, dst_name, hints);
 }
 
 int vs_node_copy(int src_dirfd, const char *src_name, const struct statx *st, int dst_dirfd,
@@ -108,6 +101,6 @@ int vs_node_copy(int src_dirfd, const char *src_name, const struct statx *st, in
         if (S_ISLNK(st->stx_mode))
                 return copy_symlink(src_dirfd, src_name, st, dst_dirfd, dst_name, &ctx->hints);
         if (S_ISFIFO(st->stx_mode))
-                return copy_fifo(st, dst_dirfd, dst_name, &ctx->hints);
+                return create_special(NULL, st, dst_dirfd, dst_name, &ctx->hints);
         return -EXDEV;
 }
