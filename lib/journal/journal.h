@@ -128,10 +128,12 @@ const char *vs_journal_phase_name(enum vs_journal_phase phase);
 
 /*
  * Take the move lock of `name` in dirfd (a move's source, or the target it replaces), which
- * the move planned as `expect`.  Returns an fd to close when the move is over, -EAGAIN when
+ * the move planned as `expect`.  Returns an fd to close when the move is over, -ESTALE when
  * the name no longer leads to that object (plan again), -EOPNOTSUPP when the object cannot
  * be locked (a symlink, or unreadable: the move goes on without), -EWOULDBLOCK when busy
  * and !wait, -EBUSY after waiting a minute for a lock someone else holds, or -errno.
+ * (Not -EAGAIN for a stale plan: on Linux EAGAIN == EWOULDBLOCK, and "busy, wait" must
+ * not read as "gone, plan again".)
  */
 int vs_journal_lock_object(int dirfd, const char *name, const struct vs_identity *expect,
                            bool wait);

@@ -29,7 +29,7 @@ int vs_journal_lock_object(int dirfd, const char *name, const struct vs_identity
         /* O_NONBLOCK: opening a FIFO must not wait for a writer. */
         int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
         if (fd < 0)
-                return errno == ENOENT ? -EAGAIN : -EOPNOTSUPP;
+                return errno == ENOENT ? -ESTALE : -EOPNOTSUPP;
 
         long long waited = 0;
         while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
@@ -49,7 +49,7 @@ int vs_journal_lock_object(int dirfd, const char *name, const struct vs_identity
             held.st_dev != named.st_dev || held.st_ino != named.st_ino ||
             held.st_ino != expect->ino || (uint64_t)held.st_dev != expect->dev) {
                 close(fd);
-                return -EAGAIN;
+                return -ESTALE;
         }
         return fd;
 }

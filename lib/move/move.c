@@ -27,7 +27,7 @@ static int lock_move(const struct vs_plan *plan, int *source_lock, int *target_l
                 vs_identity_from_statx(&target, &plan->new.st);
         for (unsigned tries = 0;; tries++) {
                 int s = vs_journal_lock_object(plan->old.dirfd, plan->old.path.last, &source, true);
-                if (s == -EAGAIN)
+                if (s == -ESTALE)
                         return VS_MOVE_REPLAN; /* another move took it */
                 if (s < 0 && s != -EOPNOTSUPP)
                         return s;
@@ -41,7 +41,7 @@ static int lock_move(const struct vs_plan *plan, int *source_lock, int *target_l
                 }
                 if (s >= 0)
                         close(s);
-                if (t == -EAGAIN)
+                if (t == -ESTALE)
                         return VS_MOVE_REPLAN; /* the target was replaced meanwhile */
                 if (t != -EWOULDBLOCK)
                         return t;
