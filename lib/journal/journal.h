@@ -132,8 +132,6 @@ struct vs_journal_lock {
         int dirfd;
         char name[64];
 };
-/* The lock file when the mount root has no .vaultshim/locks of ours: beside the object. */
-#define VS_JOURNAL_LOCK_BESIDE_PREFIX ".vaultshim-lock-"
 
 /*
  * Take the move lock of `name` in dirfd (a move's source, or the target it replaces), which
@@ -146,6 +144,8 @@ int vs_journal_lock_object(int dirfd, const char *name, const struct vs_identity
                            bool wait, struct vs_journal_lock *out);
 /* Release a lock taken by vs_journal_lock_object (its lock file is removed); idempotent. */
 void vs_journal_unlock_object(struct vs_journal_lock *lock);
+/* Remove dirfd/name, a lock file left by a mover that died (1), unless a move holds it (0). */
+int vs_journal_remove_stale_lock(int dirfd, const char *name);
 
 /* --- recovery --------------------------------------------------------------------- */
 

@@ -9,7 +9,8 @@
  *
  * The lock is flock() on a lock file of our own named after the object's dev:ino, in
  * <mount root of the object>/.vaultshim/locks (every mover of the object reaches that one,
- * whatever its target), never on the user's file: other programs flock their files, and
+ * whatever its target; /tmp/vaultshim-locks-<euid> when that is not writable), never on the
+ * user's file: other programs flock their files, and
  * rename(2) ignores that.  flock is per open file description (threads exclude each other
  * too) and released if the process dies.  The holder unlinks the lock file before closing
  * it, so a waiter that then gets the lock on the unlinked file opens the name again.
@@ -49,7 +50,12 @@ static int open_mount_root(int dirfd)
                 }
                 if (!same_mount(&here, &up) || up.stx_ino == here.stx_ino) {
                         close(parent);
-                        return fd;
+                        /* fsync (of a new .vaultshim) needs a real descriptor, not O_PATH. */
+                        int root = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                        if (root < 0)
+                                goto fail;
+                        close(fd);
+                        return root;
                 }
                 close(fd);
                 fd = parent;
@@ -84,6 +90,26 @@ static int open_lock_dir(int dirfd)
         if (r < 0 && fd >= 0)
                 close(fd);
         return r < 0 ? r : fd;
+}
+
+/*
+ * The mount root is not ours to write: a per-user directory outside the vault (dev:ino
+ * names objects host-wide), never a file in the user's folders.  Only if its owner is us
+ * and nobody else can write it, so no one else decides who takes our locks.
+ */
+static int open_fallback_lock_dir(void)
+{
+        char path[64];
+        snprintf(path, sizeof(path), "/tmp/vaultshim-locks-%ld", (long)geteuid());
+        if (mkdir(path, 0700) < 0 && errno != EEXIST)
+                return -errno;
+        int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        struct stat st;
+        if (fd >= 0 && (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 022))) {
+                close(fd);
+                return -EPERM;
+        }
+        return fd < 0 ? -errno : fd;
 }
 
 void vs_journal_unlock_object(struct vs_journal_lock *lock)
@@ -126,17 +152,11 @@ int vs_journal_lock_object(int dirfd, const char *name, const struct vs_identity
                            bool wait, struct vs_journal_lock *out)
 {
         struct vs_journal_lock lock = { .fd = -1, .dirfd = open_lock_dir(dirfd) };
-        const char *prefix = "";
-        if (lock.dirfd < 0) {
-                /* No lock directory of ours (mount root not writable): beside the object,
-                 * in the directory the move must write anyway. */
-                lock.dirfd = openat(dirfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-                if (lock.dirfd < 0)
-                        return -errno;
-                prefix = VS_JOURNAL_LOCK_BESIDE_PREFIX;
-        }
-        snprintf(lock.name, sizeof(lock.name), "%s%llx-%llx", prefix,
-                 (unsigned long long)expect->dev, (unsigned long long)expect->ino);
+        if (lock.dirfd < 0)
+                lock.dirfd = open_fallback_lock_dir();
+        if (lock.dirfd < 0)
+                return -EOPNOTSUPP;
+        snprintf(lock.name, sizeof(lock.name), "%llx-%llx", (unsigned long long)expect->dev, (unsigned long long)expect->ino);
         int r = take_lock_file(&lock, wait);
         if (r < 0) {
                 close(lock.dirfd);
@@ -151,4 +171,22 @@ int vs_journal_lock_object(int dirfd, const char *name, const struct vs_identity
         }
         *out = lock;
         return 0;
+}
+
+int vs_journal_remove_stale_lock(int dirfd, const char *name)
+{
+        int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        int r = 0;
+        struct stat held, named;
+        /* Held: a live move's.  Not held: its mover died; the protocol allows unlinking it. */
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+                r = errno == EWOULDBLOCK ? 0 : -errno;
+        else if (fstat(fd, &held) == 0 && S_ISREG(held.st_mode) && held.st_size == 0 &&
+                 fstatat(dirfd, name, &named, AT_SYMLINK_NOFOLLOW) == 0 &&
+                 held.st_dev == named.st_dev && held.st_ino == named.st_ino)
+                r = unlinkat(dirfd, name, 0) < 0 ? -errno : 1;
+        close(fd);
+        return r;
 }
