@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""A move whose target is locked by another mover (here: a flock held by this process)
-waits for the lock and then replaces the target, as rename(2) would.  Regression: on Linux
-EAGAIN == EWOULDBLOCK, so "target busy" once read as "plan stale, plan again"; the mover
-re-planned without pausing until its re-plan budget ran out and failed with EBUSY whenever
-the holder was slow (a loaded machine), which is how durability-concurrency flaked."""
+"""A move whose target another mover holds (here this process takes that mover's lock: the
+flock on <mount root>/.vaultshim/locks/<dev>-<ino>) waits for it and then replaces the
+target, as rename(2) would.  Regression: on Linux EAGAIN == EWOULDBLOCK, so "target busy"
+once read as "plan stale, plan again"; the mover re-planned without pausing until its
+re-plan budget ran out and failed with EBUSY whenever the holder was slow (a loaded
+machine), which is how durability-concurrency flaked."""
 import fcntl
 import os
 import sys
@@ -22,9 +23,18 @@ with d.Vault(("a", "b")) as vault:
         f.write(b"new\n")
     with open(vault.path("b/note.md"), "wb") as f:
         f.write(b"old\n")
-    held = os.open(vault.path("b/note.md"), os.O_RDONLY)
+    target = os.stat(vault.path("b/note.md"))
+    locks = vault.path("b/.vaultshim/locks")
+    os.makedirs(locks, mode=0o700, exist_ok=True)
+    lock_file = os.path.join(locks, f"{target.st_dev:x}-{target.st_ino:x}")
+    held = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)
     fcntl.flock(held, fcntl.LOCK_EX)
-    releaser = threading.Timer(HOLD_SECONDS, os.close, args=(held,))
+
+    def release():  # as a mover does: unlink the lock file, then drop the lock
+        os.unlink(lock_file)
+        os.close(held)
+
+    releaser = threading.Timer(HOLD_SECONDS, release)
     releaser.start()
     status, err = d.rename(vault, "a/note.md", "b/note.md")
     releaser.join()
