@@ -153,25 +153,17 @@ bool vs_journal_record_exists(const char *staging)
         }
 }
 
-static int mkdir_durable(int parentfd, const char *name)
-{
-        if (mkdirat(parentfd, name, 0700) < 0)
-                return errno == EEXIST ? 0 : -errno;
-        /* A new directory entry is durable only once its parent is synced. */
-        return fsync(parentfd) < 0 ? -errno : 0;
-}
-
 /* Open (creating) <mount root>/.vaultshim/journal; -errno when that is impossible. */
 static int open_journal_dir(const char *mount_root)
 {
         int rootfd = open(mount_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0)
                 return -errno;
-        int r = mkdir_durable(rootfd, ".vaultshim");
+        int r = vs_journal_mkdir_durable(rootfd, ".vaultshim");
         int topfd = -1, fd = -1;
         if (r == 0) {
                 topfd = openat(rootfd, ".vaultshim", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                r = topfd < 0 ? -errno : mkdir_durable(topfd, "journal");
+                r = topfd < 0 ? -errno : vs_journal_mkdir_durable(topfd, "journal");
         }
         if (r == 0) {
                 fd = openat(topfd, "journal", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

@@ -126,15 +126,27 @@ int vs_journal_parse(const char *text, size_t len, struct vs_journal_entry *out)
 const char *vs_journal_kind_name(enum vs_journal_kind kind);
 const char *vs_journal_phase_name(enum vs_journal_phase phase);
 
+/* A move lock: flock held on `name` (a lock file named after the object) in dirfd. */
+struct vs_journal_lock {
+        int fd;
+        int dirfd;
+        char name[64];
+};
+
 /*
  * Take the move lock of `name` in dirfd (a move's source, or the target it replaces), which
- * the move planned as `expect`.  Returns an fd to close when the move is over, -EAGAIN when
- * the name no longer leads to that object (plan again), -EOPNOTSUPP when the object cannot
- * be locked (a symlink, or unreadable: the move goes on without), -EWOULDBLOCK when busy
- * and !wait, -EBUSY after waiting a minute for a lock someone else holds, or -errno.
+ * the move planned as `expect`; only vaultshim takes it, never another program's flock.
+ * Returns 0 and fills *out (release with vs_journal_unlock_object), -ESTALE when the name
+ * no longer leads to that object (plan again), -EOPNOTSUPP when no lock file can be made
+ * (the move goes on without), -EWOULDBLOCK when busy and !wait, or -errno.  (Not -EAGAIN
+ * for a stale plan: on Linux EAGAIN == EWOULDBLOCK, and "busy" must not read as "stale".)
  */
 int vs_journal_lock_object(int dirfd, const char *name, const struct vs_identity *expect,
-                           bool wait);
+                           bool wait, struct vs_journal_lock *out);
+/* Release a lock taken by vs_journal_lock_object (its lock file is removed); idempotent. */
+void vs_journal_unlock_object(struct vs_journal_lock *lock);
+/* Remove dirfd/name, a lock file left by a mover that died (1), unless a move holds it (0). */
+int vs_journal_remove_stale_lock(int dirfd, const char *name);
 
 /* --- recovery --------------------------------------------------------------------- */
 

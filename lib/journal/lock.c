@@ -5,51 +5,188 @@
  * gets ENOENT.  A copy-based move is not atomic, so without this two of them could both
  * copy the source and leave two copies, and one could replace (rename over) the source
  * of another between that one's identity check and its unlink, losing both.  So a move
- * locks its source and the target it replaces: flock() on the objects themselves (per open
- * file description, so threads exclude each other too), released if the process dies.
+ * locks its source and the target it replaces.
+ *
+ * The lock is flock() on a lock file of our own named after the object's dev:ino, in
+ * <mount root of the object>/.vaultshim/locks (every mover of the object reaches that one,
+ * whatever its target; /tmp/vaultshim-locks-<euid> when that is not writable), never on the
+ * user's file: other programs flock their files, and
+ * rename(2) ignores that.  flock is per open file description (threads exclude each other
+ * too) and released if the process dies.  The holder unlinks the lock file before closing
+ * it, so a waiter that then gets the lock on the unlinked file opens the name again.
  */
 #include <errno.h>
-#include <stdbool.h>
 #include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "journal/journal.h"
+#include "journal/paths.h"
 
-#define LOCK_POLL_NS (2 * 1000 * 1000)
-#define LOCK_WAIT_NS (60LL * 1000 * 1000 * 1000)
+static bool same_mount(const struct statx *a, const struct statx *b)
+{
+        if ((a->stx_mask & STATX_MNT_ID) && (b->stx_mask & STATX_MNT_ID))
+                return a->stx_mnt_id == b->stx_mnt_id;
+        return a->stx_dev_major == b->stx_dev_major && a->stx_dev_minor == b->stx_dev_minor;
+}
+
+/* The topmost directory above dirfd on dirfd's mount (".." of a mount root is on another). */
+static int open_mount_root(int dirfd)
+{
+        int fd = openat(dirfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        struct statx here;
+        if (fd < 0 || statx(fd, "", AT_EMPTY_PATH, STATX_INO | STATX_MNT_ID, &here) < 0)
+                goto fail;
+        for (;;) {
+                struct statx up;
+                int parent = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (parent < 0 || statx(parent, "", AT_EMPTY_PATH, STATX_INO | STATX_MNT_ID, &up) < 0) {
+                        if (parent >= 0)
+                                close(parent);
+                        goto fail;
+                }
+                if (!same_mount(&here, &up) || up.stx_ino == here.stx_ino) {
+                        close(parent);
+                        /* fsync (of a new .vaultshim) needs a real descriptor, not O_PATH. */
+                        int root = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                        if (root < 0)
+                                goto fail;
+                        close(fd);
+                        return root;
+                }
+                close(fd);
+                fd = parent;
+                here = up;
+        }
+fail:;
+        int e = errno;
+        if (fd >= 0)
+                close(fd);
+        return -e;
+}
+
+/* <mount root>/.vaultshim/locks, created if needed; -errno when it cannot be used. */
+static int open_lock_dir(int dirfd)
+{
+        int rootfd = open_mount_root(dirfd);
+        if (rootfd < 0)
+                return rootfd;
+        int topfd = -1, fd = -1;
+        int r = vs_journal_mkdir_durable(rootfd, ".vaultshim");
+        if (r == 0) {
+                topfd = openat(rootfd, ".vaultshim", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                r = topfd < 0 ? -errno : mkdirat(topfd, "locks", 0700) < 0 && errno != EEXIST ? -errno : 0;
+        }
+        if (r == 0) {
+                fd = openat(topfd, "locks", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                r = fd < 0 ? -errno : faccessat(fd, ".", W_OK | X_OK, AT_EACCESS) < 0 ? -errno : 0;
+        }
+        if (topfd >= 0)
+                close(topfd);
+        close(rootfd);
+        if (r < 0 && fd >= 0)
+                close(fd);
+        return r < 0 ? r : fd;
+}
+
+/*
+ * The mount root is not ours to write: a per-user directory outside the vault (dev:ino
+ * names objects host-wide), never a file in the user's folders.  Only if its owner is us
+ * and nobody else can write it, so no one else decides who takes our locks.
+ */
+static int open_fallback_lock_dir(void)
+{
+        char path[64];
+        snprintf(path, sizeof(path), "/tmp/vaultshim-locks-%ld", (long)geteuid());
+        if (mkdir(path, 0700) < 0 && errno != EEXIST)
+                return -errno;
+        int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        struct stat st;
+        if (fd >= 0 && (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 022))) {
+                close(fd);
+                return -EPERM;
+        }
+        return fd < 0 ? -errno : fd;
+}
+
+void vs_journal_unlock_object(struct vs_journal_lock *lock)
+{
+        if (lock->fd < 0)
+                return;
+        /* Unlinked while held: nobody can be holding the name's file meanwhile. */
+        unlinkat(lock->dirfd, lock->name, 0);
+        close(lock->fd);
+        close(lock->dirfd);
+        lock->fd = lock->dirfd = -1;
+}
+
+static int take_lock_file(struct vs_journal_lock *lock, bool wait)
+{
+        for (;;) {
+                int fd = openat(lock->dirfd, lock->name,
+                                O_RDWR | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0600);
+                if (fd < 0)
+                        return -errno;
+                while (flock(fd, wait ? LOCK_EX : LOCK_EX | LOCK_NB) < 0) {
+                        if (errno != EINTR) {
+                                int e = errno;
+                                close(fd);
+                                return -e;
+                        }
+                }
+                struct stat held, named;
+                if (fstat(fd, &held) == 0 && fstatat(lock->dirfd, lock->name, &named,
+                                                     AT_SYMLINK_NOFOLLOW) == 0 &&
+                    held.st_dev == named.st_dev && held.st_ino == named.st_ino) {
+                        lock->fd = fd;
+                        return 0;
+                }
+                close(fd); /* the previous holder unlinked it: take the name's new file */
+        }
+}
 
 int vs_journal_lock_object(int dirfd, const char *name, const struct vs_identity *expect,
-                           bool wait)
+                           bool wait, struct vs_journal_lock *out)
 {
-        if (S_ISLNK(expect->mode))
-                return -EOPNOTSUPP; /* a symlink cannot be opened, and carries no data */
-        /* O_NONBLOCK: opening a FIFO must not wait for a writer. */
-        int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-        if (fd < 0)
-                return errno == ENOENT ? -EAGAIN : -EOPNOTSUPP;
-
-        long long waited = 0;
-        while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-                /* Someone else's flock on a note must not hang the rename forever. */
-                if (errno != EWOULDBLOCK || !wait || waited >= LOCK_WAIT_NS) {
-                        int e = errno == EWOULDBLOCK && wait ? EBUSY : errno;
-                        close(fd);
-                        return -e;
-                }
-                struct timespec ts = { 0, LOCK_POLL_NS };
-                nanosleep(&ts, NULL);
-                waited += LOCK_POLL_NS;
+        struct vs_journal_lock lock = { .fd = -1, .dirfd = open_lock_dir(dirfd) };
+        if (lock.dirfd < 0)
+                lock.dirfd = open_fallback_lock_dir();
+        if (lock.dirfd < 0)
+                return -EOPNOTSUPP;
+        snprintf(lock.name, sizeof(lock.name), "%llx-%llx", (unsigned long long)expect->dev, (unsigned long long)expect->ino);
+        int r = take_lock_file(&lock, wait);
+        if (r < 0) {
+                close(lock.dirfd);
+                return r == -EWOULDBLOCK ? r : -EOPNOTSUPP;
         }
         /* The lock is ours once the name still leads to the object the move planned for. */
-        struct stat held, named;
-        if (fstat(fd, &held) < 0 || fstatat(dirfd, name, &named, AT_SYMLINK_NOFOLLOW) < 0 ||
-            held.st_dev != named.st_dev || held.st_ino != named.st_ino ||
-            held.st_ino != expect->ino || (uint64_t)held.st_dev != expect->dev) {
-                close(fd);
-                return -EAGAIN;
+        struct stat named;
+        if (fstatat(dirfd, name, &named, AT_SYMLINK_NOFOLLOW) < 0 ||
+            (uint64_t)named.st_ino != expect->ino || (uint64_t)named.st_dev != expect->dev) {
+                vs_journal_unlock_object(&lock);
+                return -ESTALE;
         }
-        return fd;
+        *out = lock;
+        return 0;
+}
+
+int vs_journal_remove_stale_lock(int dirfd, const char *name)
+{
+        int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        int r = 0;
+        struct stat held, named;
+        /* Held: a live move's.  Not held: its mover died; the protocol allows unlinking it. */
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+                r = errno == EWOULDBLOCK ? 0 : -errno;
+        else if (fstat(fd, &held) == 0 && S_ISREG(held.st_mode) && held.st_size == 0 &&
+                 fstatat(dirfd, name, &named, AT_SYMLINK_NOFOLLOW) == 0 &&
+                 held.st_dev == named.st_dev && held.st_ino == named.st_ino)
+                r = unlinkat(dirfd, name, 0) < 0 ? -errno : 1;
+        close(fd);
+        return r;
 }

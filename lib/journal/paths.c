@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "journal/paths.h"
 
@@ -29,4 +31,12 @@ int vs_journal_open_parent(const char *path, const char **base)
                 return r;
         int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         return fd < 0 ? -errno : fd;
+}
+
+int vs_journal_mkdir_durable(int parentfd, const char *name)
+{
+        if (mkdirat(parentfd, name, 0700) < 0)
+                return errno == EEXIST ? 0 : -errno;
+        /* A new directory entry is durable only once its parent is synced. */
+        return fsync(parentfd) < 0 ? -errno : 0;
 }

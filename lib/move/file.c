@@ -32,12 +32,13 @@ int vs_file_move(const struct vs_plan *plan, struct vs_move_stats *stats)
         struct vs_copy_ctx ctx = { 0 };
         struct vs_journal journal;
         char temp[128];
+        int temp_fd = -1; /* a regular file's copy, synced once the record is durable */
 
         int r = vs_move_journal_begin(plan, new->exists ? VS_JOURNAL_OVERWRITE : VS_JOURNAL_FILE,
                                       &journal, temp, sizeof(temp));
         if (r < 0)
                 return r;
-        r = vs_node_copy(old->dirfd, old->path.last, &old->st, new->dirfd, temp, &ctx, true);
+        r = vs_node_copy(old->dirfd, old->path.last, &old->st, new->dirfd, temp, &ctx, &temp_fd);
         stats->bytes = ctx.bytes;
         stats->methods = ctx.methods;
         if (r < 0) {
@@ -45,15 +46,26 @@ int vs_file_move(const struct vs_plan *plan, struct vs_move_stats *stats)
                 return r;
         }
 
+        /* From the install on, a crash must find the copy named in a durable record.  The
+         * data after the record: on xfs the record's sync forces the log with the temp's
+         * metadata in it, so the temp's fsync finds little left to do (the order of the two
+         * is free: nothing is installed until both are durable). */
+        r = vs_move_journal_staged(&journal, new->dirfd, temp, true);
+        if (r == 0 && temp_fd >= 0)
+                r = vs_fault_at(VS_STEP_FSYNC_TEMP);
+        if (r == 0 && temp_fd >= 0 && fsync(temp_fd) < 0)
+                r = -errno;
+        if (temp_fd >= 0)
+                close(temp_fd);
+
+        /* Last, right before the install: a write during the fsync must not be lost. */
         struct statx now;
-        r = vs_fault_at(VS_STEP_VERIFY_SOURCE);
+        if (r == 0)
+                r = vs_fault_at(VS_STEP_VERIFY_SOURCE);
         if (r == 0)
                 r = vs_statx(old->dirfd, old->path.last, &now);
         if (r == 0 && !vs_unchanged(&old->st, &now))
                 r = -EAGAIN; /* replaced or written meanwhile: start over */
-        /* From the install on, a crash must find the copy named in a durable record. */
-        if (r == 0)
-                r = vs_move_journal_staged(&journal, new->dirfd, temp, true);
         if (r == 0)
                 r = vs_fault_at(VS_STEP_INSTALL);
         if (r == 0)

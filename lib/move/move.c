@@ -19,29 +19,28 @@
  * source lock is waited for; the replaced target's is only tried, and on contention both
  * are dropped and taken again, so two moves swapping two names cannot deadlock.
  */
-static int lock_move(const struct vs_plan *plan, int *source_lock, int *target_lock)
+static int lock_move(const struct vs_plan *plan, struct vs_journal_lock *source_lock,
+                     struct vs_journal_lock *target_lock)
 {
         struct vs_identity source, target = { 0 };
         vs_identity_from_statx(&source, &plan->old.st);
         if (plan->new.exists)
                 vs_identity_from_statx(&target, &plan->new.st);
         for (unsigned tries = 0;; tries++) {
-                int s = vs_journal_lock_object(plan->old.dirfd, plan->old.path.last, &source, true);
-                if (s == -EAGAIN)
+                int s = vs_journal_lock_object(plan->old.dirfd, plan->old.path.last, &source, true,
+                                               source_lock);
+                if (s == -ESTALE)
                         return VS_MOVE_REPLAN; /* another move took it */
                 if (s < 0 && s != -EOPNOTSUPP)
                         return s;
                 int t = plan->new.exists ? vs_journal_lock_object(plan->new.dirfd,
-                                                                  plan->new.path.last, &target, false)
+                                                                  plan->new.path.last, &target,
+                                                                  false, target_lock)
                                          : -EOPNOTSUPP;
-                if (t >= 0 || t == -EOPNOTSUPP) {
-                        *source_lock = s;
-                        *target_lock = t;
+                if (t == 0 || t == -EOPNOTSUPP)
                         return 0;
-                }
-                if (s >= 0)
-                        close(s);
-                if (t == -EAGAIN)
+                vs_journal_unlock_object(source_lock);
+                if (t == -ESTALE)
                         return VS_MOVE_REPLAN; /* the target was replaced meanwhile */
                 if (t != -EWOULDBLOCK)
                         return t;
@@ -54,15 +53,14 @@ static int lock_move(const struct vs_plan *plan, int *source_lock, int *target_l
 
 static int locked_move(const struct vs_plan *plan, struct vs_move_stats *stats)
 {
-        int source_lock, target_lock;
+        struct vs_journal_lock source_lock = { .fd = -1, .dirfd = -1 };
+        struct vs_journal_lock target_lock = { .fd = -1, .dirfd = -1 };
         int r = lock_move(plan, &source_lock, &target_lock);
         if (r != 0)
                 return r;
         r = S_ISDIR(plan->old.st.stx_mode) ? vs_tree_move(plan, stats) : vs_file_move(plan, stats);
-        if (source_lock >= 0)
-                close(source_lock);
-        if (target_lock >= 0)
-                close(target_lock);
+        vs_journal_unlock_object(&source_lock);
+        vs_journal_unlock_object(&target_lock);
         return r;
 }
 

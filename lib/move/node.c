@@ -8,7 +8,7 @@
 #include "move/internal.h"
 
 static int copy_regular(int src_dirfd, const char *src_name, const struct statx *st,
-                        int dst_dirfd, const char *dst_name, struct vs_copy_ctx *ctx, bool durable)
+                        int dst_dirfd, const char *dst_name, struct vs_copy_ctx *ctx, int *keep_fd)
 {
         int dst_fd = -1, r;
         /* Reading must not touch the source's atime: a move that fails changes nothing.
@@ -41,18 +41,15 @@ static int copy_regular(int src_dirfd, const char *src_name, const struct statx 
                 r = vs_fault_at(VS_STEP_COPY_ATTRS);
         if (r == 0)
                 r = vs_attrs_copy(src_fd, dst_fd, dst_dirfd, dst_name, st, &ctx->hints);
-        if (r == 0 && durable) {
-                r = vs_fault_at(VS_STEP_FSYNC_TEMP);
-                if (r == 0 && fsync(dst_fd) < 0)
-                        r = -errno;
-        }
         if (r == 0)
                 r = vs_statx(src_fd, "", &after);
         /* A writer during the copy: never install a stale copy (the caller retries). */
         if (r == 0 && !vs_unchanged(st, &after))
                 r = -EAGAIN;
 out:
-        if (dst_fd >= 0) {
+        if (dst_fd >= 0 && r == 0 && keep_fd) {
+                *keep_fd = dst_fd;
+        } else if (dst_fd >= 0) {
                 close(dst_fd);
                 if (r < 0)
                         unlinkat(dst_dirfd, dst_name, 0);
@@ -94,10 +91,10 @@ static int copy_symlink(int src_dirfd, const char *src_name, const struct statx 
 }
 
 int vs_node_copy(int src_dirfd, const char *src_name, const struct statx *st, int dst_dirfd,
-                 const char *dst_name, struct vs_copy_ctx *ctx, bool durable)
+                 const char *dst_name, struct vs_copy_ctx *ctx, int *keep_fd)
 {
         if (S_ISREG(st->stx_mode))
-                return copy_regular(src_dirfd, src_name, st, dst_dirfd, dst_name, ctx, durable);
+                return copy_regular(src_dirfd, src_name, st, dst_dirfd, dst_name, ctx, keep_fd);
         if (S_ISLNK(st->stx_mode))
                 return copy_symlink(src_dirfd, src_name, st, dst_dirfd, dst_name, &ctx->hints);
         if (S_ISFIFO(st->stx_mode))

@@ -11,7 +11,7 @@
         X(TEMP_CREATE, "temp-create")         /* hidden temp file in the target dir */     \
         X(COPY_DATA, "copy-data")                                                          \
         X(COPY_ATTRS, "copy-attrs")           /* times, owner, xattrs, mode */             \
-        X(FSYNC_TEMP, "fsync-temp")                                                        \
+        X(FSYNC_TEMP, "fsync-temp")           /* after the journal record is durable */    \
         X(VERIFY_SOURCE, "verify-source")     /* source unchanged since the copy began */  \
         X(STAGE_CREATE, "stage-create")       /* hidden staging dir beside the target */   \
         X(STAGE_ENTRY, "stage-entry")         /* one entry copied into the staging tree */ \

@@ -288,7 +288,7 @@ static int copy_leaf(void *ctx, const struct vs_walk_entry *e)
         struct statx st = *e->st;
         for (int attempt = 0; attempt < 3; attempt++) {
                 r = vs_node_copy(e->dirfd, e->name, &st, tc->dst_fds[e->depth - 1], e->name,
-                                 &tc->copy, false);
+                                 &tc->copy, NULL);
                 if (r != -EAGAIN)
                         break;
                 r = vs_statx(e->dirfd, e->name, &st); /* written meanwhile: copy again */

@@ -54,8 +54,32 @@ static int join(char *out, size_t size, const char *dir, const char *name)
         return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
+/* Lock files of moves whose mover died: empty, harmless, removed unless held. */
+static void scan_lock_dir(struct scan *s, int vaultshim_fd, const char *path)
+{
+        char locks_path[PATH_MAX], lock_path[PATH_MAX];
+        int fd = openat(vaultshim_fd, "locks", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        DIR *d = fd < 0 ? NULL : fdopendir(fd);
+        if (!d) {
+                if (fd >= 0)
+                        close(fd);
+                return;
+        }
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.' || join(locks_path, sizeof(locks_path), path, "locks") < 0 ||
+                    join(lock_path, sizeof(lock_path), locks_path, de->d_name) < 0)
+                        continue;
+                int r = s->dry_run ? 0 : vs_journal_remove_stale_lock(fd, de->d_name);
+                if (r < 0)
+                        s->sink->error(lock_path, r, s->sink->userdata);
+        }
+        closedir(d);
+}
+
 static void scan_journal_dir(struct scan *s, int vaultshim_fd, const char *path)
 {
+        scan_lock_dir(s, vaultshim_fd, path);
         char journal_path[PATH_MAX];
         if (join(journal_path, sizeof(journal_path), path, "journal") < 0) {
                 s->sink->error(path, -ENAMETOOLONG, s->sink->userdata);

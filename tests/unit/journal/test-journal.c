@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -449,26 +450,35 @@ static void test_move_lock_excludes_and_notices_replacement(void **state)
         path_at(dir, v, "a");
         int dirfd = open(dir, O_RDONLY | O_DIRECTORY);
 
-        int held = vs_journal_lock_object(dirfd, "note.md", &id, true);
-        assert_true(held >= 0);
-        /* A second move (another open file description, as another thread has) must wait. */
-        assert_int_equal(vs_journal_lock_object(dirfd, "note.md", &id, false), -EWOULDBLOCK);
-        close(held);
-        held = vs_journal_lock_object(dirfd, "note.md", &id, false);
-        assert_true(held >= 0);
-        close(held);
+        struct vs_journal_lock held, again;
+        assert_int_equal(vs_journal_lock_object(dirfd, "note.md", &id, true, &held), 0);
+        /* A second move (another open file description, as another thread has) must wait;
+         * busy is not stale (EAGAIN == EWOULDBLOCK, so stale has its own errno). */
+        assert_int_equal(vs_journal_lock_object(dirfd, "note.md", &id, false, &again), -EWOULDBLOCK);
+        assert_int_not_equal(-EWOULDBLOCK, -ESTALE);
+        vs_journal_unlock_object(&held);
+        assert_int_equal(vs_journal_lock_object(dirfd, "note.md", &id, false, &held), 0);
+        vs_journal_unlock_object(&held);
+
+        /* Another program's flock on the note is not ours: the move does not wait for it. */
+        int other = openat(dirfd, "note.md", O_RDONLY);
+        assert_int_equal(flock(other, LOCK_EX), 0);
+        assert_int_equal(vs_journal_lock_object(dirfd, "note.md", &id, false, &held), 0);
+        vs_journal_unlock_object(&held);
+        close(other);
 
         /* The name now leads elsewhere: plan again. */
         write_file(v, "a/other.md", "y\n", false);
         assert_int_equal(renameat(dirfd, "other.md", dirfd, "note.md"), 0);
-        assert_int_equal(vs_journal_lock_object(dirfd, "note.md", &id, true), -EAGAIN);
+        assert_int_equal(vs_journal_lock_object(dirfd, "note.md", &id, true, &held), -ESTALE);
         assert_int_equal(unlinkat(dirfd, "note.md", 0), 0);
-        assert_int_equal(vs_journal_lock_object(dirfd, "note.md", &id, true), -EAGAIN);
+        assert_int_equal(vs_journal_lock_object(dirfd, "note.md", &id, true, &held), -ESTALE);
 
-        /* Symlinks carry no data and cannot be opened: moved without a lock. */
+        /* Symlinks are locked by identity too. */
         assert_int_equal(symlinkat("target", dirfd, "link"), 0);
         identity_of(v, "a/link", &id);
-        assert_int_equal(vs_journal_lock_object(dirfd, "link", &id, true), -EOPNOTSUPP);
+        assert_int_equal(vs_journal_lock_object(dirfd, "link", &id, true, &held), 0);
+        vs_journal_unlock_object(&held);
         close(dirfd);
 }
 
