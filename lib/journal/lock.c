@@ -18,11 +18,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fmt/fmt.h"
 #include "journal/journal.h"
 #include "journal/paths.h"
 
@@ -100,7 +100,10 @@ static int open_lock_dir(int dirfd)
 static int open_fallback_lock_dir(void)
 {
         char path[64];
-        snprintf(path, sizeof(path), "/tmp/vaultshim-locks-%ld", (long)geteuid());
+        struct vs_buf b;
+        vs_buf_init(&b, path, sizeof(path));
+        vs_buf_puts(&b, "/tmp/vaultshim-locks-");
+        vs_buf_putu(&b, geteuid(), 0);
         if (mkdir(path, 0700) < 0 && errno != EEXIST)
                 return -errno;
         int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -156,7 +159,11 @@ int vs_journal_lock_object(int dirfd, const char *name, const struct vs_identity
                 lock.dirfd = open_fallback_lock_dir();
         if (lock.dirfd < 0)
                 return -EOPNOTSUPP;
-        snprintf(lock.name, sizeof(lock.name), "%llx-%llx", (unsigned long long)expect->dev, (unsigned long long)expect->ino);
+        struct vs_buf name;
+        vs_buf_init(&name, lock.name, sizeof(lock.name));
+        vs_buf_putx(&name, expect->dev, 0);
+        vs_buf_puts(&name, "-");
+        vs_buf_putx(&name, expect->ino, 0);
         int r = take_lock_file(&lock, wait);
         if (r < 0) {
                 close(lock.dirfd);
