@@ -159,11 +159,11 @@ int vs_journal_lock_object(int dirfd, const char *name, const struct vs_identity
                 lock.dirfd = open_fallback_lock_dir();
         if (lock.dirfd < 0)
                 return -EOPNOTSUPP;
-        struct vs_buf name;
-        vs_buf_init(&name, lock.name, sizeof(lock.name));
-        vs_buf_putx(&name, expect->dev, 0);
-        vs_buf_puts(&name, "-");
-        vs_buf_putx(&name, expect->ino, 0);
+        struct vs_buf lock_name;
+        vs_buf_init(&lock_name, lock.name, sizeof(lock.name));
+        vs_buf_putx(&lock_name, expect->dev, 0);
+        vs_buf_puts(&lock_name, "-");
+        vs_buf_putx(&lock_name, expect->ino, 0);
         int r = take_lock_file(&lock, wait);
         if (r < 0) {
                 close(lock.dirfd);
