@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-#include <vaultshim/policy.h>
-
-#include "manifest/names.h"
+#include "policy/policy.h"
 #include "policy/yaml-fields.h"
+#include "shared/names.h"
 
 /* Semantic checks over a policy whose syntax was loaded; returns the number of errors. */
 unsigned vs_policy_validate(struct vs_policy *policy, struct vs_diags *diags);

@@ -19,7 +19,7 @@ trap 'rm -rf "$work"' EXIT INT TERM
 if ! "$clang" -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
         -fno-sanitize-recover=undefined -I"$src/include" -I"$src/lib" \
         "$src/tests/fuzz/fuzz-policy-loader.c" "$src"/lib/policy/*.c "$src"/lib/manifest/*.c \
-        "$src"/lib/util/*.c -lyaml -ljansson -o "$out/fuzz-policy-loader" 2>"$work/cc.log"; then
+        "$src"/lib/shared/*.c -lyaml -ljansson -o "$out/fuzz-policy-loader" 2>"$work/cc.log"; then
         if grep -q "libclang_rt.fuzzer\|cannot find.*fuzzer" "$work/cc.log"; then
                 echo "libFuzzer runtime is missing (install libclang-rt-14-dev)"
                 exit 77

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include <vaultshim/policy.h>
+#include "policy/policy.h"
 
 #define MAX_DIAGS 4
 
