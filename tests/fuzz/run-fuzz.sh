@@ -8,7 +8,7 @@ src=$VS_SOURCE_ROOT
 out=$VS_BUILD_ROOT/tests/fuzz
 clang=$(command -v clang-14 || command -v clang || true)
 if [ -z "$clang" ]; then
-        echo "clang is missing (tools/install-deps installs clang and libclang-rt-14-dev)"
+        echo "clang is missing (dev/install-deps installs clang and libclang-rt-14-dev)"
         exit 77
 fi
 mkdir -p "$out"
