@@ -3,7 +3,7 @@
 
 /*
  * vault-permissions.yaml: which vault folders a user gets, and in which mode.
- * The format is documented in doc/vault-policy.1.scd; the decision in DESIGN.md §2.
+ * The format and the decision are documented in vault-policy(1) (doc/vault-policy.1.scd).
  *
  * Loading fails closed: every problem becomes a "file:line:col: message" record in the
  * caller's vs_diags and the load returns -EINVAL.  A loaded policy is immutable; its
