@@ -30,7 +30,9 @@ journal's format: the journal can change without touching this file.
 
 usage: powercut.py [--fs ext4,xfs] [--layout one,two] [--kind note,overwrite,big,tree,
                    noreplace] [--mover shim,mv] [--subsets N] [--max-states N] [--quiet S]
-                   [--seed N] [--require-clean] [--verbose]
+                   [--seed N] [--require-clean] [--expect-loss] [--verbose]
+--mover careless: copy, unlink, sync the source directory, never the copy - the instrument
+must find the note lost (the durability suite checks that it does).
 Root only (loop devices, FUSE, mount namespace); exits 77 without root or /dev/fuse.
 """
 import argparse
@@ -197,7 +199,24 @@ class Log:
         raise Failure(f"no marker {text!r} in the log")
 
     def flushes(self, begin, end):
-        return sum(1 for r in self.records[begin:end] if r[0] == FLUSH)
+        """(device flushes, commits): every flush the loop device issued between the two
+        positions, and the same with a FUA write counted once.  The loop device has no FUA,
+        so the block layer sends a write with PREFLUSH|FUA (a journal commit block) as
+        flush, write, flush; a disk with FUA would see the first flush only.  A flush that
+        follows exactly one write after a counted flush is taken for such a completion."""
+        flushes = commits = 0
+        writes_since = {}       # disk -> writes since its last flush
+        completes_fua = {}      # disk -> whether its last flush was counted as one
+        for kind, disk, *_ in self.records[begin:end]:
+            if kind in (WRITE, ZERO):
+                writes_since[disk] = writes_since.get(disk, 0) + 1
+            elif kind == FLUSH:
+                flushes += 1
+                fua = writes_since.get(disk) == 1 and completes_fua.get(disk) is False
+                commits += not fua
+                completes_fua[disk] = fua
+                writes_since[disk] = 0
+        return flushes, commits
 
     def apply(self, fds, indices):
         """Apply the write and zero records at indices (in log order) to the disk fds."""
@@ -270,6 +289,12 @@ class Rig:
 
     def path(self, rel):
         return os.path.join(self.vault, rel)
+
+    def shim_env(self):
+        """The vault, and a private journal in the personal folder (on a recorded disk,
+        never in the host's home)."""
+        return {"VAULTSHIM_ROOTS": self.vault,
+                "VAULTSHIM_JOURNAL": self.path("personal/.vaultshim-journal")}
 
     def image(self, name, disk):
         return os.path.join(self.work, f"{name}{disk}.img")
@@ -420,7 +445,7 @@ class Result:
     def __init__(self):
         for f in self.FIELDS:
             setattr(self, f, 0)
-        self.flushes = {}
+        self.flushes = (0, 0)
         self.examples = []
 
     @property
@@ -446,13 +471,28 @@ def populate(rig, scenario):
     return images, before
 
 
+# A careless mover for the instrument's own check: copy, unlink the source, sync the
+# source's directory, and never sync the copy - a commit then holds the unlink and the
+# copy's name without its bytes.
+CARELESS_MOVE = (
+    "import os, shutil, sys\n"
+    "src, dst = sys.argv[1:]\n"
+    "shutil.copyfile(src, dst)\n"
+    "os.unlink(src)\n"
+    "fd = os.open(os.path.dirname(src), os.O_RDONLY)\n"
+    "os.fsync(fd)\n"
+)
+
+
 def move_command(scenario, mover, rig):
     src, dst = rig.path(scenario.source), rig.path(scenario.target)
+    if mover == "careless":
+        return [sys.executable, "-c", CARELESS_MOVE, src, dst], dict(os.environ)
     if mover == "mv":
         env = {k: v for k, v in os.environ.items()
                if k != "LD_PRELOAD" and not k.startswith("VAULTSHIM_")}
         return ["mv", "-n", src, dst] if scenario.flags == "noreplace" else ["mv", src, dst], env
-    env = dict(os.environ, LD_PRELOAD=rig.tools["shim"], VAULTSHIM_ROOTS=rig.vault)
+    env = dict(os.environ, LD_PRELOAD=rig.tools["shim"], **rig.shim_env())
     if scenario.flags:
         return [rig.tools["rename_call"], "renameat2", src, dst, scenario.flags], env
     return [rig.tools["rename_call"], "rename", src, dst], env
@@ -489,7 +529,7 @@ def record(rig, scenario, mover, quiet):
 
 
 def run_fsck(rig):
-    env = dict(os.environ, VAULTSHIM_ROOTS=rig.vault)
+    env = dict(os.environ, **rig.shim_env())
     env.pop("LD_PRELOAD", None)
     first = sh(rig.tools["fsck"], rig.vault, check=False, env=env)
     second = sh(rig.tools["fsck"], rig.vault, check=False, env=env)
@@ -634,12 +674,16 @@ def final_listing(rig, log, starts, persisted):
         rig.unmount_all()
 
 
+MOVER_NAMES = {"shim": "vaultshim", "mv": "GNU mv   ", "careless": "careless "}
+
+
 def report(fstype, layout, kind, mover, r):
-    who = "vaultshim" if mover == "shim" else "GNU mv  "
+    who = MOVER_NAMES[mover]
     print(f"power cut {fstype:<4} {layout}-fs {kind:<9} {who}: {r.checked:>4} states checked, "
           f"{r.lost:>3} lost ({r.lost_before_fsck} before vault-fsck), {r.half} half-done, "
           f"{r.residue} residue, {r.fsck} fsck unfinished, {r.unmountable} unmountable, "
-          f"{r.duplicates} duplicates, {r.flushes} flushes per move", flush=True)
+          f"{r.duplicates} duplicates, {r.flushes[1]} device flushes per move "
+          f"({r.flushes[0]} without FUA)", flush=True)
     for example in r.examples:
         print(f"    e.g. {example}", flush=True)
 
@@ -671,6 +715,8 @@ def parse_args(argv):
     p.add_argument("--seed", type=int, default=10)
     p.add_argument("--require-clean", action="store_true",
                    help="exit 1 when a vaultshim scenario fails the invariant")
+    p.add_argument("--expect-loss", action="store_true",
+                   help="exit 1 unless every scenario loses a note (the instrument's check)")
     p.add_argument("--verbose", action="store_true")
     return p.parse_args(argv)
 
@@ -684,7 +730,8 @@ def main(argv):
     tools = tools_from_build()
     vstest.enter_private_mount_namespace()
     failed = []
-    totals = {"shim": Result(), "mv": Result()}
+    totals = {"shim": Result(), "mv": Result(), "careless": Result()}
+    unseen = []
     with vstest.Scratch("tmpfs", size_mib=6144) as scratch:
         for fstype in args.fs.split(","):
             if not shutil.which(f"mkfs.{fstype}"):
@@ -700,13 +747,18 @@ def main(argv):
                             setattr(t, f, getattr(t, f) + getattr(r, f))
                         if mover == "shim" and r.failures:
                             failed.append(f"{fstype} {layout}-fs {kind}")
+                        if r.lost == 0:
+                            unseen.append(f"{fstype} {layout}-fs {kind} {mover}")
     for mover, t in totals.items():
         if t.checked:
-            print(f"power cut total {'vaultshim' if mover == 'shim' else 'GNU mv'}: "
+            print(f"power cut total {MOVER_NAMES[mover].strip()}: "
                   f"{t.checked} states checked, {t.lost} lost, {t.duplicates} duplicates, "
                   f"{t.failures} failing the invariant", flush=True)
     if failed and args.require_clean:
         print(f"FAIL: the invariant does not hold for: {', '.join(failed)}")
+        return 1
+    if unseen and args.expect_loss:
+        print(f"FAIL: no crash state lost a note in: {', '.join(unseen)}")
         return 1
     return 0
 
