@@ -735,7 +735,7 @@ def main(argv):
     with vstest.Scratch("tmpfs", size_mib=6144) as scratch:
         for fstype in args.fs.split(","):
             if not shutil.which(f"mkfs.{fstype}"):
-                print(f"FAIL: mkfs.{fstype} is missing (tools/install-deps)")
+                print(f"FAIL: mkfs.{fstype} is missing (dev/install-deps)")
                 return 1
             for layout in args.layout.split(","):
                 for kind in args.kind.split(","):
