@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Power cut at any instant: a block-level check of a cross-mount move (issue 10).
+"""Power cut at any instant: a block-level check of a cross-mount move.
 
 A process killed mid-move leaves the page cache behind; a power cut does not.  This test
 records what the block device itself receives while one move runs, then rebuilds the disk
