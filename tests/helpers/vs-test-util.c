@@ -1,6 +1,7 @@
 #include "vs-test-util.h"
 
 #include <errno.h>
+#include <ftw.h>
 #include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,4 +120,24 @@ void vs_print_medians_and_free(uint64_t *a, uint64_t *b, size_t n)
 	       (unsigned long long)vs_median_ns(b, n));
 	free(a);
 	free(b);
+}
+
+int vs_scratch_create(char *buf, size_t size, const char *name)
+{
+	int n = snprintf(buf, size, "/tmp/vs-test-%s.XXXXXX", name);
+	if (n < 0 || (size_t)n >= size)
+		return -ENAMETOOLONG;
+	return mkdtemp(buf) ? 0 : -errno;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return (type == FTW_DP ? rmdir(path) : unlink(path)) < 0 ? -errno : 0;
+}
+
+int vs_scratch_remove(const char *dir)
+{
+	return nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }

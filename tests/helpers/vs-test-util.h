@@ -1,4 +1,5 @@
-/* Small pieces shared by the test helpers and the benchmarks (never linked into the shim). */
+/* Small pieces shared by the test helpers, the unit tests and the benchmarks (never linked into
+ * the shim). */
 #ifndef VS_TEST_UTIL_H
 #define VS_TEST_UTIL_H
 
@@ -16,6 +17,12 @@ const char *vs_errno_name(int err);
 
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t vs_now_ns(void);
+
+/* A fresh directory /tmp/vs-test-<name>.XXXXXX, its path written to buf; 0 or -errno. */
+int vs_scratch_create(char *buf, size_t size, const char *name);
+
+/* Remove dir and everything below it, never following a symlink; 0 or -errno. */
+int vs_scratch_remove(const char *dir);
 
 /* Median of n values; sorts the array in place. */
 uint64_t vs_median_ns(uint64_t *values, size_t n);

@@ -14,21 +14,20 @@
 
 #include <cmocka.h>
 
+#include "vs-test-util.h"
+
 #include "shared/file-update.h"
 
 static char dir[64];
 
 static int setup(void **state)
 {
-        strcpy(dir, "/tmp/vs-test-file-update.XXXXXX");
-        return mkdtemp(dir) ? 0 : -1;
+        return vs_scratch_create(dir, sizeof(dir), "file-update");
 }
 
 static int teardown(void **state)
 {
-        char cmd[128];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-        return system(cmd);
+        return vs_scratch_remove(dir);
 }
 
 static size_t entries(const char *path)

@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "vs-test-util.h"
+
 #include "shared/file-update.h"
 #include "sync/sync.h"
 
@@ -28,15 +30,12 @@ static char home[64];
 
 static int setup(void **state)
 {
-        strcpy(home, "/tmp/vs-test-sync.XXXXXX");
-        return mkdtemp(home) ? 0 : -1;
+        return vs_scratch_create(home, sizeof(home), "sync");
 }
 
 static int teardown(void **state)
 {
-        char cmd[128];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", home);
-        return system(cmd);
+        return vs_scratch_remove(home);
 }
 
 static char *read_config(void)
