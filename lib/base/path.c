@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "move/internal.h"
+#include "base/path.h"
 
 /*
  * Splits like the kernel: the parent is everything before the final component (looked

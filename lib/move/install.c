@@ -2,20 +2,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/random.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "move/internal.h"
-
-/* The raw syscall: never the exported rename wrappers of the preload library. */
-int vs_sys_renameat2(int olddirfd, const char *oldname, int newdirfd, const char *newname,
-                     unsigned flags)
-{
-        if (syscall(SYS_renameat2, olddirfd, oldname, newdirfd, newname, flags) < 0)
-                return -errno;
-        return 0;
-}
 
 /* An entry's creation, rename or removal is durable only once its directory is synced.
  * A caller with W+X but no R on the directory cannot open it: best effort then. */

@@ -10,22 +10,11 @@
 
 #include <vaultshim/move.h>
 
+#include "base/path.h"
+#include "base/syscall.h"
 #include "fmt/fmt.h"
 #include "journal/journal.h"
 #include "move/steps.h"
-
-/* ---- path.c: a path split the way the kernel's filename_parentat() splits it ---- */
-enum vs_last_type { VS_LAST_NORM, VS_LAST_DOT, VS_LAST_DOTDOT, VS_LAST_ROOT };
-
-struct vs_path_split {
-        char buf[PATH_MAX];
-        const char *parent;     /* "." when the path has no slash */
-        const char *last;       /* final component without trailing slashes */
-        bool trailing_slash;
-        enum vs_last_type type;
-};
-
-int vs_path_split(const char *path, struct vs_path_split *out);
 
 /* ---- stat.c: statx wrappers (never follow the last symlink) ---- */
 int vs_statx(int dirfd, const char *name, struct statx *out);
@@ -98,9 +87,7 @@ const char *vs_links_find(const struct vs_links *links, const struct statx *st);
 int vs_links_add(struct vs_links *links, const struct statx *st, const char *path);
 void vs_links_free(struct vs_links *links);
 
-/* ---- install.c: the real rename, durability, temporary names ---- */
-int vs_sys_renameat2(int olddirfd, const char *oldname, int newdirfd, const char *newname,
-                     unsigned flags);
+/* ---- install.c: durability, temporary names (the rename itself: base/syscall.h) ---- */
 int vs_fsync_dir(int dirfd);
 int vs_temp_name(char *buf, size_t size, const char *prefix);
 
