@@ -58,8 +58,10 @@ static const char usage_text[] =
 "Decision per folder at TIME: a matching deny with scope all wins (DENIED); otherwise the\n"
 "highest mode of matching allows and of implied grants (each at most the source folder's\n"
 "final mode and max_mode); a matching write deny caps it at ro; no grant, no mount.\n"
-"{username} and {user_id} are substituted afterwards and must be 1-64 characters of\n"
-"[A-Za-z0-9._-], not \".\" or \"..\"; otherwise that folder is refused.\n"
+"{username} and {user_id} are substituted afterwards and must be 1-255 bytes of letters,\n"
+"digits, '.', '_', '-', '@', '+' or non-ASCII UTF-8 (e-mail style Kasm logins such as\n"
+"user@kasm.local pass), not \".\" or \"..\"; otherwise that folder is refused and the\n"
+"message names the refused character (':' ',' '/' braces, whitespace, quotes, ...).\n"
 "\n"
 "lint codes: nested-path (a folder's host path inside another's), expired-rule,\n"
 "never-valid-rule (always overridden by a deny), group-case (names differing only in\n"
@@ -269,9 +271,12 @@ static int cmd_resolve(const struct options *o)
                 return status;
         report_refusals(d);
         /* vault-first-launch reads the user's name and id as safe tokens; never hand it others. */
-        if (strcmp(format, "manifest") == 0 && !(vs_user_token_valid(d->user_name) && vs_user_token_valid(d->user_id))) {
-                fprintf(stderr, "vault-policy: no manifest for user \"%s\" (id \"%s\"): a manifest needs a name and id of 1-64 characters [A-Za-z0-9._-], not \".\" or \"..\"\n",
-                        d->user_name, d->user_id);
+        char why_name[VS_USER_TOKEN_WHY], why_id[VS_USER_TOKEN_WHY];
+        const char *bad_name = vs_user_token_problem(d->user_name, why_name);
+        const char *bad_id = vs_user_token_problem(d->user_id, why_id);
+        if (strcmp(format, "manifest") == 0 && (bad_name || bad_id)) {
+                fprintf(stderr, "vault-policy: no manifest for user \"%s\" (id \"%s\"): the %s is unusable (%s); a manifest needs a name and id of " VS_USER_TOKEN_RULE "\n",
+                        d->user_name, d->user_id, bad_name ? "name" : "id", bad_name ? bad_name : bad_id);
                 vs_decision_free(d);
                 vs_policy_free(policy);
                 return EXIT_PARTIAL;
