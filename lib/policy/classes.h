@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <vaultshim/policy.h>
+#include "policy/policy.h"
 
 #include "policy/evaluate.h"
 

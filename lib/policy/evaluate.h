@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <vaultshim/policy.h>
+#include "policy/policy.h"
 
 /* One byte per folder: VS_MODE_NONE, VS_MODE_RO, VS_MODE_RW, or VP_DENIED (a deny, no mount). */
 #define VP_DENIED 3

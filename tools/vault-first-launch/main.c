@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "manifest/names.h"
+#include "shared/names.h"
 #include "run.h"
 #include "watch.h"
 

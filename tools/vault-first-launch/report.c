@@ -5,7 +5,7 @@
 
 #include <jansson.h>
 
-#include "manifest/rfc3339.h"
+#include "shared/rfc3339.h"
 #include "report.h"
 
 static const char *severity_name(enum vs_severity s)

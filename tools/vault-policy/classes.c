@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "manifest/names.h"
+#include "shared/names.h"
 #include "policy/classes.h"
 #include "policy/json-time.h"
 #include "vault-policy.h"

@@ -7,7 +7,7 @@
 
 #include <jansson.h>
 
-#include <vaultshim/policy.h>
+#include "policy/policy.h"
 
 /* Exit statuses, documented in vault-policy(1). */
 enum {

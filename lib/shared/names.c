@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "manifest/names.h"
+#include "shared/names.h"
 
 bool vs_segment_token_valid(const char *s)
 {
