@@ -22,7 +22,3 @@ int vs_read_file(const char *path, char **ret, size_t *len);
 typedef int (*vp_parse_fn)(const char *name, const char *text, size_t len, void *ret, struct vs_diags *diags);
 int vp_load_file(const char *path, const char *what, vp_parse_fn parse, void *ret, struct vs_diags *diags);
 
-/* Whether a group list satisfies a rule's groups/compound (time aside). */
-bool vs_rule_groups_match(const struct vs_policy_rule *rule, const char *const *groups, size_t n_groups);
-/* Whether the rule's window holds at now. */
-bool vs_rule_in_window(const struct vs_policy_rule *rule, int64_t now);

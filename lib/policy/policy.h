@@ -160,6 +160,12 @@ void vs_decision_free(struct vs_decision *decision);
 int vs_policy_substitute(const char *path, const char *user_name, const char *user_id,
                          char **ret, const char **why);
 
+/* Whether a group list satisfies a rule's groups/compound (time aside). */
+bool vs_rule_groups_match(const struct vs_policy_rule *rule, const char *const *groups,
+                          size_t n_groups);
+/* Whether the rule's window holds at now. */
+bool vs_rule_in_window(const struct vs_policy_rule *rule, int64_t now);
+
 /* --- explanations and lint ---------------------------------------------------------------- */
 
 const char *vs_folder_status_name(enum vs_folder_status status);

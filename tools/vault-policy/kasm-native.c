@@ -16,7 +16,7 @@
 
 #include "org-generator.h"
 #include "policy/classes.h"
-#include "policy/policy-internal.h"
+#include "policy/policy.h"
 #include "vault-policy.h"
 
 #define DEFAULT_ORGS "12x10x500,50x40x2000,200x300x10000"
