@@ -17,7 +17,8 @@ static int compare_folders(const void *a, const void *b)
 static const char *child_name(const char *vault, const char *mount_point)
 {
         size_t n = strlen(vault);
-        if (strncmp(mount_point, vault, n) != 0 || mount_point[n] != '/' || mount_point[n + 1] == '\0')
+        if (strncmp(mount_point, vault, n) != 0 || mount_point[n] != '/' ||
+            mount_point[n + 1] == '\0')
                 return NULL;
         const char *name = mount_point + n + 1;
         return strchr(name, '/') ? NULL : name;

@@ -15,7 +15,8 @@
  */
 static bool plain_safe(const char *s)
 {
-        static const char *const words[] = {"null", "true", "false", "yes", "no", "on", "off", "y", "n"};
+        static const char *const words[] = { "null", "true", "false", "yes", "no",
+                                             "on",   "off",  "y",     "n" };
         char c = s[0];
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '/' || c == '_'))
                 return false;
@@ -63,7 +64,8 @@ static int put_time(FILE *out, int64_t t)
 
 static bool folder_complete(const struct vs_manifest_folder *f)
 {
-        return f->name && f->source && f->target && (f->mode == VS_MODE_RO || f->mode == VS_MODE_RW);
+        return f->name && f->source && f->target &&
+               (f->mode == VS_MODE_RO || f->mode == VS_MODE_RW);
 }
 
 int vs_manifest_write(FILE *out, const struct vs_manifest *m)

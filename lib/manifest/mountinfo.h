@@ -33,7 +33,8 @@ struct vs_mounts {
 };
 
 /* Parse mountinfo text; bad lines are errors naming name:line:column. */
-int vs_mounts_parse(const char *name, const char *text, struct vs_mounts *ret, struct vs_diags *diags);
+int vs_mounts_parse(const char *name, const char *text, struct vs_mounts *ret,
+                    struct vs_diags *diags);
 /* Read and parse /proc/self/mountinfo (or path, for tests). */
 int vs_mounts_load(const char *path, struct vs_mounts *ret, struct vs_diags *diags);
 void vs_mounts_clear(struct vs_mounts *m);

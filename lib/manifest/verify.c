@@ -73,20 +73,25 @@ static int check_folder(const struct vs_manifest_folder *f, const struct vs_moun
         if (r == 0)
                 mnt = vs_mounts_find_id(mounts, id);
         if (r < 0 || !mnt || strcmp(mnt->mount_point, f->target) != 0) {
-                c->state = r == -ENOENT || r == -ENOTDIR ? VS_FOLDER_MISSING : VS_FOLDER_NOT_MOUNTED;
+                c->state =
+                        r == -ENOENT || r == -ENOTDIR ? VS_FOLDER_MISSING : VS_FOLDER_NOT_MOUNTED;
                 c->severity = f->required ? VS_SEVERITY_ERROR : VS_SEVERITY_WARNING;
                 if (c->state == VS_FOLDER_MISSING)
-                        r = asprintf(&c->message, "%s: %s folder is missing (expected a %s bind mount%s%s)",
-                                     f->target, f->required ? "required" : "optional",
-                                     vs_mode_to_string(f->mode), f->source[0] ? " of " : "", f->source);
-                else if (r < 0)
-                        r = asprintf(&c->message, "%s: cannot inspect: %s", f->target, strerror(-r));
-                else
                         r = asprintf(&c->message,
-                                     "%s: %s folder is a plain directory, not a mount point (expected a "
-                                     "%s bind mount%s%s); its contents would not persist",
+                                     "%s: %s folder is missing (expected a %s bind mount%s%s)",
                                      f->target, f->required ? "required" : "optional",
-                                     vs_mode_to_string(f->mode), f->source[0] ? " of " : "", f->source);
+                                     vs_mode_to_string(f->mode), f->source[0] ? " of " : "",
+                                     f->source);
+                else if (r < 0)
+                        r = asprintf(&c->message, "%s: cannot inspect: %s", f->target,
+                                     strerror(-r));
+                else
+                        r = asprintf(
+                                &c->message,
+                                "%s: %s folder is a plain directory, not a mount point (expected a "
+                                "%s bind mount%s%s); its contents would not persist",
+                                f->target, f->required ? "required" : "optional",
+                                vs_mode_to_string(f->mode), f->source[0] ? " of " : "", f->source);
                 goto out;
         }
 
@@ -97,17 +102,20 @@ static int check_folder(const struct vs_manifest_folder *f, const struct vs_moun
                 c->state = VS_FOLDER_RO_VIOLATED;
                 c->severity = VS_SEVERITY_ERROR;
                 c->usable = false;
-                r = asprintf(&c->message,
-                             "%s: promised read-only but mounted read-write (mount %d); refusing to "
-                             "configure it (fix the volume mapping: mode \"ro\")",
-                             f->target, id);
+                r = asprintf(
+                        &c->message,
+                        "%s: promised read-only but mounted read-write (mount %d); refusing to "
+                        "configure it (fix the volume mapping: mode \"ro\")",
+                        f->target, id);
         } else if (f->mode == VS_MODE_RW && ro) {
                 c->state = VS_FOLDER_RW_DEGRADED;
                 c->severity = VS_SEVERITY_WARNING;
                 c->mode = VS_MODE_RO;
-                r = asprintf(&c->message,
-                             "%s: promised read-write but mounted read-only (%s); configuring it as "
-                             "read-only", f->target, mnt->super_ro ? "filesystem is ro" : "mount is ro");
+                r = asprintf(
+                        &c->message,
+                        "%s: promised read-write but mounted read-only (%s); configuring it as "
+                        "read-only",
+                        f->target, mnt->super_ro ? "filesystem is ro" : "mount is ro");
         } else if (!vs_source_matches(f->source, mnt->root)) {
                 c->state = VS_FOLDER_SOURCE_MISMATCH;
                 c->severity = VS_SEVERITY_WARNING;
@@ -184,8 +192,8 @@ static bool granted(const struct vs_manifest *m, const char *mount_point)
         return false;
 }
 
-int vs_ungranted_mounts(const struct vs_manifest *m, const struct vs_mounts *mounts, const char ***ret,
-                        size_t *n_ret)
+int vs_ungranted_mounts(const struct vs_manifest *m, const struct vs_mounts *mounts,
+                        const char ***ret, size_t *n_ret)
 {
         size_t len = strlen(m->vault), n = 0;
         const char **list = calloc(mounts->count + 1, sizeof(*list));
@@ -195,8 +203,8 @@ int vs_ungranted_mounts(const struct vs_manifest *m, const struct vs_mounts *mou
                 const struct vs_mount *mnt = &mounts->items[i];
                 const char *mp = mnt->mount_point;
                 /* Stacked mounts: only the visible one counts, and only once. */
-                if (strncmp(mp, m->vault, len) != 0 || mp[len] != '/' || vs_mounts_find(mounts, mp) != mnt ||
-                    granted(m, mp))
+                if (strncmp(mp, m->vault, len) != 0 || mp[len] != '/' ||
+                    vs_mounts_find(mounts, mp) != mnt || granted(m, mp))
                         continue;
                 list[n++] = mp;
         }

@@ -16,7 +16,8 @@ void vs_creds_load(struct vs_creds *creds)
         struct __user_cap_header_struct header = { .version = _LINUX_CAPABILITY_VERSION_3 };
         struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = { { 0 } };
         bool got = syscall(SYS_capget, &header, data) == 0;
-        creds->cap_fowner = got && (data[CAP_TO_INDEX(CAP_FOWNER)].effective & CAP_TO_MASK(CAP_FOWNER));
+        creds->cap_fowner =
+                got && (data[CAP_TO_INDEX(CAP_FOWNER)].effective & CAP_TO_MASK(CAP_FOWNER));
         creds->cap_dac_override = got && (data[CAP_TO_INDEX(CAP_DAC_OVERRIDE)].effective &
                                           CAP_TO_MASK(CAP_DAC_OVERRIDE));
 }

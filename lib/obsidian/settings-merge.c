@@ -92,7 +92,8 @@ int vs_obsidian_merge(json_t *app, const json_t *prev_state, const json_t *desir
                 if (!cur)
                         continue;
                 if (json_is_array(want) && json_is_array(cur)) {
-                        json_t *empty = json_array(), *merged = empty ? merge_list(cur, want, empty) : NULL;
+                        json_t *empty = json_array(),
+                               *merged = empty ? merge_list(cur, want, empty) : NULL;
                         json_decref(empty);
                         if (!merged)
                                 goto fail;

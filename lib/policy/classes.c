@@ -131,7 +131,8 @@ static int finish_classes(const struct vs_policy *policy, struct vp_plan *plan)
         for (size_t c = 0; c < n; c++) {
                 if (c > 0 && strcmp(plan->classes[c - 1].name, plan->classes[c].name) == 0) {
                         free(renumber);
-                        return -ENOTUNIQ; /* two decisions, one 64-bit name: never seen, never ignored */
+                        /* two decisions, one 64-bit name: never seen, never ignored */
+                        return -ENOTUNIQ;
                 }
                 renumber[plan->classes[c].members] = c;
                 plan->classes[c].members = 0;
@@ -194,7 +195,8 @@ static int plan_user(struct vp_plan *plan, struct class_table *table, struct scr
                 size_t next;
                 if (end == VS_TIME_NONE && plan->valid_until[u] != VS_TIME_NONE)
                         break;
-                if (end != VS_TIME_NONE && s->times[i] >= end && plan->valid_until[u] != VS_TIME_NONE)
+                if (end != VS_TIME_NONE && s->times[i] >= end &&
+                    plan->valid_until[u] != VS_TIME_NONE)
                         break;
                 vp_evaluate(c, s->match, s->times[i], s->modes);
                 vp_apply_refusals(c, &refusals, s->modes);
@@ -205,8 +207,11 @@ static int plan_user(struct vp_plan *plan, struct class_table *table, struct scr
                 if (plan->valid_until[u] == VS_TIME_NONE)
                         plan->valid_until[u] = s->times[i];
                 if (end != VS_TIME_NONE && s->times[i] < end &&
-                    (r = add_change(plan, changes_cap,
-                                    (struct vp_change){ .at = s->times[i], .user = u, .from = current, .to = next })) < 0)
+                    (r = add_change(
+                             plan, changes_cap,
+                             (struct vp_change){
+                                     .at = s->times[i], .user = u, .from = current, .to = next })) <
+                            0)
                         goto out;
                 current = next;
         }
@@ -220,8 +225,8 @@ out:
         return r;
 }
 
-int vp_plan_build(const struct vs_policy *policy, const struct vs_users *users, int64_t start, int64_t end,
-                  struct vp_plan *ret)
+int vp_plan_build(const struct vs_policy *policy, const struct vs_users *users, int64_t start,
+                  int64_t end, struct vp_plan *ret)
 {
         struct vp_plan plan = { .n_users = users->count };
         struct class_table table = { .plan = &plan, .n_folders = policy->n_folders };
@@ -239,7 +244,8 @@ int vp_plan_build(const struct vs_policy *policy, const struct vs_users *users, 
         if (!plan.initial || !plan.valid_until || !plan.unsafe || !s.match || !s.modes)
                 goto out;
         for (size_t u = 0; u < users->count; u++)
-                if ((r = plan_user(&plan, &table, &s, u, &users->items[u], start, end, &changes_cap)) < 0)
+                if ((r = plan_user(&plan, &table, &s, u, &users->items[u], start, end,
+                                   &changes_cap)) < 0)
                         goto out;
         r = finish_classes(policy, &plan);
 out:

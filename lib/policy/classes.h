@@ -38,13 +38,13 @@ struct vp_plan {
         size_t n_classes;
         size_t *initial;            /* per user: class at the start */
         int64_t *valid_until;       /* per user: next instant its class changes (any horizon) */
-        uint8_t **unsafe;           /* per user: NULL, or per folder 1 when substitution refuses it */
+        uint8_t **unsafe; /* per user: NULL, or per folder 1 when substitution refuses it */
         struct vp_change *changes;  /* at in (start, end), sorted by (at, user) */
         size_t n_changes;
         size_t n_users;
 };
 
 /* Classes at start, and (when end != VS_TIME_NONE) every change in (start, end). */
-int vp_plan_build(const struct vs_policy *policy, const struct vs_users *users, int64_t start, int64_t end,
-                  struct vp_plan *ret);
+int vp_plan_build(const struct vs_policy *policy, const struct vs_users *users, int64_t start,
+                  int64_t end, struct vp_plan *ret);
 void vp_plan_clear(struct vp_plan *plan);

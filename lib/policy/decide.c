@@ -15,7 +15,8 @@ static bool has_group(const char *const *groups, size_t n_groups, const char *na
         return false;
 }
 
-bool vs_rule_groups_match(const struct vs_policy_rule *rule, const char *const *groups, size_t n_groups)
+bool vs_rule_groups_match(const struct vs_policy_rule *rule, const char *const *groups,
+                          size_t n_groups)
 {
         size_t present = 0;
         for (size_t i = 0; i < rule->n_groups; i++)
@@ -106,7 +107,9 @@ static void decide_folder(struct vs_folder_decision *fd, const struct vs_request
                 if (v->outcome != VS_RULE_APPLIES)
                         continue;
                 if (v->rule->effect == VS_EFFECT_DENY)
-                        v->deciding = v->rule->scope == VS_SCOPE_ALL ? deny_all : fd->write_capped && !deny_all;
+                        v->deciding = v->rule->scope == VS_SCOPE_ALL
+                                              ? deny_all
+                                              : fd->write_capped && !deny_all;
                 else
                         v->deciding = !deny_all && v->rule->mode == granted;
         }
@@ -134,7 +137,8 @@ static int substitute_folder(const struct vs_policy *policy, struct vs_folder_de
         }
         if (fd->status != VS_FOLDER_MOUNTED)
                 return 0;
-        int r = vs_policy_substitute(fd->folder->path, request->user_name, request->user_id, &fd->source, &why);
+        int r = vs_policy_substitute(fd->folder->path, request->user_name, request->user_id,
+                                     &fd->source, &why);
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {
@@ -142,8 +146,11 @@ static int substitute_folder(const struct vs_policy *policy, struct vs_folder_de
                 char *value = printable_copy(name ? request->user_name ? request->user_name : ""
                                                   : request->user_id ? request->user_id : "");
                 char buf[VS_USER_TOKEN_WHY];
-                const char *problem = vs_user_token_problem(name ? request->user_name ? request->user_name : ""
-                                                                 : request->user_id ? request->user_id : "", buf);
+                const char *problem =
+                        vs_user_token_problem(name ? request->user_name ? request->user_name : ""
+                                              : request->user_id ? request->user_id
+                                                                 : "",
+                                              buf);
                 if (!value || asprintf(&fd->refusal, "%s; got \"%s\": %s", why, value,
                                        problem ? problem : "?") < 0) {
                         free(value);
@@ -168,8 +175,8 @@ static int refuse_shared_source(struct vs_decision *d, size_t f)
                 const struct vs_folder_decision *other = &d->folders[g];
                 if (other->status != VS_FOLDER_MOUNTED || strcmp(other->source, fd->source) != 0)
                         continue;
-                if (asprintf(&fd->refusal, "host path %s is already mounted as folder \"%s\"", fd->source,
-                             other->folder->name) < 0) {
+                if (asprintf(&fd->refusal, "host path %s is already mounted as folder \"%s\"",
+                             fd->source, other->folder->name) < 0) {
                         fd->refusal = NULL;
                         return -ENOMEM;
                 }
@@ -189,14 +196,16 @@ static const char *personal_folder(const struct vs_policy *policy, const struct 
                 marked |= policy->folders[i].personal;
         for (size_t i = 0; i < d->n_folders; i++) {
                 const struct vs_folder_decision *fd = &d->folders[i];
-                bool candidate = marked ? fd->folder->personal : strcmp(fd->folder->name, "personal") == 0;
+                bool candidate =
+                        marked ? fd->folder->personal : strcmp(fd->folder->name, "personal") == 0;
                 if (candidate && fd->status == VS_FOLDER_MOUNTED && fd->mode == VS_MODE_RW)
                         return fd->folder->name;
         }
         return NULL;
 }
 
-int vs_policy_decide(const struct vs_policy *policy, const struct vs_request *request, struct vs_decision **ret)
+int vs_policy_decide(const struct vs_policy *policy, const struct vs_request *request,
+                     struct vs_decision **ret)
 {
         size_t n = policy->n_folders;
         struct vs_decision *d = calloc(1, sizeof(*d));
@@ -219,7 +228,8 @@ int vs_policy_decide(const struct vs_policy *policy, const struct vs_request *re
                 struct vs_folder_decision *fd = &d->folders[f];
                 fd->folder = &policy->folders[f];
                 fd->valid_until = VS_TIME_NONE;
-                fd->verdicts = calloc(fd->folder->n_rules ? fd->folder->n_rules : 1, sizeof(*fd->verdicts));
+                fd->verdicts = calloc(fd->folder->n_rules ? fd->folder->n_rules : 1,
+                                      sizeof(*fd->verdicts));
                 if (!fd->verdicts)
                         goto fail;
                 for (size_t i = 0; i < fd->folder->n_rules; i++) {
@@ -231,7 +241,8 @@ int vs_policy_decide(const struct vs_policy *policy, const struct vs_request *re
                         pending[fd->folder->implies[i].target]++;
         }
         for (size_t f = 0; f < n; f++) {
-                d->folders[f].derivations = calloc(pending[f] ? pending[f] : 1, sizeof(struct vs_derivation));
+                d->folders[f].derivations =
+                        calloc(pending[f] ? pending[f] : 1, sizeof(struct vs_derivation));
                 if (!d->folders[f].derivations)
                         goto fail;
         }
@@ -245,7 +256,8 @@ int vs_policy_decide(const struct vs_policy *policy, const struct vs_request *re
                 size_t f = queue[head++];
                 struct vs_folder_decision *fd = &d->folders[f];
                 decide_folder(fd, request);
-                enum vs_mode source_mode = fd->status == VS_FOLDER_MOUNTED ? fd->mode : VS_MODE_NONE;
+                enum vs_mode source_mode =
+                        fd->status == VS_FOLDER_MOUNTED ? fd->mode : VS_MODE_NONE;
                 for (size_t i = 0; i < fd->folder->n_implies; i++) {
                         const struct vs_policy_implies *implies = &fd->folder->implies[i];
                         struct vs_folder_decision *target = &d->folders[implies->target];

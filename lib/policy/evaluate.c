@@ -20,7 +20,8 @@ static int compare_times(const void *a, const void *b)
 
 static ssize_t group_id(const struct vp_compiled *c, const char *name)
 {
-        char **hit = bsearch(&name, c->group_names, c->n_group_names, sizeof(char *), compare_strings);
+        char **hit =
+                bsearch(&name, c->group_names, c->n_group_names, sizeof(char *), compare_strings);
         return hit ? hit - c->group_names : -1;
 }
 
@@ -37,7 +38,8 @@ static int collect_groups(struct vp_compiled *c)
         for (size_t f = 0; f < p->n_folders; f++)
                 for (size_t r = 0; r < p->folders[f].n_rules; r++)
                         for (size_t g = 0; g < p->folders[f].rules[r].n_groups; g++)
-                                c->group_names[c->n_group_names++] = p->folders[f].rules[r].groups[g].name;
+                                c->group_names[c->n_group_names++] =
+                                        p->folders[f].rules[r].groups[g].name;
         qsort(c->group_names, c->n_group_names, sizeof(char *), compare_strings);
         size_t unique = 0;
         for (size_t i = 0; i < c->n_group_names; i++)
@@ -67,7 +69,8 @@ static int compile_rules(struct vp_compiled *c)
                         if (!out->groups)
                                 return -ENOMEM;
                         for (size_t g = 0; g < rule->n_groups; g++)
-                                out->groups[out->n_groups++] = (uint32_t)group_id(c, rule->groups[g].name);
+                                out->groups[out->n_groups++] =
+                                        (uint32_t)group_id(c, rule->groups[g].name);
                 }
         }
         c->first_rule[p->n_folders] = c->n_rules;
@@ -99,7 +102,8 @@ static int compile_implies(struct vp_compiled *c)
                 for (size_t i = 0; i < p->folders[f].n_implies; i++) {
                         size_t t = p->folders[f].implies[i].target;
                         c->edges[c->first_edge[t] + fill[t]++] =
-                                (struct vp_edge){ .source = f, .max_mode = p->folders[f].implies[i].max_mode };
+                                (struct vp_edge){ .source = f,
+                                                  .max_mode = p->folders[f].implies[i].max_mode };
                         pending[t]++;
                 }
         /* Kahn's order (the graph is acyclic after validation). */
@@ -162,7 +166,8 @@ void vp_compiled_free(struct vp_compiled *c)
         free(c);
 }
 
-void vp_match_rules(const struct vp_compiled *c, const char *const *groups, size_t n_groups, uint8_t *match)
+void vp_match_rules(const struct vp_compiled *c, const char *const *groups, size_t n_groups,
+                    uint8_t *match)
 {
         size_t words = c->n_group_names / 64 + 1;
         uint64_t stack[8], *have = words <= 8 ? stack : calloc(words, sizeof(uint64_t));
@@ -179,7 +184,8 @@ void vp_match_rules(const struct vp_compiled *c, const char *const *groups, size
                 size_t present = 0;
                 for (size_t g = 0; g < rule->n_groups; g++)
                         present += (have[rule->groups[g] / 64] >> (rule->groups[g] % 64)) & 1;
-                match[r] = rule->rule->compound == VS_COMPOUND_ALL ? present == rule->n_groups : present > 0;
+                match[r] = rule->rule->compound == VS_COMPOUND_ALL ? present == rule->n_groups
+                                                                   : present > 0;
         }
         if (have != stack)
                 free(have);
@@ -208,9 +214,11 @@ void vp_evaluate(const struct vp_compiled *c, const uint8_t *match, int64_t t, u
                         }
                 }
                 for (size_t e = c->first_edge[f]; e < c->first_edge[f + 1]; e++) {
-                        enum vs_mode source = modes[c->edges[e].source] == VP_DENIED ? VS_MODE_NONE
-                                                                                    : modes[c->edges[e].source];
-                        enum vs_mode granted = source < c->edges[e].max_mode ? source : c->edges[e].max_mode;
+                        enum vs_mode source = modes[c->edges[e].source] == VP_DENIED
+                                                      ? VS_MODE_NONE
+                                                      : modes[c->edges[e].source];
+                        enum vs_mode granted =
+                                source < c->edges[e].max_mode ? source : c->edges[e].max_mode;
                         if (granted > derived)
                                 derived = granted;
                 }
@@ -224,8 +232,8 @@ void vp_evaluate(const struct vp_compiled *c, const uint8_t *match, int64_t t, u
         }
 }
 
-ssize_t vp_boundaries(const struct vp_compiled *c, const uint8_t *match, int64_t after, int64_t until,
-                      int64_t **times, size_t n_times)
+ssize_t vp_boundaries(const struct vp_compiled *c, const uint8_t *match, int64_t after,
+                      int64_t until, int64_t **times, size_t n_times)
 {
         size_t first = n_times;
         for (size_t r = 0; r < c->n_rules; r++) {
@@ -274,7 +282,8 @@ int vp_refusals_for(const struct vp_compiled *c, const char *user_name, const ch
                 const char *why;
                 if (!c->templated[f])
                         continue;
-                int e = vs_policy_substitute(p->folders[f].path, user_name, user_id, &paths[f], &why);
+                int e = vs_policy_substitute(p->folders[f].path, user_name, user_id, &paths[f],
+                                             &why);
                 if (e == -ENOMEM)
                         goto fail;
                 if (e < 0) {
@@ -282,13 +291,15 @@ int vp_refusals_for(const struct vp_compiled *c, const char *user_name, const ch
                         r.any = true;
                 }
         }
-        /* Only a substituted path can meet another folder's (fixed paths are unique by validation). */
+        /* Only a substituted path can meet another folder's (fixed paths are unique by
+         * validation). */
         for (size_t f = 0; f < p->n_folders; f++) {
                 if (!paths[f])
                         continue;
                 for (size_t g = 0; g < p->n_folders; g++) {
                         const char *other = c->templated[g] ? paths[g] : p->folders[g].path;
-                        if (g == f || !other || strcmp(paths[f], other) != 0 || (c->templated[g] && g < f))
+                        if (g == f || !other || strcmp(paths[f], other) != 0 ||
+                            (c->templated[g] && g < f))
                                 continue;
                         size_t (*grown)[2] = realloc(r.meets, (r.n_meets + 1) * sizeof(*r.meets));
                         if (!grown)

@@ -142,14 +142,16 @@ static char *rule_summary(const struct vs_policy_rule *rule)
         const char *what = rule->effect == VS_EFFECT_ALLOW
                 ? (rule->mode == VS_MODE_RW ? "allow rw" : "allow ro")
                 : (rule->scope == VS_SCOPE_ALL ? "deny" : "deny write");
-        if (asprintf(&out, "%s for %s %s%s%s%s%s", what, rule->compound == VS_COMPOUND_ALL ? "all of" : "any of",
-                     list, *from ? " from " : "", from, *until ? " until " : "", until) < 0)
+        if (asprintf(&out, "%s for %s %s%s%s%s%s", what,
+                     rule->compound == VS_COMPOUND_ALL ? "all of" : "any of", list,
+                     *from ? " from " : "", from, *until ? " until " : "", until) < 0)
                 out = NULL;
         free(list);
         return out;
 }
 
-static const struct vs_folder_decision *find_decision(const struct vs_decision *d, const char *folder)
+static const struct vs_folder_decision *find_decision(const struct vs_decision *d,
+                                                      const char *folder)
 {
         for (size_t i = 0; i < d->n_folders; i++)
                 if (strcmp(d->folders[i].folder->name, folder) == 0)
@@ -157,7 +159,8 @@ static const struct vs_folder_decision *find_decision(const struct vs_decision *
         return NULL;
 }
 
-static void write_folder(FILE *out, const struct vs_policy *policy, const struct vs_folder_decision *fd)
+static void write_folder(FILE *out, const struct vs_policy *policy,
+                         const struct vs_folder_decision *fd)
 {
         const struct vs_policy_folder *folder = fd->folder;
 
@@ -173,20 +176,24 @@ static void write_folder(FILE *out, const struct vs_policy *policy, const struct
                 const struct vs_rule_verdict *v = &fd->verdicts[i];
                 char *label = vs_rule_label(folder, v->rule), *summary = rule_summary(v->rule);
                 char *reason = vs_rule_verdict_reason(v);
-                const char *role = v->deciding ? "deciding"
-                                 : v->outcome == VS_RULE_APPLIES ? "applies, not deciding" : "does not apply";
-                fprintf(out, "  %s: %s (%s:%u:%u) %s: %s\n", role, label ? label : "?", policy->file,
-                        v->rule->mark.line, v->rule->mark.column, summary ? summary : "?", reason ? reason : "?");
+                const char *role = v->deciding                     ? "deciding"
+                                   : v->outcome == VS_RULE_APPLIES ? "applies, not deciding"
+                                                                   : "does not apply";
+                fprintf(out, "  %s: %s (%s:%u:%u) %s: %s\n", role, label ? label : "?",
+                        policy->file, v->rule->mark.line, v->rule->mark.column,
+                        summary ? summary : "?", reason ? reason : "?");
                 free(label);
                 free(summary);
                 free(reason);
         }
         for (size_t i = 0; i < fd->n_derivations; i++) {
                 const struct vs_derivation *dv = &fd->derivations[i];
-                const char *role = dv->deciding ? "deciding" : dv->granted ? "applies, not deciding" : "does not apply";
-                fprintf(out, "  %s: via %s#implies[%zu] (%s:%u:%u): %s is %s, max_mode %s -> %s\n", role,
-                        dv->source->name, dv->implies->index, policy->file, dv->implies->mark.line,
-                        dv->implies->mark.column, dv->source->name,
+                const char *role = dv->deciding  ? "deciding"
+                                   : dv->granted ? "applies, not deciding"
+                                                 : "does not apply";
+                fprintf(out, "  %s: via %s#implies[%zu] (%s:%u:%u): %s is %s, max_mode %s -> %s\n",
+                        role, dv->source->name, dv->implies->index, policy->file,
+                        dv->implies->mark.line, dv->implies->mark.column, dv->source->name,
                         dv->source_mode ? vs_mode_to_string(dv->source_mode) : "not mounted",
                         vs_mode_to_string(dv->implies->max_mode),
                         dv->granted ? vs_mode_to_string(dv->granted) : "nothing");
@@ -234,12 +241,14 @@ static json_t *folder_json(const struct vs_policy *policy, const struct vs_folde
         json_t *rules = json_array(), *derivations = json_array();
         for (size_t i = 0; i < fd->n_verdicts; i++) {
                 const struct vs_rule_verdict *v = &fd->verdicts[i];
-                char *label = vs_rule_label(fd->folder, v->rule), *reason = vs_rule_verdict_reason(v);
+                char *label = vs_rule_label(fd->folder, v->rule),
+                     *reason = vs_rule_verdict_reason(v);
                 char *summary = rule_summary(v->rule);
-                json_array_append_new(rules, json_pack("{s:s?, s:o, s:s?, s:s, s:b, s:s?}",
-                                                        "rule", label, "at", at(policy, v->rule->mark),
-                                                        "summary", summary, "outcome", outcome_name(v->outcome),
-                                                        "deciding", v->deciding, "reason", reason));
+                json_array_append_new(rules,
+                                      json_pack("{s:s?, s:o, s:s?, s:s, s:b, s:s?}", "rule", label,
+                                                "at", at(policy, v->rule->mark), "summary", summary,
+                                                "outcome", outcome_name(v->outcome), "deciding",
+                                                v->deciding, "reason", reason));
                 free(label);
                 free(reason);
                 free(summary);
@@ -247,23 +256,24 @@ static json_t *folder_json(const struct vs_policy *policy, const struct vs_folde
         for (size_t i = 0; i < fd->n_derivations; i++) {
                 const struct vs_derivation *dv = &fd->derivations[i];
                 json_t *via = json_sprintf("%s#implies[%zu]", dv->source->name, dv->implies->index);
-                json_array_append_new(derivations,
-                                      json_pack("{s:o, s:o, s:s, s:o, s:s, s:o, s:b}", "via", via, "at",
-                                                at(policy, dv->implies->mark), "source", dv->source->name,
-                                                "source_mode", mode_or_null(dv->source_mode), "max_mode",
-                                                vs_mode_to_string(dv->implies->max_mode), "granted",
-                                                mode_or_null(dv->granted), "deciding", dv->deciding));
+                json_array_append_new(
+                        derivations,
+                        json_pack("{s:o, s:o, s:s, s:o, s:s, s:o, s:b}", "via", via, "at",
+                                  at(policy, dv->implies->mark), "source", dv->source->name,
+                                  "source_mode", mode_or_null(dv->source_mode), "max_mode",
+                                  vs_mode_to_string(dv->implies->max_mode), "granted",
+                                  mode_or_null(dv->granted), "deciding", dv->deciding));
         }
-        return json_pack("{s:s, s:s, s:o, s:s?, s:s?, s:s?, s:o, s:b, s:o, s:o}", "name", fd->folder->name,
-                         "status", vs_folder_status_name(fd->status), "mode",
-                         mode_or_null(fd->status == VS_FOLDER_MOUNTED ? fd->mode : VS_MODE_NONE), "source",
-                         fd->source, "target", fd->target, "refusal", fd->refusal, "valid_until",
-                         vp_json_time(fd->valid_until), "write_capped", fd->write_capped, "rules", rules,
-                         "derivations", derivations);
+        return json_pack("{s:s, s:s, s:o, s:s?, s:s?, s:s?, s:o, s:b, s:o, s:o}", "name",
+                         fd->folder->name, "status", vs_folder_status_name(fd->status), "mode",
+                         mode_or_null(fd->status == VS_FOLDER_MOUNTED ? fd->mode : VS_MODE_NONE),
+                         "source", fd->source, "target", fd->target, "refusal", fd->refusal,
+                         "valid_until", vp_json_time(fd->valid_until), "write_capped",
+                         fd->write_capped, "rules", rules, "derivations", derivations);
 }
 
-int vs_explain_json(const struct vs_policy *policy, const struct vs_decision *decision, const char *folder,
-                    char **ret)
+int vs_explain_json(const struct vs_policy *policy, const struct vs_decision *decision,
+                    const char *folder, char **ret)
 {
         json_t *folders = json_array();
         for (size_t i = 0; i < decision->n_folders; i++) {
@@ -276,8 +286,9 @@ int vs_explain_json(const struct vs_policy *policy, const struct vs_decision *de
                 json_decref(folders);
                 return -ENOENT;
         }
-        json_t *root = json_pack("{s:{s:s, s:s}, s:o, s:o}", "user", "name", decision->user_name, "id",
-                                 decision->user_id, "now", vp_json_time(decision->now), "folders", folders);
+        json_t *root = json_pack("{s:{s:s, s:s}, s:o, s:o}", "user", "name", decision->user_name,
+                                 "id", decision->user_id, "now", vp_json_time(decision->now),
+                                 "folders", folders);
         char *text = root ? json_dumps(root, JSON_SORT_KEYS | JSON_INDENT(2)) : NULL;
         json_decref(root);
         if (!text)

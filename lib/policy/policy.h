@@ -43,7 +43,7 @@ struct vs_policy_rule {
         enum vs_scope scope;        /* deny only; default all */
         enum vs_mode mode;          /* allow only; default ro */
         int64_t not_before;         /* VS_TIME_NONE = unbounded */
-        int64_t not_after;          /* VS_TIME_NONE = unbounded; the window is [not_before, not_after) */
+        int64_t not_after; /* VS_TIME_NONE = unbounded; the window is [not_before, not_after) */
         struct vs_mark not_before_mark, not_after_mark;
 };
 
@@ -79,7 +79,8 @@ int vs_policy_load(const char *path, struct vs_policy **ret, struct vs_diags *di
 int vs_policy_parse(const char *name, const char *text, size_t len, struct vs_policy **ret,
                     struct vs_diags *diags);
 void vs_policy_free(struct vs_policy *policy);
-const struct vs_policy_folder *vs_policy_find_folder(const struct vs_policy *policy, const char *name);
+const struct vs_policy_folder *vs_policy_find_folder(const struct vs_policy *policy,
+                                                     const char *name);
 
 /* --- the decision ---------------------------------------------------------------------- */
 

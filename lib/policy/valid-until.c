@@ -7,7 +7,8 @@
 /* Candidates are the bounds of the windows of rules the user's groups match; the decision can
  * change at no other instant, and need not change at these (another rule may decide), so each
  * candidate is evaluated and compared. */
-int vp_set_valid_until(const struct vs_policy *policy, const struct vs_request *request, struct vs_decision *d)
+int vp_set_valid_until(const struct vs_policy *policy, const struct vs_request *request,
+                       struct vs_decision *d)
 {
         struct vp_compiled *c = NULL;
         struct vp_refusals refusals = { 0 };

@@ -34,13 +34,15 @@ static const char *path_problem(const char *path, bool placeholders)
                         if (!placeholders)
                                 return "must not contain placeholders";
                         if (c == '}')
-                                return "has a '}' without a matching '{'; expected {username} or {user_id}";
+                                return "has a '}' without a matching '{'; expected {username} or "
+                                       "{user_id}";
                         if (strncmp(p, "{username}", 10) == 0)
                                 p += 9;
                         else if (strncmp(p, "{user_id}", 9) == 0)
                                 p += 8;
                         else
-                                return "has an unknown placeholder; expected {username} or {user_id}";
+                                return "has an unknown placeholder; expected {username} or "
+                                       "{user_id}";
                 }
         }
         if (!vs_path_normalised(path))
@@ -66,7 +68,8 @@ struct name_index {
         size_t count;
 };
 
-static ssize_t name_lookup(const struct vs_policy *policy, const struct name_index *index, const char *name)
+static ssize_t name_lookup(const struct vs_policy *policy, const struct name_index *index,
+                           const char *name)
 {
         size_t lo = 0, hi = index->count;
         while (lo < hi) {
@@ -74,7 +77,8 @@ static ssize_t name_lookup(const struct vs_policy *policy, const struct name_ind
                 int r = strcmp(policy->folders[index->order[mid]].name, name);
                 if (r == 0) {
                         /* the first of equal names */
-                        while (mid > 0 && strcmp(policy->folders[index->order[mid - 1]].name, name) == 0)
+                        while (mid > 0 &&
+                               strcmp(policy->folders[index->order[mid - 1]].name, name) == 0)
                                 mid--;
                         return (ssize_t)index->order[mid];
                 }
@@ -94,7 +98,8 @@ static unsigned check_folder(const struct vs_policy *policy, const struct vs_pol
 
         if (folder->name && !safe_folder_name(folder->name)) {
                 error_at(diags, policy, folder->name_mark,
-                         "name must be one safe path segment ([A-Za-z0-9._-], 1-64 characters, not starting with '.'), got \"%s\"",
+                         "name must be one safe path segment ([A-Za-z0-9._-], 1-64 characters, not "
+                         "starting with '.'), got \"%s\"",
                          folder->name);
                 errors++;
         }
@@ -102,7 +107,8 @@ static unsigned check_folder(const struct vs_policy *policy, const struct vs_pol
                 const char *why = path_problem(folder->path, true);
                 if (why) {
                         error_at(diags, policy, folder->path_mark,
-                                 "path must be an absolute, normalised host path, got \"%s\": %s", folder->path, why);
+                                 "path must be an absolute, normalised host path, got \"%s\": %s",
+                                 folder->path, why);
                         errors++;
                 }
         }
@@ -113,7 +119,8 @@ static unsigned check_folder(const struct vs_policy *policy, const struct vs_pol
                         vs_time_format(rule->not_after, t1);
                         vs_time_format(rule->not_before, t2);
                         error_at(diags, policy, rule->not_after_mark,
-                                 "not_after %s must be later than not_before %s (the window is [not_before, not_after))",
+                                 "not_after %s must be later than not_before %s (the window is "
+                                 "[not_before, not_after))",
                                  t1, t2);
                         errors++;
                 }
@@ -122,7 +129,8 @@ static unsigned check_folder(const struct vs_policy *policy, const struct vs_pol
 }
 
 /* Iterative depth-first search for implies cycles; reports each back edge once. */
-static unsigned check_cycles(const struct vs_policy *policy, const ssize_t *const *targets, struct vs_diags *diags)
+static unsigned check_cycles(const struct vs_policy *policy, const ssize_t *const *targets,
+                             struct vs_diags *diags)
 {
         enum { WHITE, GREY, BLACK };
         size_t n = policy->n_folders;
@@ -158,7 +166,8 @@ static unsigned check_cycles(const struct vs_policy *policy, const ssize_t *cons
                                 continue;
                         if (color[t] == GREY) {
                                 error_at(diags, policy, folder->implies[e].mark,
-                                         "implies forms a cycle: \"%s\" implies \"%s\", which leads back to \"%s\"; expected an acyclic chain",
+                                         "implies forms a cycle: \"%s\" implies \"%s\", which "
+                                         "leads back to \"%s\"; expected an acyclic chain",
                                          folder->name, policy->folders[t].name, folder->name);
                                 errors++;
                         } else if (color[t] == WHITE) {
@@ -185,7 +194,8 @@ unsigned vs_policy_validate(struct vs_policy *policy, struct vs_diags *diags)
                 const char *why = path_problem(policy->vault, false);
                 if (why) {
                         error_at(diags, policy, policy->vault_mark,
-                                 "vault must be an absolute, normalised path, got \"%s\": %s", policy->vault, why);
+                                 "vault must be an absolute, normalised path, got \"%s\": %s",
+                                 policy->vault, why);
                         errors++;
                 }
         }
@@ -195,7 +205,8 @@ unsigned vs_policy_validate(struct vs_policy *policy, struct vs_diags *diags)
                 if (folder->personal) {
                         if (personal) {
                                 error_at(diags, policy, folder->mark,
-                                         "only one folder may be personal (\"%s\" at %u:%u already is)",
+                                         "only one folder may be personal (\"%s\" at %u:%u already "
+                                         "is)",
                                          personal->name ? personal->name : "?", personal->mark.line,
                                          personal->mark.column);
                                 errors++;
@@ -207,9 +218,10 @@ unsigned vs_policy_validate(struct vs_policy *policy, struct vs_diags *diags)
                         const struct vs_policy_folder *other = &policy->folders[g];
                         if (folder->path && other->path && strcmp(folder->path, other->path) == 0) {
                                 error_at(diags, policy, folder->path_mark,
-                                         "path \"%s\" is already used by folder \"%s\" (at %u:%u); expected one folder per host path",
-                                         folder->path, other->name ? other->name : "?", other->path_mark.line,
-                                         other->path_mark.column);
+                                         "path \"%s\" is already used by folder \"%s\" (at %u:%u); "
+                                         "expected one folder per host path",
+                                         folder->path, other->name ? other->name : "?",
+                                         other->path_mark.line, other->path_mark.column);
                                 errors++;
                                 break;
                         }
@@ -232,9 +244,11 @@ unsigned vs_policy_validate(struct vs_policy *policy, struct vs_diags *diags)
                 const struct vs_policy_folder *a = &policy->folders[index.order[i - 1]];
                 const struct vs_policy_folder *b = &policy->folders[index.order[i]];
                 if (strcmp(a->name, b->name) == 0) {
-                        const struct vs_policy_folder *first = &policy->folders[name_lookup(policy, &index, a->name)];
-                        error_at(diags, policy, b->name_mark, "duplicate folder name \"%s\" (first at %u:%u)",
-                                 b->name, first->name_mark.line, first->name_mark.column);
+                        const struct vs_policy_folder *first =
+                                &policy->folders[name_lookup(policy, &index, a->name)];
+                        error_at(diags, policy, b->name_mark,
+                                 "duplicate folder name \"%s\" (first at %u:%u)", b->name,
+                                 first->name_mark.line, first->name_mark.column);
                         errors++;
                 }
         }
@@ -253,20 +267,24 @@ unsigned vs_policy_validate(struct vs_policy *policy, struct vs_diags *diags)
                         ssize_t t = name_lookup(policy, &index, implies->folder);
                         if (t < 0) {
                                 error_at(diags, policy, implies->mark,
-                                         "implies unknown folder \"%s\"; expected the name of a folder in this policy",
+                                         "implies unknown folder \"%s\"; expected the name of a "
+                                         "folder in this policy",
                                          implies->folder);
                                 errors++;
                         } else if ((size_t)t == f) {
-                                error_at(diags, policy, implies->mark, "folder \"%s\" implies itself", implies->folder);
+                                error_at(diags, policy, implies->mark,
+                                         "folder \"%s\" implies itself", implies->folder);
                                 errors++;
                         } else {
                                 targets[f][i] = t;
                         }
                         for (size_t j = 0; j < i; j++)
-                                if (folder->implies[j].folder && strcmp(folder->implies[j].folder, implies->folder) == 0) {
+                                if (folder->implies[j].folder &&
+                                    strcmp(folder->implies[j].folder, implies->folder) == 0) {
                                         error_at(diags, policy, implies->mark,
-                                                 "folder \"%s\" is implied twice (first at %u:%u)", implies->folder,
-                                                 folder->implies[j].mark.line, folder->implies[j].mark.column);
+                                                 "folder \"%s\" is implied twice (first at %u:%u)",
+                                                 implies->folder, folder->implies[j].mark.line,
+                                                 folder->implies[j].mark.column);
                                         errors++;
                                         break;
                                 }

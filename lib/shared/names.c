@@ -18,8 +18,8 @@ bool vs_segment_token_valid(const char *s)
 
 static bool ascii_allowed(unsigned char c)
 {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-               c == '_' || c == '-' || c == '@' || c == '+';
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '.' || c == '_' || c == '-' || c == '@' || c == '+';
 }
 
 /* Length of the UTF-8 sequence at p encoding a code point >= U+00A0 (no C1 controls, no
@@ -59,10 +59,17 @@ static const char *refused_because(unsigned char c)
         case ':': return "it splits Docker's volume syntax host:container:mode";
         case ',': return "it splits Docker's --mount options";
         case '{': case '}': return "it would read as a Kasm token";
-        case '\\': case '"': case '\'': case '`': case '$': return "it is a quoting or shell character";
+        case '\\':
+        case '"':
+        case '\'':
+        case '`':
+        case '$':
+                return "it is a quoting or shell character";
         case '*': case '?': case '[': case ']': return "it is a glob character";
         case ' ': return "whitespace in host paths breaks scripts";
-        default: return "it is not one of letters, digits, '.', '_', '-', '@', '+' or non-ASCII UTF-8";
+        default:
+                return "it is not one of letters, digits, '.', '_', '-', '@', '+' or non-ASCII "
+                       "UTF-8";
         }
 }
 
@@ -84,11 +91,13 @@ const char *vs_user_token_problem(const char *s, char buf[VS_USER_TOKEN_WHY])
                         p += len;
                 } else if (*p >= 0x80) {
                         snprintf(buf, VS_USER_TOKEN_WHY,
-                                 "byte 0x%02x at offset %zu is not valid UTF-8 (or a control character)", *p,
-                                 (size_t)(p - (const unsigned char *)s));
+                                 "byte 0x%02x at offset %zu is not valid UTF-8 (or a control "
+                                 "character)",
+                                 *p, (size_t)(p - (const unsigned char *)s));
                         return buf;
                 } else if (*p < 0x20 || *p == 0x7f) {
-                        snprintf(buf, VS_USER_TOKEN_WHY, "control character U+%04X is not allowed", *p);
+                        snprintf(buf, VS_USER_TOKEN_WHY, "control character U+%04X is not allowed",
+                                 *p);
                         return buf;
                 } else {
                         snprintf(buf, VS_USER_TOKEN_WHY, "'%c' (U+%04X) is not allowed: %s", *p, *p,

@@ -4,8 +4,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define VS_USER_TOKEN_RULE \
-        "1-255 bytes of letters, digits, '.', '_', '-', '@', '+' or non-ASCII UTF-8, not \".\" or \"..\""
+#define VS_USER_TOKEN_RULE                                                                         \
+        "1-255 bytes of letters, digits, '.', '_', '-', '@', '+' or non-ASCII UTF-8, not \".\" "   \
+        "or \"..\""
 #define VS_SEGMENT_TOKEN_RULE "1-64 characters from A-Z a-z 0-9 . _ -"
 #define VS_FOLDER_NAME_RULE \
         "1-255 bytes, no '/', no control characters, not starting with '.'"

@@ -33,8 +33,10 @@ unsigned yt_map_fields(const struct yt_doc *doc, const struct yt_node *map, cons
                 if (k == n_keys) {
                         char expected[256] = "";
                         for (size_t j = 0; j < n_keys; j++) {
-                                strncat(expected, j ? ", " : "", sizeof(expected) - strlen(expected) - 1);
-                                strncat(expected, keys[j].name, sizeof(expected) - strlen(expected) - 1);
+                                strncat(expected, j ? ", " : "",
+                                        sizeof(expected) - strlen(expected) - 1);
+                                strncat(expected, keys[j].name,
+                                        sizeof(expected) - strlen(expected) - 1);
                         }
                         yt_error(doc, key, diags, "unknown key \"%s\" in %s; expected one of: %s",
                                  key->value, what, expected);
@@ -43,7 +45,8 @@ unsigned yt_map_fields(const struct yt_doc *doc, const struct yt_node *map, cons
                 }
                 if (values[k]) {
                         for (size_t j = 0; j < i; j++)
-                                if (map->keys[j]->kind == YT_SCALAR && strcmp(map->keys[j]->value, key->value) == 0) {
+                                if (map->keys[j]->kind == YT_SCALAR &&
+                                    strcmp(map->keys[j]->value, key->value) == 0) {
                                         yt_error(doc, key, diags,
                                                  "duplicate key \"%s\" in %s (first at %u:%u)",
                                                  key->value, what, map->keys[j]->line,
@@ -80,7 +83,8 @@ bool yt_bool(const struct yt_doc *doc, const struct yt_node *node, const char *w
 {
         if (!yt_expect(doc, node, YT_SCALAR, what, diags))
                 return false;
-        if (node->plain && (strcmp(node->value, "true") == 0 || strcmp(node->value, "false") == 0)) {
+        if (node->plain &&
+            (strcmp(node->value, "true") == 0 || strcmp(node->value, "false") == 0)) {
                 *ret = node->value[0] == 't';
                 return true;
         }

@@ -63,7 +63,8 @@ static int next_event(struct builder *b, yaml_event_t *ev)
 static int refuse_decorations(struct builder *b, const yaml_event_t *ev, const char *anchor,
                               const char *tag)
 {
-        unsigned line = (unsigned)ev->start_mark.line + 1, col = (unsigned)ev->start_mark.column + 1;
+        unsigned line = (unsigned)ev->start_mark.line + 1,
+                 col = (unsigned)ev->start_mark.column + 1;
         int r = 0;
         if (anchor) {
                 vs_diags_add(b->diags, b->file, line, col,
@@ -160,7 +161,8 @@ static int build_node(struct builder *b, yaml_event_t *ev, struct yt_node **ret)
                 n = new_node(mapping ? YT_MAPPING : YT_SEQUENCE, &ev->start_mark);
                 if (!n)
                         return -ENOMEM;
-                r = build_collection(b, n, mapping ? YAML_MAPPING_END_EVENT : YAML_SEQUENCE_END_EVENT);
+                r = build_collection(b, n,
+                                     mapping ? YAML_MAPPING_END_EVENT : YAML_SEQUENCE_END_EVENT);
                 if (r < 0) {
                         yt_free(n);
                         return r;
@@ -263,8 +265,9 @@ void yt_free(struct yt_node *n)
 bool yt_is_null(const struct yt_node *n)
 {
         return n->kind == YT_SCALAR && n->plain &&
-               (n->value[0] == '\0' || strcmp(n->value, "~") == 0 || strcmp(n->value, "null") == 0 ||
-                strcmp(n->value, "Null") == 0 || strcmp(n->value, "NULL") == 0);
+               (n->value[0] == '\0' || strcmp(n->value, "~") == 0 ||
+                strcmp(n->value, "null") == 0 || strcmp(n->value, "Null") == 0 ||
+                strcmp(n->value, "NULL") == 0);
 }
 
 bool yt_is_bool(const struct yt_node *n, bool *value)

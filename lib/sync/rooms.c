@@ -36,8 +36,8 @@ int vs_rooms_render(const struct vs_sync_plan *plan, const char *path, struct vs
                 const struct vs_sync_folder *f = &plan->folders[i];
                 char id[VS_ROOM_ID_MAX];
                 vs_room_id(f->name, f->source, id);
-                json_t *room = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "id", id, "name", f->name,
-                                         "path", f->path, "source", f->source, "mode",
+                json_t *room = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "id", id, "name",
+                                         f->name, "path", f->path, "source", f->source, "mode",
                                          vs_mode_to_string(f->mode), "direction",
                                          f->mode == VS_MODE_RW ? "send-receive" : "receive-only");
                 if (!room || json_array_append_new(rooms, room) < 0)

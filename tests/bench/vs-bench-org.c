@@ -32,7 +32,8 @@ int main(int argc, char **argv)
                 fprintf(stderr, "vs-bench-org: out of memory\n");
                 return 1;
         }
-        int r = write_file(argv[2], "policy.yaml", policy, policy_len) | write_file(argv[2], "users.yaml", users, users_len);
+        int r = write_file(argv[2], "policy.yaml", policy, policy_len) |
+                write_file(argv[2], "users.yaml", users, users_len);
         free(policy);
         free(users);
         free(shapes);

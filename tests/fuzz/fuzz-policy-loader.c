@@ -21,7 +21,11 @@ static void exercise(const struct vs_policy *policy)
                         break;
                 }
         struct vs_request request = {
-                .user_name = "alice", .user_id = "1000", .groups = groups, .n_groups = 2, .now = 1796083200,
+                .user_name = "alice",
+                .user_id = "1000",
+                .groups = groups,
+                .n_groups = 2,
+                .now = 1796083200,
         };
         struct vs_decision *decision = NULL;
         if (vs_policy_decide(policy, &request, &decision) == 0) {

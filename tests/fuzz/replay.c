@@ -63,7 +63,8 @@ static int replay_path(const char *path)
                 }
                 int r = 0;
                 for (struct dirent *e; (e = readdir(dir));) {
-                        int entry = openat(dirfd(dir), e->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+                        int entry =
+                                openat(dirfd(dir), e->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
                         struct stat est;
                         if (entry < 0)
                                 continue;

@@ -9,20 +9,20 @@
 #define BLOCKREC_MAGIC 0x56534252u /* "VSBR" */
 
 enum blockrec_kind {
-	BLOCKREC_WRITE = 1,  /* `length` bytes at `offset` of `disk`, payload follows */
-	BLOCKREC_FLUSH = 2,  /* a device flush of `disk`: everything before it is durable */
-	BLOCKREC_ZERO = 3,   /* `length` bytes at `offset` now read as zeros (discard) */
-	BLOCKREC_MARKER = 4, /* text written by the test driver, payload follows */
+        BLOCKREC_WRITE = 1,  /* `length` bytes at `offset` of `disk`, payload follows */
+        BLOCKREC_FLUSH = 2,  /* a device flush of `disk`: everything before it is durable */
+        BLOCKREC_ZERO = 3,   /* `length` bytes at `offset` now read as zeros (discard) */
+        BLOCKREC_MARKER = 4, /* text written by the test driver, payload follows */
 };
 
 struct blockrec_header {
-	uint32_t magic;
-	uint32_t kind;
-	uint32_t disk;
-	uint32_t reserved;
-	uint64_t sequence;
-	uint64_t offset;
-	uint64_t length;
+        uint32_t magic;
+        uint32_t kind;
+        uint32_t disk;
+        uint32_t reserved;
+        uint64_t sequence;
+        uint64_t offset;
+        uint64_t length;
 };
 
 _Static_assert(sizeof(struct blockrec_header) == 40, "header layout is read by powercut.py");

@@ -13,7 +13,8 @@ static const char *severity_name(enum vs_severity s)
         return s == VS_SEVERITY_ERROR ? "error" : s == VS_SEVERITY_WARNING ? "warning" : "info";
 }
 
-void fl_report_add(struct fl_report *r, enum vs_severity severity, const char *area, const char *fmt, ...)
+void fl_report_add(struct fl_report *r, enum vs_severity severity, const char *area,
+                   const char *fmt, ...)
 {
         struct fl_message *items = realloc(r->messages, (r->n_messages + 1) * sizeof(*items));
         char *text = NULL;
@@ -36,8 +37,8 @@ void fl_report_add_diags(struct fl_report *r, enum vs_severity severity, const c
         for (size_t i = 0; i < diags->count; i++) {
                 const struct vs_diag *d = &diags->items[i];
                 if (d->line)
-                        fl_report_add(r, severity, area, "%s:%u:%u: %s", d->file, d->line, d->column,
-                                      d->message);
+                        fl_report_add(r, severity, area, "%s:%u:%u: %s", d->file, d->line,
+                                      d->column, d->message);
                 else
                         fl_report_add(r, severity, area, "%s: %s", d->file, d->message);
         }
@@ -74,9 +75,10 @@ void fl_report_print_text(const struct fl_report *r, FILE *out, FILE *err)
                         m->user_id, r->manifest_origin);
                 for (size_t i = 0; i < r->verify.n_folders; i++) {
                         const struct vs_folder_check *c = &r->verify.folders[i];
-                        fprintf(out, "  %-15s %-2s %-16s %s%s\n", vs_folder_state_to_string(c->state),
-                                vs_mode_to_string(c->folder->mode), c->folder->name, c->folder->target,
-                                c->folder->required ? "" : " (optional)");
+                        fprintf(out, "  %-15s %-2s %-16s %s%s\n",
+                                vs_folder_state_to_string(c->state),
+                                vs_mode_to_string(c->folder->mode), c->folder->name,
+                                c->folder->target, c->folder->required ? "" : " (optional)");
                 }
         }
         for (size_t i = 0; i < r->changes.count; i++)
@@ -108,11 +110,14 @@ void fl_report_print_json(const struct fl_report *r, FILE *out, bool one_line)
                 json_object_set_new(doc, "vault", json_string(m->vault));
                 json_object_set_new(doc, "user", json_pack("{s:s, s:s}", "name", m->user_name, "id",
                                                            m->user_id));
-                json_object_set_new(doc, "personal", m->personal ? json_string(m->personal) : json_null());
+                json_object_set_new(doc, "personal",
+                                    m->personal ? json_string(m->personal) : json_null());
                 char until[VS_RFC3339_MAX];
-                json_object_set_new(doc, "valid_until", m->valid_until != VS_TIME_NONE &&
-                                                        vs_rfc3339_format(m->valid_until, until) == 0
-                                                                ? json_string(until) : json_null());
+                json_object_set_new(doc, "valid_until",
+                                    m->valid_until != VS_TIME_NONE &&
+                                                    vs_rfc3339_format(m->valid_until, until) == 0
+                                            ? json_string(until)
+                                            : json_null());
         }
         json_object_set_new(doc, "dry_run", json_boolean(r->changes.dry_run));
         for (size_t i = 0; i < r->verify.n_folders; i++) {
@@ -128,15 +133,18 @@ void fl_report_print_json(const struct fl_report *r, FILE *out, bool one_line)
                                   "mount_id", c->mount_id, "message", c->message));
         }
         for (size_t i = 0; i < r->changes.count; i++)
-                json_array_append_new(changes, json_pack("{s:s, s:s}", "path", r->changes.items[i].path,
-                                                         "action", r->changes.items[i].action));
+                json_array_append_new(changes,
+                                      json_pack("{s:s, s:s}", "path", r->changes.items[i].path,
+                                                "action", r->changes.items[i].action));
         if (r->verify.manifest_message)
-                json_array_append_new(messages, json_pack("{s:s, s:s, s:s}", "severity", "error", "area",
-                                                          "manifest", "text", r->verify.manifest_message));
+                json_array_append_new(messages,
+                                      json_pack("{s:s, s:s, s:s}", "severity", "error", "area",
+                                                "manifest", "text", r->verify.manifest_message));
         for (size_t i = 0; i < r->n_messages; i++)
                 json_array_append_new(messages,
-                        json_pack("{s:s, s:s, s:s}", "severity", severity_name(r->messages[i].severity),
-                                  "area", r->messages[i].area, "text", r->messages[i].text));
+                                      json_pack("{s:s, s:s, s:s}", "severity",
+                                                severity_name(r->messages[i].severity), "area",
+                                                r->messages[i].area, "text", r->messages[i].text));
         json_object_set_new(doc, "folders", folders);
         json_object_set_new(doc, "changes", changes);
         json_object_set_new(doc, "messages", messages);

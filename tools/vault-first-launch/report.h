@@ -37,8 +37,9 @@ struct fl_report {
         bool write_failed;
 };
 
-__attribute__((format(printf, 4, 5)))
-void fl_report_add(struct fl_report *r, enum vs_severity severity, const char *area, const char *fmt, ...);
+__attribute__((format(printf, 4, 5))) void fl_report_add(struct fl_report *r,
+                                                         enum vs_severity severity,
+                                                         const char *area, const char *fmt, ...);
 /* Each diagnostic becomes a message "file:line:col: text" (or "path: text"). */
 void fl_report_add_diags(struct fl_report *r, enum vs_severity severity, const char *area,
                          const struct vs_diags *diags);

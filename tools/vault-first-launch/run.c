@@ -26,7 +26,8 @@ static int discover(const struct fl_options *o, const struct vs_mounts *mounts, 
         const char *name = pw && vs_user_token_valid(pw->pw_name) ? pw->pw_name : uid;
         int ret = vs_discover(mounts, o->vault ? o->vault : "/vault", o->personal, name, uid,
                               &r->manifest, &diags);
-        fl_report_add_diags(r, ret < 0 ? VS_SEVERITY_ERROR : VS_SEVERITY_WARNING, "manifest", &diags);
+        fl_report_add_diags(r, ret < 0 ? VS_SEVERITY_ERROR : VS_SEVERITY_WARNING, "manifest",
+                            &diags);
         vs_diags_clear(&diags);
         return ret;
 }
@@ -91,16 +92,18 @@ static void render_obsidian(const struct fl_options *o, struct fl_report *r)
         size_t n_excluded = 0;
 
         if (!m->personal) {
-                fl_report_add(r, VS_SEVERITY_WARNING, "obsidian",
-                              "the manifest names no personal folder: .obsidian/ not written (new notes "
-                              "would land at the vault root)");
+                fl_report_add(
+                        r, VS_SEVERITY_WARNING, "obsidian",
+                        "the manifest names no personal folder: .obsidian/ not written (new notes "
+                        "would land at the vault root)");
                 return;
         }
         const struct vs_folder_check *p = find_check(r, m->personal);
         if (!p || !p->usable || p->mode != VS_MODE_RW) {
-                fl_report_add(r, VS_SEVERITY_WARNING, "obsidian",
-                              "the personal folder %s is not a writable mount: .obsidian/ not written",
-                              m->personal);
+                fl_report_add(
+                        r, VS_SEVERITY_WARNING, "obsidian",
+                        "the personal folder %s is not a writable mount: .obsidian/ not written",
+                        m->personal);
                 return;
         }
         excluded = calloc(r->verify.n_folders + 1, sizeof(*excluded));
@@ -112,7 +115,10 @@ static void render_obsidian(const struct fl_options *o, struct fl_report *r)
                         excluded[n_excluded++] = c->folder->name;
         }
         struct vs_obsidian_plan plan = {
-                .vault = m->vault, .personal = m->personal, .excluded = excluded, .n_excluded = n_excluded,
+                .vault = m->vault,
+                .personal = m->personal,
+                .excluded = excluded,
+                .n_excluded = n_excluded,
         };
         int ret = vs_obsidian_render(&plan, &r->changes, &warnings, &diags);
         fl_report_add_diags(r, VS_SEVERITY_WARNING, "obsidian", &warnings);
@@ -124,7 +130,8 @@ static void render_obsidian(const struct fl_options *o, struct fl_report *r)
                         fl_report_add_diags(r, VS_SEVERITY_WARNING, "obsidian", &diags);
                         fl_report_add(r, VS_SEVERITY_WARNING, "obsidian",
                                       "Obsidian opens %s/.obsidian: create it in the image with "
-                                      "`ln -s %s/.obsidian %s/.obsidian`", m->vault, m->personal, m->vault);
+                                      "`ln -s %s/.obsidian %s/.obsidian`",
+                                      m->vault, m->personal, m->vault);
                 }
                 vs_diags_clear(&diags);
         }
@@ -227,8 +234,10 @@ static void refuse_ungranted(struct fl_report *r, const struct vs_mounts *mounts
                 abort();
         for (size_t i = 0; i < n; i++)
                 fl_report_add(r, VS_SEVERITY_ERROR, "mount",
-                              "%s: mounted under the vault root but not granted by the manifest; refusing it "
-                              "(remove the Kasm group or volume mapping that adds it, then end this session)",
+                              "%s: mounted under the vault root but not granted by the manifest; "
+                              "refusing it "
+                              "(remove the Kasm group or volume mapping that adds it, then end "
+                              "this session)",
                               extra[i]);
         free(extra);
 }

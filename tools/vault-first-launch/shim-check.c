@@ -76,16 +76,17 @@ static void probe_rename(struct fl_report *r, const char *from_dir, const char *
         (void)!write(fd, "vaultshim probe\n", 16);
         close(fd);
         if (rename(from, to) == 0)
-                fl_report_add(r, VS_SEVERITY_OK, "shim", "probe: moved a file from %s to %s across mounts",
-                              from_dir, to_dir);
+                fl_report_add(r, VS_SEVERITY_OK, "shim",
+                              "probe: moved a file from %s to %s across mounts", from_dir, to_dir);
         else if (errno == EXDEV)
-                fl_report_add(r, VS_SEVERITY_WARNING, "shim",
-                              "probe: moving a file from %s to %s failed with EXDEV: the shim is not "
-                              "active, so Obsidian cannot move notes between folders; fix: %s",
-                              from_dir, to_dir, SHIM_FIX);
+                fl_report_add(
+                        r, VS_SEVERITY_WARNING, "shim",
+                        "probe: moving a file from %s to %s failed with EXDEV: the shim is not "
+                        "active, so Obsidian cannot move notes between folders; fix: %s",
+                        from_dir, to_dir, SHIM_FIX);
         else
-                fl_report_add(r, VS_SEVERITY_WARNING, "shim", "probe: moving %s to %s failed: %s", from,
-                              to, strerror(errno));
+                fl_report_add(r, VS_SEVERITY_WARNING, "shim", "probe: moving %s to %s failed: %s",
+                              from, to, strerror(errno));
 out:
         (void)unlink(from);
         (void)unlink(to);

@@ -133,7 +133,8 @@ static int next_manifest_change(struct source *s, int timeout_ms)
 static int next_mount_change(struct source *s, int timeout_ms)
 {
         struct pollfd pfd = {.fd = s->fd, .events = POLLPRI};
-        struct timespec ts = {.tv_sec = timeout_ms / 1000, .tv_nsec = (long)(timeout_ms % 1000) * 1000000};
+        struct timespec ts = { .tv_sec = timeout_ms / 1000,
+                               .tv_nsec = (long)(timeout_ms % 1000) * 1000000 };
         int n = ppoll(&pfd, 1, &ts, &s->unblocked);
         if (n < 0)
                 return errno == EINTR ? 0 : -errno;

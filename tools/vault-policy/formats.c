@@ -19,18 +19,21 @@ static json_t *render_json(const struct vs_decision *d)
                 const struct vs_folder_decision *fd = &d->folders[i];
                 if (fd->status != VS_FOLDER_MOUNTED)
                         continue;
-                json_array_append_new(folders, json_pack("{s:s, s:s, s:s, s:s}", "name", fd->folder->name, "source",
-                                                         fd->source, "target", fd->target, "mode", vs_mode_to_string(fd->mode)));
+                json_array_append_new(folders,
+                                      json_pack("{s:s, s:s, s:s, s:s}", "name", fd->folder->name,
+                                                "source", fd->source, "target", fd->target, "mode",
+                                                vs_mode_to_string(fd->mode)));
         }
-        return json_pack("{s:{s:s, s:s}, s:o, s:o}", "user", "name", d->user_name, "id", d->user_id, "valid_until",
-                         vp_json_time(d->valid_until), "folders", folders);
+        return json_pack("{s:{s:s, s:s}, s:o, s:o}", "user", "name", d->user_name, "id", d->user_id,
+                         "valid_until", vp_json_time(d->valid_until), "folders", folders);
 }
 
 /* One Kasm Volume Mapping value; ro folders skip Kasm's writability check. */
 json_t *kasm_volume(const char *bind, enum vs_mode mode, bool required)
 {
-        return json_pack("{s:s, s:s, s:i, s:i, s:b, s:b}", "bind", bind, "mode", vs_mode_to_string(mode), "uid",
-                         KASM_UID, "gid", KASM_GID, "required", required, "skip_check", mode == VS_MODE_RO);
+        return json_pack("{s:s, s:s, s:i, s:i, s:b, s:b}", "bind", bind, "mode",
+                         vs_mode_to_string(mode), "uid", KASM_UID, "gid", KASM_GID, "required",
+                         required, "skip_check", mode == VS_MODE_RO);
 }
 
 int print_json(json_t *root)
@@ -52,7 +55,8 @@ static json_t *render_kasm(const struct vs_decision *d)
                 const struct vs_folder_decision *fd = &d->folders[i];
                 if (fd->status != VS_FOLDER_MOUNTED)
                         continue;
-                json_object_set_new(root, fd->source, kasm_volume(fd->target, fd->mode, fd->folder->required));
+                json_object_set_new(root, fd->source,
+                                    kasm_volume(fd->target, fd->mode, fd->folder->required));
         }
         return root;
 }
@@ -66,15 +70,16 @@ static json_t *render_docker(const struct vs_decision *d)
                 if (fd->status != VS_FOLDER_MOUNTED)
                         continue;
                 json_object_set_new(volumes, fd->source,
-                                    json_pack("{s:s, s:s}", "bind", fd->target, "mode", vs_mode_to_string(fd->mode)));
+                                    json_pack("{s:s, s:s}", "bind", fd->target, "mode",
+                                              vs_mode_to_string(fd->mode)));
         }
         return json_pack("{s:o}", "volumes", volumes);
 }
 
 bool format_known(const char *format)
 {
-        return strcmp(format, "manifest") == 0 || strcmp(format, "json") == 0 || strcmp(format, "kasm") == 0 ||
-               strcmp(format, "docker") == 0;
+        return strcmp(format, "manifest") == 0 || strcmp(format, "json") == 0 ||
+               strcmp(format, "kasm") == 0 || strcmp(format, "docker") == 0;
 }
 
 /* The mount manifest for vault-first-launch; the strings stay owned by the decision. */
@@ -87,7 +92,8 @@ static int write_manifest(const struct vs_policy *policy, const struct vs_decisi
                 .vault = policy->vault,
                 .personal = (char *)d->personal,
                 .valid_until = d->valid_until,
-                .folders = calloc(d->n_mounted ? d->n_mounted : 1, sizeof(struct vs_manifest_folder)),
+                .folders =
+                        calloc(d->n_mounted ? d->n_mounted : 1, sizeof(struct vs_manifest_folder)),
         };
         if (!m.folders)
                 return -ENOMEM;
@@ -109,7 +115,8 @@ static int write_manifest(const struct vs_policy *policy, const struct vs_decisi
         return r;
 }
 
-int format_decision(const struct vs_policy *policy, const struct vs_decision *decision, const char *format)
+int format_decision(const struct vs_policy *policy, const struct vs_decision *decision,
+                    const char *format)
 {
         if (strcmp(format, "manifest") == 0)
                 return write_manifest(policy, decision);

@@ -44,7 +44,8 @@ int run_matrix(const struct vs_policy *policy, const struct vs_users *users, int
         if (!json) {
                 printf("%-*s", (int)user_width, "user");
                 for (size_t f = 0; f < policy->n_folders; f++)
-                        print_cell(policy->folders[f].name, policy->folders[f].name, f + 1 == policy->n_folders);
+                        print_cell(policy->folders[f].name, policy->folders[f].name,
+                                   f + 1 == policy->n_folders);
                 if (policy->n_folders == 0)
                         printf("\n");
         }
@@ -64,16 +65,19 @@ int run_matrix(const struct vs_policy *policy, const struct vs_users *users, int
                 for (size_t f = 0; f < d->n_folders; f++) {
                         const struct vs_folder_decision *fd = &d->folders[f];
                         if (json)
-                                json_object_set_new(cells, fd->folder->name, json_string(vs_folder_decision_cell(fd)));
+                                json_object_set_new(cells, fd->folder->name,
+                                                    json_string(vs_folder_decision_cell(fd)));
                         else
-                                print_cell(fd->folder->name, vs_folder_decision_cell(fd), f + 1 == d->n_folders);
+                                print_cell(fd->folder->name, vs_folder_decision_cell(fd),
+                                           f + 1 == d->n_folders);
                 }
                 if (!json && d->n_folders == 0)
                         printf("\n");
                 for (size_t g = 0; g < user->n_groups; g++)
                         json_array_append_new(groups, json_string(user->groups[g]));
-                json_array_append_new(rows, json_pack("{s:s, s:s, s:o, s:o}", "name", user->name, "id", user->id,
-                                                       "groups", groups, "folders", cells));
+                json_array_append_new(rows,
+                                      json_pack("{s:s, s:s, s:o, s:o}", "name", user->name, "id",
+                                                user->id, "groups", groups, "folders", cells));
                 vs_decision_free(d);
         }
         if (r == 0 && json) {

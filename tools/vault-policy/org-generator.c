@@ -51,17 +51,20 @@ static size_t teams_of(const struct org_shape *shape)
 static void write_policy(FILE *out, const struct org_shape *shape, uint64_t *rng)
 {
         size_t teams = teams_of(shape);
-        fprintf(out, "# generated organisation: %zu folders x %zu groups x %zu users\nfolders:\n", shape->folders,
-                shape->groups, shape->users);
-        fprintf(out, "  - name: personal\n    path: /users/{username}/personal\n    personal: true\n"
-                     "    access:\n      - groups: [all-employees, contractors]\n        mode: rw\n");
+        fprintf(out, "# generated organisation: %zu folders x %zu groups x %zu users\nfolders:\n",
+                shape->folders, shape->groups, shape->users);
+        fprintf(out,
+                "  - name: personal\n    path: /users/{username}/personal\n    personal: true\n"
+                "    access:\n      - groups: [all-employees, contractors]\n        mode: rw\n");
         for (size_t f = 1; f < shape->folders; f++) {
                 fprintf(out, "  - name: f-%04zu\n    path: /shared/f-%04zu\n    access:\n", f, f);
-                fprintf(out, "      - groups: [team-%03zu]\n        mode: %s\n", 1 + pick(rng, teams),
-                        chance(rng, 70) ? "rw" : "ro");
+                fprintf(out, "      - groups: [team-%03zu]\n        mode: %s\n",
+                        1 + pick(rng, teams), chance(rng, 70) ? "rw" : "ro");
                 if (chance(rng, 25) && teams > 1) {
                         size_t a = pick(rng, teams), b = (a + 1 + pick(rng, teams - 1)) % teams;
-                        fprintf(out, "      - groups: [team-%03zu, team-%03zu]\n        compound: all\n        mode: rw\n",
+                        fprintf(out,
+                                "      - groups: [team-%03zu, team-%03zu]\n        compound: all\n "
+                                "       mode: rw\n",
                                 1 + a, 1 + b);
                 }
                 if (chance(rng, 15))
@@ -75,7 +78,8 @@ static void write_policy(FILE *out, const struct org_shape *shape, uint64_t *rng
                 if (chance(rng, 10))
                         fprintf(out, "      - groups: [interns]\n        effect: deny\n");
                 if (chance(rng, 10))
-                        fprintf(out, "      - groups: [contractors]\n        effect: deny\n        scope: write\n");
+                        fprintf(out, "      - groups: [contractors]\n        effect: deny\n        "
+                                     "scope: write\n");
                 if (f + 1 < shape->folders && chance(rng, 10))
                         fprintf(out, "    implies:\n      - folder: f-%04zu\n", f + 1);
         }
@@ -92,8 +96,9 @@ static void write_users(FILE *out, const struct org_shape *shape, uint64_t *rng)
                 bool contractor = chance(rng, 5);
                 size_t department = pick(rng, departments), first = department * 5;
                 size_t size = teams - first < 5 ? teams - first : 5;
-                fprintf(out, "  - name: %s%05zu%s\n    id: \"%zu\"\n    groups: [%s", u % 3 ? "user" : "first.last+",
-                        u, u % 3 ? "" : "@example.com", 10000 + u, contractor ? "contractors" : "all-employees");
+                fprintf(out, "  - name: %s%05zu%s\n    id: \"%zu\"\n    groups: [%s",
+                        u % 3 ? "user" : "first.last+", u, u % 3 ? "" : "@example.com", 10000 + u,
+                        contractor ? "contractors" : "all-employees");
                 if (chance(rng, 5))
                         fprintf(out, ", interns");
                 for (size_t n = 1 + pick(rng, 3); n > 0; n--)
@@ -102,8 +107,8 @@ static void write_users(FILE *out, const struct org_shape *shape, uint64_t *rng)
         }
 }
 
-int org_generate(const struct org_shape *shape, char **policy_yaml, size_t *policy_len, char **users_yaml,
-                 size_t *users_len)
+int org_generate(const struct org_shape *shape, char **policy_yaml, size_t *policy_len,
+                 char **users_yaml, size_t *users_len)
 {
         uint64_t rng = UINT64_C(0x5eed) ^ shape->folders << 40 ^ shape->groups << 20 ^ shape->users;
         FILE *p = open_memstream(policy_yaml, policy_len);
@@ -132,8 +137,9 @@ int org_parse_shapes(const char *text, struct org_shape **ret, size_t *n_ret)
         for (const char *p = text; *p;) {
                 struct org_shape s;
                 int used = 0;
-                if (sscanf(p, "%zux%zux%zu%n", &s.folders, &s.groups, &s.users, &used) != 3 || s.folders < 2 ||
-                    s.groups < 1 || s.users < 1 || (p[used] != ',' && p[used] != '\0')) {
+                if (sscanf(p, "%zux%zux%zu%n", &s.folders, &s.groups, &s.users, &used) != 3 ||
+                    s.folders < 2 || s.groups < 1 || s.users < 1 ||
+                    (p[used] != ',' && p[used] != '\0')) {
                         free(shapes);
                         return -EINVAL;
                 }

@@ -21,27 +21,32 @@ static const char *cell(uint8_t mode)
 }
 
 /* Gains and losses between two classes: {"folder", "from", "to"} each. */
-static void diff_classes(const struct vs_policy *policy, const struct vp_class *from, const struct vp_class *to,
-                         json_t *gains, json_t *losses)
+static void diff_classes(const struct vs_policy *policy, const struct vp_class *from,
+                         const struct vp_class *to, json_t *gains, json_t *losses)
 {
         for (size_t f = 0; f < policy->n_folders; f++) {
                 uint8_t a = from->modes[f], b = to->modes[f];
                 if (a == b)
                         continue;
-                json_array_append_new(b > a ? gains : losses, json_pack("{s:s, s:s, s:s}", "folder",
-                                                                        policy->folders[f].name, "from", cell(a),
-                                                                        "to", cell(b)));
+                json_array_append_new(b > a ? gains : losses,
+                                      json_pack("{s:s, s:s, s:s}", "folder",
+                                                policy->folders[f].name, "from", cell(a), "to",
+                                                cell(b)));
         }
 }
 
 static char *kasm_steps(const char *user, const char *from, const char *to, bool loses)
 {
         char *text = NULL;
-        int n = loses ? asprintf(&text, "remove %s from group %s; add %s to group %s; end %s's running sessions "
-                                        "(a bind mount cannot be revoked inside a running container)",
+        int n = loses ? asprintf(&text,
+                                 "remove %s from group %s; add %s to group %s; end %s's running "
+                                 "sessions "
+                                 "(a bind mount cannot be revoked inside a running container)",
                                  user, from, user, to, user)
-                      : asprintf(&text, "add %s to group %s; remove %s from group %s (running sessions keep "
-                                        "their mounts; the next session has the new ones)",
+                      : asprintf(&text,
+                                 "add %s to group %s; remove %s from group %s (running sessions "
+                                 "keep "
+                                 "their mounts; the next session has the new ones)",
                                  user, to, user, from);
         return n < 0 ? NULL : text;
 }
@@ -55,16 +60,18 @@ static json_t *build_schedule(const struct vs_policy *policy, const struct vs_us
                 return NULL;
         for (size_t u = 0; u < users->count; u++) {
                 used[plan->initial[u]] = true;
-                json_array_append_new(start, json_pack("{s:s, s:s, s:s}", "user", users->items[u].name, "id",
-                                                       users->items[u].id, "group",
-                                                       plan->classes[plan->initial[u]].name));
+                json_array_append_new(start,
+                                      json_pack("{s:s, s:s, s:s}", "user", users->items[u].name,
+                                                "id", users->items[u].id, "group",
+                                                plan->classes[plan->initial[u]].name));
         }
         for (size_t i = 0; i < plan->n_changes;) {
                 int64_t at = plan->changes[i].at;
                 json_t *changes = json_array(), *kasm = json_array(), *create = json_array();
                 for (; i < plan->n_changes && plan->changes[i].at == at; i++) {
                         const struct vp_change *ch = &plan->changes[i];
-                        const struct vp_class *a = &plan->classes[ch->from], *b = &plan->classes[ch->to];
+                        const struct vp_class *a = &plan->classes[ch->from],
+                                              *b = &plan->classes[ch->to];
                         const char *name = users->items[ch->user].name;
                         json_t *gains = json_array(), *losses = json_array();
                         if (!used[ch->to]) {
@@ -74,23 +81,25 @@ static json_t *build_schedule(const struct vs_policy *policy, const struct vs_us
                         diff_classes(policy, a, b, gains, losses);
                         bool loses = json_array_size(losses) > 0;
                         char *steps = kasm_steps(name, a->name, b->name, loses);
-                        json_array_append_new(changes, json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:b}", "user", name,
-                                                                 "id", users->items[ch->user].id, "from", a->name,
-                                                                 "to", b->name, "gains", gains, "losses", losses,
-                                                                 "end_sessions", loses));
+                        json_array_append_new(
+                                changes,
+                                json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:b}", "user", name, "id",
+                                          users->items[ch->user].id, "from", a->name, "to", b->name,
+                                          "gains", gains, "losses", losses, "end_sessions", loses));
                         json_array_append_new(kasm, json_string(steps ? steps : "?"));
                         free(steps);
                 }
-                json_array_append_new(instants, json_pack("{s:o, s:o, s:o, s:o}", "at", vp_json_time(at),
-                                                          "create_groups", create, "changes", changes, "kasm",
-                                                          kasm));
+                json_array_append_new(instants, json_pack("{s:o, s:o, s:o, s:o}", "at",
+                                                          vp_json_time(at), "create_groups", create,
+                                                          "changes", changes, "kasm", kasm));
         }
         for (size_t c = 0; c < plan->n_classes; c++)
                 if (used[c])
                         json_array_append_new(classes, class_json(policy, &plan->classes[c]));
         free(used);
-        return json_pack("{s:o, s:o, s:o, s:o, s:o}", "from", vp_json_time(from), "to", vp_json_time(to), "classes",
-                         classes, "start", start, "instants", instants);
+        return json_pack("{s:o, s:o, s:o, s:o, s:o}", "from", vp_json_time(from), "to",
+                         vp_json_time(to), "classes", classes, "start", start, "instants",
+                         instants);
 }
 
 static void print_folder_list(const char *label, json_t *list)
@@ -122,19 +131,23 @@ static void print_text(json_t *doc)
         json_array_foreach (instants, i, instant)
                 n_changes += json_array_size(json_object_get(instant, "changes"));
         printf("schedule from %s to %s: %zu instants, %zu class changes, %zu class groups in use\n",
-               json_string_value(json_object_get(doc, "from")), json_string_value(json_object_get(doc, "to")),
-               json_array_size(instants), n_changes, json_array_size(json_object_get(doc, "classes")));
+               json_string_value(json_object_get(doc, "from")),
+               json_string_value(json_object_get(doc, "to")), json_array_size(instants), n_changes,
+               json_array_size(json_object_get(doc, "classes")));
         printf("at the start: the memberships of `vault-policy classes --at %s`\n",
                json_string_value(json_object_get(doc, "from")));
         json_array_foreach (instants, i, instant) {
-                json_t *changes = json_object_get(instant, "changes"), *create = json_object_get(instant, "create_groups");
+                json_t *changes = json_object_get(instant, "changes"),
+                       *create = json_object_get(instant, "create_groups");
                 json_t *kasm = json_object_get(instant, "kasm"), *change, *g;
                 size_t j;
                 printf("\n%s\n", json_string_value(json_object_get(instant, "at")));
-                json_array_foreach (create, j, g)
-                        printf("  create group %s (its volume_mapping is in --json's \"classes\")\n", json_string_value(g));
+                json_array_foreach(create, j, g) printf(
+                        "  create group %s (its volume_mapping is in --json's \"classes\")\n",
+                        json_string_value(g));
                 json_array_foreach (changes, j, change) {
-                        printf("  %s: %s -> %s\n", json_string_value(json_object_get(change, "user")),
+                        printf("  %s: %s -> %s\n",
+                               json_string_value(json_object_get(change, "user")),
                                json_string_value(json_object_get(change, "from")),
                                json_string_value(json_object_get(change, "to")));
                         print_folder_list("gains", json_object_get(change, "gains"));
@@ -144,7 +157,8 @@ static void print_text(json_t *doc)
         }
 }
 
-int run_schedule(const struct vs_policy *policy, const struct vs_users *users, int64_t from, int64_t to, bool json)
+int run_schedule(const struct vs_policy *policy, const struct vs_users *users, int64_t from,
+                 int64_t to, bool json)
 {
         struct vp_plan plan;
         int r = vp_plan_build(policy, users, from, to, &plan);

@@ -17,7 +17,8 @@
 static const char mountinfo[] =
         "600 500 0:50 / / rw,relatime master:1 - overlay overlay rw,lowerdir=/l,upperdir=/u\n"
         "610 600 8:1 /srv/users/alice/personal /vault/personal rw,relatime - ext4 /dev/sda1 rw\n"
-        "611 600 8:1 /srv/shared/engineering /vault/engineering rw,relatime shared:5 master:2 - ext4 /dev/sda1 rw\n"
+        "611 600 8:1 /srv/shared/engineering /vault/engineering rw,relatime shared:5 master:2 - "
+        "ext4 /dev/sda1 rw\n"
         "612 600 8:1 /srv/shared/wiki /vault/wiki ro,relatime - ext4 /dev/sda1 rw\n"
         "613 600 8:2 / /vault/archive rw,relatime - ext4 /dev/sdb1 ro\n"
         "614 600 8:1 /srv/team\\040notes /vault/team\\040notes rw - ext4 /dev/sda1 rw\n"
@@ -98,12 +99,14 @@ static void test_parse_errors(void **state)
 static void test_source_matches(void **state)
 {
         assert_true(vs_source_matches("/srv/shared/wiki", "/srv/shared/wiki"));
-        assert_true(vs_source_matches("/data/srv/shared/wiki", "/srv/shared/wiki"));  /* fs mounted at /data */
-        assert_true(vs_source_matches("/srv/shared/wiki", "/@/srv/shared/wiki"));     /* btrfs subvolume */
-        assert_true(vs_source_matches("/anything", "/"));                              /* whole filesystem */
-        assert_true(vs_source_matches("", "/srv/x"));                                  /* unknown source */
+        assert_true(vs_source_matches("/data/srv/shared/wiki",
+                                      "/srv/shared/wiki")); /* fs mounted at /data */
+        assert_true(
+                vs_source_matches("/srv/shared/wiki", "/@/srv/shared/wiki")); /* btrfs subvolume */
+        assert_true(vs_source_matches("/anything", "/"));                     /* whole filesystem */
+        assert_true(vs_source_matches("", "/srv/x"));                         /* unknown source */
         assert_false(vs_source_matches("/srv/shared/wiki", "/srv/shared/engineering"));
-        assert_false(vs_source_matches("/srv/xwiki", "/wiki"));                        /* component boundary */
+        assert_false(vs_source_matches("/srv/xwiki", "/wiki")); /* component boundary */
 }
 
 /* The kernel's answer to statx(STATX_MNT_ID) for the paths the tests use. */
@@ -137,47 +140,55 @@ static void test_verify(void **state)
                 bool usable;
                 enum vs_mode configured;
         } cases[] = {
-                {"personal", "/srv/users/alice/personal", VS_MODE_RW, true, VS_TIME_NONE, VS_FOLDER_OK,
-                 VS_SEVERITY_OK, true, VS_MODE_RW},
-                {"engineering", "", VS_MODE_RW, true, 2000, VS_FOLDER_OK, VS_SEVERITY_OK, true, VS_MODE_RW},
-                {"wiki", "/srv/shared/wiki", VS_MODE_RO, true, VS_TIME_NONE, VS_FOLDER_OK, VS_SEVERITY_OK,
-                 true, VS_MODE_RO},
-                {"wiki", "/srv/shared/wiki", VS_MODE_RW, true, VS_TIME_NONE, VS_FOLDER_RW_DEGRADED,
-                 VS_SEVERITY_WARNING, true, VS_MODE_RO},
-                {"archive", "", VS_MODE_RW, true, VS_TIME_NONE, VS_FOLDER_RW_DEGRADED, VS_SEVERITY_WARNING,
-                 true, VS_MODE_RO},
-                {"engineering", "", VS_MODE_RO, true, VS_TIME_NONE, VS_FOLDER_RO_VIOLATED,
-                 VS_SEVERITY_ERROR, false, VS_MODE_RO},
-                {"finance", "/srv/finance", VS_MODE_RW, true, VS_TIME_NONE, VS_FOLDER_MISSING,
-                 VS_SEVERITY_ERROR, false, VS_MODE_RW},
-                {"finance", "/srv/finance", VS_MODE_RW, false, VS_TIME_NONE, VS_FOLDER_MISSING,
-                 VS_SEVERITY_WARNING, false, VS_MODE_RW},
-                {"plain", "", VS_MODE_RW, true, VS_TIME_NONE, VS_FOLDER_NOT_MOUNTED, VS_SEVERITY_ERROR,
-                 false, VS_MODE_RW},
-                {"engineering", "/srv/other", VS_MODE_RW, true, VS_TIME_NONE, VS_FOLDER_SOURCE_MISMATCH,
-                 VS_SEVERITY_WARNING, true, VS_MODE_RW},
-                {"wiki", "", VS_MODE_RO, true, 1000, VS_FOLDER_EXPIRED, VS_SEVERITY_ERROR, false, VS_MODE_RO},
-                {"stacked", "/srv/tmp2", VS_MODE_RO, true, VS_TIME_NONE, VS_FOLDER_OK, VS_SEVERITY_OK, true,
-                 VS_MODE_RO},
+                { "personal", "/srv/users/alice/personal", VS_MODE_RW, true, VS_TIME_NONE,
+                  VS_FOLDER_OK, VS_SEVERITY_OK, true, VS_MODE_RW },
+                { "engineering", "", VS_MODE_RW, true, 2000, VS_FOLDER_OK, VS_SEVERITY_OK, true,
+                  VS_MODE_RW },
+                { "wiki", "/srv/shared/wiki", VS_MODE_RO, true, VS_TIME_NONE, VS_FOLDER_OK,
+                  VS_SEVERITY_OK, true, VS_MODE_RO },
+                { "wiki", "/srv/shared/wiki", VS_MODE_RW, true, VS_TIME_NONE, VS_FOLDER_RW_DEGRADED,
+                  VS_SEVERITY_WARNING, true, VS_MODE_RO },
+                { "archive", "", VS_MODE_RW, true, VS_TIME_NONE, VS_FOLDER_RW_DEGRADED,
+                  VS_SEVERITY_WARNING, true, VS_MODE_RO },
+                { "engineering", "", VS_MODE_RO, true, VS_TIME_NONE, VS_FOLDER_RO_VIOLATED,
+                  VS_SEVERITY_ERROR, false, VS_MODE_RO },
+                { "finance", "/srv/finance", VS_MODE_RW, true, VS_TIME_NONE, VS_FOLDER_MISSING,
+                  VS_SEVERITY_ERROR, false, VS_MODE_RW },
+                { "finance", "/srv/finance", VS_MODE_RW, false, VS_TIME_NONE, VS_FOLDER_MISSING,
+                  VS_SEVERITY_WARNING, false, VS_MODE_RW },
+                { "plain", "", VS_MODE_RW, true, VS_TIME_NONE, VS_FOLDER_NOT_MOUNTED,
+                  VS_SEVERITY_ERROR, false, VS_MODE_RW },
+                { "engineering", "/srv/other", VS_MODE_RW, true, VS_TIME_NONE,
+                  VS_FOLDER_SOURCE_MISMATCH, VS_SEVERITY_WARNING, true, VS_MODE_RW },
+                { "wiki", "", VS_MODE_RO, true, 1000, VS_FOLDER_EXPIRED, VS_SEVERITY_ERROR, false,
+                  VS_MODE_RO },
+                { "stacked", "/srv/tmp2", VS_MODE_RO, true, VS_TIME_NONE, VS_FOLDER_OK,
+                  VS_SEVERITY_OK, true, VS_MODE_RO },
         };
         struct vs_mounts mounts = load();
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 char target[64];
                 snprintf(target, sizeof(target), "/vault/%s", cases[i].name);
                 struct vs_manifest_folder f = {
-                        .name = (char *)cases[i].name, .source = (char *)cases[i].source, .target = target,
-                        .mode = cases[i].mode, .required = cases[i].required,
+                        .name = (char *)cases[i].name,
+                        .source = (char *)cases[i].source,
+                        .target = target,
+                        .mode = cases[i].mode,
+                        .required = cases[i].required,
                         .valid_until = cases[i].valid_until,
                 };
-                struct vs_manifest m = {.vault = "/vault", .valid_until = VS_TIME_NONE, .n_folders = 1,
-                                        .folders = &f};
+                struct vs_manifest m = { .vault = "/vault",
+                                         .valid_until = VS_TIME_NONE,
+                                         .n_folders = 1,
+                                         .folders = &f };
                 struct vs_verify_result res = {0};
                 assert_int_equal(vs_verify(&m, &mounts, 1000, fake_mount_id, &res), 0);
                 const struct vs_folder_check *c = &res.folders[0];
                 if (c->state != cases[i].state || c->severity != cases[i].severity ||
                     c->usable != cases[i].usable || (c->usable && c->mode != cases[i].configured))
-                        fail_msg("case %zu (%s): state %s severity %d usable %d mode %d; message: %s", i,
-                                 cases[i].name, vs_folder_state_to_string(c->state), c->severity,
+                        fail_msg("case %zu (%s): state %s severity %d usable %d mode %d; message: "
+                                 "%s",
+                                 i, cases[i].name, vs_folder_state_to_string(c->state), c->severity,
                                  c->usable, c->mode, c->message ? c->message : "-");
                 assert_true((c->message != NULL) == (c->state != VS_FOLDER_OK));
                 assert_int_equal(res.severity, cases[i].severity);

@@ -177,8 +177,9 @@ static int snapshot_entry(const char *path, const struct stat *st, int type, str
                 abort();
         if (!S_ISDIR(st->st_mode)) {
                 char *timed;
-                if (asprintf(&timed, "%s mtime=%lld.%09ld nlink=%lu", line, (long long)st->st_mtim.tv_sec,
-                             st->st_mtim.tv_nsec, (unsigned long)st->st_nlink) < 0)
+                if (asprintf(&timed, "%s mtime=%lld.%09ld nlink=%lu", line,
+                             (long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec,
+                             (unsigned long)st->st_nlink) < 0)
                         abort();
                 free(line);
                 line = timed;

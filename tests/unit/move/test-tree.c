@@ -191,7 +191,8 @@ static void faults_before_install(void **state)
                 int status;
                 assert_int_equal(waitpid(pid, &status, 0), pid);
                 if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                        fail_msg("fault %s left a trace or returned the wrong errno", faults[i].spec);
+                        fail_msg("fault %s left a trace or returned the wrong errno",
+                                 faults[i].spec);
         }
 }
 #endif
@@ -218,8 +219,8 @@ static void dir_into_its_own_bind_mount(void **state)
         struct world *w = *state;
         if (!fx_is_root())
                 skip();
-        fx_build(w->dir, (const char *const[]){ "d a/x", "f a/x/one 1", "d a/x/sub", "f a/x/sub/two 2",
-                                                 NULL });
+        fx_build(w->dir, (const char *const[]){ "d a/x", "f a/x/one 1", "d a/x/sub",
+                                                "f a/x/sub/two 2", NULL });
         char *before = fx_snapshot(w->dir);
         int status = fx_run_as(0, move_into_own_bind_mount, w);
         if (status == 77)
@@ -253,7 +254,8 @@ int main(void)
                                                 world_teardown),
 #ifdef VS_FAULT_INJECTION
                 cmocka_unit_test_setup_teardown(faults_before_install, world_setup, world_teardown),
-                cmocka_unit_test_setup_teardown(failed_move_keeps_atime, world_setup, world_teardown),
+                cmocka_unit_test_setup_teardown(failed_move_keeps_atime, world_setup,
+                                                world_teardown),
 #endif
         };
         return cmocka_run_group_tests_name("tree", tests, NULL, NULL);

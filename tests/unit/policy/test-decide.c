@@ -80,20 +80,21 @@ static const struct scenario scenarios[] = {
           "byid=- chain-a=- chain-b=- chain-c=- home=- room=denied wiki=-", NULL },
         { "compound any: one group suffices", "u", "1", "temps", T_INSIDE,
           "byid=- chain-a=- chain-b=- chain-c=- home=- room=ro wiki=-", T_END },
-        { "window is closed before not_before; valid until it opens", "u", "1", "contractors", T_BEFORE,
-          "byid=- chain-a=- chain-b=- chain-c=- home=- room=- wiki=-", T_START },
+        { "window is closed before not_before; valid until it opens", "u", "1", "contractors",
+          T_BEFORE, "byid=- chain-a=- chain-b=- chain-c=- home=- room=- wiki=-", T_START },
         { "window opens at not_before", "u", "1", "contractors", T_START,
           "byid=- chain-a=- chain-b=- chain-c=- home=- room=ro wiki=-", T_END },
         { "window is half-open: closed at not_after", "u", "1", "contractors", T_END,
           "byid=- chain-a=- chain-b=- chain-c=- home=- room=- wiki=-", NULL },
-        { "rw outranks ro; the ro window's end changes nothing", "u", "1", "legal,executive,contractors", T_INSIDE,
+        { "rw outranks ro; the ro window's end changes nothing", "u", "1",
+          "legal,executive,contractors", T_INSIDE,
           "byid=- chain-a=- chain-b=- chain-c=- home=- room=rw wiki=-", NULL },
-        { "highest allowed mode; write deny caps at ro", "u", "1", "staff,editors,readonly", T_INSIDE,
-          "byid=ro chain-a=- chain-b=- chain-c=- home=rw room=- wiki=ro", NULL },
+        { "highest allowed mode; write deny caps at ro", "u", "1", "staff,editors,readonly",
+          T_INSIDE, "byid=ro chain-a=- chain-b=- chain-c=- home=rw room=- wiki=ro", NULL },
         { "editors write the wiki", "u", "1", "staff,editors", T_INSIDE,
           "byid=ro chain-a=- chain-b=- chain-c=- home=rw room=- wiki=rw", NULL },
-        { "implies chain: rw through max rw, then capped by default max ro", "u", "1", "chain", T_INSIDE,
-          "byid=- chain-a=rw chain-b=rw chain-c=ro home=- room=- wiki=-", NULL },
+        { "implies chain: rw through max rw, then capped by default max ro", "u", "1", "chain",
+          T_INSIDE, "byid=- chain-a=rw chain-b=rw chain-c=ro home=- room=- wiki=-", NULL },
         { "implies never exceeds the source's mode", "u", "1", "chain-ro", T_INSIDE,
           "byid=- chain-a=ro chain-b=ro chain-c=ro home=- room=- wiki=-", NULL },
         { "deny on a derived folder wins and stops the chain", "u", "1", "chain,block-b", T_INSIDE,
@@ -108,8 +109,8 @@ static const struct scenario scenarios[] = {
           "byid=ro chain-a=- chain-b=- chain-c=- home=refused room=- wiki=ro", NULL },
         { "user name of 256 bytes", LONG_256, "1", "staff", T_INSIDE,
           "byid=ro chain-a=- chain-b=- chain-c=- home=refused room=- wiki=ro", NULL },
-        { "e-mail style user name (Kasm's default accounts)", "user+test@kasm.local", "1", "staff", T_INSIDE,
-          "byid=ro chain-a=- chain-b=- chain-c=- home=rw room=- wiki=ro", NULL },
+        { "e-mail style user name (Kasm's default accounts)", "user+test@kasm.local", "1", "staff",
+          T_INSIDE, "byid=ro chain-a=- chain-b=- chain-c=- home=rw room=- wiki=ro", NULL },
         { "non-ASCII user name", "j\xc3\xbcrgen", "1", "staff", T_INSIDE,
           "byid=ro chain-a=- chain-b=- chain-c=- home=rw room=- wiki=ro", NULL },
         { "user name with ':' (Docker's volume separator)", "a:b", "1", "staff", T_INSIDE,
@@ -122,8 +123,9 @@ static const struct scenario scenarios[] = {
           "byid=refused chain-a=- chain-b=- chain-c=- home=rw room=- wiki=ro", NULL },
         { "empty user id", "alice", "", "staff", T_INSIDE,
           "byid=refused chain-a=- chain-b=- chain-c=- home=rw room=- wiki=ro", NULL },
-        { "64 characters and dots inside are fine", "a.b_c-0123456789012345678901234567890123456789012345678901234567", "..x", "staff", T_INSIDE,
-          "byid=ro chain-a=- chain-b=- chain-c=- home=rw room=- wiki=ro", NULL },
+        { "64 characters and dots inside are fine",
+          "a.b_c-0123456789012345678901234567890123456789012345678901234567", "..x", "staff",
+          T_INSIDE, "byid=ro chain-a=- chain-b=- chain-c=- home=rw room=- wiki=ro", NULL },
 };
 
 static struct vs_policy *load_policy(void)
@@ -132,7 +134,8 @@ static struct vs_policy *load_policy(void)
         struct vs_policy *policy = NULL;
         int r = vs_policy_parse("p.yaml", policy_yaml, strlen(policy_yaml), &policy, &diags);
         for (size_t i = 0; i < diags.count; i++)
-                print_message("%u:%u: %s\n", diags.items[i].line, diags.items[i].column, diags.items[i].message);
+                print_message("%u:%u: %s\n", diags.items[i].line, diags.items[i].column,
+                              diags.items[i].message);
         assert_int_equal(r, 0);
         return policy;
 }
@@ -147,7 +150,9 @@ static struct vs_decision *decide(const struct vs_policy *policy, const char *us
                 groups[n++] = g;
         int64_t now;
         assert_int_equal(vs_time_parse(now_text, &now), 0);
-        struct vs_request request = { .user_name = user, .user_id = id, .groups = groups, .n_groups = n, .now = now };
+        struct vs_request request = {
+                .user_name = user, .user_id = id, .groups = groups, .n_groups = n, .now = now
+        };
         struct vs_decision *d = NULL;
         assert_int_equal(vs_policy_decide(policy, &request, &d), 0);
         free(copy);
@@ -163,7 +168,8 @@ static void test_scenarios(void **state)
                 char got[512] = "", until[VS_TIME_BUF] = "";
                 for (size_t f = 0; f < d->n_folders; f++) {
                         char item[96];
-                        snprintf(item, sizeof(item), "%s%s=%s", f ? " " : "", d->folders[f].folder->name,
+                        snprintf(item, sizeof(item), "%s%s=%s", f ? " " : "",
+                                 d->folders[f].folder->name,
                                  vs_folder_decision_cell(&d->folders[f]));
                         strncat(got, item, sizeof(got) - strlen(got) - 1);
                 }
@@ -172,7 +178,8 @@ static void test_scenarios(void **state)
                 if (d->valid_until != VS_TIME_NONE)
                         vs_time_format(d->valid_until, until);
                 if (strcmp(until, s->valid_until ? s->valid_until : "") != 0)
-                        fail_msg("%s: valid_until %s, expected %s", s->what, until, s->valid_until ? s->valid_until : "none");
+                        fail_msg("%s: valid_until %s, expected %s", s->what, until,
+                                 s->valid_until ? s->valid_until : "none");
                 vs_decision_free(d);
         }
         vs_policy_free(policy);
@@ -221,7 +228,9 @@ static void test_substitution(void **state)
 {
         char *out = NULL;
         const char *why = NULL;
-        assert_int_equal(vs_policy_substitute("/users/{username}/x-{user_id}", "alice", "42", &out, &why), 0);
+        assert_int_equal(
+                vs_policy_substitute("/users/{username}/x-{user_id}", "alice", "42", &out, &why),
+                0);
         assert_string_equal(out, "/users/alice/x-42");
         free(out);
         out = NULL;
@@ -232,7 +241,8 @@ static void test_substitution(void **state)
         assert_int_equal(vs_policy_substitute("/users/{username}", "..", "1", &out, &why), -EINVAL);
         assert_null(out);
         assert_non_null(strstr(why, "{username}"));
-        assert_int_equal(vs_policy_substitute("/users/{user_id}", "alice", "a b", &out, &why), -EINVAL);
+        assert_int_equal(vs_policy_substitute("/users/{user_id}", "alice", "a b", &out, &why),
+                         -EINVAL);
         assert_non_null(strstr(why, "{user_id}"));
         assert_int_equal(vs_policy_substitute("/u/{username}", "...", "1", &out, &why), 0);
         assert_string_equal(out, "/u/...");
@@ -246,16 +256,18 @@ static void test_substitution(void **state)
 /* Host paths that meet after substitution: the later folder is refused, not overwritten. */
 static void test_shared_source(void **state)
 {
-        static const char yaml[] = "folders:\n"
-                                   "  - {name: a, path: '/u/{username}', access: [{groups: [x], mode: rw}]}\n"
-                                   "  - {name: b, path: /u/alice, access: [{groups: [x]}]}\n";
+        static const char yaml[] =
+                "folders:\n"
+                "  - {name: a, path: '/u/{username}', access: [{groups: [x], mode: rw}]}\n"
+                "  - {name: b, path: /u/alice, access: [{groups: [x]}]}\n";
         struct vs_diags diags = { 0 };
         struct vs_policy *policy = NULL;
         assert_int_equal(vs_policy_parse("p.yaml", yaml, strlen(yaml), &policy, &diags), 0);
         struct vs_decision *d = decide(policy, "alice", "1", "x", T_INSIDE);
         assert_int_equal(d->folders[0].status, VS_FOLDER_MOUNTED);
         assert_int_equal(d->folders[1].status, VS_FOLDER_REFUSED);
-        assert_string_equal(d->folders[1].refusal, "host path /u/alice is already mounted as folder \"a\"");
+        assert_string_equal(d->folders[1].refusal,
+                            "host path /u/alice is already mounted as folder \"a\"");
         assert_int_equal(d->n_refused, 1);
         assert_int_equal(d->n_mounted, 1);
         vs_decision_free(d);

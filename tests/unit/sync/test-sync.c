@@ -23,7 +23,11 @@ static const struct vs_sync_folder folders[] = {
         {"wiki", "/vault/wiki", "/shared/wiki", VS_MODE_RO},
 };
 static const struct vs_sync_plan plan = {
-        .vault = "/vault", .user_name = "alice", .user_id = "1000", .folders = folders, .n_folders = 2,
+        .vault = "/vault",
+        .user_name = "alice",
+        .user_id = "1000",
+        .folders = folders,
+        .n_folders = 2,
 };
 
 static char home[64];
@@ -114,19 +118,31 @@ static void test_merge_existing(void **state)
         char wiki_id[VS_ROOM_ID_MAX];
         vs_room_id("wiki", "/shared/wiki", wiki_id);
         char *text = NULL;
-        assert_true(asprintf(&text,
-                "<configuration version=\"36\">\n"
-                "  <!-- the user's own notes -->\n"
-                "  <folder id=\"mine\" label=\"Mine\" path=\"/home/alice/mine\" type=\"sendreceive\"/>\n"
-                "  <folder id=\"vs-00000000deadbeef\" label=\"revoked\" path=\"/vault/revoked\" type=\"sendreceive\"/>\n"
-                "  <folder id=\"%s\" label=\"Team wiki\" path=\"/old/wiki\" type=\"sendreceive\" fsWatcherDelayS=\"0\">\n"
-                "    <markerName>.stfolder</markerName><maxConflicts>-1</maxConflicts>\n"
-                "    <device id=\"AIR6LPZ-7K4PTTV-UXQSMUU-CPQ5YWH-OEDFIIQ-JUG777G-2YQXXR5-YD6AWQR\" introducedBy=\"\"/>\n"
-                "  </folder>\n"
-                "  <device id=\"AIR6LPZ-7K4PTTV-UXQSMUU-CPQ5YWH-OEDFIIQ-JUG777G-2YQXXR5-YD6AWQR\" name=\"laptop\"/>\n"
-                "  <gui enabled=\"true\" tls=\"true\"><address>0.0.0.0:9999</address><apikey>k</apikey></gui>\n"
-                "  <options><relaysEnabled>true</relaysEnabled><maxSendKbps>100</maxSendKbps></options>\n"
-                "</configuration>\n", wiki_id) > 0);
+        assert_true(
+                asprintf(&text,
+                         "<configuration version=\"36\">\n"
+                         "  <!-- the user's own notes -->\n"
+                         "  <folder id=\"mine\" label=\"Mine\" path=\"/home/alice/mine\" "
+                         "type=\"sendreceive\"/>\n"
+                         "  <folder id=\"vs-00000000deadbeef\" label=\"revoked\" "
+                         "path=\"/vault/revoked\" type=\"sendreceive\"/>\n"
+                         "  <folder id=\"%s\" label=\"Team wiki\" path=\"/old/wiki\" "
+                         "type=\"sendreceive\" fsWatcherDelayS=\"0\">\n"
+                         "    <markerName>.stfolder</markerName><maxConflicts>-1</maxConflicts>\n"
+                         "    <device "
+                         "id=\"AIR6LPZ-7K4PTTV-UXQSMUU-CPQ5YWH-OEDFIIQ-JUG777G-2YQXXR5-YD6AWQR\" "
+                         "introducedBy=\"\"/>\n"
+                         "  </folder>\n"
+                         "  <device "
+                         "id=\"AIR6LPZ-7K4PTTV-UXQSMUU-CPQ5YWH-OEDFIIQ-JUG777G-2YQXXR5-YD6AWQR\" "
+                         "name=\"laptop\"/>\n"
+                         "  <gui enabled=\"true\" "
+                         "tls=\"true\"><address>0.0.0.0:9999</address><apikey>k</apikey></gui>\n"
+                         "  "
+                         "<options><relaysEnabled>true</relaysEnabled><maxSendKbps>100</"
+                         "maxSendKbps></options>\n"
+                         "</configuration>\n",
+                         wiki_id) > 0);
         write_config(text);
         free(text);
         assert_string_equal(render(), "update");
@@ -140,7 +156,9 @@ static void test_merge_existing(void **state)
         assert_non_null(strstr(xml, "<apikey>k</apikey>"));
         assert_non_null(strstr(xml, "tls=\"true\""));
         assert_non_null(strstr(xml, "<maxSendKbps>100</maxSendKbps>"));
-        assert_non_null(strstr(xml, "AIR6LPZ-7K4PTTV-UXQSMUU-CPQ5YWH-OEDFIIQ-JUG777G-2YQXXR5-YD6AWQR\" introducedBy"));
+        assert_non_null(strstr(
+                xml,
+                "AIR6LPZ-7K4PTTV-UXQSMUU-CPQ5YWH-OEDFIIQ-JUG777G-2YQXXR5-YD6AWQR\" introducedBy"));
         /* Enforced: path, type, marker, watcher delay, loopback GUI, no relays. */
         assert_non_null(strstr(xml, "path=\"/vault/wiki\" type=\"receiveonly\""));
         assert_non_null(strstr(xml, "fsWatcherDelayS=\"10\""));
@@ -159,13 +177,15 @@ static void test_broken_config_untouched(void **state)
         write_config("<configuration version=\"36\">\n  <folder id=\"x\">\n</configuration>\n");
         struct vs_changes changes = {0};
         struct vs_diags diags = {0};
-        assert_int_equal(vs_syncthing_render(&plan, home, "receiveonly", &changes, &diags), -EINVAL);
+        assert_int_equal(vs_syncthing_render(&plan, home, "receiveonly", &changes, &diags),
+                         -EINVAL);
         assert_int_equal(diags.count, 1);
         if (diags.items[0].line != 3)
                 fail_msg("line %u: %s", diags.items[0].line, diags.items[0].message);
         assert_non_null(strstr(diags.items[0].message, "(left untouched)"));
         char *xml = read_config();
-        assert_string_equal(xml, "<configuration version=\"36\">\n  <folder id=\"x\">\n</configuration>\n");
+        assert_string_equal(
+                xml, "<configuration version=\"36\">\n  <folder id=\"x\">\n</configuration>\n");
         free(xml);
         vs_changes_clear(&changes);
         vs_diags_clear(&diags);
@@ -208,13 +228,13 @@ static void test_stignore(void **state)
         assert_string_equal(changes.items[0].action, "update");
         assert_string_equal(changes.items[1].action, "unchanged");
         assert_int_equal(vs_file_read(path, &text, &len), 0);
-        assert_string_equal(text,
-                            "*.tmp\n"
-                            "// BEGIN vaultshim: managed by vault-first-launch, edit outside this block\n"
-                            "(?d).vaultshim\n(?d).vaultshim-*\n(?d).Trash-*\n"
-                            "(?d)/.obsidian/workspace.json\n(?d)/.obsidian/workspace-mobile.json\n"
-                            "// END vaultshim\n"
-                            "/build\n");
+        assert_string_equal(
+                text, "*.tmp\n"
+                      "// BEGIN vaultshim: managed by vault-first-launch, edit outside this block\n"
+                      "(?d).vaultshim\n(?d).vaultshim-*\n(?d).Trash-*\n"
+                      "(?d)/.obsidian/workspace.json\n(?d)/.obsidian/workspace-mobile.json\n"
+                      "// END vaultshim\n"
+                      "/build\n");
         free(text);
         vs_changes_clear(&changes);
         vs_diags_clear(&diags);
