@@ -110,13 +110,16 @@ int jwt_read_groups(const char *token_file, const char *key_file, const char *al
 
         if (pinned != JWT_ALG_RS256 && pinned != JWT_ALG_ES256 && pinned != JWT_ALG_HS256)
                 return refuse(error, -EINVAL, "--jwt-alg must be RS256, ES256 or HS256, got \"%s\"", alg);
-        r = vs_read_file(token_file, &token, &token_len);
+        char why[VS_READ_INPUT_ERROR_BUF];
+        r = vs_read_input(token_file, VS_INPUT_MAX_BYTES, &token, &token_len);
         if (r < 0)
-                return refuse(error, r, "cannot read token %s: %s", token_file, strerror(-r));
-        r = vs_read_file(key_file, &key, &key_len);
+                return refuse(error, -EIO, "%s: cannot read token: %s", token_file,
+                              vs_read_input_error(r, VS_INPUT_MAX_BYTES, why, sizeof(why)));
+        r = vs_read_input(key_file, VS_INPUT_MAX_BYTES, &key, &key_len);
         if (r < 0) {
                 free(token);
-                return refuse(error, r, "cannot read key %s: %s", key_file, strerror(-r));
+                return refuse(error, -EIO, "%s: cannot read key: %s", key_file,
+                              vs_read_input_error(r, VS_INPUT_MAX_BYTES, why, sizeof(why)));
         }
         strip_trailing_space(token, &token_len);
         if (key_len == 0 || key_len > INT32_MAX) {

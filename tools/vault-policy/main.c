@@ -197,6 +197,12 @@ static int request_groups(const struct options *o, int64_t now, struct group_lis
                         return usage_error("--jwt-alg must be RS256, ES256 or HS256, got \"%s\"", o->jwt_alg), -EINVAL;
                 int r = jwt_read_groups(o->jwt, o->jwt_key, o->jwt_alg, o->groups_claim ? o->groups_claim : "groups",
                                         now, groups, &error);
+                if (r == -EIO) {
+                        /* an unreadable token or key file is a bad input, not a refused token */
+                        fprintf(stderr, "vault-policy: %s\n", error ? error : strerror(-r));
+                        free(error);
+                        return -EIO;
+                }
                 if (r < 0) {
                         fprintf(stderr, "vault-policy: %s: %s\n", o->jwt, error ? error : strerror(-r));
                         free(error);
@@ -229,7 +235,7 @@ static int decide(const struct options *o, bool need_uid, struct vs_policy **pol
         int r = request_groups(o, now, &groups);
         if (r < 0) {
                 vs_policy_free(policy);
-                return r == -EPERM ? EXIT_TOKEN : EXIT_USAGE;
+                return r == -EPERM ? EXIT_TOKEN : r == -EIO ? EXIT_INVALID : EXIT_USAGE;
         }
         struct vs_request request = {
                 .user_name = o->user,
@@ -340,7 +346,7 @@ static int cmd_matrix(const struct options *o)
 }
 
 enum { OPT_USER = 256, OPT_UID, OPT_GROUPS, OPT_NOW, OPT_FORMAT, OPT_FOLDER, OPT_JSON, OPT_USERS,
-       OPT_JWT, OPT_JWT_KEY, OPT_JWT_ALG, OPT_GROUPS_CLAIM };
+       OPT_JWT, OPT_JWT_KEY, OPT_JWT_ALG, OPT_GROUPS_CLAIM, OPT_LAST };
 
 static const struct option long_options[] = {
         { "help", no_argument, NULL, 'h' },
@@ -396,8 +402,9 @@ int main(int argc, char **argv)
 
         optind = 1;
         opterr = 0;
-        int opt;
-        while ((opt = getopt_long(argc - 1, argv + 1, "+h", long_options, NULL)) != -1 || optind < argc - 1) {
+        int opt, long_index = -1;
+        bool seen[OPT_LAST] = { false };
+        while ((opt = getopt_long(argc - 1, argv + 1, "+h", long_options, &long_index)) != -1 || optind < argc - 1) {
                 if (opt == -1) {
                         /* a positional argument: the policy; options may follow it */
                         if (o.policy)
@@ -411,6 +418,12 @@ int main(int argc, char **argv)
                         return usage_error("unknown or incomplete option \"%s\"", argv[optind]);
                 if (!option_allowed(command, opt))
                         return usage_error("option not valid for this command: \"%s\"", argv[optind - 1]);
+                /* A second --groups or --user would silently replace the first: refuse it. */
+                if (opt >= 0 && opt < OPT_LAST && seen[opt])
+                        return usage_error("option --%s given more than once; give it once%s", long_options[long_index].name,
+                                           opt == OPT_GROUPS ? " (--groups G1,G2,... for several groups)" : "");
+                if (opt >= 0 && opt < OPT_LAST)
+                        seen[opt] = true;
                 switch (opt) {
                 case OPT_USER: o.user = optarg; break;
                 case OPT_UID: o.uid = optarg; break;

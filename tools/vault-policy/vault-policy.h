@@ -43,7 +43,8 @@ void group_list_clear(struct group_list *list);
 /* Split "a,b" (empty entries ignored). */
 int group_list_from_csv(const char *csv, struct group_list *ret);
 
-/* Verify the token and read its groups claim; on refusal returns -EPERM/-EINVAL with *error set. */
+/* Verify the token and read its groups claim; *error set on failure: -EIO when the token or key
+ * file cannot be read, else (the token is refused) -EPERM/-EINVAL. */
 int jwt_read_groups(const char *token_file, const char *key_file, const char *alg, const char *claim,
                     int64_t now, struct group_list *ret, char **error);
 
