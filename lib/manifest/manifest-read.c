@@ -5,12 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <vaultshim/manifest.h>
-
-#include "manifest/names.h"
-#include "manifest/rfc3339.h"
-#include "manifest/yaml-tree.h"
-#include "util/read-input.h"
+#include "manifest/manifest.h"
+#include "shared/names.h"
+#include "shared/read-input.h"
+#include "shared/rfc3339.h"
+#include "shared/yaml-tree.h"
 
 struct reader {
         const char *file;

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "util/read-input.h"
+#include "shared/read-input.h"
 
 static int read_all(int fd, size_t max, size_t hint, char **ret, size_t *len)
 {

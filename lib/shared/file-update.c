@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "manifest/file-update.h"
-#include "util/read-input.h"
+#include "shared/file-update.h"
+#include "shared/read-input.h"
 
 /* Configuration files we update (Syncthing's config.xml grows with its devices). */
 #define FILE_READ_MAX ((size_t)16 << 20)
@@ -106,7 +106,7 @@ int vs_file_update(const char *path, const void *data, size_t len, mode_t mode,
                 goto record;
         }
         if (r < 0 && r != -ENOENT) {
-                vs_diags_add(diags, path, 0, 0, "cannot read: %s", strerror(-r));
+                vs_file_read_failed(diags, path, r);
                 goto out;
         }
         action = r == -ENOENT ? "create" : "update";
