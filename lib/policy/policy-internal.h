@@ -2,7 +2,7 @@
 #pragma once
 
 #include "policy/policy.h"
-#include "policy/yaml-fields.h"
+#include "shared/yaml-fields.h"
 #include "shared/names.h"
 #include "shared/read-input.h"
 
