@@ -67,7 +67,10 @@ static const char usage_text[] =
 "{username} and {user_id} are substituted afterwards and must be 1-255 bytes of letters,\n"
 "digits, '.', '_', '-', '@', '+' or non-ASCII UTF-8 (e-mail style Kasm logins such as\n"
 "user@kasm.local pass), not \".\" or \"..\"; otherwise that folder is refused and the\n"
-"message names the refused character (':' ',' '/' braces, whitespace, quotes, ...).\n"
+"message names the refused character (':' ',' '/' braces, whitespace, quotes, ...).\n";
+
+/* Split in two: C limits a string literal's guaranteed length. */
+static const char usage_kasm_text[] =
 "\n"
 "lint codes: nested-path (a folder's host path inside another's), expired-rule,\n"
 "never-valid-rule (always overridden by a deny), group-case (names differing only in\n"
@@ -77,10 +80,7 @@ static const char usage_text[] =
 "\n"
 "Exit status: 0 ok; 1 invalid or unreadable policy, users file, token or key (nothing on\n"
 "stdout); 2 usage; 3 partial (a folder was refused; lint: warnings found); 4 the token\n"
-"was refused.\n";
-
-/* Split in two: C limits a string literal's guaranteed length. */
-static const char usage_kasm_text[] =
+"was refused.\n"
 "\n"
 "classes: users with the same decision form one access class = one Kasm group whose Group\n"
 "Setting volume_mapping keeps {username}/{user_id} for Kasm to fill in; put each user in\n"
