@@ -99,9 +99,7 @@ static void usage(FILE *out)
         fputs(usage_kasm_text, out);
 }
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int usage_error(const char *fmt, ...)
+int usage_error(const char *fmt, ...)
 {
         va_list ap;
         fprintf(stderr, "vault-policy: ");

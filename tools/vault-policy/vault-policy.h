@@ -90,6 +90,8 @@ json_t *kasm_volume(const char *bind, enum vs_mode mode, bool required);
 int print_json(json_t *root);
 
 struct vs_policy *load_policy(const char *path);
+/* "vault-policy: <message>" and the --help hint on stderr; returns EXIT_USAGE. */
+int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* classes, schedule, kasm-native (kasm-commands.c): whether command is one, and run it. */
 bool kasm_command(const char *command);
