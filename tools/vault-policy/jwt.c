@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "policy/policy-internal.h"
+#include "shared/read-input.h"
 #include "vault-policy.h"
 
 /* RFC 7518 §3.2: an HS256 key must be at least as long as the hash output. */
