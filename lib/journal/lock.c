@@ -10,21 +10,25 @@
  * The lock is flock() on a lock file of our own named after the object's dev:ino, in
  * <mount root of the object>/.vaultshim/locks (every mover of the object reaches that one,
  * whatever its target; /tmp/vaultshim-locks-<euid> when that is not writable), never on the
- * user's file: other programs flock their files, and
- * rename(2) ignores that.  flock is per open file description (threads exclude each other
- * too) and released if the process dies.  The holder unlinks the lock file before closing
- * it, so a waiter that then gets the lock on the unlinked file opens the name again.
+ * user's file: other programs flock their files, and rename(2) ignores that.  flock is per
+ * open file description (threads exclude each other too) and released if the process dies.
+ * The holder unlinks the lock file before closing it, so a waiter that then gets the lock on
+ * the unlinked file opens the name again; then the lock directories are removed once empty.
+ *
+ * The lock files live in a shared folder, so anyone may hold one: no wait is unbounded.  A
+ * move waits at most VS_LOCK_WAIT_MS (polling with LOCK_NB), then fails with EBUSY having
+ * changed nothing.  Lock files are opened O_NONBLOCK and must be regular files.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fmt/fmt.h"
 #include "journal/journal.h"
-#include "journal/paths.h"
 
 static bool same_mount(const struct statx *a, const struct statx *b)
 {
@@ -68,28 +72,34 @@ fail:;
         return -e;
 }
 
-/* <mount root>/.vaultshim/locks, created if needed; -errno when it cannot be used. */
-static int open_lock_dir(int dirfd)
+uint64_t vs_journal_now_ms(void)
 {
-        int rootfd = open_mount_root(dirfd);
-        if (rootfd < 0)
-                return rootfd;
-        int topfd = -1, fd = -1;
-        int r = vs_journal_mkdir_durable(rootfd, ".vaultshim");
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* <mount root>/.vaultshim/locks, created if needed (not synced: locks need no durability). */
+static int open_lock_dir(int dirfd, struct vs_journal_lock *lock)
+{
+        lock->rootfd = open_mount_root(dirfd);
+        if (lock->rootfd < 0)
+                return lock->rootfd;
+        int r = 0;
+        if (mkdirat(lock->rootfd, ".vaultshim", 0700) < 0 && errno != EEXIST)
+                r = -errno;
         if (r == 0) {
-                topfd = openat(rootfd, ".vaultshim", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                r = topfd < 0 ? -errno : mkdirat(topfd, "locks", 0700) < 0 && errno != EEXIST ? -errno : 0;
+                lock->topfd = openat(lock->rootfd, ".vaultshim",
+                                     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                r = lock->topfd < 0 ? -errno : 0;
         }
+        if (r == 0 && mkdirat(lock->topfd, "locks", 0700) < 0 && errno != EEXIST)
+                r = -errno;
         if (r == 0) {
-                fd = openat(topfd, "locks", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                r = fd < 0 ? -errno : faccessat(fd, ".", W_OK | X_OK, AT_EACCESS) < 0 ? -errno : 0;
+                lock->dirfd = openat(lock->topfd, "locks", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                r = lock->dirfd < 0 ? -errno : faccessat(lock->dirfd, ".", W_OK | X_OK, AT_EACCESS) < 0 ? -errno : 0;
         }
-        if (topfd >= 0)
-                close(topfd);
-        close(rootfd);
-        if (r < 0 && fd >= 0)
-                close(fd);
-        return r < 0 ? r : fd;
+        return r;
 }
 
 /*
@@ -115,59 +125,101 @@ static int open_fallback_lock_dir(void)
         return fd < 0 ? -errno : fd;
 }
 
+static void close_dirs(struct vs_journal_lock *lock)
+{
+        int *fds[] = { &lock->dirfd, &lock->topfd, &lock->rootfd };
+        for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+                if (*fds[i] >= 0)
+                        close(*fds[i]);
+                *fds[i] = -1;
+        }
+}
+
+/* The lock directories go once empty: the kernel's rename leaves nothing, neither do we.
+ * A mover that opened them meanwhile finds them gone when it creates its lock file, and
+ * makes them again. */
+static void remove_lock_dirs(struct vs_journal_lock *lock)
+{
+        if (lock->topfd >= 0 && unlinkat(lock->topfd, "locks", AT_REMOVEDIR) == 0)
+                (void)unlinkat(lock->rootfd, ".vaultshim", AT_REMOVEDIR);
+}
+
 void vs_journal_unlock_object(struct vs_journal_lock *lock)
 {
         if (lock->fd < 0)
                 return;
-        /* Unlinked while held: nobody can be holding the name's file meanwhile. */
+        /* Unlinked while held: a waiter that then gets the lock on this (unlinked) file sees
+         * that the name no longer leads to it and takes the name's new file instead. */
         unlinkat(lock->dirfd, lock->name, 0);
         close(lock->fd);
-        close(lock->dirfd);
-        lock->fd = lock->dirfd = -1;
+        lock->fd = -1;
+        remove_lock_dirs(lock);
+        close_dirs(lock);
 }
 
-static int take_lock_file(struct vs_journal_lock *lock, bool wait)
+static void pause_ms(unsigned ms)
 {
-        for (;;) {
+        struct timespec ts = { 0, (long)ms * 1000000L };
+        nanosleep(&ts, NULL);
+}
+
+/* 0 with lock->fd held, -ENOENT when the lock directory vanished, -EBUSY past the deadline. */
+static int take_lock_file(struct vs_journal_lock *lock, uint64_t deadline_ms)
+{
+        for (unsigned tries = 0;; tries++) {
                 int fd = openat(lock->dirfd, lock->name,
-                                O_RDWR | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0600);
+                                O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0600);
                 if (fd < 0)
                         return -errno;
-                while (flock(fd, wait ? LOCK_EX : LOCK_EX | LOCK_NB) < 0) {
-                        if (errno != EINTR) {
-                                int e = errno;
-                                close(fd);
-                                return -e;
-                        }
-                }
                 struct stat held, named;
-                if (fstat(fd, &held) == 0 && fstatat(lock->dirfd, lock->name, &named,
-                                                     AT_SYMLINK_NOFOLLOW) == 0 &&
-                    held.st_dev == named.st_dev && held.st_ino == named.st_ino) {
-                        lock->fd = fd;
-                        return 0;
+                if (fstat(fd, &held) < 0 || !S_ISREG(held.st_mode)) {
+                        close(fd);
+                        return -EOPNOTSUPP; /* not a lock file of ours */
                 }
-                close(fd); /* the previous holder unlinked it: take the name's new file */
+                if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+                        if (fstat(fd, &held) == 0 &&
+                            fstatat(lock->dirfd, lock->name, &named, AT_SYMLINK_NOFOLLOW) == 0 &&
+                            held.st_dev == named.st_dev && held.st_ino == named.st_ino) {
+                                lock->fd = fd;
+                                return 0;
+                        }
+                        close(fd); /* the previous holder unlinked it: take the name's new file */
+                        continue;
+                }
+                int e = errno;
+                close(fd);
+                if (e != EWOULDBLOCK && e != EINTR)
+                        return -e;
+                if (vs_journal_now_ms() >= deadline_ms)
+                        return -EBUSY;
+                pause_ms(1 + tries % 8);
         }
 }
 
 int vs_journal_lock_object(int dirfd, const char *name, const struct vs_identity *expect,
-                           bool wait, struct vs_journal_lock *out)
+                           uint64_t deadline_ms, struct vs_journal_lock *out)
 {
-        struct vs_journal_lock lock = { .fd = -1, .dirfd = open_lock_dir(dirfd) };
-        if (lock.dirfd < 0)
-                lock.dirfd = open_fallback_lock_dir();
-        if (lock.dirfd < 0)
-                return -EOPNOTSUPP;
+        struct vs_journal_lock lock = { .fd = -1, .dirfd = -1, .topfd = -1, .rootfd = -1 };
         struct vs_buf lock_name;
         vs_buf_init(&lock_name, lock.name, sizeof(lock.name));
         vs_buf_putx(&lock_name, expect->dev, 0);
         vs_buf_puts(&lock_name, "-");
         vs_buf_putx(&lock_name, expect->ino, 0);
-        int r = take_lock_file(&lock, wait);
+        int r = -ENOENT;
+        for (int attempt = 0; attempt < 8 && r == -ENOENT; attempt++) {
+                close_dirs(&lock);
+                if (open_lock_dir(dirfd, &lock) < 0) {
+                        close_dirs(&lock);
+                        lock.dirfd = open_fallback_lock_dir();
+                        if (lock.dirfd < 0)
+                                return -EOPNOTSUPP;
+                }
+                r = take_lock_file(&lock, deadline_ms);
+        }
         if (r < 0) {
-                close(lock.dirfd);
-                return r == -EWOULDBLOCK ? r : -EOPNOTSUPP;
+                remove_lock_dirs(&lock);
+                close_dirs(&lock);
+                return r == -EBUSY ? r : -EOPNOTSUPP;
         }
         /* The lock is ours once the name still leads to the object the move planned for. */
         struct stat named;
