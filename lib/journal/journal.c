@@ -198,12 +198,25 @@ static int create_record(struct vs_journal *j, const char *dir, bool *dir_create
                                 continue;
                         return -errno;
                 }
-                struct stat st;
-                if (flock(fd, LOCK_EX | LOCK_NB) < 0 || fstat(fd, &st) < 0) {
+                struct stat st, named;
+                if (fstat(fd, &st) < 0) {
                         int r = -errno;
                         unlinkat(j->dirfd, j->name, 0);
                         close(fd);
                         return r;
+                }
+                if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                        /* Another move's lazy recovery found it empty and is dropping it:
+                         * never wait, start over with a new one. */
+                        if (fstatat(j->dirfd, j->name, &named, AT_SYMLINK_NOFOLLOW) == 0 &&
+                            named.st_ino == st.st_ino)
+                                unlinkat(j->dirfd, j->name, 0);
+                        close(fd);
+                        continue;
+                }
+                if (fstat(fd, &st) < 0) {
+                        close(fd);
+                        return -EIO;
                 }
                 if (st.st_nlink == 0) { /* removed between open and flock */
                         close(fd);

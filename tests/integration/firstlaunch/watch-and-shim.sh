@@ -17,6 +17,8 @@ check "the probe rename across mounts fails without the shim" contains "failed w
 check "the probe leaves nothing behind" \
         test -z "$(find "$vault/personal" "$vault/engineering" -name '.vaultshim-probe-*')"
 shim=$VS_BUILD_ROOT/lib/preload/libvaultshim.so
+# The private journal, in the personal folder as the image sets it (vaultshim(7)).
+export VAULTSHIM_JOURNAL=$vault/personal/.vaultshim-private
 # A sanitizer build cannot take another LD_PRELOAD before its runtime.
 if ldd "$tool" | grep -q libasan; then
         echo "# sanitizer build: the preloaded-shim checks are left to the normal build"
