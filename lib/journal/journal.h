@@ -205,17 +205,17 @@ int vs_journal_read_fd(int fd, size_t max, char **text, size_t *len);
 /* Both of the above. */
 int vs_journal_read_file(int dirfd, const char *name, size_t max, char **text, size_t *len);
 
-/* --- lock.c: ordering two containers' moves of one object --------------------------- */
+/* --- lock.c: ordering two containers' moves of one object (a lock file beside it) ---- */
 
 /* How long a move waits for a lock held by someone else before it fails with EBUSY,
  * changing nothing (vaultshim(7)). */
 #define VS_LOCK_WAIT_MS 3000
 
+#define VS_LOCK_PREFIX ".vaultshim-lock-"
+
 struct vs_journal_lock {
         int fd;
-        int dirfd;   /* <mount root>/.vaultshim/locks, or the per-user fallback */
-        int topfd;   /* <mount root>/.vaultshim, -1 for the fallback */
-        int rootfd;  /* the mount root, -1 for the fallback */
+        int dirfd; /* the object's directory (O_PATH), or the per-user fallback */
         char name[64];
 };
 
@@ -228,7 +228,7 @@ struct vs_journal_lock {
  */
 int vs_journal_lock_object(int dirfd, const char *name, const struct vs_identity *expect,
                            uint64_t deadline_ms, struct vs_journal_lock *out);
-/* Release a lock (its lock file, then the lock directories once empty, are removed). */
+/* Release a lock (its lock file is removed); idempotent. */
 void vs_journal_unlock_object(struct vs_journal_lock *lock);
 /* Remove dirfd/name, a lock file left by a mover that died (1), unless a move holds it (0). */
 int vs_journal_remove_stale_lock(int dirfd, const char *name);

@@ -56,8 +56,8 @@ static int lock_move(const struct vs_plan *plan, struct vs_journal_lock *source_
 
 static int locked_move(const struct vs_plan *plan, struct vs_move_stats *stats)
 {
-        struct vs_journal_lock source_lock = { .fd = -1, .dirfd = -1, .topfd = -1, .rootfd = -1 };
-        struct vs_journal_lock target_lock = { .fd = -1, .dirfd = -1, .topfd = -1, .rootfd = -1 };
+        struct vs_journal_lock source_lock = { .fd = -1, .dirfd = -1 };
+        struct vs_journal_lock target_lock = { .fd = -1, .dirfd = -1 };
         int r = lock_move(plan, &source_lock, &target_lock);
         if (r != 0)
                 return r;

@@ -163,6 +163,13 @@ int foreign_scan(const char *root, const struct foreign_options *o, const struct
                         old_record(&w, here, name);
                         continue;
                 }
+                if (strncmp(name, VS_LOCK_PREFIX, strlen(VS_LOCK_PREFIX)) == 0 &&
+                    S_ISREG(st.st_mode)) {
+                        int r = o->dry_run ? 0 : vs_journal_remove_stale_lock(here, name);
+                        if (r != 0)
+                                sink->stale_lock(w.path, r < 0 ? r : 0, sink->userdata);
+                        continue;
+                }
                 /* Never into a staging copy or a set-aside source: moves' own objects. */
                 if (!S_ISDIR(st.st_mode) || is_skipped(&w, &st) ||
                     strncmp(name, VS_STAGING_TREE_PREFIX, strlen(VS_STAGING_TREE_PREFIX)) == 0 ||
