@@ -264,6 +264,23 @@ static void roll_forward(struct vs_recovery_result *r, struct side *src, struct 
         set_detail(r, "installed: removed the source, which the target holds", NULL, NULL);
 }
 
+/* The lock file a killed mover left beside the object (named after the object's device, which
+ * is its directory's, and inode), unless someone holds it. */
+static void clear_stale_lock(const struct side *s, const struct vs_identity *id)
+{
+        struct stat dir;
+        if (s->dirfd < 0 || !id->known || fstat(s->dirfd, &dir) < 0)
+                return;
+        char name[64];
+        struct vs_buf b;
+        vs_buf_init(&b, name, sizeof(name));
+        vs_buf_puts(&b, VS_LOCK_PREFIX);
+        vs_buf_putx(&b, (uint64_t)dir.st_dev, 0);
+        vs_buf_puts(&b, "-");
+        vs_buf_putx(&b, id->ino, 0);
+        (void)vs_journal_remove_stale_lock(s->dirfd, name);
+}
+
 static void decide(struct vs_recovery_result *r, bool dry_run)
 {
         const struct vs_journal_entry *e = &r->entry;
@@ -307,6 +324,10 @@ out:
                 if (dst.dirfd >= 0)
                         close(dst.dirfd);
                 return;
+        }
+        if (r->outcome != VS_RECOVERY_DEFERRED) {
+                clear_stale_lock(&src, &e->source_id);
+                clear_stale_lock(&dst, &e->target_prev_id);
         }
         side_close(&src);
         side_close(&dst);

@@ -237,6 +237,22 @@ static void recover_journal(const char *dir, struct report *rep, struct foreign_
         close(fd);
 }
 
+/* A journal directory inside a vault folder goes once empty: it must leave no trace. */
+static void remove_journal_if_empty(const char *journal, char **roots, int n_roots)
+{
+        for (int i = 0; i < n_roots; i++) {
+                char *root = realpath(roots[i], NULL);
+                size_t len = root ? strlen(root) : 0;
+                bool inside = root && strncmp(journal, root, len) == 0 &&
+                              (journal[len] == '/' || len == 1);
+                free(root);
+                if (inside) {
+                        vs_journal_dir_remove_if_empty(journal);
+                        return;
+                }
+        }
+}
+
 static void print_json(struct report *rep, json_t *roots, const char *journal, int status)
 {
         static char shown[ESC_MAX];
@@ -334,6 +350,9 @@ int main(int argc, char **argv)
                         on_error(resolved, r, &rep);
                 free(resolved);
         }
+
+        if (jr == 0 && !rep.dry_run)
+                remove_journal_if_empty(journal, roots, n_roots);
 
         int status = (rep.repaired ? EXIT_REPAIRED : 0) | (rep.kept || rep.foreign ? EXIT_LEFT : 0) |
                      (rep.errors ? EXIT_OPERATIONAL : 0);
