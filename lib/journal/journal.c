@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <time.h>
@@ -118,12 +119,17 @@ static int check_reachable(const struct vs_mount_identity *m, const char *rel, i
         return r;
 }
 
+/* Time, pid, counter and 64 random bits: the staging and set-aside names derived from it
+ * cannot be guessed before they appear in the vault. */
 static void make_id(char *buf, size_t size)
 {
         static atomic_uint counter;
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         unsigned n = atomic_fetch_add(&counter, 1);
+        uint64_t nonce;
+        if (getrandom(&nonce, sizeof(nonce), GRND_NONBLOCK) != sizeof(nonce))
+                nonce = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)buf;
         struct vs_buf b;
         vs_buf_init(&b, buf, size);
         vs_buf_putx(&b, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec, 0);
@@ -131,6 +137,8 @@ static void make_id(char *buf, size_t size)
         vs_buf_putd(&b, getpid());
         vs_buf_puts(&b, ".");
         vs_buf_putu(&b, n, 0);
+        vs_buf_puts(&b, ".");
+        vs_buf_putx(&b, nonce, 16);
 }
 
 static int write_line(struct vs_journal *j, bool durable)

@@ -40,7 +40,7 @@
 /* Where records were kept before the trust model (never acted on; vault-fsck lists them). */
 #define VS_JOURNAL_OLD_DIR ".vaultshim/journal"
 #define VS_JOURNAL_OLD_BESIDE_PREFIX ".vaultshim-journal-"
-#define VS_JOURNAL_ID_MAX 48
+#define VS_JOURNAL_ID_MAX 64
 #define VS_JOURNAL_KEPT_SUFFIX ".kept"
 /* A record file is a few lines of at most a few KiB each; anything bigger is not ours. */
 #define VS_JOURNAL_RECORD_MAX (256 * 1024)

@@ -306,7 +306,16 @@ static void decide(struct vs_recovery_result *r, bool dry_run)
         }
 
         bool installed = dst.base_exists && vs_identity_same_object(&e->staging_id, &dst.base_id);
-        bool staged = dst.hidden_exists && vs_identity_same_object(&e->staging_id, &dst.hidden_id);
+        /*
+         * The staging object is ours when its identity is the recorded one.  Its name (64
+         * random bits) is in the durable record before it exists, and it is installed only
+         * after its identity is durable; so an object under that name while the record has
+         * no identity yet (a power cut between its creation and that sync) is this move's,
+         * or was put there, in the shared folder, by someone who replaced ours: removed.
+         */
+        bool staged = dst.hidden_exists && (e->staging_id.known
+                                                    ? vs_identity_same_object(&e->staging_id, &dst.hidden_id)
+                                                    : !installed);
         bool aside_ours = src.hidden_exists && vs_identity_same_object(&e->source_id, &src.hidden_id);
         if (dst.hidden_exists && !staged) {
                 r->outcome = VS_RECOVERY_KEPT;

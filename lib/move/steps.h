@@ -3,7 +3,7 @@
 
 /*
  * The named steps of a move, in a file move's execution order (a tree sets its source
- * aside after staging, right before the install).  A journal (issue 4) records the step an
+ * aside after staging, right before the install).  The journal records the step an
  * interrupted move reached; the fault-injection hook fails or crashes at any of them.
  */
 #define VS_STEPS(X)                                                                        \

@@ -5,10 +5,8 @@ kernel's EXDEV and nothing changes, in either mount (no record beside the target
 shared folder).  Private means a directory owned by the mover and writable by nobody else,
 reached without a symlink."""
 import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import durability as d  # noqa: E402
+from vstest import durability as d
 
 d.enter_namespace()
 fails = d.Failures()

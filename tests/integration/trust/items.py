@@ -15,11 +15,8 @@ import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import twousers as tu  # noqa: E402
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "helpers"))
-import vstest  # noqa: E402
+import vstest
+from vstest import twousers as tu
 
 ITEM = int(sys.argv[1])
 FSTYPE = sys.argv[2] if len(sys.argv) > 2 else "tmpfs"

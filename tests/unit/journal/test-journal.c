@@ -180,7 +180,7 @@ static void crashed_file_move(struct vault *v, struct vs_journal *j, int steps)
 static struct vs_journal_entry sample_entry(void)
 {
         struct vs_journal_entry e = { .kind = VS_JOURNAL_OVERWRITE, .phase = VS_JOURNAL_INSTALLED };
-        strcpy(e.id, "18c2f0a1b2.4242.7");
+        strcpy(e.id, "18c2f0a1b2.4242.7.0123456789abcdef");
         struct vs_mount_identity m = { .fstype = "ext4", .dev_major = 8, .dev_minor = 1,
                                        .fsid = 0x1234abcd5678ef00ull, .root_ino = 2 };
         strcpy(m.point, "/vault/per sonal");
@@ -429,14 +429,29 @@ static void test_equal_bytes_prove_nothing(void **state)
         assert_content(v, "a/note.md", "the note\n");
 }
 
-static void test_unproven_staging_is_kept(void **state)
+static void test_staging_before_its_identity_was_recorded(void **state)
 {
         struct vault *v = *state;
         struct vs_journal j;
         write_file(v, "a/note.md", "x");
         begin(v, &j, VS_JOURNAL_FILE, "a/note.md", "b/note.md", false);
-        write_file(v, staging_rel(&j), "not provably ours"); /* identity never recorded */
+        write_file(v, staging_rel(&j), "x"); /* a power cut before its identity was synced */
         vs_journal_abandon(&j);
+        struct outcomes *o = recover(v, VS_RECOVER_REPAIR);
+        assert_int_equal(o->last.outcome, VS_RECOVERY_ROLLED_BACK);
+        assert_false(exists(v, staging_rel(&j)));
+        assert_content(v, "a/note.md", "x");
+}
+
+static void test_other_object_at_the_staging_name_is_kept(void **state)
+{
+        struct vault *v = *state;
+        struct vs_journal j;
+        crashed_file_move(v, &j, 1);
+        char p[PATH_MAX];
+        path_at(p, v, staging_rel(&j));
+        unlink(p);
+        write_file(v, staging_rel(&j), "someone else's file under our staging name");
         struct outcomes *o = recover(v, VS_RECOVER_REPAIR);
         assert_int_equal(o->last.outcome, VS_RECOVERY_KEPT);
         assert_true(exists(v, staging_rel(&j)));
@@ -535,7 +550,8 @@ int main(void)
                 T(test_crash_after_install_rolls_forward_once),
                 T(test_changed_source_after_install_is_kept),
                 T(test_equal_bytes_prove_nothing),
-                T(test_unproven_staging_is_kept),
+                T(test_staging_before_its_identity_was_recorded),
+                T(test_other_object_at_the_staging_name_is_kept),
                 T(test_other_mount_defers_and_touches_nothing),
                 T(test_tree_rolls_forward_keeping_changed_entries),
                 T(test_lock_wait_is_bounded),

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/* Lint warnings: code, position and message for each finding, sorted by position. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "policy/policy.h"
+
+static const char policy_yaml[] =
+        "folders:\n"
+        "  - name: shared\n"
+        "    path: /shared\n"
+        "    access:\n"
+        "      - {groups: [staff], mode: rw}\n"
+        "      - {groups: [staff, Legal], compound: all, mode: ro}\n"
+        "  - name: legal\n"
+        "    path: /shared/legal\n"
+        "    access:\n"
+        "      - {groups: [legal], mode: ro}\n"
+        "      - {groups: [legal], mode: ro, not_after: 2020-01-01T00:00:00Z}\n"
+        "      - {groups: [legal, interns], compound: all, mode: rw}\n"
+        "      - {groups: [interns], effect: deny}\n"
+        "      - {groups: [partners], effect: deny, scope: write}\n"
+        "      - {groups: [partners], effect: deny}\n"
+        "  - name: clean\n"
+        "    path: /clean\n"
+        "    access:\n"
+        "      - {groups: [a, b], compound: all, mode: ro}\n"
+        "      - {groups: [a], mode: ro, not_before: 2030-01-01T00:00:00Z}\n";
+
+static const char *expected[] = {
+        "6:9 redundant-rule: shared#access[1] is redundant: shared#access[0] (5:9) already applies whenever it does, with at least its effect",
+        "8:11 nested-path: host path \"/shared/legal\" of folder \"legal\" lies inside \"/shared\" of folder \"shared\" (3:11): whoever mounts \"shared\" reaches these files with that folder's mode",
+        "10:19 group-case: group \"legal\" differs from \"Legal\" (6:26) only in case; group names are case-sensitive",
+        "11:9 expired-rule: legal#access[1] expired at 2020-01-01T00:00:00Z and can never apply again; remove it",
+        "12:9 never-valid-rule: legal#access[2] can never grant access: legal#access[3] (13:9) denies everyone it matches whenever it applies",
+        "14:9 redundant-rule: legal#access[4] is redundant: legal#access[5] (15:9) already applies whenever it does, with at least its effect",
+};
+
+static void test_lint(void **state)
+{
+        struct vs_diags diags = { 0 };
+        struct vs_policy *policy = NULL;
+        struct vs_lint lint;
+        int64_t now;
+
+        assert_int_equal(vs_policy_parse("p.yaml", policy_yaml, strlen(policy_yaml), &policy, &diags), 0);
+        assert_int_equal(vs_time_parse("2026-06-01T00:00:00Z", &now), 0);
+        assert_int_equal(vs_policy_lint(policy, now, &lint), 0);
+        for (size_t i = 0; i < lint.count; i++) {
+                char got[512];
+                snprintf(got, sizeof(got), "%u:%u %s: %s", lint.items[i].line, lint.items[i].column, lint.items[i].code,
+                         lint.items[i].message);
+                if (i >= sizeof(expected) / sizeof(expected[0]) || strcmp(got, expected[i]) != 0)
+                        fail_msg("warning %zu\n  got:      %s\n  expected: %s", i, got,
+                                 i < sizeof(expected) / sizeof(expected[0]) ? expected[i] : "(none)");
+        }
+        assert_int_equal(lint.count, sizeof(expected) / sizeof(expected[0]));
+        vs_lint_clear(&lint);
+        vs_policy_free(policy);
+}
+
+/* The seed policies are meant to be clean. */
+static void test_seed_is_clean(void **state)
+{
+        const char *root = getenv("VS_SOURCE_ROOT");
+        char path[4096];
+        struct vs_diags diags = { 0 };
+        struct vs_policy *policy = NULL;
+        struct vs_lint lint;
+        assert_non_null(root);
+        snprintf(path, sizeof(path), "%s/tests/data/policy/seed.yaml", root);
+        assert_int_equal(vs_policy_load(path, &policy, &diags), 0);
+        assert_int_equal(vs_policy_lint(policy, 1796083200, &lint), 0);
+        for (size_t i = 0; i < lint.count; i++)
+                print_message("%u:%u %s\n", lint.items[i].line, lint.items[i].column, lint.items[i].message);
+        assert_int_equal(lint.count, 0);
+        vs_lint_clear(&lint);
+        vs_policy_free(policy);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_lint),
+                cmocka_unit_test(test_seed_is_clean),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
