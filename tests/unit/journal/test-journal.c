@@ -448,10 +448,8 @@ static void test_other_object_at_the_staging_name_is_kept(void **state)
         struct vault *v = *state;
         struct vs_journal j;
         crashed_file_move(v, &j, 1);
-        char p[PATH_MAX];
-        path_at(p, v, staging_rel(&j));
-        unlink(p);
-        write_file(v, staging_rel(&j), "someone else's file under our staging name");
+        write_file(v, "b/other", "someone else's file under our staging name");
+        rename_rel(v, "b/other", staging_rel(&j));
         struct outcomes *o = recover(v, VS_RECOVER_REPAIR);
         assert_int_equal(o->last.outcome, VS_RECOVERY_KEPT);
         assert_true(exists(v, staging_rel(&j)));
