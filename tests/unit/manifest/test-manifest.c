@@ -115,7 +115,7 @@ static const struct bad_case bad_cases[] = {
         {"version: 1\nuser: {name: a, id: \"1\"}\nvault: !!str /vault\nfolders: []\n",
          "m.yaml:3:8: YAML tags are not allowed (tag:yaml.org,2002:str)"},
         {"version: 1\nuser: {name: a/b, id: \"1\"}\nvault: /vault\nfolders: []\n",
-         "m.yaml:2:14: \"name\" is not a safe name: \"a/b\" (1-64 characters from A-Z a-z 0-9 . _ -)"},
+         "m.yaml:2:14: \"name\" is not a safe name: \"a/b\" (1-255 bytes of letters, digits, '.', '_', '-', '@', '+' or non-ASCII UTF-8, not \".\" or \"..\")"},
         {"version: 1\nuser: {name: a, id: \"1\"}\nvault: /v/../x\nfolders: []\n",
          "m.yaml:3:8: \"vault\" must be an absolute normalised path other than /, got \"/v/../x\""},
         {"version: 1\nuser: {name: a, id: \"1\"}\nvault: /vault\nvalid_until: 2027-02-30T00:00:00Z\n"
