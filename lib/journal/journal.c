@@ -76,13 +76,13 @@ static int name_with(const char *prefix, const char *id, char *buf, size_t size)
 
 int vs_journal_staging_name(const struct vs_journal_entry *e, char *buf, size_t size)
 {
-        return name_with(e->kind == VS_JOURNAL_TREE ? VS_STAGING_TREE_PREFIX : VS_STAGING_FILE_PREFIX,
+        return name_with(e->kind == VS_JOURNAL_TREE ? VS_TEMP_STAGE_PREFIX : VS_TEMP_FILE_PREFIX,
                          e->id, buf, size);
 }
 
 int vs_journal_aside_name(const struct vs_journal_entry *e, char *buf, size_t size)
 {
-        return name_with(VS_ASIDE_PREFIX, e->id, buf, size);
+        return name_with(VS_TEMP_ASIDE_PREFIX, e->id, buf, size);
 }
 
 void vs_journal_display_path(const struct vs_mount_identity *m, const char *rel, char *buf,

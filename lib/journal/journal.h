@@ -33,10 +33,8 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-/* Names the engine gives its objects in the vault; journaled ones end with the record id. */
-#define VS_STAGING_FILE_PREFIX ".vaultshim-tmp-"
-#define VS_STAGING_TREE_PREFIX ".vaultshim-stage-"
-#define VS_ASIDE_PREFIX ".vaultshim-aside-"
+#include <vaultshim/move.h> /* the names of our objects in the vault: VS_TEMP_*_PREFIX */
+
 /* Where records were kept before the trust model (never acted on; vault-fsck lists them). */
 #define VS_JOURNAL_OLD_DIR ".vaultshim/journal"
 #define VS_JOURNAL_OLD_BESIDE_PREFIX ".vaultshim-journal-"

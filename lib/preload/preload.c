@@ -9,13 +9,13 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <vaultshim/export.h>
 #include <vaultshim/move.h>
 
+#include "base/syscall.h"
 #include "preload/config.h"
 
 /* Declared here rather than through <stdio.h>, which this library never includes. */
@@ -55,10 +55,16 @@ static void load_config(void)
         vs_shim_config_load(&config);
 }
 
+/* Where dlsym found no real function (a static libc?): the system call, as libc returns. */
 static int raw_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
                          unsigned int flags)
 {
-        return (int)syscall(SYS_renameat2, olddirfd, oldpath, newdirfd, newpath, flags);
+        int r = vs_sys_renameat2(olddirfd, oldpath, newdirfd, newpath, flags);
+        if (r < 0) {
+                errno = -r;
+                return -1;
+        }
+        return 0;
 }
 
 static uint64_t elapsed_ns(const struct timespec *start)
@@ -79,8 +85,8 @@ static int emulate(int olddirfd, const char *oldpath, int newdirfd, const char *
         char src[PATH_MAX], dst[PATH_MAX];
         /* Without a private journal a crash could not be recovered safely: not emulated. */
         if (config.disabled || !config.journal_dir[0] ||
-            !vs_shim_under_root(&config, olddirfd, oldpath, src) ||
-            !vs_shim_under_root(&config, newdirfd, newpath, dst)) {
+            !vs_roots_resolve(&config.roots, olddirfd, oldpath, src) ||
+            !vs_roots_resolve(&config.roots, newdirfd, newpath, dst)) {
                 errno = EXDEV;
                 return -1;
         }

@@ -172,8 +172,8 @@ int foreign_scan(const char *root, const struct foreign_options *o, const struct
                 }
                 /* Never into a staging copy or a set-aside source: moves' own objects. */
                 if (!S_ISDIR(st.st_mode) || is_skipped(&w, &st) ||
-                    strncmp(name, VS_STAGING_TREE_PREFIX, strlen(VS_STAGING_TREE_PREFIX)) == 0 ||
-                    strncmp(name, VS_ASIDE_PREFIX, strlen(VS_ASIDE_PREFIX)) == 0)
+                    strncmp(name, VS_TEMP_STAGE_PREFIX, strlen(VS_TEMP_STAGE_PREFIX)) == 0 ||
+                    strncmp(name, VS_TEMP_ASIDE_PREFIX, strlen(VS_TEMP_ASIDE_PREFIX)) == 0)
                         continue;
                 if (n >= max_depth) {
                         sink->error(w.path, -ELOOP, sink->userdata); /* too deep: not searched */

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/roots.h"
 #include "fmt/fmt.h"
 #include "foreign.h"
 #include "journal/journal.h"
@@ -196,22 +197,16 @@ static void usage(FILE *f)
                    "8 operational error, 16 usage.\n");
 }
 
-/* Split VAULTSHIM_ROOTS (colon-separated) into argv-like storage; default /vault. */
-static char **default_roots(int *count, char **storage)
+/* The roots of VAULTSHIM_ROOTS as the shim reads them (base/roots.h), as an argv. */
+static char **default_roots(int *count, struct vs_roots *storage)
 {
-        const char *env = getenv("VAULTSHIM_ROOTS");
-        char *copy = strdup(env && *env ? env : "/vault");
-        char **roots = calloc(strlen(copy ? copy : "") / 2 + 2, sizeof(*roots));
-        if (!copy || !roots) {
-                free(copy);
-                free(roots);
+        vs_roots_from_env(storage);
+        char **roots = calloc(storage->count + 1, sizeof(*roots));
+        if (!roots)
                 return NULL;
-        }
-        int n = 0;
-        for (char *save = NULL, *tok = strtok_r(copy, ":", &save); tok; tok = strtok_r(NULL, ":", &save))
-                roots[n++] = tok;
-        *count = n;
-        *storage = copy;
+        for (size_t i = 0; i < storage->count; i++)
+                roots[i] = storage->paths[i];
+        *count = (int)storage->count;
         return roots;
 }
 
@@ -311,9 +306,10 @@ int main(int argc, char **argv)
 
         char **roots = argv + optind;
         int n_roots = argc - optind;
-        char **owned = NULL, *owned_storage = NULL;
+        char **owned = NULL;
+        static struct vs_roots env_roots;
         if (n_roots == 0) {
-                owned = roots = default_roots(&n_roots, &owned_storage);
+                owned = roots = default_roots(&n_roots, &env_roots);
                 if (!roots) {
                         fprintf(stderr, "vault-fsck: out of memory\n");
                         return EXIT_OPERATIONAL;
@@ -369,7 +365,6 @@ int main(int argc, char **argv)
                                "record(s), %u error(s)\n",
                                rep.repaired, rep.kept, rep.foreign, rep.errors);
         }
-        free(owned_storage);
         free(owned);
         return status;
 }
