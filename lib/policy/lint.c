@@ -135,10 +135,12 @@ static int lint_paths(const struct vs_policy *policy, struct vs_lint *lint)
                         size_t n = strlen(outer->path);
                         if (a == b || strncmp(inner->path, outer->path, n) != 0 || inner->path[n] != '/')
                                 continue;
+                        /* Loading refused every pair where this exposes more than inner grants. */
                         int r = lint_add(lint, "nested-path", inner->path_mark,
-                                         "host path \"%s\" of folder \"%s\" lies inside \"%s\" of folder \"%s\" (%u:%u): whoever mounts \"%s\" reaches these files with that folder's mode",
+                                         "host path \"%s\" of folder \"%s\" lies inside \"%s\" of folder \"%s\" (%u:%u): whoever mounts \"%s\" also reaches these files at %s/%s%s, with its mode (the policy loads only because \"%s\" always grants at least as much)",
                                          inner->path, inner->name, outer->path, outer->name, outer->path_mark.line,
-                                         outer->path_mark.column, outer->name);
+                                         outer->path_mark.column, outer->name, policy->vault, outer->name,
+                                         inner->path + n, inner->name);
                         if (r < 0)
                                 return r;
                 }

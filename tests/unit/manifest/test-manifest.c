@@ -121,7 +121,7 @@ static const struct bad_case bad_cases[] = {
         {"version: 1\nuser: {name: a, id: \"1\"}\nvault: /vault\nvalid_until: 2027-02-30T00:00:00Z\n"
          "folders: []\n",
          "m.yaml:4:14: \"valid_until\" is not an RFC 3339 time (like 2027-01-31T00:00:00Z): "
-         "\"2027-02-30T00:00:00Z\""},
+         "\"2027-02-30T00:00:00Z\": day 30 does not exist in 2027-02"},
         {"version: 1\nuser: {name: a, id: \"1\"}\nvault: /vault\npersonal: home\nfolders: []\n",
          "m.yaml:4:11: \"personal\" names \"home\", which is not among the folders"},
         {"version: 1\nuser: {name: a, id: \"1\"}\nvault: /vault\nfolders: {}\n",
@@ -247,7 +247,7 @@ static void test_rfc3339(void **state)
                 {"2027-01-31T02:30:00+02:30", 1801353600},
                 {"2027-01-30t19:00:00-05:00", 1801353600},
                 {"1969-12-31T23:59:59Z", -1},
-                {"2016-12-31T23:59:60Z", 1483228799},
+                {"2016-12-31T23:59:60Z", INT64_MAX}, /* leap seconds are refused, not folded */
                 {"2001-02-29T00:00:00Z", INT64_MAX},
                 {"2027-01-31", INT64_MAX},
                 {"2027-01-31T00:00:00", INT64_MAX},
@@ -267,6 +267,13 @@ static void test_rfc3339(void **state)
                         assert_int_equal(t, cases[i].expect);
                 }
         }
+        /* Each refusal names the field that is wrong. */
+        char why[VS_RFC3339_PROBLEM_MAX];
+        assert_string_equal(vs_rfc3339_problem("2027-13-01T00:00:00Z", why), "month 13 is not 01-12");
+        assert_string_equal(vs_rfc3339_problem("2026-02-29T00:00:00Z", why), "day 29 does not exist in 2026-02");
+        assert_string_equal(vs_rfc3339_problem("2027-01-31T24:00:00Z", why), "hour 24 is not 00-23");
+        assert_non_null(strstr(vs_rfc3339_problem("2016-12-31T23:59:60Z", why), "leap second"));
+        assert_non_null(strstr(vs_rfc3339_problem("2027-01-31T00:00:00", why), "no time zone"));
         char buf[VS_RFC3339_MAX];
         assert_int_equal(vs_rfc3339_format(-1, buf), 0);
         assert_string_equal(buf, "1969-12-31T23:59:59Z");
