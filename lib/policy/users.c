@@ -72,6 +72,17 @@ int vs_users_parse(const char *name, const char *text, size_t len, struct vs_use
                                 errors++;
                         for (size_t i = 0; users.items && i < v[0]->n_children; i++)
                                 errors += load_user(&doc, v[0]->children[i], &users.items[users.count++], diags);
+                        /* A second entry for a user would give the matrix two rows that disagree. */
+                        for (size_t i = 0; users.items && i < users.count; i++)
+                                for (size_t j = 0; users.items[i].name && j < i; j++)
+                                        if (users.items[j].name && strcmp(users.items[i].name, users.items[j].name) == 0) {
+                                                const struct yt_node *dup = v[0]->children[i], *first = v[0]->children[j];
+                                                vs_diags_add(diags, name, dup->line, dup->column,
+                                                             "duplicate user \"%s\" (first at %u:%u); give each user once",
+                                                             users.items[i].name, first->line, first->column);
+                                                errors++;
+                                                break;
+                                        }
                 } else if (v[0]) {
                         errors++;
                 }
