@@ -29,8 +29,9 @@ static int remove_source(const struct vs_side *old)
 int vs_file_move(const struct vs_plan *plan, struct vs_move_stats *stats)
 {
         const struct vs_side *old = &plan->old, *new = &plan->new;
-        struct vs_copy_ctx ctx = { 0 };
+        struct vs_copy_ctx ctx;
         struct vs_journal journal;
+        vs_copy_ctx_init(&ctx, plan);
         char temp[128];
         int temp_fd = -1; /* a regular file's copy, synced once the record is durable */
 
@@ -41,6 +42,7 @@ int vs_file_move(const struct vs_plan *plan, struct vs_move_stats *stats)
         r = vs_node_copy(old->dirfd, old->path.last, &old->st, new->dirfd, temp, &ctx, &temp_fd);
         stats->bytes = ctx.bytes;
         stats->methods = ctx.methods;
+        stats->dropped = ctx.dropped;
         if (r < 0) {
                 vs_move_journal_end(&journal, true);
                 return r;
@@ -69,8 +71,8 @@ int vs_file_move(const struct vs_plan *plan, struct vs_move_stats *stats)
         if (r == 0)
                 r = vs_fault_at(VS_STEP_INSTALL);
         if (r == 0)
-                r = vs_sys_renameat2(new->dirfd, temp, new->dirfd, new->path.last,
-                                     plan->flags & RENAME_NOREPLACE);
+                r = vs_install(new->dirfd, &new->dir, temp, new->path.last, false,
+                               plan->flags);
         if (r < 0) {
                 unlinkat(new->dirfd, temp, 0);
                 vs_move_journal_end(&journal, true);

@@ -35,11 +35,17 @@ bool vs_unchanged(const struct statx *before, const struct statx *after)
                same_time(&before->stx_ctime, &after->stx_ctime);
 }
 
-bool vs_copy_matches(const struct statx *src, const struct statx *copy)
+bool vs_copy_matches(const struct statx *src, const struct statx *copy, unsigned dropped)
 {
         if ((src->stx_mode & S_IFMT) != (copy->stx_mode & S_IFMT))
                 return false;
         if (S_ISDIR(src->stx_mode))
                 return true;
-        return src->stx_size == copy->stx_size && same_time(&src->stx_mtime, &copy->stx_mtime);
+        if (src->stx_size != copy->stx_size)
+                return false;
+        if (dropped & VS_DROPPED_TIMES)
+                return true;
+        if (dropped & VS_DROPPED_TIME_NSEC)
+                return src->stx_mtime.tv_sec == copy->stx_mtime.tv_sec;
+        return same_time(&src->stx_mtime, &copy->stx_mtime);
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "move/internal.h"
@@ -83,9 +84,24 @@ int vs_tree_check(const struct vs_plan *plan)
 
 struct tree_remove {
         int *target_fds; /* by depth; NULL: remove everything (staging residue) */
+        unsigned dropped; /* what the copies could not hold (their time precision) */
+        struct timespec staged_from; /* copies began; a later change keeps the source */
         size_t cap;
         unsigned open_depth;
 };
+
+/* A copy with coarse times (sshfs keeps seconds) cannot show a write in the same second:
+ * the source's own ctime can, against when the copying began (less one tick of the
+ * kernel's coarse clock). */
+static bool changed_since(const struct tree_remove *rm, const struct statx *st)
+{
+        if (!(rm->dropped & (VS_DROPPED_TIMES | VS_DROPPED_TIME_NSEC)))
+                return false;
+        int64_t ctime_ns = (int64_t)st->stx_ctime.tv_sec * 1000000000 + st->stx_ctime.tv_nsec;
+        int64_t from_ns = (int64_t)rm->staged_from.tv_sec * 1000000000 +
+                          rm->staged_from.tv_nsec - 10 * 1000000;
+        return ctime_ns >= from_ns;
+}
 
 static int remove_enter(void *ctx, const struct vs_walk_entry *e)
 {
@@ -118,7 +134,7 @@ static int remove_leaf(void *ctx, const struct vs_walk_entry *e)
         if (rm->target_fds) {
                 struct statx copy;
                 if (vs_statx(rm->target_fds[e->depth - 1], e->name, &copy) < 0 ||
-                    !vs_copy_matches(e->st, &copy))
+                    !vs_copy_matches(e->st, &copy, rm->dropped) || changed_since(rm, e->st))
                         return 0; /* changed or new since the copy: keep it */
                 int r = vs_fault_at(VS_STEP_UNLINK_SOURCE);
                 if (r < 0)
@@ -162,9 +178,10 @@ int vs_tree_remove(int dirfd, const char *name)
 }
 
 /* Source entries go only when the installed copy matches them; returns the fault, if any. */
-static int remove_source(const struct vs_plan *plan, int source_fd)
+static int remove_source(const struct vs_plan *plan, int source_fd, unsigned dropped,
+                         const struct timespec *staged_from)
 {
-        struct tree_remove rm = { .cap = 16 };
+        struct tree_remove rm = { .cap = 16, .dropped = dropped, .staged_from = *staged_from };
         rm.target_fds = calloc(rm.cap, sizeof(*rm.target_fds));
         if (!rm.target_fds)
                 return -ENOMEM;
@@ -328,10 +345,13 @@ static int stage_tree(const struct vs_plan *plan, int source_fd, int stage_fd,
         int r = vs_statx(stage_fd, "", &stage);
         if (r < 0)
                 return r;
-        tc->copy.hints = (struct vs_attr_hints){
-                .owner_known = true, .uid = stage.stx_uid, .gid = stage.stx_gid,
-                .no_inherited_acl = flistxattr(stage_fd, NULL, 0) == 0,
-        };
+        /* The staging directory itself may have inherited a default ACL, and its owner
+         * is the source's to restore. */
+        struct vs_attr_hints stage_hints = tc->copy.hints;
+        tc->copy.hints.owner_known = true;
+        tc->copy.hints.uid = stage.stx_uid;
+        tc->copy.hints.gid = stage.stx_gid;
+        tc->copy.hints.no_inherited_acl = flistxattr(stage_fd, NULL, 0) == 0;
         tc->cap = 16;
         tc->dst_fds = calloc(tc->cap, sizeof(*tc->dst_fds));
         tc->path_lens = calloc(tc->cap, sizeof(*tc->path_lens));
@@ -350,7 +370,7 @@ static int stage_tree(const struct vs_plan *plan, int source_fd, int stage_fd,
         tc->dst_fds = NULL;
         tc->path_lens = NULL;
         if (r == 0)
-                r = vs_attrs_copy(source_fd, stage_fd, -1, NULL, &plan->old.st, NULL);
+                r = vs_attrs_copy(source_fd, stage_fd, -1, NULL, &plan->old.st, &stage_hints);
         if (r == 0)
                 r = vs_fault_at(VS_STEP_STAGE_SYNC);
         if (r == 0 && syncfs(stage_fd) < 0)
@@ -366,6 +386,7 @@ int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats)
         bool staged = false, installed = false;
         struct tree_copy tc = { 0 };
         struct vs_journal journal = { .fd = -1, .dirfd = -1 };
+        vs_copy_ctx_init(&tc.copy, plan);
 
         int source_fd = open_source_dir(plan);
         if (source_fd < 0)
@@ -390,9 +411,12 @@ int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats)
         if (r < 0)
                 goto out;
 
+        struct timespec staged_from;
+        clock_gettime(CLOCK_REALTIME, &staged_from);
         r = stage_tree(plan, source_fd, stage_fd, &tc);
         stats->bytes = tc.copy.bytes;
         stats->methods = tc.copy.methods;
+        stats->dropped = tc.copy.dropped;
         stats->entries = tc.entries + 1;
         if (r < 0)
                 goto out;
@@ -406,8 +430,8 @@ int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats)
         if (r == 0)
                 r = vs_fault_at(VS_STEP_INSTALL);
         if (r == 0)
-                r = vs_sys_renameat2(new->dirfd, stage, new->dirfd, new->path.last,
-                                     plan->flags & RENAME_NOREPLACE);
+                r = vs_install(new->dirfd, &new->dir, stage, new->path.last, true,
+                               plan->flags);
         if (r < 0)
                 goto out;
         staged = false;
@@ -420,7 +444,7 @@ int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats)
                 r = vs_fsync_dir(new->dirfd);
         if (r == 0) {
                 vs_move_journal_phase(&journal, VS_JOURNAL_SOURCE_REMOVAL);
-                r = remove_source(plan, source_fd);
+                r = remove_source(plan, source_fd, tc.copy.dropped, &staged_from);
         }
         if (r == 0)
                 r = vs_fault_at(VS_STEP_FSYNC_SOURCE_DIR);
