@@ -163,11 +163,6 @@ static void set_owner(int dst_fd, int dst_dirfd, const char *dst_name, const str
                 (void)!fchownat(dst_dirfd, dst_name, (uid_t)-1, st->stx_gid, AT_SYMLINK_NOFOLLOW);
 }
 
-static bool same_time(const struct statx_timestamp *a, const struct statx_timestamp *b)
-{
-        return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
-}
-
 /* Storage that ignores what it cannot hold (rclone "succeeds" at chmod and chown): look at
  * what the copy really has, to log what was dropped. */
 static void note_ignored(int dst_fd, int dst_dirfd, const char *dst_name, const struct statx *st,
@@ -183,7 +178,7 @@ static void note_ignored(int dst_fd, int dst_dirfd, const char *dst_name, const 
                 drop(hints, VS_DROPPED_OWNER);
         if (got.stx_mtime.tv_sec != st->stx_mtime.tv_sec)
                 drop(hints, VS_DROPPED_TIMES);
-        else if (!same_time(&got.stx_mtime, &st->stx_mtime))
+        else if (!vs_same_time(&got.stx_mtime, &st->stx_mtime))
                 drop(hints, VS_DROPPED_TIME_NSEC);
 }
 

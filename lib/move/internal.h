@@ -31,6 +31,7 @@ int vs_path_split(const char *path, struct vs_path_split *out);
 /* ---- stat.c: statx wrappers (never follow the last symlink) ---- */
 int vs_statx(int dirfd, const char *name, struct statx *out);
 bool vs_same_inode(const struct statx *a, const struct statx *b);
+bool vs_same_time(const struct statx_timestamp *a, const struct statx_timestamp *b);
 /* Same inode, size, mtime and ctime: nobody wrote to it in between. */
 bool vs_unchanged(const struct statx *before, const struct statx *after);
 /* Same type, size and mtime: a copy made by the engine matches its source.  dropped

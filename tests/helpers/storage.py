@@ -29,9 +29,9 @@ RCLONE_FLAGS = ["--allow-other", "--uid", "1000", "--gid", "1000", "--config", "
 # strict: no attribute or directory caching in the kernel or the daemon, so that a snapshot
 # of a tree shows what the storage holds now (hard links are separate nodes in bindfs and
 # sshfs: a cached attribute of one name would hide a change made through another).
-STRICT_SSHFS = ["attr_timeout=0", "entry_timeout=0", "negative_timeout=0", "dir_cache=no"]
+STRICT_SSHFS = ["attr_timeout=0", "entry_timeout=0", "negative_timeout=0"]
 STRICT_BINDFS = ["attr_timeout=0", "entry_timeout=0"]
-STRICT_RCLONE = ["--attr-timeout", "0s", "--vfs-write-back", "0s"]
+STRICT_RCLONE = ["--attr-timeout", "0s"]
 
 
 class StorageError(Exception):

@@ -267,10 +267,6 @@ class Runner:
         self.storage_side = storage_side
         self.exceptions = exceptions or {}
         self.storage_export = storage_export
-
-    def export_path(self, path):
-        """Where a path on the storage mount lives in the directory it exports."""
-        return os.path.join(self.storage_export, os.path.relpath(path, self.storage_base))
         self.helper = vstest.helper("vs-rename-call")
         self.vault = os.path.join(scratch.dir, "vault")
         self.a = os.path.join(self.vault, "a")
@@ -287,6 +283,10 @@ class Runner:
         os.symlink(self.vault, os.path.join(scratch.dir, "vault-link"))
         self.placeholders = dict(vault=self.vault, a=self.a, b=self.b, scratch=scratch.dir,
                                  outside=self.outside)
+
+    def export_path(self, path):
+        """Where a path on the storage mount lives in the directory it exports."""
+        return os.path.join(self.storage_export, os.path.relpath(path, self.storage_base))
 
     def fresh_root(self, label, on_storage=False):
         self.counter += 1
@@ -404,7 +404,7 @@ class Runner:
         """rclone (writes) fails reads with EIO in a folder renamed before its files were
         uploaded, until they are (--vfs-write-back; rclone's own rename does the same):
         wait for that, bounded."""
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 30
         while True:
             try:
                 return vstest.snapshot(backing, recent_ns)
