@@ -38,6 +38,10 @@ struct vs_fscaps {
         /* Times and owner of a symlink itself: sshfs applies them to the link's target
          * (SFTP SETSTAT follows links), so there they are never set. */
         enum vs_cap symlink_attrs;
+        /* Renaming what was just written is safe: rclone (1.60, --vfs-cache-mode writes)
+         * loses a file renamed while it uploads, and a folder's files with the folder, so
+         * there a tree is built in place instead of staged and renamed. */
+        enum vs_cap rename_after_write;
         enum vs_cap rename_flags; /* renameat2(RENAME_NOREPLACE): learned */
         enum vs_cap hard_links;   /* linkat(): learned */
 };

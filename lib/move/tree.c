@@ -382,8 +382,9 @@ int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats)
 {
         const struct vs_side *old = &plan->old, *new = &plan->new;
         char stage[128];
+        const char *built = stage; /* the staging directory, or the target built in place */
         int stage_fd = -1, r;
-        bool staged = false, installed = false;
+        bool staged = false, installed = false, in_place = false;
         struct tree_copy tc = { 0 };
         struct vs_journal journal = { .fd = -1, .dirfd = -1 };
         vs_copy_ctx_init(&tc.copy, plan);
@@ -396,18 +397,23 @@ int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats)
                 r = vs_fault_at(VS_STEP_STAGE_CREATE);
         if (r < 0)
                 goto out;
-        if (mkdirat(new->dirfd, stage, S_IRWXU) < 0) {
-                r = -errno;
+        /* Storage that loses what is renamed while it uploads (rclone): no directory rename
+         * after the copy, the tree is built where it belongs, as GNU mv builds it. */
+        in_place = !new->exists && tc.copy.caps.rename_after_write == VS_CAP_NO;
+        built = in_place ? new->path.last : stage;
+        if (mkdirat(new->dirfd, built, S_IRWXU) < 0) {
+                r = in_place && errno == EEXIST && !(plan->flags & RENAME_NOREPLACE) ? -EAGAIN
+                                                                                      : -errno;
                 goto out;
         }
         staged = true;
-        stage_fd = openat(new->dirfd, stage, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        stage_fd = openat(new->dirfd, built, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (stage_fd < 0) {
                 r = -errno;
                 goto out;
         }
         /* Not synced here: the syncfs() that makes the staged tree durable covers it. */
-        r = vs_move_journal_staged(&journal, new->dirfd, stage, false);
+        r = vs_move_journal_staged(&journal, new->dirfd, built, false);
         if (r < 0)
                 goto out;
 
@@ -429,7 +435,7 @@ int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats)
                 r = -EAGAIN; /* replaced meanwhile: start over */
         if (r == 0)
                 r = vs_fault_at(VS_STEP_INSTALL);
-        if (r == 0)
+        if (r == 0 && !in_place)
                 r = vs_install(new->dirfd, &new->dir, stage, new->path.last, true,
                                plan->flags);
         if (r < 0)
@@ -454,7 +460,7 @@ out:
         if (stage_fd >= 0)
                 close(stage_fd);
         if (staged)
-                (void)vs_tree_remove(new->dirfd, stage);
+                (void)vs_tree_remove(new->dirfd, built);
         /* Installed but the source stayed: the record lets recovery finish the move. */
         vs_move_journal_end(&journal, !installed || r == 0);
         close(source_fd);
