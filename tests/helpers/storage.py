@@ -191,7 +191,7 @@ class Storage:
     def __enter__(self):
         missing = missing_programs(self.kind)
         if missing:
-            raise StorageError(f"{self.kind} needs {missing} (tools/install-deps installs "
+            raise StorageError(f"{self.kind} needs {missing} (dev/install-deps installs "
                                f"{PACKAGES[self.kind]})")
         os.makedirs(self.workdir, exist_ok=True)
         if self.kind == "sshfs":

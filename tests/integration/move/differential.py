@@ -702,7 +702,7 @@ def main():
 
     if on_storage and storage.missing_programs(args.fs):
         print(f"FAIL: {args.fs} needs {storage.missing_programs(args.fs)} "
-              "(tools/install-deps installs them)")
+              "(dev/install-deps installs them)")
         return 1
 
     counts = {"ok": 0, "MISMATCH": 0, "known-failing": 0, "XPASS": 0, "n/a": 0}

@@ -92,7 +92,7 @@ def main():
     shim = vstest.shim_library()
     missing = [p for kind in KINDS for p in storage.missing_programs(kind)]
     if missing:
-        print(f"FAIL: needs {missing} (tools/install-deps)")
+        print(f"FAIL: needs {missing} (dev/install-deps)")
         return 1
     vstest.enter_private_mount_namespace()
     failures = 0

@@ -148,7 +148,7 @@ def main():
     vstest.require_root("the two-host test")
     shim = vstest.shim_library()
     if storage.missing_programs("sshfs"):
-        print(f"FAIL: needs {storage.missing_programs('sshfs')} (tools/install-deps)")
+        print(f"FAIL: needs {storage.missing_programs('sshfs')} (dev/install-deps)")
         return 1
     vstest.enter_private_mount_namespace()
     failures = 0
