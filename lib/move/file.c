@@ -66,7 +66,7 @@ int vs_file_move(const struct vs_plan *plan, struct vs_move_stats *stats)
                 r = vs_fault_at(VS_STEP_VERIFY_SOURCE);
         if (r == 0)
                 r = vs_statx(old->dirfd, old->path.last, &now);
-        if (r == 0 && !vs_unchanged(&old->st, &now))
+        if (r == 0 && !vs_unchanged_on(&ctx.src_caps, &old->st, &now))
                 r = -EAGAIN; /* replaced or written meanwhile: start over */
         if (r == 0)
                 r = vs_fault_at(VS_STEP_INSTALL);

@@ -146,8 +146,9 @@ static void probe(int dirfd, const struct statx *dir, struct vs_fscaps *caps)
         caps->xattrs = xattr_support(dirfd, caps->fuse);
         caps->symlink_attrs = caps->fuse && mount_has_type(dir->stx_mnt_id, "fuse.sshfs")
                                       ? VS_CAP_NO : VS_CAP_YES;
-        caps->rename_after_write = caps->fuse && mount_has_type(dir->stx_mnt_id, "fuse.rclone")
-                                           ? VS_CAP_NO : VS_CAP_YES;
+        bool rclone = caps->fuse && mount_has_type(dir->stx_mnt_id, "fuse.rclone");
+        caps->rename_after_write = rclone ? VS_CAP_NO : VS_CAP_YES;
+        caps->stable_times = rclone ? VS_CAP_NO : VS_CAP_YES;
         caps->tmpfile = tmpfile_support(dirfd);
 }
 

@@ -42,6 +42,10 @@ struct vs_fscaps {
          * loses a file renamed while it uploads, and a folder's files with the folder, so
          * there a tree is built in place instead of staged and renamed. */
         enum vs_cap rename_after_write;
+        /* A file's times stay put while it is read: rclone reports the time of its cache
+         * file (now) while a note written in the last seconds waits for its upload, so there
+         * only identity and size can show that nobody wrote to it. */
+        enum vs_cap stable_times;
         enum vs_cap rename_flags; /* renameat2(RENAME_NOREPLACE): learned */
         enum vs_cap hard_links;   /* linkat(): learned */
 };

@@ -34,6 +34,9 @@ bool vs_same_inode(const struct statx *a, const struct statx *b);
 bool vs_same_time(const struct statx_timestamp *a, const struct statx_timestamp *b);
 /* Same inode, size, mtime and ctime: nobody wrote to it in between. */
 bool vs_unchanged(const struct statx *before, const struct statx *after);
+/* The same, as far as the filesystem (caps, may be NULL) can show it. */
+bool vs_unchanged_on(const struct vs_fscaps *caps, const struct statx *before,
+                     const struct statx *after);
 /* Same type, size and mtime: a copy made by the engine matches its source.  dropped
  * (enum vs_dropped): the times the target could hold, compared only as far as it could. */
 bool vs_copy_matches(const struct statx *src, const struct statx *copy, unsigned dropped);

@@ -35,6 +35,14 @@ bool vs_unchanged(const struct statx *before, const struct statx *after)
                vs_same_time(&before->stx_ctime, &after->stx_ctime);
 }
 
+bool vs_unchanged_on(const struct vs_fscaps *caps, const struct statx *before,
+                     const struct statx *after)
+{
+        if (caps && caps->stable_times == VS_CAP_NO)
+                return vs_same_inode(before, after) && before->stx_size == after->stx_size;
+        return vs_unchanged(before, after);
+}
+
 bool vs_copy_matches(const struct statx *src, const struct statx *copy, unsigned dropped)
 {
         if ((src->stx_mode & S_IFMT) != (copy->stx_mode & S_IFMT))

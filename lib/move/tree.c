@@ -86,6 +86,7 @@ struct tree_remove {
         int *target_fds; /* by depth; NULL: remove everything (staging residue) */
         unsigned dropped; /* what the copies could not hold (their time precision) */
         struct timespec staged_from; /* copies began; a later change keeps the source */
+        bool source_times_unstable;  /* rclone: only sizes can be compared */
         size_t cap;
         unsigned open_depth;
 };
@@ -95,7 +96,8 @@ struct tree_remove {
  * kernel's coarse clock). */
 static bool changed_since(const struct tree_remove *rm, const struct statx *st)
 {
-        if (!(rm->dropped & (VS_DROPPED_TIMES | VS_DROPPED_TIME_NSEC)))
+        if (rm->source_times_unstable ||
+            !(rm->dropped & (VS_DROPPED_TIMES | VS_DROPPED_TIME_NSEC)))
                 return false;
         int64_t ctime_ns = (int64_t)st->stx_ctime.tv_sec * 1000000000 + st->stx_ctime.tv_nsec;
         int64_t from_ns = (int64_t)rm->staged_from.tv_sec * 1000000000 +
@@ -134,7 +136,10 @@ static int remove_leaf(void *ctx, const struct vs_walk_entry *e)
         if (rm->target_fds) {
                 struct statx copy;
                 if (vs_statx(rm->target_fds[e->depth - 1], e->name, &copy) < 0 ||
-                    !vs_copy_matches(e->st, &copy, rm->dropped) || changed_since(rm, e->st))
+                    !vs_copy_matches(e->st, &copy,
+                                     rm->dropped | (rm->source_times_unstable ? VS_DROPPED_TIMES
+                                                                              : 0)) ||
+                    changed_since(rm, e->st))
                         return 0; /* changed or new since the copy: keep it */
                 int r = vs_fault_at(VS_STEP_UNLINK_SOURCE);
                 if (r < 0)
@@ -178,10 +183,13 @@ int vs_tree_remove(int dirfd, const char *name)
 }
 
 /* Source entries go only when the installed copy matches them; returns the fault, if any. */
-static int remove_source(const struct vs_plan *plan, int source_fd, unsigned dropped,
+static int remove_source(const struct vs_plan *plan, int source_fd, const struct vs_copy_ctx *copy,
                          const struct timespec *staged_from)
 {
-        struct tree_remove rm = { .cap = 16, .dropped = dropped, .staged_from = *staged_from };
+        struct tree_remove rm = {
+                .cap = 16, .dropped = copy->dropped, .staged_from = *staged_from,
+                .source_times_unstable = copy->src_caps.stable_times == VS_CAP_NO,
+        };
         rm.target_fds = calloc(rm.cap, sizeof(*rm.target_fds));
         if (!rm.target_fds)
                 return -ENOMEM;
@@ -450,7 +458,7 @@ int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats)
                 r = vs_fsync_dir(new->dirfd);
         if (r == 0) {
                 vs_move_journal_phase(&journal, VS_JOURNAL_SOURCE_REMOVAL);
-                r = remove_source(plan, source_fd, tc.copy.dropped, &staged_from);
+                r = remove_source(plan, source_fd, &tc.copy, &staged_from);
         }
         if (r == 0)
                 r = vs_fault_at(VS_STEP_FSYNC_SOURCE_DIR);
