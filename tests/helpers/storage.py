@@ -152,6 +152,9 @@ ForceCommand internal-sftp
         options = [
             f"IdentityFile={self.dir}/user_key", f"UserKnownHostsFile={self.dir}/known_hosts",
             "StrictHostKeyChecking=yes", "BatchMode=yes", "allow_other", "default_permissions",
+            # as a session user's share is mounted: everything is uid 1000's (what the
+            # server's sftp user creates included)
+            "uid=1000", "gid=1000",
         ]
         if strict:
             options += STRICT_SSHFS

@@ -224,6 +224,11 @@ def scenario_features(sc):
             if kind in entry:
                 features.add(feature)
         features.update(key for key in ATTR_FEATURES if key in entry)
+        if "l" in entry and (entry["to"].startswith(("/", "{")) or ".." in entry["to"]):
+            features.add("symlink-outward")
+        if "h" in entry and entry["to"].split("/")[0] not in (None, "") and \
+                entry["to"].split("/")[0] != ("src" if entry in sc.get("src", []) else "dst"):
+            features.add("one-tree")  # a hard link between the two sides
     if "as" in sc:
         features.add("as-user")
     features.add("scenario:" + sc["name"])
@@ -607,7 +612,8 @@ def check_on_storage(runner, sc, kernel_only, recent_ns, kernel_run):
     reference = sc.get("reference", "kernel")
     if (runner.exceptions.get("rename-errno") and kernel in STORAGE_GENERIC_FAILURES and
             shim in LINUX_RENAME_FAILURES) or \
-            (runner.exceptions.get("name-errno") and kernel == "ret=-1 errno=ENOENT" and
+            (runner.exceptions.get("name-errno") and
+             kernel in ("ret=-1 errno=ENOENT", "ret=-1 errno=EBADMSG") and
              shim == "ret=-1 errno=ENAMETOOLONG"):
         kernel = shim  # the table's rows: the storage's own answer, Linux's errno
     if reference == "kernel":
