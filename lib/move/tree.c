@@ -92,17 +92,18 @@ struct tree_remove {
 };
 
 /* A copy with coarse times (sshfs keeps seconds) cannot show a write in the same second:
- * the source's own ctime can, against when the copying began (less one tick of the
- * kernel's coarse clock). */
+ * the source's own mtime can, against when the copying began (less one tick of the
+ * kernel's coarse clock).  Not its ctime: removing one name of a hard-linked source
+ * changes the other's. */
 static bool changed_since(const struct tree_remove *rm, const struct statx *st)
 {
         if (rm->source_times_unstable ||
             !(rm->dropped & (VS_DROPPED_TIMES | VS_DROPPED_TIME_NSEC)))
                 return false;
-        int64_t ctime_ns = (int64_t)st->stx_ctime.tv_sec * 1000000000 + st->stx_ctime.tv_nsec;
+        int64_t mtime_ns = (int64_t)st->stx_mtime.tv_sec * 1000000000 + st->stx_mtime.tv_nsec;
         int64_t from_ns = (int64_t)rm->staged_from.tv_sec * 1000000000 +
                           rm->staged_from.tv_nsec - 10 * 1000000;
-        return ctime_ns >= from_ns;
+        return mtime_ns >= from_ns;
 }
 
 static int remove_enter(void *ctx, const struct vs_walk_entry *e)
