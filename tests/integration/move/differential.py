@@ -32,9 +32,13 @@ import sys
 import time
 import tomllib
 
+<<<<<<< HEAD
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "helpers"))
 import storage  # noqa: E402
 import vstest  # noqa: E402
+=======
+import vstest
+>>>>>>> main
 
 FIXED_MTIME_NS = 1_609_459_200_123_456_789  # 2021-01-01, nanoseconds kept distinct per entry
 KNOWN_KEYS = {"name", "src", "dst", "call", "flags", "old", "new", "olddir", "newdir", "cwd",
