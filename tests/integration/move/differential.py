@@ -11,7 +11,7 @@ Prints one line per scenario and a summary; exits 1 on any mismatch, 77 when not
 --kernel-only checks the table against the kernel alone (no shim needed).
 
 --fs rclone-writes|rclone-off|sshfs|bindfs puts one side of the move on that storage (a FUSE
-mount of a local directory, tests/helpers/storage.py) and the other on tmpfs: --side new
+mount of a local directory, tests/helpers/vstest/storage.py) and the other on tmpfs: --side new
 moves into the storage, --side old out of it.  The reference is then the kernel's same-mount
 rename on the storage; the source side must show exactly what that rename did to the old
 name's side, the target side what it did to the new name's side.  What a storage cannot hold
@@ -32,13 +32,8 @@ import sys
 import time
 import tomllib
 
-<<<<<<< HEAD
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "helpers"))
-import storage  # noqa: E402
-import vstest  # noqa: E402
-=======
 import vstest
->>>>>>> main
+from vstest import storage
 
 FIXED_MTIME_NS = 1_609_459_200_123_456_789  # 2021-01-01, nanoseconds kept distinct per entry
 KNOWN_KEYS = {"name", "src", "dst", "call", "flags", "old", "new", "olddir", "newdir", "cwd",

@@ -17,9 +17,8 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "helpers"))
-import storage  # noqa: E402
-import vstest  # noqa: E402
+import vstest
+from vstest import storage
 
 MOVERS = 6
 TRIALS = 4
