@@ -68,6 +68,22 @@ static int install_exclusive(const struct vs_fscaps *caps, int dirfd, const char
         return install_over_reservation(dirfd, staged, target);
 }
 
+int vs_rename_to_fresh_name(int dirfd, const struct statx *dir, const char *from,
+                            const char *fresh)
+{
+        struct vs_fscaps caps;
+        vs_fscaps_get(dirfd, dir, &caps);
+        if (caps.rename_flags != VS_CAP_NO) {
+                int r = vs_sys_renameat2(dirfd, from, dirfd, fresh, RENAME_NOREPLACE);
+                if (r != -EINVAL)
+                        return r;
+                vs_fscaps_learn(caps.mnt_id, VS_LEARN_RENAME_FLAGS, false);
+        }
+        /* One rename: the object leaves its name in one step on the server too, so of two
+         * hosts taking it only one succeeds (link+unlink would let both). */
+        return vs_sys_renameat2(dirfd, from, dirfd, fresh, 0);
+}
+
 int vs_install(int dirfd, const struct statx *dir, const char *staged, const char *target,
                bool is_dir, unsigned flags)
 {

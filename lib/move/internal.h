@@ -122,6 +122,11 @@ int vs_sys_renameat2(int olddirfd, const char *oldname, int newdirfd, const char
  * would, RENAME_NOREPLACE kept also where the filesystem has no rename flags. */
 int vs_install(int dirfd, const struct statx *dir, const char *staged, const char *target,
                bool is_dir, unsigned flags);
+/* from -> fresh in the directory dirfd, where fresh is a name nobody else can have chosen
+ * (random): RENAME_NOREPLACE where the filesystem has it, else a plain rename, which keeps
+ * what matters here: the object leaves its old name atomically. */
+int vs_rename_to_fresh_name(int dirfd, const struct statx *dir, const char *from,
+                            const char *fresh);
 int vs_fsync_dir(int dirfd);
 int vs_temp_name(char *buf, size_t size, const char *prefix);
 
