@@ -82,6 +82,7 @@ static int print_csv(const struct vp_plan *plan, const struct vs_users *users)
         return fflush(stdout) == EOF ? -EIO : 0;
 }
 
+/* Every refused folder as {"user", "folder", "reason"}, each also told on stderr. */
 static json_t *refusals_json(const struct vs_policy *policy, const struct vp_plan *plan, const struct vs_users *users)
 {
         json_t *list = json_array();
@@ -94,6 +95,8 @@ static json_t *refusals_json(const struct vs_policy *policy, const struct vp_pla
                         problem = vs_user_token_problem(users->items[u].name, why);
                         if (!problem)
                                 problem = vs_user_token_problem(users->items[u].id, why);
+                        fprintf(stderr, "vault-policy: user \"%s\": folder \"%s\" refused: %s\n", users->items[u].name,
+                                policy->folders[f].name, problem ? problem : "unsafe substitution");
                         json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "user", users->items[u].name,
                                                               "folder", policy->folders[f].name, "reason",
                                                               problem ? problem : "unsafe substitution"));
@@ -108,6 +111,7 @@ int run_classes(const struct vs_policy *policy, const struct vs_users *users, in
         if (r < 0)
                 return r;
         if (strcmp(format, "csv") == 0) {
+                json_decref(refusals_json(policy, &plan, users));
                 r = print_csv(&plan, users);
         } else {
                 json_t *classes = json_array(), *members = json_array();

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The commands that plan Kasm for a whole users file: classes, schedule, kasm-native. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -12,19 +11,6 @@ bool kasm_command(const char *command)
 {
         return strcmp(command, "classes") == 0 || strcmp(command, "schedule") == 0 ||
                strcmp(command, "kasm-native") == 0;
-}
-
-static int usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int usage(const char *fmt, ...)
-{
-        va_list ap;
-        fprintf(stderr, "vault-policy: ");
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        fprintf(stderr, "\nTry 'vault-policy --help'.\n");
-        return EXIT_USAGE;
 }
 
 /* TIME from an option, or now when absent and allowed. */
@@ -55,17 +41,17 @@ int run_kasm_command(const char *command, const struct options *o)
         int status;
 
         if (!o->users)
-                return usage("%s", "--users USERS.yaml is required");
+                return usage_error("%s", "--users USERS.yaml is required");
         if (strcmp(command, "schedule") == 0) {
                 if (option_time("--from", o->from, true, &from) < 0 || option_time("--to", o->to, true, &to) < 0)
                         return EXIT_USAGE;
                 if (to <= from)
-                        return usage("--to must be later than --from (%s)", o->from);
+                        return usage_error("--to must be later than --from (%s)", o->from);
         } else if (option_time("--at", o->at, false, &at) < 0) {
                 return EXIT_USAGE;
         }
         if (strcmp(format, "json") != 0 && strcmp(format, "csv") != 0)
-                return usage("--format must be json or csv, got \"%s\"", format);
+                return usage_error("--format must be json or csv, got \"%s\"", format);
         struct vs_policy *policy = load_policy(o->policy);
         if (!policy)
                 return EXIT_INVALID;

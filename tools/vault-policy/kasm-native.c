@@ -98,32 +98,44 @@ static const char *kasm_cell(uint8_t bits)
         }
 }
 
-/* Why the policy gives less than Pattern A for this folder: the deciding rule, as text. */
+/* Why the policy gives less than Pattern A for this folder: the deciding rule, as text.
+ * First an applying deny, then an allow Pattern A takes that the policy does not apply
+ * (compound all, time window), then an implies edge. */
 static int cause_of(const struct vp_compiled *c, const uint8_t *match, int64_t at, const uint8_t *raw, size_t f,
                     uint8_t kasm_max, char **ret)
 {
         const struct vs_policy_folder *folder = &c->policy->folders[f];
-        char *label = NULL;
+        uint8_t policy_mode = raw[f] == VP_DENIED ? VS_MODE_NONE : raw[f];
         int n = -1;
-        for (int pass = 0; pass < 3 && n < 0; pass++)
+        for (int pass = 0; pass < 2 && n < 0; pass++)
                 for (size_t r = c->first_rule[f]; r < c->first_rule[f + 1] && n < 0; r++) {
                         const struct vs_policy_rule *rule = c->rules[r].rule;
                         bool in = vs_rule_in_window(rule, at);
-                        if (!(label = vs_rule_label(folder, rule)))
+                        bool deny = rule->effect == VS_EFFECT_DENY, wider = !deny && rule->mode > policy_mode;
+                        const char *what = NULL;
+                        if (pass == 0 && deny && match[r] && in && rule->scope == VS_SCOPE_ALL && raw[f] == VP_DENIED)
+                                what = "deny";
+                        else if (pass == 0 && deny && match[r] && in && rule->scope == VS_SCOPE_WRITE &&
+                                 policy_mode == VS_MODE_RO && kasm_max == VS_MODE_RW)
+                                what = "deny (scope write)";
+                        else if (pass == 1 && wider && !match[r] && rule->compound == VS_COMPOUND_ALL)
+                                what = "compound all";
+                        else if (pass == 1 && wider && match[r] && !in)
+                                what = "time window";
+                        if (!what)
+                                continue;
+                        char *label = vs_rule_label(folder, rule);
+                        if (!label)
                                 return -ENOMEM;
-                        if (pass == 0 && raw[f] == VP_DENIED && rule->effect == VS_EFFECT_DENY &&
-                            rule->scope == VS_SCOPE_ALL && match[r] && in)
-                                n = asprintf(ret, "deny: %s", label);
-                        else if (pass == 0 && raw[f] == VS_MODE_RO && kasm_max == VS_MODE_RW &&
-                                 rule->effect == VS_EFFECT_DENY && rule->scope == VS_SCOPE_WRITE && match[r] && in)
-                                n = asprintf(ret, "deny (scope write): %s", label);
-                        else if (pass == 1 && rule->effect == VS_EFFECT_ALLOW && rule->mode > raw[f] % VP_DENIED &&
-                                 !match[r] && rule->compound == VS_COMPOUND_ALL)
+                        if (strcmp(what, "compound all") == 0)
                                 n = asprintf(ret, "compound all: %s needs every group of it", label);
-                        else if (pass == 1 && rule->effect == VS_EFFECT_ALLOW && rule->mode > raw[f] % VP_DENIED &&
-                                 match[r] && !in)
+                        else if (strcmp(what, "time window") == 0)
                                 n = asprintf(ret, "time window: %s is outside its window", label);
+                        else
+                                n = asprintf(ret, "%s: %s", what, label);
                         free(label);
+                        if (n < 0)
+                                return -ENOMEM;
                 }
         for (size_t e = c->first_edge[f]; n < 0 && e < c->first_edge[f + 1]; e++)
                 n = asprintf(ret, "implies: from %s, which Kasm maps wider than the policy",
@@ -229,9 +241,10 @@ struct admin_row {
         size_t groups, entries, memberships, changes, wrong;
 };
 
-/* The three approaches for one organisation; changes counted over a year from at. */
+/* The three approaches for one organisation (rows[0..2]; rows[3].groups: the policy's groups);
+ * changes counted over a year from at. */
 static int admin_objects(const struct vs_policy *policy, const struct vs_users *users, int64_t at,
-                         struct admin_row rows[3], struct comparison *cmp, bool verbose)
+                         struct admin_row rows[4], struct comparison *cmp, bool verbose)
 {
         struct vp_compiled *c;
         struct vp_plan plan;
@@ -254,7 +267,8 @@ static int admin_objects(const struct vs_policy *policy, const struct vs_users *
                 vp_compiled_free(c);
                 return r;
         }
-        memset(rows, 0, 3 * sizeof(*rows));
+        memset(rows, 0, 4 * sizeof(*rows));
+        rows[3].groups = c->n_group_names;
         /* Pattern A: groups with a mapping; every window bound is a hand edit of a mapping. */
         for (size_t g = 0; g < c->n_group_names; g++) {
                 size_t n = 0;
@@ -318,7 +332,7 @@ static int generated_org(const struct org_shape *shape, int64_t at)
         struct vs_diags diags = { 0 };
         struct vs_policy *policy = NULL;
         struct vs_users users = { 0 };
-        struct admin_row rows[3];
+        struct admin_row rows[4];
         struct comparison cmp;
         int r = org_generate(shape, &policy_yaml, &policy_len, &users_yaml, &users_len);
         if (r < 0)
@@ -346,7 +360,7 @@ int run_kasm_native(const struct vs_policy *policy, const struct vs_users *users
 {
         struct org_shape *shapes = NULL;
         size_t n_shapes = 0;
-        struct admin_row rows[3];
+        struct admin_row rows[4];
         struct comparison cmp;
         char when[VS_TIME_BUF], org[64];
         int64_t year_start;
@@ -371,13 +385,8 @@ int run_kasm_native(const struct vs_policy *policy, const struct vs_users *users
                 printf("| organisation (folders x groups x users) | approach | Kasm groups | volume_mapping entries | "
                        "memberships | changes in a year | users wrong |\n");
                 printf("| --- | --- | ---: | ---: | ---: | ---: | ---: |\n");
-                snprintf(org, sizeof(org), "this policy %zu x %zu x %zu", policy->n_folders, (size_t)0, users->count);
-                struct vp_compiled *c;
-                if (vp_compile(policy, &c) == 0) {
-                        snprintf(org, sizeof(org), "this policy %zu x %zu x %zu", policy->n_folders, c->n_group_names,
-                                 users->count);
-                        vp_compiled_free(c);
-                }
+                snprintf(org, sizeof(org), "this policy %zu x %zu x %zu", policy->n_folders, rows[3].groups,
+                         users->count);
                 print_rows(org, rows);
         }
         vs_time_parse(ORG_YEAR_START, &year_start);

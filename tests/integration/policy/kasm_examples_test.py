@@ -2,8 +2,9 @@
 """docker/examples/kasm-groups/ ships what vault-policy prints for the example, byte for byte.
 
 classes.json and classes.csv (`classes --at` the examples' time), schedule.txt and
-schedule.json (`schedule` over a year around the contractors' window) and kasm-native.md
-(`kasm-native`, with the generated organisations of its admin-objects table).
+schedule.json (`schedule` over a year around the contractors' window) and kasm-native.txt
+(`kasm-native`, with the generated organisations of its admin-objects table, which the
+README's "Wiring it into Kasm" must show row for row).
 `--update` rewrites them instead (then review the diff).
 """
 import difflib
@@ -24,7 +25,7 @@ COMMANDS = {
     "classes.csv": ["classes", POLICY, "--users", USERS, "--at", AT, "--format", "csv"],
     "schedule.txt": ["schedule", POLICY, "--users", USERS, "--from", FROM, "--to", TO],
     "schedule.json": ["schedule", POLICY, "--users", USERS, "--from", FROM, "--to", TO, "--json"],
-    "kasm-native.md": ["kasm-native", POLICY, "--users", USERS, "--at", AT],
+    "kasm-native.txt": ["kasm-native", POLICY, "--users", USERS, "--at", AT],
 }
 
 
@@ -54,6 +55,14 @@ def main(argv):
         # Twice: the output must not depend on the run.
         if subprocess.run([TOOL, *args], capture_output=True, timeout=120).stdout != res.stdout:
             problems.append(f"{name}: two runs printed different bytes")
+    # The README's admin-objects table is the one kasm-native prints.
+    with open(os.path.join(os.environ["VS_SOURCE_ROOT"], "README.md"), encoding="utf-8") as f:
+        readme = {line.strip() for line in f}
+    with open(os.path.join(OUT, "kasm-native.txt"), encoding="utf-8") as f:
+        rows = [line.strip() for line in f if line.startswith("| ")]
+    for row in rows:
+        if row not in readme:
+            problems.append(f"README.md lacks the admin-objects row: {row}")
     for p in problems:
         print("FAIL " + p)
     print(f"kasm-groups examples: {len(COMMANDS)} files compared"
