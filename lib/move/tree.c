@@ -183,9 +183,11 @@ int vs_tree_remove(int dirfd, const char *name)
         return r;
 }
 
-/* Source entries go only when the installed copy matches them; returns the fault, if any. */
-static int remove_source(const struct vs_plan *plan, int source_fd, const struct vs_copy_ctx *copy,
-                         const struct timespec *staged_from)
+/* Source entries (set aside) go only when the installed copy matches them; returns the
+ * fault, if any.  *kept: something stayed (changed or new since the copy). */
+static int remove_source(const struct vs_plan *plan, int source_fd, const char *aside,
+                         const struct vs_copy_ctx *copy, const struct timespec *staged_from,
+                         bool *kept)
 {
         struct tree_remove rm = {
                 .cap = 16, .dropped = copy->dropped, .staged_from = *staged_from,
@@ -207,9 +209,12 @@ static int remove_source(const struct vs_plan *plan, int source_fd, const struct
         if (r < 0)
                 return r;
         struct statx now;
-        if (vs_statx(plan->old.dirfd, plan->old.path.last, &now) == 0 &&
-            vs_same_inode(&now, &plan->old.st))
-                (void)unlinkat(plan->old.dirfd, plan->old.path.last, AT_REMOVEDIR);
+        *kept = false;
+        if (vs_statx(plan->old.dirfd, aside, &now) == 0 && vs_same_inode(&now, &plan->old.st) &&
+            unlinkat(plan->old.dirfd, aside, AT_REMOVEDIR) < 0) {
+                /* Kept entries go back to where they were, beside nothing of ours. */
+                *kept = vs_aside_restore(&plan->old, aside) < 0;
+        }
         return 0;
 }
 
@@ -390,10 +395,11 @@ static int stage_tree(const struct vs_plan *plan, int source_fd, int stage_fd,
 int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats)
 {
         const struct vs_side *old = &plan->old, *new = &plan->new;
-        char stage[128];
+        char stage[128], aside[128];
         const char *built = stage; /* the staging directory, or the target built in place */
         int stage_fd = -1, r;
-        bool staged = false, installed = false, in_place = false;
+        bool staged = false, set_aside = false, installed = false, kept = false;
+        bool in_place = false;
         struct tree_copy tc = { 0 };
         struct vs_journal journal = { .fd = -1, .dirfd = -1 };
         vs_copy_ctx_init(&tc.copy, plan);
@@ -401,7 +407,7 @@ int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats)
         int source_fd = open_source_dir(plan);
         if (source_fd < 0)
                 return source_fd;
-        r = vs_move_journal_begin(plan, VS_JOURNAL_TREE, &journal, stage, sizeof(stage));
+        r = vs_move_journal_begin(plan, VS_JOURNAL_TREE, &journal, stage, aside, sizeof(stage));
         if (r == 0)
                 r = vs_fault_at(VS_STEP_STAGE_CREATE);
         if (r < 0)
@@ -421,7 +427,8 @@ int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats)
                 r = -errno;
                 goto out;
         }
-        /* Not synced here: the syncfs() that makes the staged tree durable covers it. */
+        /* Not synced here: the syncfs() that makes the staged tree durable covers it when
+         * the journal is on that filesystem; otherwise it is synced after that. */
         r = vs_move_journal_staged(&journal, new->dirfd, built, false);
         if (r < 0)
                 goto out;
@@ -433,17 +440,22 @@ int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats)
         stats->methods = tc.copy.methods;
         stats->dropped = tc.copy.dropped;
         stats->entries = tc.entries + 1;
+        if (r == 0 && !vs_move_journal_on_fs_of(&journal, stage_fd))
+                r = vs_move_journal_staged(&journal, new->dirfd, built, true);
         if (r < 0)
                 goto out;
 
+        /* Set the source aside right before the install: whatever is saved into it by path
+         * from now on fails (its directory is gone), as after the kernel's rename. */
         struct statx now;
         r = vs_fault_at(VS_STEP_VERIFY_SOURCE);
         if (r == 0)
-                r = vs_statx(old->dirfd, old->path.last, &now);
-        if (r == 0 && !vs_same_inode(&now, &old->st))
-                r = -EAGAIN; /* replaced meanwhile: start over */
-        if (r == 0)
-                r = vs_fault_at(VS_STEP_INSTALL);
+                r = vs_aside_take(old, aside, &now);
+        if (r < 0)
+                goto out;
+        set_aside = true;
+        vs_move_journal_aside(&journal, &now);
+        r = vs_fault_at(VS_STEP_INSTALL);
         if (r == 0 && !in_place)
                 r = vs_install(new->dirfd, &new->dir, stage, new->path.last, true,
                                plan->flags);
@@ -459,7 +471,7 @@ int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats)
                 r = vs_fsync_dir(new->dirfd);
         if (r == 0) {
                 vs_move_journal_phase(&journal, VS_JOURNAL_SOURCE_REMOVAL);
-                r = remove_source(plan, source_fd, &tc.copy, &staged_from);
+                r = remove_source(plan, source_fd, aside, &tc.copy, &staged_from, &kept);
         }
         if (r == 0)
                 r = vs_fault_at(VS_STEP_FSYNC_SOURCE_DIR);
@@ -470,8 +482,12 @@ out:
                 close(stage_fd);
         if (staged)
                 (void)vs_tree_remove(new->dirfd, built);
-        /* Installed but the source stayed: the record lets recovery finish the move. */
-        vs_move_journal_end(&journal, !installed || r == 0);
+        bool restored = true;
+        if (set_aside && !installed)
+                restored = vs_aside_restore(old, aside) == 0;
+        /* Installed but the source stayed (or not installed and the source could not go
+         * back): the record lets recovery finish the move or report what was kept. */
+        vs_move_journal_end(&journal, restored && !kept && (!installed || r == 0));
         close(source_fd);
         return r;
 }
