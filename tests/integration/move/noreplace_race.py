@@ -103,7 +103,8 @@ def main():
         personal = scratch.bind(scratch.fs, os.path.join(vault, "personal"))
         env = {k: v for k, v in os.environ.items()
                if k != "LD_PRELOAD" and not k.startswith("VAULTSHIM_")}
-        env.update(LD_PRELOAD=shim, VAULTSHIM_ROOTS=vault)
+        env.update(LD_PRELOAD=shim, VAULTSHIM_ROOTS=vault,
+                   VAULTSHIM_JOURNAL=os.path.join(scratch.dir, "journal"))
         for kind in KINDS:
             with storage.Storage(kind, os.path.join(scratch.dir, f"work-{kind}")) as st:
                 shared = st.mount(export, os.path.join(vault, "shared"))
