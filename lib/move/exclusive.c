@@ -56,7 +56,13 @@ static int install_exclusive(const struct vs_fscaps *caps, int dirfd, const char
 {
         if (is_dir) {
                 int r = vs_sys_renameat2(dirfd, staged, dirfd, target, 0);
-                return r == -ENOTDIR || r == -ENOTEMPTY ? -EEXIST : r;
+                /* A name taken meanwhile: ENOTDIR, ENOTEMPTY, or a server's generic refusal
+                 * (sshfs: EPERM); the NOREPLACE caller's answer is EEXIST. */
+                struct statx taken;
+                if (r < 0 && (r == -ENOTDIR || r == -ENOTEMPTY ||
+                              vs_statx(dirfd, target, &taken) == 0))
+                        return -EEXIST;
+                return r;
         }
         if (caps->hard_links != VS_CAP_NO) {
                 int r = install_by_link(dirfd, staged, target);
