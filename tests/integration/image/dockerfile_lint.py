@@ -112,9 +112,27 @@ def check_copies(df):
                     continue
                 check_copy_from_build(df, origin, ins, sources)
                 continue
+            sent = context_allowlist()
             for src in sources:
                 if not os.path.exists(os.path.join(SOURCE_ROOT, src)):
                     error(f"{df.path}:{ins.line}: COPY source {src} does not exist in the repository")
+                elif sent is not None and src.strip("/").split("/")[0] not in sent:
+                    error(f"{df.path}:{ins.line}: COPY source {src} is left out of the build "
+                          f"context by .dockerignore")
+
+
+def context_allowlist():
+    """The top-level entries .dockerignore lets into the build context (it ignores `*` and
+    re-includes names with `!`), or None without a .dockerignore."""
+    try:
+        with open(os.path.join(SOURCE_ROOT, ".dockerignore"), encoding="utf-8") as f:
+            lines = [l.strip() for l in f if l.strip() and not l.startswith("#")]
+    except FileNotFoundError:
+        return None
+    if lines[:1] != ["*"]:
+        error(".dockerignore: must start with `*` and re-include what the Dockerfile copies")
+        return None
+    return {l[1:].strip("/") for l in lines[1:] if l.startswith("!")}
 
 
 def check_copy_from_build(df, origin, ins, sources):
@@ -328,7 +346,8 @@ MUTATIONS = [
     ("unknown instruction", "Dockerfile", "WORKDIR /src", "WORKDIRR /src", "unknown instruction"),
     ("bad exec form", "Dockerfile", "USER root\nRUN apt-get update", 'USER root\nRUN ["apt-get", update]\nRUN apt-get update', "not valid JSON"),
     ("missing COPY source", "Dockerfile", "COPY doc/ doc/", "COPY docs/ doc/", "does not exist"),
-    ("unpinned base", "Dockerfile", "FROM debian:12 AS build", "FROM debian AS build", "not pinned"),
+    ("COPY source ignored", "Dockerfile", "COPY doc/ doc/", "COPY doc/ doc/\nCOPY tests/ tests/", ".dockerignore"),
+    ("unpinned base", "Dockerfile", "ARG BUILD_BASE=debian:12", "ARG BUILD_BASE=debian", "not pinned"),
     ("unknown stage", "Dockerfile", "--from=build", "--from=builder", "names no earlier stage"),
     ("dangling continuation", "Dockerfile", "\nUSER 1000\n", "\nUSER 1000 \\\n", "continuation at end"),
     ("ld.so.preload", "Dockerfile", "RUN ldconfig", "RUN echo x > /etc/ld.so.preload && ldconfig", "not /etc/ld.so.preload"),
