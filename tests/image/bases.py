@@ -14,7 +14,6 @@ is hashed into its tag.
 """
 import hashlib
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -44,17 +43,11 @@ def build_stage_packages(dockerfile_path):
     """The packages docker/Dockerfile's build stage installs with apt-get."""
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "tools", "session"))
     import dockerfile
-    df = dockerfile.parse(dockerfile_path)
-    stage = df.stage("build")
-    pkgs = []
-    for ins in stage.instructions if stage else []:
-        if ins.name == "RUN":
-            for m in re.finditer(r"apt-get install ((?:\s*-\S+)*)((?:\s+[a-z0-9][a-z0-9.+-]*)+)",
-                                 ins.args):
-                pkgs += m.group(2).split()
+    stage = dockerfile.parse(dockerfile_path).stage("build")
+    pkgs = dockerfile.apt_installs(stage) if stage else set()
     if not pkgs:
         raise EngineError(f"{dockerfile_path}: the build stage installs no packages")
-    return sorted(set(pkgs))
+    return sorted(pkgs)
 
 
 def digest(*parts):

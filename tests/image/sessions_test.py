@@ -23,7 +23,6 @@ import os
 import re
 import shlex
 import signal
-import shutil
 import subprocess
 import sys
 import time

@@ -170,6 +170,18 @@ def parse(path):
     return Dockerfile(path, global_args, stages, errors)
 
 
+def apt_installs(stage):
+    """The packages the stage's RUN lines install with `apt-get install`."""
+    pkgs = set()
+    for ins in stage.instructions:
+        if ins.name != "RUN":
+            continue
+        for m in re.finditer(r"apt-get install ((?:\s*-\S+)*)((?:\s+[a-z0-9][a-z0-9.+-]*)+)",
+                             ins.args):
+            pkgs.update(m.group(2).split())
+    return pkgs
+
+
 def stage_env(stage):
     """The environment the stage's ENV instructions set, in order, with expansion."""
     env = {}

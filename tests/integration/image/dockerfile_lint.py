@@ -72,17 +72,6 @@ def debian_base_package(pkg):
     return "yes" in fields or "required" in fields or pkg == "apt"
 
 
-def apt_installs(stage):
-    pkgs = set()
-    for ins in stage.instructions:
-        if ins.name != "RUN":
-            continue
-        for m in re.finditer(r"apt-get install ((?:\s*-\S+)*)((?:\s+[a-z0-9][a-z0-9.+-]*)+)",
-                             ins.args):
-            pkgs.update(m.group(2).split())
-    return pkgs
-
-
 def check_bases(df):
     for stage in df.stages:
         if df.stage(stage.base) and df.stage(stage.base).index < stage.index:
@@ -183,7 +172,7 @@ def check_build_stage(df, stage):
     for path in sorted(needed - copied):
         error(f"{df.path}:{stage.line}: build stage does not COPY {path}, which meson.build needs")
 
-    installs = apt_installs(stage)
+    installs = dockerfile.apt_installs(stage)
     for ins in stage.instructions:
         if ins.name != "RUN":
             continue
