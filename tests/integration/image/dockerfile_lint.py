@@ -3,8 +3,9 @@
 
 hadolint is not packaged in Debian 12, so this checks what matters for this image:
 - every instruction parses (known names, continuations, valid JSON exec form, pinned bases);
-- every COPY source exists in the build context, COPY --from names an earlier stage, and the
-  build stage copies every directory the top meson.build needs;
+- every COPY source exists in the build context and .dockerignore lets it in, COPY --from
+  names an earlier stage, and the build stage copies every directory the top meson.build
+  needs;
 - every program a RUN line calls is there: in the Debian 12 build stage, from an Essential or
   required package or one that stage installs (looked up with dpkg on this Debian 12
   machine); in the final stage, a tool of the Kasm base image or one the build installs;
