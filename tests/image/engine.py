@@ -59,7 +59,8 @@ class Engine:
         self.log_path = os.path.join(self.scratch, "dockerd.log")
         config = os.path.join(self.scratch, "daemon.json")
         with open(config, "w", encoding="utf-8") as f:
-            json.dump({}, f)
+            # Not the host's /etc/docker/daemon.json, and the daemon's key not in /etc/docker.
+            json.dump({"deprecated-key-path": os.path.join(self.cache, "key.json")}, f)
         try:
             self._start(config)
         except BaseException:
