@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <vaultshim/export.h>
+
 #ifndef RENAME_NOREPLACE
 #define RENAME_NOREPLACE (1 << 0)
 #endif
@@ -54,11 +56,11 @@ struct vs_move_opts {
  * devices, trees deeper than the fd budget).  A failure before the install step leaves the
  * source untouched and no temporary file behind.  opts may be NULL.
  */
-int vs_move(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned flags,
-            const struct vs_move_opts *opts);
+VS_EXPORT int vs_move(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
+                      unsigned flags, const struct vs_move_opts *opts);
 
 /* "reflink", "copy_file_range", "read_write", "none", or "mixed" for a combination. */
-const char *vs_copy_method_name(unsigned methods);
+VS_EXPORT const char *vs_copy_method_name(unsigned methods);
 
 /* One line of the VAULTSHIM_LOG audit log. */
 struct vs_log_record {
@@ -74,4 +76,4 @@ struct vs_log_record {
  * "duration_ns","result","errno"} to log_path with a single O_APPEND write, so concurrent
  * writers never interleave.  Returns 0 or a negative errno.
  */
-int vs_log_append(const char *log_path, const struct vs_log_record *rec);
+VS_EXPORT int vs_log_append(const char *log_path, const struct vs_log_record *rec);

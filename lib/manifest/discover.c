@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "manifest/names.h"
 #include "manifest/verify.h"
+#include "shared/names.h"
 
 static int compare_folders(const void *a, const void *b)
 {

@@ -8,11 +8,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <vaultshim/manifest.h>
-
-#include "manifest/names.h"
-#include "manifest/rfc3339.h"
-#include "manifest/yaml-tree.h"
+#include "manifest/manifest.h"
+#include "shared/names.h"
+#include "shared/rfc3339.h"
+#include "shared/yaml-tree.h"
 
 /* Manifests are small; anything larger is not one. */
 #define MANIFEST_MAX_BYTES (4u << 20)

@@ -5,9 +5,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include <vaultshim/manifest.h>
-
-#include "manifest/rfc3339.h"
+#include "manifest/manifest.h"
+#include "shared/rfc3339.h"
 
 /*
  * A string may stay unquoted when YAML 1.1 would read it back as the same string: only

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <stdlib.h>
 
-#include <vaultshim/manifest.h>
+#include "manifest/manifest.h"
 
 void vs_manifest_free(struct vs_manifest *m)
 {

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "manifest/file-update.h"
 #include "manifest/mountinfo.h"
+#include "shared/file-update.h"
 
 /* Undo the kernel's octal escapes (\ooo) in place. */
 static bool unescape(char *s)

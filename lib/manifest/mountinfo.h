@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include <vaultshim/diag.h>
+#include "shared/diag.h"
 
 struct vs_mount {
         int mount_id;

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "manifest/rfc3339.h"
 #include "manifest/verify.h"
+#include "shared/rfc3339.h"
 
 const char *vs_folder_state_to_string(enum vs_folder_state s)
 {

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <vaultshim/manifest.h>
+#include "manifest/manifest.h"
 
 #include "manifest/mountinfo.h"
 

@@ -2,7 +2,7 @@
 #pragma once
 
 /*
- * The named steps of a move, in execution order.  A journal (issue 4) records the step an
+ * The named steps of a move, in execution order.  The journal records the step an
  * interrupted move reached; the fault-injection hook fails or crashes at any of them.
  */
 #define VS_STEPS(X)                                                                        \

@@ -16,9 +16,8 @@
 
 #include <jansson.h>
 
-#include <vaultshim/diag.h>
-
-#include "manifest/file-update.h"
+#include "shared/diag.h"
+#include "shared/file-update.h"
 
 #define VS_OBSIDIAN_STATE_FILE "vaultshim.json"
 #define VS_OBSIDIAN_INBOX "Inbox"

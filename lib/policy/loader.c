@@ -400,13 +400,3 @@ void vs_policy_free(struct vs_policy *policy)
         free(policy->file);
         free(policy);
 }
-
-static int compare_name_to_folder(const void *name, const void *folder)
-{
-        return strcmp(name, ((const struct vs_policy_folder *)folder)->name);
-}
-
-const struct vs_policy_folder *vs_policy_find_folder(const struct vs_policy *policy, const char *name)
-{
-        return bsearch(name, policy->folders, policy->n_folders, sizeof(*policy->folders), compare_name_to_folder);
-}

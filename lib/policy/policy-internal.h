@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-#include <vaultshim/policy.h>
-
-#include "manifest/names.h"
+#include "policy/policy.h"
 #include "policy/yaml-fields.h"
+#include "shared/names.h"
 
 /* Semantic checks over a policy whose syntax was loaded; returns the number of errors. */
 unsigned vs_policy_validate(struct vs_policy *policy, struct vs_diags *diags);
 
-/* Sort folders by name and resolve implies targets; call after validation succeeded. */
+/* Sort folders by name and resolve implies targets; call after validation succeeded
+ * (index.c, with vs_policy_find_folder). */
 void vs_policy_index(struct vs_policy *policy);
 
 /* RFC 3339 for a window bound: a fraction of a second rounds up.  -EINVAL. */

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "manifest/rfc3339.h"
 #include "policy/policy-internal.h"
+#include "shared/rfc3339.h"
 
 int vs_time_parse(const char *text, int64_t *ret)
 {

@@ -280,21 +280,3 @@ unsigned vs_policy_validate(struct vs_policy *policy, struct vs_diags *diags)
         free(index.order);
         return errors;
 }
-
-static int compare_folders(const void *a, const void *b)
-{
-        return strcmp(((const struct vs_policy_folder *)a)->name, ((const struct vs_policy_folder *)b)->name);
-}
-
-void vs_policy_index(struct vs_policy *policy)
-{
-        if (policy->n_folders > 1)
-                qsort(policy->folders, policy->n_folders, sizeof(*policy->folders), compare_folders);
-        for (size_t f = 0; f < policy->n_folders; f++) {
-                struct vs_policy_folder *folder = &policy->folders[f];
-                for (size_t i = 0; i < folder->n_implies; i++) {
-                        const struct vs_policy_folder *target = vs_policy_find_folder(policy, folder->implies[i].folder);
-                        folder->implies[i].target = (size_t)(target - policy->folders);
-                }
-        }
-}

@@ -9,9 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include <vaultshim/diag.h>
-
-#include "manifest/yaml-tree.h"
+#include "shared/diag.h"
+#include "shared/yaml-tree.h"
 
 struct vpy_doc {
         const char *file;       /* name used in diagnostics (not owned) */

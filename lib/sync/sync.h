@@ -10,10 +10,9 @@
 
 #include <stddef.h>
 
-#include <vaultshim/diag.h>
-#include <vaultshim/manifest.h>
-
-#include "manifest/file-update.h"
+#include "manifest/manifest.h"
+#include "shared/diag.h"
+#include "shared/file-update.h"
 
 /* "vs-" + 16 hex digits + NUL */
 #define VS_ROOM_ID_MAX 20

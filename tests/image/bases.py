@@ -23,6 +23,11 @@ import threading
 from engine import EngineError, run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE_ROOT = os.environ.get("VS_SOURCE_ROOT") or os.path.dirname(os.path.dirname(HERE))
+# The bwrap session simulator's helpers: the Dockerfile reader, the example users, and the
+# Obsidian scenario the stand-in runs.
+KASM_SIM = os.path.join(SOURCE_ROOT, "demo", "kasm-sim")
+sys.path.insert(0, KASM_SIM)
 STANDIN = os.path.join(HERE, "standin")
 SUITE = "bookworm"
 REPO = "vaultshim-test"
@@ -41,7 +46,6 @@ def debian_mirror():
 
 def build_stage_packages(dockerfile_path):
     """The packages docker/Dockerfile's build stage installs with apt-get."""
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "tools", "session"))
     import dockerfile
     stage = dockerfile.parse(dockerfile_path).stage("build")
     pkgs = dockerfile.apt_installs(stage) if stage else set()
@@ -87,9 +91,7 @@ class Bases:
         files = {n: file_bytes(os.path.join(STANDIN, n)) for n in names}
         if kind == "kasm":
             # The stand-in drives the same scenario as the bwrap session simulator.
-            sim = os.path.join(os.path.dirname(os.path.dirname(HERE)), "tools", "session",
-                               "obsidian-sim.js")
-            files["obsidian-sim.js"] = file_bytes(sim)
+            files["obsidian-sim.js"] = file_bytes(os.path.join(KASM_SIM, "obsidian-sim.js"))
         return files
 
     def refs(self):

@@ -31,8 +31,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_ROOT = os.environ.get("VS_SOURCE_ROOT") or os.path.dirname(os.path.dirname(HERE))
 BUILD_ROOT = os.environ.get("VS_BUILD_ROOT", os.path.join(SOURCE_ROOT, "build"))
 sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(SOURCE_ROOT, "tools", "session"))
 
+import bases as base_images  # noqa: E402  (also puts demo/kasm-sim on the path)
 import engine as eng  # noqa: E402
 import kasm  # noqa: E402
 
@@ -430,10 +430,9 @@ def main():
         print("image sessions: needs root (a private dockerd)")
         return 77
     if not os.path.exists(eng.DOCKERD):
-        print("image sessions: docker.io is not installed (tools/install-deps installs it); skipped")
+        print("image sessions: docker.io is not installed (dev/install-deps installs it); skipped")
         return 77
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    import bases as base_images
     problems, timings = [], []
     exec_config = kasm.load_exec_config(EXEC_CONFIG)
     env = image_env()

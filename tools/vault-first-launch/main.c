@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "manifest/names.h"
+#include "shared/names.h"
 #include "run.h"
 #include "watch.h"
 

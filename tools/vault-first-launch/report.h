@@ -6,11 +6,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include <vaultshim/diag.h>
-#include <vaultshim/manifest.h>
-
-#include "manifest/file-update.h"
+#include "manifest/manifest.h"
 #include "manifest/verify.h"
+#include "shared/diag.h"
+#include "shared/file-update.h"
 
 /* Exit codes, documented in --help and vault-first-launch(1). */
 enum {

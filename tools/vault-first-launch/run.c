@@ -9,13 +9,13 @@
 #include <unistd.h>
 
 #include "manifest/mountinfo.h"
-#include "manifest/names.h"
 #include "obsidian/obsidian.h"
-#include "recovery.h"
-#include "shim-check.h"
-#include "program.h"
+#include "shared/names.h"
 #include "sync/sync.h"
+#include "program.h"
+#include "recovery.h"
 #include "run.h"
+#include "shim-check.h"
 
 static int discover(const struct fl_options *o, const struct vs_mounts *mounts, struct fl_report *r)
 {

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "manifest/names.h"
+#include "shared/names.h"
 #include "vault-policy.h"
 
 static const char usage_text[] =

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <vaultshim/policy.h>
+#include "policy/policy.h"
 
 /* Exit statuses, documented in vault-policy(1). */
 enum {

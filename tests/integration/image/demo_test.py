@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The README's `tools/demo`, run as a user would (against this build), must report every step
+"""The README's `demo/session`, run as a user would (against this build), must report every step
 as promised and leave nothing behind: no mount, no temporary file."""
 import os
 import subprocess
@@ -26,13 +26,13 @@ def main():
         before = mounts()
         with tempfile.TemporaryDirectory(prefix="demo-test.") as tmp:
             env = dict(os.environ, VS_BUILD_DIR=BUILD_ROOT, TMPDIR=tmp)
-            res = subprocess.run([os.path.join(SOURCE_ROOT, "tools", "demo"), *extra],
+            res = subprocess.run([os.path.join(SOURCE_ROOT, "demo", "session"), *extra],
                                  cwd=SOURCE_ROOT, env=env, capture_output=True, text=True,
                                  timeout=240)
             left = os.listdir(tmp)
         print(res.stdout, end="")
         print(res.stderr, end="", file=sys.stderr)
-        label = " ".join(["tools/demo", *extra])
+        label = " ".join(["demo/session", *extra])
         if res.returncode != 0:
             problems.append(f"{label}: exit {res.returncode}")
         if "RESULT: every step behaved as promised" not in res.stdout:
@@ -47,7 +47,7 @@ def main():
         new_mounts = [m for m in mounts() if m not in before]
         if new_mounts:
             problems.append(f"{label}: left mounted: {new_mounts}")
-    return finish(problems, "demo: tools/demo ran twice")
+    return finish(problems, "demo: demo/session ran twice")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 
 The build stage's meson setup / ninja / meson install line is taken from docker/Dockerfile and
 run from this source tree, with its /build and /staging in a temporary directory (the apt line
-is what tools/install-deps already did on this Debian 12 machine).  Then:
+is what dev/install-deps already did on this Debian 12 machine).  Then:
 - the path the final stage's LD_PRELOAD names exists in the tree it COPYs;
 - $libdir/vaultshim/libvaultshim.so exports exactly rename, renameat, renameat2 and needs
   only libc;

@@ -20,9 +20,9 @@ import dockerfile  # noqa: E402
 RUN_HERE = ("vault-policy ",)
 # command → (file that must run it exactly so, text that must occur in that file)
 RULES = {
-    "tools/demo --user erin --now 2027-02-01T00:00:00Z":
+    "demo/session --user erin --now 2027-02-01T00:00:00Z":
         ("tests/integration/image/demo_test.py", '["--user", "erin", "--now", "2027-02-01T00:00:00Z"]'),
-    "tools/demo": ("tests/integration/image/demo_test.py", '"tools", "demo"'),
+    "demo/session": ("tests/integration/image/demo_test.py", '"demo", "session"'),
     "tests/run": (".ci/run", "tests/run"),
 }
 

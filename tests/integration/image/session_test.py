@@ -19,7 +19,7 @@ import tempfile
 from imagetest import BUILD_ROOT, SOURCE_ROOT, finish  # noqa: E402
 import examples  # noqa: E402
 
-SESSION = os.path.join(SOURCE_ROOT, "tools", "session", "vault-session")
+SESSION = os.path.join(SOURCE_ROOT, "demo", "kasm-sim", "vault-session")
 PROBE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "session_probe.py")
 
 HOST_PATHS = {

@@ -95,7 +95,7 @@ def claims(**extra):
 
 def main():
     if not shutil.which("openssl"):
-        print("openssl is missing (tools/install-deps installs it)")
+        print("openssl is missing (dev/install-deps installs it)")
         return 77
     with tempfile.TemporaryDirectory() as tmp:
         keys = Keys(tmp)

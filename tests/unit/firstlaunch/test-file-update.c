@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "manifest/file-update.h"
+#include "shared/file-update.h"
 
 static char dir[64];
 

@@ -11,9 +11,8 @@
 
 #include <cmocka.h>
 
-#include <vaultshim/manifest.h>
-
-#include "manifest/rfc3339.h"
+#include "manifest/manifest.h"
+#include "shared/rfc3339.h"
 
 #define GOOD_HEAD                                                                               \
         "version: 1\n"                                                                          \

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "manifest/file-update.h"
+#include "shared/file-update.h"
 #include "sync/sync.h"
 
 static const struct vs_sync_folder folders[] = {

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include <vaultshim/policy.h>
+#include "policy/policy.h"
 
 static const char policy_yaml[] =
         "folders:\n"

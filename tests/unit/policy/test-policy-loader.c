@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include <vaultshim/policy.h>
+#include "policy/policy.h"
 
 #define MAX_DIAGS 4
 
@@ -235,7 +235,8 @@ static struct vs_policy *load_source_file(const char *relative)
         return policy;
 }
 
-/* The DESIGN.md §2 example loads, with the documented defaults filled in. */
+/* The reference example (tests/data/policy/design-example.yaml) loads, with the documented
+ * defaults filled in. */
 static void test_design_example(void **state)
 {
         struct vs_policy *policy = load_source_file("tests/data/policy/design-example.yaml");

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include <vaultshim/diag.h>
+#include "shared/diag.h"
 
 struct vs_change {
         char *path;

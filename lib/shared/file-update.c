@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "manifest/file-update.h"
+#include "shared/file-update.h"
 
 #define FILE_READ_MAX (16u << 20)
 

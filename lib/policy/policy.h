@@ -3,7 +3,7 @@
 
 /*
  * vault-permissions.yaml: which vault folders a user gets, and in which mode.
- * The format is documented in doc/vault-policy.1.scd; the decision in DESIGN.md §2.
+ * The format and the decision are documented in vault-policy(1) (doc/vault-policy.1.scd).
  *
  * Loading fails closed: every problem becomes a "file:line:col: message" record in the
  * caller's vs_diags and the load returns -EINVAL.  A loaded policy is immutable; its
@@ -15,9 +15,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include <vaultshim/diag.h>
-#include <vaultshim/export.h>
-#include <vaultshim/manifest.h> /* enum vs_mode, VS_TIME_NONE */
+#include "manifest/manifest.h" /* enum vs_mode, VS_TIME_NONE */
+#include "shared/diag.h"
 
 #define VS_POLICY_DEFAULT_VAULT "/vault"
 
@@ -76,11 +75,11 @@ struct vs_policy {
         size_t n_folders;
 };
 
-VS_EXPORT int vs_policy_load(const char *path, struct vs_policy **ret, struct vs_diags *diags);
-VS_EXPORT int vs_policy_parse(const char *name, const char *text, size_t len, struct vs_policy **ret,
-                              struct vs_diags *diags);
-VS_EXPORT void vs_policy_free(struct vs_policy *policy);
-VS_EXPORT const struct vs_policy_folder *vs_policy_find_folder(const struct vs_policy *policy, const char *name);
+int vs_policy_load(const char *path, struct vs_policy **ret, struct vs_diags *diags);
+int vs_policy_parse(const char *name, const char *text, size_t len, struct vs_policy **ret,
+                    struct vs_diags *diags);
+void vs_policy_free(struct vs_policy *policy);
+const struct vs_policy_folder *vs_policy_find_folder(const struct vs_policy *policy, const char *name);
 
 /* --- the decision ---------------------------------------------------------------------- */
 
@@ -151,27 +150,27 @@ struct vs_decision {
 };
 
 /* Decide for one user.  Never fails for a valid policy except with -ENOMEM. */
-VS_EXPORT int vs_policy_decide(const struct vs_policy *policy, const struct vs_request *request,
-                               struct vs_decision **ret);
-VS_EXPORT void vs_decision_free(struct vs_decision *decision);
+int vs_policy_decide(const struct vs_policy *policy, const struct vs_request *request,
+                     struct vs_decision **ret);
+void vs_decision_free(struct vs_decision *decision);
 
 /* Substitute {username} / {user_id} into path.  -EINVAL (and *why) when a used value is not
  * a safe single path segment ([A-Za-z0-9._-]{1,64}, not "." or ".."). */
-VS_EXPORT int vs_policy_substitute(const char *path, const char *user_name, const char *user_id,
-                                   char **ret, const char **why);
+int vs_policy_substitute(const char *path, const char *user_name, const char *user_id,
+                         char **ret, const char **why);
 
 /* --- explanations and lint ---------------------------------------------------------------- */
 
-VS_EXPORT const char *vs_folder_status_name(enum vs_folder_status status);
+const char *vs_folder_status_name(enum vs_folder_status status);
 
 /* One word per folder for tables: "rw", "ro", "denied", "refused" or "-" (no grant). */
-VS_EXPORT const char *vs_folder_decision_cell(const struct vs_folder_decision *decision);
+const char *vs_folder_decision_cell(const struct vs_folder_decision *decision);
 
 /* Why a rule did or did not apply, e.g. "missing groups: [executive]"; caller frees. */
-VS_EXPORT char *vs_rule_verdict_reason(const struct vs_rule_verdict *verdict);
+char *vs_rule_verdict_reason(const struct vs_rule_verdict *verdict);
 
 /* "deal-room-acme#access[1]" for a rule; caller frees. */
-VS_EXPORT char *vs_rule_label(const struct vs_policy_folder *folder, const struct vs_policy_rule *rule);
+char *vs_rule_label(const struct vs_policy_folder *folder, const struct vs_policy_rule *rule);
 
 struct vs_lint_warning {
         char *code;
@@ -184,8 +183,8 @@ struct vs_lint {
         size_t count;
 };
 
-VS_EXPORT int vs_policy_lint(const struct vs_policy *policy, int64_t now, struct vs_lint *ret);
-VS_EXPORT void vs_lint_clear(struct vs_lint *lint);
+int vs_policy_lint(const struct vs_policy *policy, int64_t now, struct vs_lint *ret);
+void vs_lint_clear(struct vs_lint *lint);
 
 /* --- users files for the audit matrix ------------------------------------------------------ */
 
@@ -201,25 +200,25 @@ struct vs_users {
         size_t count;
 };
 
-VS_EXPORT int vs_users_load(const char *path, struct vs_users *ret, struct vs_diags *diags);
-VS_EXPORT int vs_users_parse(const char *name, const char *text, size_t len, struct vs_users *ret,
-                             struct vs_diags *diags);
-VS_EXPORT void vs_users_clear(struct vs_users *users);
+int vs_users_load(const char *path, struct vs_users *ret, struct vs_diags *diags);
+int vs_users_parse(const char *name, const char *text, size_t len, struct vs_users *ret,
+                   struct vs_diags *diags);
+void vs_users_clear(struct vs_users *users);
 
 /* --- time ------------------------------------------------------------------------------- */
 
 /* Parse RFC 3339 (fractions truncated); -EINVAL. */
-VS_EXPORT int vs_time_parse(const char *text, int64_t *ret);
+int vs_time_parse(const char *text, int64_t *ret);
 /* "YYYY-MM-DDTHH:MM:SSZ" (UTC); buf holds VS_TIME_BUF bytes. */
 #define VS_TIME_BUF 48
-VS_EXPORT void vs_time_format(int64_t t, char buf[VS_TIME_BUF]);
+void vs_time_format(int64_t t, char buf[VS_TIME_BUF]);
 
 /* --- explain ---------------------------------------------------------------------------- */
 
 /* Human-readable explanation of every folder (or only `folder` when not NULL) to out.
  * -ENOENT when `folder` names no folder of the policy. */
-VS_EXPORT int vs_explain_write(FILE *out, const struct vs_policy *policy, const struct vs_decision *decision,
-                               const char *folder);
+int vs_explain_write(FILE *out, const struct vs_policy *policy, const struct vs_decision *decision,
+                     const char *folder);
 /* The same as a JSON document (sorted keys, 2-space indent); caller frees *ret. */
-VS_EXPORT int vs_explain_json(const struct vs_policy *policy, const struct vs_decision *decision,
-                              const char *folder, char **ret);
+int vs_explain_json(const struct vs_policy *policy, const struct vs_decision *decision,
+                    const char *folder, char **ret);

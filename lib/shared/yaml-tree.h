@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include <vaultshim/diag.h>
+#include "shared/diag.h"
 
 enum yt_kind {
         YT_SCALAR,

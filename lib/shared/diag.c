@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <vaultshim/diag.h>
+#include "shared/diag.h"
 
 int vs_diags_add(struct vs_diags *d, const char *file, unsigned line, unsigned column,
                  const char *fmt, ...)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The demo session behind tools/demo: one user of the example organisation logs into the
+"""The demo session behind demo/session: one user of the example organisation logs into the
 vaultshim Kasm image (simulated by vault-session), vault-first-launch prepares the vault, and a
 Node program acting as Obsidian creates notes and moves them across the bind mounts.
 Prints a short readable summary; exit status 0 only if every step did what it should.
@@ -12,7 +12,8 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
+SIMULATOR = os.path.join(HERE, "kasm-sim")
+sys.path.insert(0, SIMULATOR)
 import examples  # noqa: E402
 
 
@@ -43,7 +44,7 @@ def main():
     p.add_argument("--now", default=examples.EXAMPLE_NOW)
     args = p.parse_args()
     user = examples.user(args.user)
-    session = os.path.join(HERE, "vault-session")
+    session = os.path.join(SIMULATOR, "vault-session")
     base = [session, "--build", args.build, "--policy", examples.POLICY, "--user", user["name"],
             "--uid", user["id"], "--groups", ",".join(user["groups"]), "--now", args.now]
 

@@ -2,7 +2,6 @@
 #pragma once
 
 #include <stddef.h>
-#include <vaultshim/export.h>
 
 /*
  * Diagnostics collected by the library for the tools to print.  Library code never
@@ -22,6 +21,6 @@ struct vs_diags {
         size_t capacity;
 };
 
-VS_EXPORT int vs_diags_add(struct vs_diags *d, const char *file, unsigned line, unsigned column,
-                           const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-VS_EXPORT void vs_diags_clear(struct vs_diags *d);
+int vs_diags_add(struct vs_diags *d, const char *file, unsigned line, unsigned column,
+                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void vs_diags_clear(struct vs_diags *d);

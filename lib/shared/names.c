@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <string.h>
 
-#include "manifest/names.h"
+#include "shared/names.h"
 
 bool vs_user_token_valid(const char *s)
 {

@@ -5,7 +5,7 @@
 #include <strings.h>
 #include <yaml.h>
 
-#include "manifest/yaml-tree.h"
+#include "shared/yaml-tree.h"
 
 struct builder {
         yaml_parser_t parser;

@@ -32,8 +32,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include <vaultshim/diag.h>
-#include <vaultshim/export.h>
+#include "shared/diag.h"
 
 #define VS_MANIFEST_VERSION 1
 #define VS_TIME_NONE INT64_MIN
@@ -65,13 +64,13 @@ struct vs_manifest {
 };
 
 /* Parse a manifest; on error returns -EINVAL with file:line:col records in diags. */
-VS_EXPORT int vs_manifest_load(const char *path, struct vs_manifest **ret, struct vs_diags *diags);
-VS_EXPORT int vs_manifest_parse(const char *name, const char *text, size_t len,
-                                struct vs_manifest **ret, struct vs_diags *diags);
+int vs_manifest_load(const char *path, struct vs_manifest **ret, struct vs_diags *diags);
+int vs_manifest_parse(const char *name, const char *text, size_t len,
+                      struct vs_manifest **ret, struct vs_diags *diags);
 
 /* Emit the manifest in the format above, deterministically (folders in array order). */
-VS_EXPORT int vs_manifest_write(FILE *out, const struct vs_manifest *m);
+int vs_manifest_write(FILE *out, const struct vs_manifest *m);
 
-VS_EXPORT void vs_manifest_free(struct vs_manifest *m);
+void vs_manifest_free(struct vs_manifest *m);
 
-VS_EXPORT const char *vs_mode_to_string(enum vs_mode mode);
+const char *vs_mode_to_string(enum vs_mode mode);

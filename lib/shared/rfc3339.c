@@ -3,7 +3,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "manifest/rfc3339.h"
+#include "shared/rfc3339.h"
 
 static bool is_leap(int64_t y)
 {
