@@ -20,7 +20,7 @@ import sys
 import tempfile
 import threading
 
-from engine import EngineError, run
+from engine import EngineError, run, stop_with_parent
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_ROOT = os.environ.get("VS_SOURCE_ROOT") or os.path.dirname(os.path.dirname(HERE))
@@ -31,6 +31,9 @@ sys.path.insert(0, KASM_SIM)
 STANDIN = os.path.join(HERE, "standin")
 SUITE = "bookworm"
 REPO = "vaultshim-test"
+# What makes the Debian image (see _debootstrap): change it when _debootstrap changes.
+DEBIAN_RECIPE = ("debootstrap", "--variant=minbase", SUITE, "empty apt lists and archives",
+                 "tar --numeric-owner | docker import")
 
 
 def debian_mirror():
@@ -72,8 +75,7 @@ class Bases:
         self.engine = engine
         self.log = log
         self.packages = build_stage_packages(dockerfile_path)
-        recipe = file_bytes(__file__)
-        self.debian = f"{REPO}/debian:{SUITE}-{digest(recipe, SUITE)}"
+        self.debian = f"{REPO}/debian:{SUITE}-{digest(*DEBIAN_RECIPE)}"
         build_files = self._context_files("build-base")
         self.build_base = f"{REPO}/build-base:{digest(self.debian, *self.packages, *build_files.values())}"
         kasm_files = self._context_files("kasm")
@@ -131,7 +133,8 @@ class Bases:
         tmp = tempfile.mkdtemp(prefix="debootstrap.", dir=self.engine.scratch)
         try:
             rootfs = os.path.join(tmp, "rootfs")
-            res = run(["debootstrap", "--variant=minbase", SUITE, rootfs, mirror], check=False)
+            res = subprocess.run(["debootstrap", "--variant=minbase", SUITE, rootfs, mirror],
+                                 capture_output=True, text=True, preexec_fn=stop_with_parent)
             if res.returncode != 0:
                 raise EngineError(f"debootstrap failed:\n{res.stdout[-3000:]}{res.stderr[-3000:]}")
             # The image starts with empty apt lists and caches, like Docker's debian:12.

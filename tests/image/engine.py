@@ -52,6 +52,11 @@ class Engine:
         self.data_root = os.path.join(self.cache, "data-root")
         self.pidfile = os.path.join(self.cache, "dockerd.pid")
         self._stop_leftover()
+        # We hold the lock, so any run directory is a killed run's: its mounts and files go.
+        for entry in os.listdir(self.cache):
+            if entry.startswith("run."):
+                unmount_below(os.path.join(self.cache, entry))
+                shutil.rmtree(os.path.join(self.cache, entry), ignore_errors=True)
         self.scratch = tempfile.mkdtemp(prefix="run.", dir=self.cache)
         os.chmod(self.scratch, 0o755)
         self.exec_root = os.path.join(self.scratch, "exec")
@@ -76,7 +81,7 @@ class Engine:
                "--storage-driver", "overlay2"]
         with open(self.log_path, "w") as log:
             self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
-                                         start_new_session=True)
+                                         start_new_session=True, preexec_fn=stop_with_parent)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -144,9 +149,10 @@ class Engine:
                     self.proc.kill()
                     self.proc.wait()
         finally:
-            # The daemon unmounts its overlays when it stops; anything left below our roots
-            # (a daemon that had to be killed) is unmounted here.
-            for root in (self.exec_root if self.proc else None, self.data_root):
+            # The daemon unmounts its overlays when it stops, but leaves its network namespace
+            # file mounted in the exec root; anything else left below our directories (a daemon
+            # that had to be killed, debootstrap's /proc) is unmounted here too.
+            for root in (getattr(self, "scratch", None), self.data_root):
                 if root:
                     unmount_below(root)
             if getattr(self, "scratch", None):
@@ -154,6 +160,15 @@ class Engine:
             if self.lock:
                 self.lock.close()
         return False
+
+
+def stop_with_parent():
+    """In the daemon's child before exec: SIGTERM when the test process dies, however it dies
+    (a SIGKILL from a test runner's timeout included), so the daemon stops its containers and
+    exits instead of outliving the test."""
+    import ctypes
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
 
 
 def unmount_below(root):
