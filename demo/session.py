@@ -11,10 +11,9 @@ import subprocess
 import sys
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SIMULATOR = os.path.join(HERE, "kasm-sim")
-sys.path.insert(0, SIMULATOR)
-import examples  # noqa: E402
+import examples  # demo/kasm-sim/, on PYTHONPATH (demo/session sets it)
+
+SIMULATOR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kasm-sim")
 
 
 def pick_folders(folders, personal="personal"):

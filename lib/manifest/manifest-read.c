@@ -11,6 +11,7 @@
 #include "manifest/manifest.h"
 #include "shared/names.h"
 #include "shared/rfc3339.h"
+#include "shared/yaml-fields.h"
 #include "shared/yaml-tree.h"
 
 /* Manifests are small; anything larger is not one. */
@@ -37,55 +38,20 @@ static void fail(struct reader *rd, const struct yt_node *at, const char *fmt, .
         free(msg);
 }
 
-/* One key a mapping may carry: where it was seen, so duplicates and absences are reported. */
-struct field {
-        const char *key;
-        bool mandatory;
-        const struct yt_node *value;
-};
-
 /*
- * Match every key of a mapping against the known fields: unknown and duplicate keys are
- * errors at the key, missing mandatory ones an error at the mapping.
+ * Match every key of a mapping against keys[] with the shared strict walker (unknown and
+ * duplicate keys are errors at the key, missing mandatory ones at the mapping); values[i]
+ * is the value of keys[i], or NULL.
  */
-static bool take_fields(struct reader *rd, const struct yt_node *map, const char *what,
-                        struct field *fields, size_t n_fields)
+static void take_fields(struct reader *rd, const struct yt_node *map, const char *what,
+                        const struct yt_key *keys, size_t n_keys, const struct yt_node **values)
 {
-        bool ok = true;
-        if (map->kind != YT_MAPPING) {
-                fail(rd, map, "%s must be a mapping, got %s", what, yt_kind_name(map));
-                return false;
-        }
-        for (size_t i = 0; i < map->n_children; i++) {
-                const struct yt_node *key = map->keys[i];
-                if (key->kind != YT_SCALAR) {
-                        fail(rd, key, "keys of %s must be plain names, got %s", what,
-                             yt_kind_name(key));
-                        ok = false;
-                        continue;
-                }
-                struct field *f = NULL;
-                for (size_t j = 0; j < n_fields; j++)
-                        if (strcmp(fields[j].key, key->value) == 0)
-                                f = &fields[j];
-                if (!f) {
-                        fail(rd, key, "unknown key \"%s\" in %s", key->value, what);
-                        ok = false;
-                } else if (f->value) {
-                        const struct yt_node *first = f->value;
-                        fail(rd, key, "duplicate key \"%s\" in %s (first at %u:%u)", key->value, what,
-                             first->line, first->column);
-                        ok = false;
-                } else {
-                        f->value = map->children[i];
-                }
-        }
-        for (size_t j = 0; j < n_fields; j++)
-                if (fields[j].mandatory && !fields[j].value) {
-                        fail(rd, map, "%s is missing the key \"%s\"", what, fields[j].key);
-                        ok = false;
-                }
-        return ok;
+        const struct yt_doc doc = { .file = rd->file };
+        for (size_t k = 0; k < n_keys; k++)
+                values[k] = NULL;
+        if (!yt_expect(&doc, map, YT_MAPPING, what, rd->diags) ||
+            yt_map_fields(&doc, map, what, keys, n_keys, values, rd->diags) > 0)
+                rd->failed = true;
 }
 
 /* A string value: a quoted scalar, or a plain one that YAML would not read as null/bool. */
@@ -135,30 +101,30 @@ static bool take_time(struct reader *rd, const struct yt_node *n, const char *ke
 static void read_folder(struct reader *rd, const struct yt_node *node, const char *vault,
                         struct vs_manifest_folder *f)
 {
-        struct field fields[] = {
-                {"name", true, NULL},      {"source", true, NULL}, {"target", true, NULL},
-                {"mode", true, NULL},      {"required", false, NULL},
-                {"valid_until", false, NULL},
+        static const struct yt_key keys[] = {
+                { "name", true }, { "source", true },    { "target", true },
+                { "mode", true }, { "required", false }, { "valid_until", false },
         };
+        const struct yt_node *values[sizeof(keys) / sizeof(keys[0])];
         f->required = true;
         f->valid_until = VS_TIME_NONE;
-        take_fields(rd, node, "a folder", fields, sizeof(fields) / sizeof(fields[0]));
+        take_fields(rd, node, "a folder", keys, sizeof(keys) / sizeof(keys[0]), values);
         if (node->kind != YT_MAPPING)
                 return;
 
-        if (fields[0].value)
-                f->name = take_name(rd, fields[0].value, "name", vs_folder_name_valid,
-                                    VS_FOLDER_NAME_RULE);
-        if (fields[1].value) {
-                const struct yt_node *n = fields[1].value;
+        if (values[0])
+                f->name =
+                        take_name(rd, values[0], "name", vs_folder_name_valid, VS_FOLDER_NAME_RULE);
+        if (values[1]) {
+                const struct yt_node *n = values[1];
                 f->source = take_string(rd, n, "source");
                 if (f->source && f->source[0] != '\0' && !vs_path_normalised(f->source)) {
                         fail(rd, n, "\"source\" must be an absolute normalised path or \"\", got \"%s\"",
                              f->source);
                 }
         }
-        if (fields[2].value) {
-                const struct yt_node *n = fields[2].value;
+        if (values[2]) {
+                const struct yt_node *n = values[2];
                 f->target = take_string(rd, n, "target");
                 if (f->target && f->name && vault) {
                         char *want = NULL;
@@ -171,8 +137,8 @@ static void read_folder(struct reader *rd, const struct yt_node *node, const cha
                         free(want);
                 }
         }
-        if (fields[3].value) {
-                const struct yt_node *n = fields[3].value;
+        if (values[3]) {
+                const struct yt_node *n = values[3];
                 if (n->kind == YT_SCALAR && strcmp(n->value, "rw") == 0)
                         f->mode = VS_MODE_RW;
                 else if (n->kind == YT_SCALAR && strcmp(n->value, "ro") == 0)
@@ -183,8 +149,8 @@ static void read_folder(struct reader *rd, const struct yt_node *node, const cha
                              n->kind == YT_SCALAR ? n->value : yt_kind_name(n),
                              n->kind == YT_SCALAR ? "\"" : "");
         }
-        if (fields[4].value) {
-                const struct yt_node *n = fields[4].value;
+        if (values[4]) {
+                const struct yt_node *n = values[4];
                 if (n->kind != YT_SCALAR || !n->plain ||
                     (strcmp(n->value, "true") != 0 && strcmp(n->value, "false") != 0))
                         fail(rd, n, "\"required\" must be true or false, got %s%s%s",
@@ -194,20 +160,21 @@ static void read_folder(struct reader *rd, const struct yt_node *node, const cha
                 else
                         f->required = strcmp(n->value, "true") == 0;
         }
-        if (fields[5].value)
-                take_time(rd, fields[5].value, "valid_until", &f->valid_until);
+        if (values[5])
+                take_time(rd, values[5], "valid_until", &f->valid_until);
 }
 
 static void read_user(struct reader *rd, const struct yt_node *node, struct vs_manifest *m)
 {
-        struct field fields[] = {{"name", true, NULL}, {"id", true, NULL}};
-        take_fields(rd, node, "\"user\"", fields, 2);
-        if (fields[0].value)
-                m->user_name = take_name(rd, fields[0].value, "name", vs_user_token_valid,
-                                         VS_USER_TOKEN_RULE);
-        if (fields[1].value)
-                m->user_id = take_name(rd, fields[1].value, "id", vs_user_token_valid,
-                                       VS_USER_TOKEN_RULE);
+        static const struct yt_key keys[] = { { "name", true }, { "id", true } };
+        const struct yt_node *values[2];
+        take_fields(rd, node, "\"user\"", keys, 2, values);
+        if (values[0])
+                m->user_name =
+                        take_name(rd, values[0], "name", vs_user_token_valid, VS_USER_TOKEN_RULE);
+        if (values[1])
+                m->user_id =
+                        take_name(rd, values[1], "id", vs_user_token_valid, VS_USER_TOKEN_RULE);
 }
 
 static void read_version(struct reader *rd, const struct yt_node *n, struct vs_manifest *m)
@@ -261,21 +228,21 @@ static void read_folders(struct reader *rd, const struct yt_node *n, struct vs_m
 
 static void read_document(struct reader *rd, const struct yt_node *root, struct vs_manifest *m)
 {
-        struct field fields[] = {
-                {"version", true, NULL},  {"user", true, NULL},
-                {"vault", true, NULL},    {"personal", false, NULL},
-                {"valid_until", false, NULL}, {"folders", true, NULL},
+        static const struct yt_key keys[] = {
+                { "version", true },   { "user", true },         { "vault", true },
+                { "personal", false }, { "valid_until", false }, { "folders", true },
         };
-        take_fields(rd, root, "the manifest", fields, sizeof(fields) / sizeof(fields[0]));
+        const struct yt_node *values[sizeof(keys) / sizeof(keys[0])];
+        take_fields(rd, root, "the manifest", keys, sizeof(keys) / sizeof(keys[0]), values);
         if (root->kind != YT_MAPPING)
                 return;
 
-        if (fields[0].value)
-                read_version(rd, fields[0].value, m);
-        if (fields[1].value)
-                read_user(rd, fields[1].value, m);
-        if (fields[2].value) {
-                const struct yt_node *n = fields[2].value;
+        if (values[0])
+                read_version(rd, values[0], m);
+        if (values[1])
+                read_user(rd, values[1], m);
+        if (values[2]) {
+                const struct yt_node *n = values[2];
                 m->vault = take_string(rd, n, "vault");
                 if (m->vault && (!vs_path_normalised(m->vault) || strcmp(m->vault, "/") == 0)) {
                         fail(rd, n, "\"vault\" must be an absolute normalised path other than /, got \"%s\"",
@@ -284,17 +251,17 @@ static void read_document(struct reader *rd, const struct yt_node *root, struct 
                         m->vault = NULL;
                 }
         }
-        if (fields[4].value)
-                take_time(rd, fields[4].value, "valid_until", &m->valid_until);
-        if (fields[5].value)
-                read_folders(rd, fields[5].value, m);
-        if (fields[3].value && !yt_is_null(fields[3].value)) {
-                const struct yt_node *n = fields[3].value;
+        if (values[4])
+                take_time(rd, values[4], "valid_until", &m->valid_until);
+        if (values[5])
+                read_folders(rd, values[5], m);
+        if (values[3] && !yt_is_null(values[3])) {
+                const struct yt_node *n = values[3];
                 m->personal = take_string(rd, n, "personal");
                 bool listed = false;
                 for (size_t i = 0; m->personal && i < m->n_folders; i++)
                         listed |= m->folders[i].name && strcmp(m->folders[i].name, m->personal) == 0;
-                if (m->personal && !listed && fields[5].value)
+                if (m->personal && !listed && values[5])
                         fail(rd, n, "\"personal\" names \"%s\", which is not among the folders",
                              m->personal);
         }

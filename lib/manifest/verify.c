@@ -63,8 +63,9 @@ static int check_folder(const struct vs_manifest_folder *f, const struct vs_moun
                 c->state = VS_FOLDER_EXPIRED;
                 c->severity = VS_SEVERITY_ERROR;
                 r = asprintf(&c->message,
-                             "%s: access expired at %s; refusing to configure it (resolve the "
-                             "policy again to renew or drop it)", f->target, when);
+                             "%s: access expired at %s; refusing to configure it: end this session "
+                             "(a bind mount cannot be revoked inside a running container; the next "
+                             "session gets the policy's current folders)", f->target, when);
                 goto out;
         }
 
@@ -149,7 +150,8 @@ int vs_verify(const struct vs_manifest *m, const struct vs_mounts *mounts, int64
                 char when[VS_RFC3339_MAX] = "";
                 vs_rfc3339_format(m->valid_until, when);
                 if (asprintf(&res.manifest_message,
-                             "the manifest is stale since %s: resolve the policy again "
+                             "the manifest is stale since %s: the policy's decision changed then; "
+                             "end this session so that the next one gets the current folders "
                              "(expired folders are refused, the others are still configured)",
                              when) < 0) {
                         res.manifest_message = NULL;
@@ -172,4 +174,33 @@ void vs_verify_result_clear(struct vs_verify_result *r)
         free(r->folders);
         free(r->manifest_message);
         *r = (struct vs_verify_result){0};
+}
+
+static bool granted(const struct vs_manifest *m, const char *mount_point)
+{
+        for (size_t i = 0; i < m->n_folders; i++)
+                if (strcmp(m->folders[i].target, mount_point) == 0)
+                        return true;
+        return false;
+}
+
+int vs_ungranted_mounts(const struct vs_manifest *m, const struct vs_mounts *mounts, const char ***ret,
+                        size_t *n_ret)
+{
+        size_t len = strlen(m->vault), n = 0;
+        const char **list = calloc(mounts->count + 1, sizeof(*list));
+        if (!list)
+                return -ENOMEM;
+        for (size_t i = 0; i < mounts->count; i++) {
+                const struct vs_mount *mnt = &mounts->items[i];
+                const char *mp = mnt->mount_point;
+                /* Stacked mounts: only the visible one counts, and only once. */
+                if (strncmp(mp, m->vault, len) != 0 || mp[len] != '/' || vs_mounts_find(mounts, mp) != mnt ||
+                    granted(m, mp))
+                        continue;
+                list[n++] = mp;
+        }
+        *ret = list;
+        *n_ret = n;
+        return 0;
 }

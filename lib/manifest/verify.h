@@ -52,6 +52,14 @@ void vs_verify_result_clear(struct vs_verify_result *r);
 
 const char *vs_folder_state_to_string(enum vs_folder_state s);
 
+/*
+ * Mount points under the manifest's vault root that no manifest folder targets: a leftover
+ * Kasm group mapping, or a nested mount inside a granted folder.  The strings are borrowed
+ * from mounts; the caller frees the array.
+ */
+int vs_ungranted_mounts(const struct vs_manifest *m, const struct vs_mounts *mounts, const char ***ret,
+                        size_t *n_ret);
+
 /* Does the mountinfo root field agree with the manifest's source?  Best effort. */
 bool vs_source_matches(const char *source, const char *mount_root);
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/evaluate.h"
 #include "policy/policy-internal.h"
 
 static bool has_group(const char *const *groups, size_t n_groups, const char *name)
@@ -36,26 +37,6 @@ static enum vs_mode mode_min(enum vs_mode a, enum vs_mode b)
 static enum vs_mode mode_max(enum vs_mode a, enum vs_mode b)
 {
         return a > b ? a : b;
-}
-
-static int64_t earliest(int64_t a, int64_t b)
-{
-        if (a == VS_TIME_NONE)
-                return b;
-        if (b == VS_TIME_NONE)
-                return a;
-        return a < b ? a : b;
-}
-
-/* The next instant after now at which this rule starts or stops applying. */
-static int64_t next_boundary(const struct vs_policy_rule *rule, int64_t now)
-{
-        int64_t t = VS_TIME_NONE;
-        if (rule->not_before != VS_TIME_NONE && rule->not_before > now)
-                t = earliest(t, rule->not_before);
-        if (rule->not_after != VS_TIME_NONE && rule->not_after > now)
-                t = earliest(t, rule->not_after);
-        return t;
 }
 
 static int judge_rule(const struct vs_policy_rule *rule, const struct vs_request *request,
@@ -95,7 +76,6 @@ static void decide_folder(struct vs_folder_decision *fd, const struct vs_request
                 const struct vs_rule_verdict *v = &fd->verdicts[i];
                 if (v->outcome == VS_RULE_GROUPS_MISSING || v->outcome == VS_RULE_NO_GROUP)
                         continue;
-                fd->valid_until = earliest(fd->valid_until, next_boundary(v->rule, request->now));
                 if (v->outcome != VS_RULE_APPLIES)
                         continue;
                 if (v->rule->effect == VS_EFFECT_DENY) {
@@ -161,7 +141,11 @@ static int substitute_folder(const struct vs_policy *policy, struct vs_folder_de
                 bool name = strstr(why, "{username}") == why;
                 char *value = printable_copy(name ? request->user_name ? request->user_name : ""
                                                   : request->user_id ? request->user_id : "");
-                if (!value || asprintf(&fd->refusal, "%s; got \"%s\"", why, value) < 0) {
+                char buf[VS_USER_TOKEN_WHY];
+                const char *problem = vs_user_token_problem(name ? request->user_name ? request->user_name : ""
+                                                                 : request->user_id ? request->user_id : "", buf);
+                if (!value || asprintf(&fd->refusal, "%s; got \"%s\": %s", why, value,
+                                       problem ? problem : "?") < 0) {
                         free(value);
                         fd->refusal = NULL;
                         return -ENOMEM;
@@ -271,7 +255,6 @@ int vs_policy_decide(const struct vs_policy *policy, const struct vs_request *re
                                 .source_mode = source_mode,
                                 .granted = mode_min(source_mode, implies->max_mode),
                         };
-                        target->valid_until = earliest(target->valid_until, fd->valid_until);
                         if (--pending[implies->target] == 0)
                                 queue[tail++] = implies->target;
                 }
@@ -282,12 +265,12 @@ int vs_policy_decide(const struct vs_policy *policy, const struct vs_request *re
                 if (substitute_folder(policy, fd, request, &d->n_refused) < 0 ||
                     refuse_shared_source(d, f) < 0)
                         goto fail;
-                if (fd->status == VS_FOLDER_MOUNTED) {
+                if (fd->status == VS_FOLDER_MOUNTED)
                         d->n_mounted++;
-                        d->valid_until = earliest(d->valid_until, fd->valid_until);
-                }
         }
         d->personal = personal_folder(policy, d);
+        if (vp_set_valid_until(policy, request, d) < 0)
+                goto fail;
 
         free(pending);
         free(queue);

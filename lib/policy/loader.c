@@ -14,12 +14,13 @@
         "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f"
 
 struct loader {
-        const struct vpy_doc *doc;
+        const struct yt_doc *doc;
         struct vs_diags *diags;
         unsigned errors;
 };
 
-#define load_error(l, node, ...) ((l)->errors++, vpy_error((l)->doc, (node), (l)->diags, __VA_ARGS__))
+#define load_error(l, node, ...)                                                                   \
+        ((l)->errors++, yt_error((l)->doc, (node), (l)->diags, __VA_ARGS__))
 
 static struct vs_mark mark_of(const struct yt_node *node)
 {
@@ -28,7 +29,7 @@ static struct vs_mark mark_of(const struct yt_node *node)
 
 static bool load_string(struct loader *l, const struct yt_node *node, const char *what, char **ret)
 {
-        if (vpy_string(l->doc, node, what, ret, l->diags))
+        if (yt_string(l->doc, node, what, ret, l->diags))
                 return true;
         l->errors++;
         return false;
@@ -38,7 +39,7 @@ static bool load_string(struct loader *l, const struct yt_node *node, const char
 static bool load_choice(struct loader *l, const struct yt_node *node, const char *what,
                         const char *first, const char *second, int *ret)
 {
-        if (!vpy_expect(l->doc, node, YT_SCALAR, what, l->diags)) {
+        if (!yt_expect(l->doc, node, YT_SCALAR, what, l->diags)) {
                 l->errors++;
                 return false;
         }
@@ -63,7 +64,7 @@ static void load_mode(struct loader *l, const struct yt_node *node, const char *
 
 static void load_time(struct loader *l, const struct yt_node *node, const char *what, int64_t *ret)
 {
-        if (!vpy_expect(l->doc, node, YT_SCALAR, what, l->diags)) {
+        if (!yt_expect(l->doc, node, YT_SCALAR, what, l->diags)) {
                 l->errors++;
                 return;
         }
@@ -75,7 +76,7 @@ static void load_time(struct loader *l, const struct yt_node *node, const char *
 
 static void load_groups(struct loader *l, const struct yt_node *node, struct vs_policy_rule *rule)
 {
-        if (!vpy_expect(l->doc, node, YT_SEQUENCE, "groups", l->diags)) {
+        if (!yt_expect(l->doc, node, YT_SEQUENCE, "groups", l->diags)) {
                 l->errors++;
                 return;
         }
@@ -113,9 +114,10 @@ static void load_groups(struct loader *l, const struct yt_node *node, struct vs_
 
 static void load_rule(struct loader *l, const struct yt_node *node, struct vs_policy_rule *rule)
 {
-        static const struct vpy_key keys[] = {
-                { "groups", true }, { "compound", false }, { "mode", false }, { "effect", false },
-                { "scope", false }, { "not_before", false }, { "not_after", false },
+        static const struct yt_key keys[] = {
+                { "groups", true },     { "compound", false }, { "mode", false },
+                { "effect", false },    { "scope", false },    { "not_before", false },
+                { "not_after", false },
         };
         const struct yt_node *v[7];
         int choice;
@@ -123,11 +125,11 @@ static void load_rule(struct loader *l, const struct yt_node *node, struct vs_po
         rule->mark = mark_of(node);
         rule->not_before = rule->not_after = VS_TIME_NONE;
         rule->mode = VS_MODE_RO;
-        if (!vpy_expect(l->doc, node, YT_MAPPING, "an access rule", l->diags)) {
+        if (!yt_expect(l->doc, node, YT_MAPPING, "an access rule", l->diags)) {
                 l->errors++;
                 return;
         }
-        l->errors += vpy_map_fields(l->doc, node, "an access rule", keys, 7, v, l->diags);
+        l->errors += yt_map_fields(l->doc, node, "an access rule", keys, 7, v, l->diags);
         if (v[0])
                 load_groups(l, v[0], rule);
         if (v[1] && load_choice(l, v[1], "compound", "any", "all", &choice))
@@ -157,16 +159,16 @@ static void load_rule(struct loader *l, const struct yt_node *node, struct vs_po
 
 static void load_implies(struct loader *l, const struct yt_node *node, struct vs_policy_implies *implies)
 {
-        static const struct vpy_key keys[] = { { "folder", true }, { "max_mode", false } };
+        static const struct yt_key keys[] = { { "folder", true }, { "max_mode", false } };
         const struct yt_node *v[2];
 
         implies->mark = mark_of(node);
         implies->max_mode = VS_MODE_RO;
-        if (!vpy_expect(l->doc, node, YT_MAPPING, "an implies entry", l->diags)) {
+        if (!yt_expect(l->doc, node, YT_MAPPING, "an implies entry", l->diags)) {
                 l->errors++;
                 return;
         }
-        l->errors += vpy_map_fields(l->doc, node, "an implies entry", keys, 2, v, l->diags);
+        l->errors += yt_map_fields(l->doc, node, "an implies entry", keys, 2, v, l->diags);
         if (v[0])
                 load_string(l, v[0], "implies folder", &implies->folder);
         if (v[1])
@@ -174,41 +176,41 @@ static void load_implies(struct loader *l, const struct yt_node *node, struct vs
 }
 
 /* Allocate and load each item of a sequence; n_ret counts the slots loaded. */
-#define LOAD_LIST(l, node, what, array, n_array, load_one)                                  \
-        do {                                                                                \
-                if (!vpy_expect((l)->doc, (node), YT_SEQUENCE, (what), (l)->diags)) {        \
-                        (l)->errors++;                                                      \
-                        break;                                                              \
-                }                                                                           \
-                if ((node)->n_children == 0)                                                   \
-                        break;                                                              \
-                (array) = calloc((node)->n_children, sizeof(*(array)));                        \
-                if (!(array)) {                                                             \
-                        (l)->errors++;                                                      \
-                        break;                                                              \
-                }                                                                           \
-                for (size_t i_ = 0; i_ < (node)->n_children; i_++) {                           \
-                        (array)[i_].index = i_;                                             \
-                        load_one((l), (node)->children[i_], &(array)[i_]);                     \
-                        (n_array)++;                                                        \
-                }                                                                           \
+#define LOAD_LIST(l, node, what, array, n_array, load_one)                                         \
+        do {                                                                                       \
+                if (!yt_expect((l)->doc, (node), YT_SEQUENCE, (what), (l)->diags)) {               \
+                        (l)->errors++;                                                             \
+                        break;                                                                     \
+                }                                                                                  \
+                if ((node)->n_children == 0)                                                       \
+                        break;                                                                     \
+                (array) = calloc((node)->n_children, sizeof(*(array)));                            \
+                if (!(array)) {                                                                    \
+                        (l)->errors++;                                                             \
+                        break;                                                                     \
+                }                                                                                  \
+                for (size_t i_ = 0; i_ < (node)->n_children; i_++) {                               \
+                        (array)[i_].index = i_;                                                    \
+                        load_one((l), (node)->children[i_], &(array)[i_]);                         \
+                        (n_array)++;                                                               \
+                }                                                                                  \
         } while (0)
 
 static void load_folder(struct loader *l, const struct yt_node *node, struct vs_policy_folder *folder)
 {
-        static const struct vpy_key keys[] = {
-                { "name", true }, { "path", true }, { "access", false },
+        static const struct yt_key keys[] = {
+                { "name", true },     { "path", true },      { "access", false },
                 { "implies", false }, { "required", false }, { "personal", false },
         };
         const struct yt_node *v[6];
 
         folder->mark = mark_of(node);
         folder->required = true;
-        if (!vpy_expect(l->doc, node, YT_MAPPING, "a folder", l->diags)) {
+        if (!yt_expect(l->doc, node, YT_MAPPING, "a folder", l->diags)) {
                 l->errors++;
                 return;
         }
-        l->errors += vpy_map_fields(l->doc, node, "a folder", keys, 6, v, l->diags);
+        l->errors += yt_map_fields(l->doc, node, "a folder", keys, 6, v, l->diags);
         if (v[0] && load_string(l, v[0], "name", &folder->name))
                 folder->name_mark = mark_of(v[0]);
         if (v[1] && load_string(l, v[1], "path", &folder->path))
@@ -217,15 +219,17 @@ static void load_folder(struct loader *l, const struct yt_node *node, struct vs_
                 LOAD_LIST(l, v[2], "access", folder->rules, folder->n_rules, load_rule);
         if (v[3])
                 LOAD_LIST(l, v[3], "implies", folder->implies, folder->n_implies, load_implies);
-        if (v[4] && !vpy_bool(l->doc, v[4], "required", &folder->required, l->diags))
+        if (v[4] && !yt_bool(l->doc, v[4], "required", &folder->required, l->diags))
                 l->errors++;
-        if (v[5] && !vpy_bool(l->doc, v[5], "personal", &folder->personal, l->diags))
+        if (v[5] && !yt_bool(l->doc, v[5], "personal", &folder->personal, l->diags))
                 l->errors++;
 }
 
 static void load_root(struct loader *l, const struct yt_node *root, struct vs_policy *policy)
 {
-        static const struct vpy_key keys[] = { { "version", false }, { "vault", false }, { "folders", true } };
+        static const struct yt_key keys[] = { { "version", false },
+                                              { "vault", false },
+                                              { "folders", true } };
         const struct yt_node *v[3];
 
         if (!root) {
@@ -233,18 +237,18 @@ static void load_root(struct loader *l, const struct yt_node *root, struct vs_po
                 vs_diags_add(l->diags, l->doc->file, 1, 1, "empty policy; expected a mapping with a \"folders\" list");
                 return;
         }
-        if (!vpy_expect(l->doc, root, YT_MAPPING, "the policy", l->diags)) {
+        if (!yt_expect(l->doc, root, YT_MAPPING, "the policy", l->diags)) {
                 l->errors++;
                 return;
         }
-        l->errors += vpy_map_fields(l->doc, root, "the policy", keys, 3, v, l->diags);
+        l->errors += yt_map_fields(l->doc, root, "the policy", keys, 3, v, l->diags);
         if (v[0] && !(v[0]->kind == YT_SCALAR && v[0]->plain && strcmp(v[0]->value, "1") == 0))
                 load_error(l, v[0], "version must be 1, got \"%s\"", v[0]->kind == YT_SCALAR ? v[0]->value : "?");
         if (v[1] && load_string(l, v[1], "vault", &policy->vault))
                 policy->vault_mark = mark_of(v[1]);
         if (!policy->vault && !(policy->vault = strdup(VS_POLICY_DEFAULT_VAULT)))
                 l->errors++;
-        if (v[2] && vpy_expect(l->doc, v[2], YT_SEQUENCE, "folders", l->diags)) {
+        if (v[2] && yt_expect(l->doc, v[2], YT_SEQUENCE, "folders", l->diags)) {
                 size_t n = v[2]->n_children;
                 policy->folders = n ? calloc(n, sizeof(*policy->folders)) : NULL;
                 if (n && !policy->folders) {
@@ -280,7 +284,7 @@ static void sort_diags_from(struct vs_diags *diags, size_t first)
 int vs_policy_parse(const char *name, const char *text, size_t len, struct vs_policy **ret,
                     struct vs_diags *diags)
 {
-        struct vpy_doc doc;
+        struct yt_doc doc;
         size_t first_diag = diags->count;
         int r = yt_parse(name, text, len, &doc.root, diags);
         if (r < 0)

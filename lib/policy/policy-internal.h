@@ -2,7 +2,7 @@
 #pragma once
 
 #include "policy/policy.h"
-#include "policy/yaml-fields.h"
+#include "shared/yaml-fields.h"
 #include "shared/names.h"
 
 /* Semantic checks over a policy whose syntax was loaded; returns the number of errors. */

@@ -155,7 +155,8 @@ int vs_policy_decide(const struct vs_policy *policy, const struct vs_request *re
 void vs_decision_free(struct vs_decision *decision);
 
 /* Substitute {username} / {user_id} into path.  -EINVAL (and *why) when a used value is not
- * a safe single path segment ([A-Za-z0-9._-]{1,64}, not "." or ".."). */
+ * a safe single path segment (see vs_user_token_valid: e-mail style names pass; '/', ':', ',',
+ * braces, whitespace, control characters and "." / ".." do not). */
 int vs_policy_substitute(const char *path, const char *user_name, const char *user_id,
                          char **ret, const char **why);
 

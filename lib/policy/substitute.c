@@ -17,8 +17,8 @@ int vs_policy_substitute(const char *path, const char *user_name, const char *us
                 const char *value = strncmp(p, "{username}", 10) == 0 ? user_name : user_id;
                 if (!value || !vs_user_token_valid(value)) {
                         *why = value == user_name
-                                ? "{username} needs a user name of 1-64 characters [A-Za-z0-9._-], not \".\" or \"..\""
-                                : "{user_id} needs a user id of 1-64 characters [A-Za-z0-9._-], not \".\" or \"..\"";
+                                ? "{username} needs a user name of " VS_USER_TOKEN_RULE
+                                : "{user_id} needs a user id of " VS_USER_TOKEN_RULE;
                         return -EINVAL;
                 }
                 cap += strlen(value);

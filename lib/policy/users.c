@@ -14,29 +14,32 @@
  *       groups: [engineering, all-employees]
  */
 
-static unsigned load_user(const struct vpy_doc *doc, const struct yt_node *node, struct vs_user *user,
-                          struct vs_diags *diags)
+static unsigned load_user(const struct yt_doc *doc, const struct yt_node *node,
+                          struct vs_user *user, struct vs_diags *diags)
 {
-        static const struct vpy_key keys[] = { { "name", true }, { "id", true }, { "groups", true } };
+        static const struct yt_key keys[] = { { "name", true },
+                                              { "id", true },
+                                              { "groups", true } };
         const struct yt_node *v[3];
         unsigned errors = 0;
 
-        if (!vpy_expect(doc, node, YT_MAPPING, "a user", diags))
+        if (!yt_expect(doc, node, YT_MAPPING, "a user", diags))
                 return 1;
-        errors += vpy_map_fields(doc, node, "a user", keys, 3, v, diags);
-        if (v[0] && !vpy_string(doc, v[0], "name", &user->name, diags))
+        errors += yt_map_fields(doc, node, "a user", keys, 3, v, diags);
+        if (v[0] && !yt_string(doc, v[0], "name", &user->name, diags))
                 errors++;
-        if (v[1] && !vpy_string(doc, v[1], "id", &user->id, diags))
+        if (v[1] && !yt_string(doc, v[1], "id", &user->id, diags))
                 errors++;
         if (!v[2])
                 return errors;
-        if (!vpy_expect(doc, v[2], YT_SEQUENCE, "groups", diags))
+        if (!yt_expect(doc, v[2], YT_SEQUENCE, "groups", diags))
                 return errors + 1;
         user->groups = calloc(v[2]->n_children ? v[2]->n_children : 1, sizeof(char *));
         if (!user->groups)
                 return errors + 1;
         for (size_t i = 0; i < v[2]->n_children; i++) {
-                if (vpy_string(doc, v[2]->children[i], "a group name", &user->groups[user->n_groups], diags))
+                if (yt_string(doc, v[2]->children[i], "a group name", &user->groups[user->n_groups],
+                              diags))
                         user->n_groups++;
                 else
                         errors++;
@@ -46,9 +49,9 @@ static unsigned load_user(const struct vpy_doc *doc, const struct yt_node *node,
 
 int vs_users_parse(const char *name, const char *text, size_t len, struct vs_users *ret, struct vs_diags *diags)
 {
-        static const struct vpy_key keys[] = { { "users", true } };
+        static const struct yt_key keys[] = { { "users", true } };
         const struct yt_node *v[1];
-        struct vpy_doc doc;
+        struct yt_doc doc;
         struct vs_users users = { 0 };
         unsigned errors = 0;
 
@@ -59,11 +62,11 @@ int vs_users_parse(const char *name, const char *text, size_t len, struct vs_use
         if (!doc.root) {
                 vs_diags_add(diags, name, 1, 1, "empty users file; expected a mapping with a \"users\" list");
                 errors++;
-        } else if (!vpy_expect(&doc, doc.root, YT_MAPPING, "the users file", diags)) {
+        } else if (!yt_expect(&doc, doc.root, YT_MAPPING, "the users file", diags)) {
                 errors++;
         } else {
-                errors += vpy_map_fields(&doc, doc.root, "the users file", keys, 1, v, diags);
-                if (v[0] && vpy_expect(&doc, v[0], YT_SEQUENCE, "users", diags)) {
+                errors += yt_map_fields(&doc, doc.root, "the users file", keys, 1, v, diags);
+                if (v[0] && yt_expect(&doc, v[0], YT_SEQUENCE, "users", diags)) {
                         users.items = calloc(v[0]->n_children ? v[0]->n_children : 1, sizeof(*users.items));
                         if (!users.items)
                                 errors++;

@@ -10,7 +10,7 @@
 /* A folder name becomes /vault/<name>: one segment, and never hidden (.obsidian lives there). */
 static bool safe_folder_name(const char *name)
 {
-        return vs_user_token_valid(name) && name[0] != '.';
+        return vs_segment_token_valid(name) && name[0] != '.';
 }
 
 /* Why a host path is unacceptable, or NULL.  Placeholders are checked when allowed. */

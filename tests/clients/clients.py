@@ -16,8 +16,7 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "helpers"))
-import vstest  # noqa: E402
+import vstest
 
 NODE = ["node", os.path.join(HERE, "node-move.js")]
 PY = [sys.executable, os.path.join(HERE, "py-move.py")]

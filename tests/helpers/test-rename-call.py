@@ -5,8 +5,7 @@ import os
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import vstest  # noqa: E402
+import vstest
 
 CASES = [
     # (argv after the helper, expected output); {d} = one mount, {a}/{b} = two bind mounts

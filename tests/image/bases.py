@@ -16,7 +16,6 @@ import hashlib
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 
@@ -24,10 +23,9 @@ from engine import EngineError, run, stop_with_parent
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_ROOT = os.environ.get("VS_SOURCE_ROOT") or os.path.dirname(os.path.dirname(HERE))
-# The bwrap session simulator's helpers: the Dockerfile reader, the example users, and the
-# Obsidian scenario the stand-in runs.
+# The bwrap session simulator's directory (its modules are on PYTHONPATH in meson's test
+# environment): the Obsidian scenario the stand-in runs comes from there.
 KASM_SIM = os.path.join(SOURCE_ROOT, "demo", "kasm-sim")
-sys.path.insert(0, KASM_SIM)
 STANDIN = os.path.join(HERE, "standin")
 SUITE = "bookworm"
 REPO = "vaultshim-test"

@@ -17,7 +17,6 @@
 
 Exit 77 only where docker.io is not installed (or not root); everything else is a failure.
 """
-import hashlib
 import json
 import os
 import re
@@ -30,11 +29,11 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_ROOT = os.environ.get("VS_SOURCE_ROOT") or os.path.dirname(os.path.dirname(HERE))
 BUILD_ROOT = os.environ.get("VS_BUILD_ROOT", os.path.join(SOURCE_ROOT, "build"))
-sys.path.insert(0, HERE)
 
-import bases as base_images  # noqa: E402  (also puts demo/kasm-sim on the path)
+import bases as base_images  # noqa: E402
 import engine as eng  # noqa: E402
 import kasm  # noqa: E402
+import vstest  # noqa: E402
 
 DOCKERFILE = os.path.join(SOURCE_ROOT, "docker", "Dockerfile")
 EXEC_CONFIG = os.path.join(SOURCE_ROOT, "docker", "exec_config.json")
@@ -149,23 +148,6 @@ def seed(folders):
             os.chown(p, kasm.SESSION_USER, kasm.SESSION_USER)
 
 
-def snapshot(root):
-    """relative path → sha256 (files) or "dir"/"link" of everything below root."""
-    out = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in dirnames + filenames:
-            p = os.path.join(dirpath, name)
-            rel = os.path.relpath(p, root)
-            if os.path.islink(p):
-                out[rel] = "link"
-            elif os.path.isdir(p):
-                out[rel] = "dir"
-            else:
-                with open(p, "rb") as f:
-                    out[rel] = hashlib.sha256(f.read()).hexdigest()
-    return out
-
-
 def residue(roots):
     return [os.path.join(d, n) for r in roots for d, dn, fn in os.walk(r) for n in dn + fn
             if n.startswith(".vaultshim-")]
@@ -212,7 +194,7 @@ def check_session(s, exec_config, env):
     resolved = {f["name"]: f["mode"] for f in s.folders}
     if resolved != case.expected:
         problems.append(f"vault-policy resolved {resolved}, the policy grants {case.expected}")
-    before = {name: snapshot(path) for name, path in s.host.items()}
+    before = {name: vstest.contents(path) for name, path in s.host.items()}
     hooks = s.hooks(exec_config)
     for h in hooks:
         if h["status"] != 0:
@@ -268,14 +250,14 @@ def check_session(s, exec_config, env):
     if shared:
         target = s.host[shared]
         note = os.path.join(target, "Meeting 2026-12-15.md")
-        tree = snapshot(os.path.join(target, "Project Falcon"))
+        tree = vstest.contents(os.path.join(target, "Project Falcon"))
         if not os.path.isfile(note) or os.path.exists(os.path.join(inbox, "Meeting 2026-12-15.md")):
             problems.append(f"the host does not have the moved note at {note} (only)")
         if sorted(tree) != ["Notes.md", "Plan.md", "assets", "assets/diagram.svg"] \
                 or os.path.exists(os.path.join(inbox, "Project Falcon")):
             problems.append(f"the moved folder on the host: {sorted(tree)}")
     if readonly:
-        if snapshot(s.host[readonly]) != before[readonly]:
+        if vstest.contents(s.host[readonly]) != before[readonly]:
             problems.append(f"read-only {readonly} changed on the host")
         if not os.path.isfile(os.path.join(inbox, "Ideas.md")):
             problems.append("the note refused by the read-only folder is gone from the Inbox")
@@ -332,7 +314,7 @@ def make_archive(root, name):
     for dirpath, dirnames, filenames in os.walk(os.path.join(root, name)):
         for p in [dirpath] + [os.path.join(dirpath, n) for n in filenames]:
             os.chown(p, kasm.SESSION_USER, kasm.SESSION_USER)
-    return {rel: hashlib.sha256(t.encode()).hexdigest() for rel, t in notes.items()}
+    return vstest.contents(os.path.join(root, name))
 
 
 def journal_records(roots):
@@ -381,7 +363,8 @@ def fault_case(engine, client, image, policy, scratch, exec_config, fault, n):
         problems.append(f"docker {fault}: the container is {first.container.status}")
     # What the fault left, before anything repairs it: a move cut off in the middle has a
     # staging copy, or both sides, or a journal record.
-    source_left = len([h for h in snapshot(os.path.join(personal, name)).values() if h != "dir"])
+    source_left = len([k for k, _ in vstest.contents(os.path.join(personal, name)).values()
+                       if k == "file"])
     target_there = os.path.isdir(os.path.join(shared, name))
     staging = [e for e in os.listdir(shared) if e.startswith(".vaultshim-")]
     records = [p for p in journal_records(first.host.values())]
@@ -405,13 +388,13 @@ def fault_case(engine, client, image, policy, scratch, exec_config, fault, n):
 
     where = {}
     for label, root in (("personal", personal), ("deal-room-acme", shared)):
-        tree = snapshot(os.path.join(root, name))
-        where[label] = {f"{name}/{rel}": h for rel, h in tree.items() if h not in ("dir", "link")}
+        tree = vstest.contents(os.path.join(root, name))
+        where[label] = tree
     complete = [label for label, files in where.items() if files == notes]
     others = [label for label, files in where.items() if files and files != notes]
+    counts = {k: len([e for e in v.values() if e[0] == "file"]) for k, v in where.items()}
     if len(complete) != 1 or others:
-        problems.append(f"docker {fault}: notes per side "
-                        f"{ {k: len(v) for k, v in where.items()} }, expected all {NOTES} on one side")
+        problems.append(f"docker {fault}: notes per side {counts}, expected all {NOTES} on one side")
     left = residue(first.host.values())
     if left:
         problems.append(f"docker {fault}: residue {left[:5]}")
@@ -420,7 +403,7 @@ def fault_case(engine, client, image, policy, scratch, exec_config, fault, n):
     lines.append(f"fault: docker {fault} at {staged} of {NOTES} notes staged for "
                  f"personal/{name} -> deal-room-acme, leaving {cut}; "
                  f"then first_launch exit {hook['status']}, {outcome}: "
-                 f"{ {k: len(v) for k, v in where.items()} }, vault-fsck records "
+                 f"{counts}, vault-fsck records "
                  f"{len(fsck.get('records') or [])}, residue {len(left)}")
     return problems, lines
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "shared/names.h"
@@ -43,11 +44,13 @@ static void usage(FILE *f)
                 "  --dry-run            report what would change, change nothing\n"
                 "  --json               print a machine-readable report on stdout\n"
                 "  --watch              stay running; re-render when the manifest (with --discover: the\n"
-                "                       mount table) changes; SIGHUP re-renders, SIGTERM stops\n"
+                "                       mount table) changes, and when its valid_until passes (the\n"
+                "                       expired access is then reported as an error: end the session);\n"
+                "                       SIGHUP re-renders, SIGTERM stops\n"
                 "  --print-manifest     print the (loaded or discovered) manifest and exit\n"
                 "\n"
                 "Exit status: 0 ok; 1 verification failed (required folder missing, read-only promise\n"
-                "broken, access expired); 2 usage error or bad manifest; 3 done with warnings;\n"
+                "broken, access expired, a vault mount the manifest does not grant); 2 usage error or bad manifest; 3 done with warnings;\n"
                 "4 a configuration file could not be written.\n");
 }
 
@@ -56,7 +59,24 @@ struct watch_ctx {
         int last_exit;
 };
 
-static void render_and_print(const struct fl_options *o, bool first_pass, int *exit_code)
+/* The next instant after now at which the manifest's verdict changes: its own valid_until
+ * or a folder's, whichever comes first. */
+static int64_t next_expiry(const struct vs_manifest *m, int64_t now)
+{
+        int64_t next = FL_WAKE_NEVER;
+        if (!m)
+                return next;
+        if (m->valid_until != VS_TIME_NONE && m->valid_until > now)
+                next = m->valid_until;
+        for (size_t i = 0; i < m->n_folders; i++) {
+                int64_t t = m->folders[i].valid_until;
+                if (t != VS_TIME_NONE && t > now && (next == FL_WAKE_NEVER || t < next))
+                        next = t;
+        }
+        return next;
+}
+
+static int64_t render_and_print(const struct fl_options *o, bool first_pass, int *exit_code)
 {
         struct fl_report report = {0};
         fl_run_once(o, first_pass, &report);
@@ -65,13 +85,15 @@ static void render_and_print(const struct fl_options *o, bool first_pass, int *e
         else
                 fl_report_print_text(&report, stdout, stderr);
         *exit_code = fl_report_exit_code(&report);
+        int64_t wake_at = next_expiry(report.manifest, (int64_t)time(NULL));
         fl_report_clear(&report);
+        return wake_at;
 }
 
-static void watch_render(void *data)
+static int64_t watch_render(void *data)
 {
         struct watch_ctx *ctx = data;
-        render_and_print(ctx->options, ctx->last_exit < 0, &ctx->last_exit);
+        return render_and_print(ctx->options, ctx->last_exit < 0, &ctx->last_exit);
 }
 
 static int print_manifest(const struct fl_options *o)

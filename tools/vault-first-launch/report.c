@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 
+#include "shared/rfc3339.h"
 #include "report.h"
 
 static const char *severity_name(enum vs_severity s)
@@ -108,6 +109,10 @@ void fl_report_print_json(const struct fl_report *r, FILE *out, bool one_line)
                 json_object_set_new(doc, "user", json_pack("{s:s, s:s}", "name", m->user_name, "id",
                                                            m->user_id));
                 json_object_set_new(doc, "personal", m->personal ? json_string(m->personal) : json_null());
+                char until[VS_RFC3339_MAX];
+                json_object_set_new(doc, "valid_until", m->valid_until != VS_TIME_NONE &&
+                                                        vs_rfc3339_format(m->valid_until, until) == 0
+                                                                ? json_string(until) : json_null());
         }
         json_object_set_new(doc, "dry_run", json_boolean(r->changes.dry_run));
         for (size_t i = 0; i < r->verify.n_folders; i++) {

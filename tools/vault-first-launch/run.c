@@ -217,6 +217,22 @@ static void render_sync(const struct fl_options *o, struct fl_report *r)
         free(folders);
 }
 
+/* A folder mounted in the vault that the manifest does not grant is a leak (a Kasm group
+ * mapping the user should no longer have): an error naming it, never configured. */
+static void refuse_ungranted(struct fl_report *r, const struct vs_mounts *mounts)
+{
+        const char **extra = NULL;
+        size_t n = 0;
+        if (vs_ungranted_mounts(r->manifest, mounts, &extra, &n) < 0)
+                abort();
+        for (size_t i = 0; i < n; i++)
+                fl_report_add(r, VS_SEVERITY_ERROR, "mount",
+                              "%s: mounted under the vault root but not granted by the manifest; refusing it "
+                              "(remove the Kasm group or volume mapping that adds it, then end this session)",
+                              extra[i]);
+        free(extra);
+}
+
 void fl_run_once(const struct fl_options *o, bool first_pass, struct fl_report *r)
 {
         struct vs_diags diags = {0};
@@ -233,6 +249,7 @@ void fl_run_once(const struct fl_options *o, bool first_pass, struct fl_report *
         }
         if (vs_verify(r->manifest, &mounts, (int64_t)time(NULL), vs_path_mount_id, &r->verify) < 0)
                 abort();
+        refuse_ungranted(r, &mounts);
         vs_mounts_clear(&mounts);
 
         render_obsidian(o, r);

@@ -19,6 +19,9 @@
  * signals stay blocked and ppoll() unblocks them atomically: no race at all.
  *
  * Either way a burst of changes is debounced into one render, DEBOUNCE_MS after the last.
+ * A third thing changes the outcome without touching any file: time.  Each render returns
+ * the next instant its verdict expires (the manifest's valid_until); the loop wakes at most
+ * IDLE_MS after it and renders again, which then reports the expired access.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -137,9 +140,9 @@ static int next_mount_change(struct source *s, int timeout_ms)
         return n > 0 && (pfd.revents & (POLLPRI | POLLERR));
 }
 
-static int loop(struct source *s, void (*render)(void *ctx), void *ctx)
+static int loop(struct source *s, fl_render_fn render, void *ctx)
 {
-        render(ctx);
+        int64_t wake_at = render(ctx);
         while (!stop_requested) {
                 int changed = s->next(s, IDLE_MS);
                 if (changed < 0)
@@ -149,6 +152,12 @@ static int loop(struct source *s, void (*render)(void *ctx), void *ctx)
                 if (render_requested) {
                         render_requested = 0;
                         changed = 1;
+                }
+                /* The manifest's valid_until passed: the same files now verify differently. */
+                if (wake_at != FL_WAKE_NEVER && (int64_t)time(NULL) >= wake_at) {
+                        render_requested = 0;
+                        wake_at = render(ctx);
+                        continue;
                 }
                 if (!changed)
                         continue;
@@ -161,7 +170,7 @@ static int loop(struct source *s, void (*render)(void *ctx), void *ctx)
                                 deadline = now_ms() + DEBOUNCE_MS;
                 }
                 if (!stop_requested)
-                        render(ctx);
+                        wake_at = render(ctx);
         }
         return 0;
 }
@@ -175,7 +184,7 @@ static void install_handlers(void)
         sigaction(SIGHUP, &sa, NULL);
 }
 
-int fl_watch(const char *manifest_path, void (*render)(void *ctx), void *ctx, char *error,
+int fl_watch(const char *manifest_path, fl_render_fn render, void *ctx, char *error,
              unsigned long error_len)
 {
         char *dir_copy = strdup(manifest_path), *base_copy = strdup(manifest_path);
@@ -208,7 +217,7 @@ out:
         return r;
 }
 
-int fl_watch_mounts(void (*render)(void *ctx), void *ctx, char *error, unsigned long error_len)
+int fl_watch_mounts(fl_render_fn render, void *ctx, char *error, unsigned long error_len)
 {
         struct source s = {.next = next_mount_change, .wd = -1};
         sigset_t blocked;

@@ -26,7 +26,25 @@ static json_t *render_json(const struct vs_decision *d)
                          vp_json_time(d->valid_until), "folders", folders);
 }
 
-/* Kasm Volume Mappings: keyed by host path; ro folders skip Kasm's writability check. */
+/* One Kasm Volume Mapping value; ro folders skip Kasm's writability check. */
+json_t *kasm_volume(const char *bind, enum vs_mode mode, bool required)
+{
+        return json_pack("{s:s, s:s, s:i, s:i, s:b, s:b}", "bind", bind, "mode", vs_mode_to_string(mode), "uid",
+                         KASM_UID, "gid", KASM_GID, "required", required, "skip_check", mode == VS_MODE_RO);
+}
+
+int print_json(json_t *root)
+{
+        if (!root)
+                return -ENOMEM;
+        int r = json_dumpf(root, stdout, JSON_SORT_KEYS | JSON_INDENT(2));
+        json_decref(root);
+        if (r < 0)
+                return -EIO;
+        return fputc('\n', stdout) == EOF ? -EIO : 0;
+}
+
+/* Kasm Volume Mappings: keyed by host path. */
 static json_t *render_kasm(const struct vs_decision *d)
 {
         json_t *root = json_object();
@@ -34,10 +52,7 @@ static json_t *render_kasm(const struct vs_decision *d)
                 const struct vs_folder_decision *fd = &d->folders[i];
                 if (fd->status != VS_FOLDER_MOUNTED)
                         continue;
-                json_object_set_new(root, fd->source,
-                                    json_pack("{s:s, s:s, s:i, s:i, s:b, s:b}", "bind", fd->target, "mode",
-                                              vs_mode_to_string(fd->mode), "uid", KASM_UID, "gid", KASM_GID, "required",
-                                              fd->folder->required, "skip_check", fd->mode == VS_MODE_RO));
+                json_object_set_new(root, fd->source, kasm_volume(fd->target, fd->mode, fd->folder->required));
         }
         return root;
 }
@@ -60,17 +75,6 @@ bool format_known(const char *format)
 {
         return strcmp(format, "manifest") == 0 || strcmp(format, "json") == 0 || strcmp(format, "kasm") == 0 ||
                strcmp(format, "docker") == 0;
-}
-
-static int print_json(json_t *root)
-{
-        if (!root)
-                return -ENOMEM;
-        int r = json_dumpf(root, stdout, JSON_SORT_KEYS | JSON_INDENT(2));
-        json_decref(root);
-        if (r < 0)
-                return -EIO;
-        return fputc('\n', stdout) == EOF ? -EIO : 0;
 }
 
 /* The mount manifest for vault-first-launch; the strings stay owned by the decision. */

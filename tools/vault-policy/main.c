@@ -19,6 +19,9 @@ static const char usage_text[] =
 "  vault-policy explain POLICY --user NAME [--uid ID] GROUPS [--now TIME]\n"
 "                       [--folder NAME] [--json]\n"
 "  vault-policy matrix POLICY --users USERS.yaml [--now TIME] [--json]\n"
+"  vault-policy classes POLICY --users USERS.yaml [--at TIME] [--format json|csv]\n"
+"  vault-policy schedule POLICY --users USERS.yaml --from TIME --to TIME [--json]\n"
+"  vault-policy kasm-native POLICY --users USERS.yaml [--at TIME] [--orgs NxMxU,...]\n"
 "  vault-policy --help | --version\n"
 "\n"
 "GROUPS is either --groups G1,G2,... or a verified token:\n"
@@ -58,8 +61,10 @@ static const char usage_text[] =
 "Decision per folder at TIME: a matching deny with scope all wins (DENIED); otherwise the\n"
 "highest mode of matching allows and of implied grants (each at most the source folder's\n"
 "final mode and max_mode); a matching write deny caps it at ro; no grant, no mount.\n"
-"{username} and {user_id} are substituted afterwards and must be 1-64 characters of\n"
-"[A-Za-z0-9._-], not \".\" or \"..\"; otherwise that folder is refused.\n"
+"{username} and {user_id} are substituted afterwards and must be 1-255 bytes of letters,\n"
+"digits, '.', '_', '-', '@', '+' or non-ASCII UTF-8 (e-mail style Kasm logins such as\n"
+"user@kasm.local pass), not \".\" or \"..\"; otherwise that folder is refused and the\n"
+"message names the refused character (':' ',' '/' braces, whitespace, quotes, ...).\n"
 "\n"
 "lint codes: nested-path (a folder's host path inside another's), expired-rule,\n"
 "never-valid-rule (always overridden by a deny), group-case (names differing only in\n"
@@ -68,17 +73,27 @@ static const char usage_text[] =
 "host path another folder already mounts).\n"
 "\n"
 "Exit status: 0 ok; 1 invalid policy or users file (nothing on stdout); 2 usage;\n"
-"3 partial (a folder was refused; lint: warnings found); 4 the token was refused.\n"
+"3 partial (a folder was refused; lint: warnings found); 4 the token was refused.\n";
+
+/* Split in two: C limits a string literal's guaranteed length. */
+static const char usage_kasm_text[] =
+"\n"
+"classes: users with the same decision form one access class = one Kasm group whose Group\n"
+"Setting volume_mapping keeps {username}/{user_id} for Kasm to fill in; put each user in\n"
+"exactly one class group.  schedule: every instant in [--from, --to) at which a user's\n"
+"class changes, with the Kasm steps; a user who loses access must have running sessions\n"
+"ended: a bind mount cannot be revoked inside a running container.  kasm-native: what one\n"
+"Kasm group per policy group (union of its grants) gives each user against the policy,\n"
+"and the admin objects each approach needs.\n"
 "See vault-policy(1).\n";
 
 static void usage(FILE *out)
 {
         fputs(usage_text, out);
+        fputs(usage_kasm_text, out);
 }
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int usage_error(const char *fmt, ...)
+int usage_error(const char *fmt, ...)
 {
         va_list ap;
         fprintf(stderr, "vault-policy: ");
@@ -117,7 +132,7 @@ void print_diags(const struct vs_diags *diags)
 }
 
 /* Load the policy or print every error; returns NULL after printing. */
-static struct vs_policy *load_policy(const char *path)
+struct vs_policy *load_policy(const char *path)
 {
         struct vs_diags diags = { 0 };
         struct vs_policy *policy = NULL;
@@ -269,9 +284,12 @@ static int cmd_resolve(const struct options *o)
                 return status;
         report_refusals(d);
         /* vault-first-launch reads the user's name and id as safe tokens; never hand it others. */
-        if (strcmp(format, "manifest") == 0 && !(vs_user_token_valid(d->user_name) && vs_user_token_valid(d->user_id))) {
-                fprintf(stderr, "vault-policy: no manifest for user \"%s\" (id \"%s\"): a manifest needs a name and id of 1-64 characters [A-Za-z0-9._-], not \".\" or \"..\"\n",
-                        d->user_name, d->user_id);
+        char why_name[VS_USER_TOKEN_WHY], why_id[VS_USER_TOKEN_WHY];
+        const char *bad_name = vs_user_token_problem(d->user_name, why_name);
+        const char *bad_id = vs_user_token_problem(d->user_id, why_id);
+        if (strcmp(format, "manifest") == 0 && (bad_name || bad_id)) {
+                fprintf(stderr, "vault-policy: no manifest for user \"%s\" (id \"%s\"): the %s is unusable (%s); a manifest needs a name and id of " VS_USER_TOKEN_RULE "\n",
+                        d->user_name, d->user_id, bad_name ? "name" : "id", bad_name ? bad_name : bad_id);
                 vs_decision_free(d);
                 vs_policy_free(policy);
                 return EXIT_PARTIAL;
@@ -340,7 +358,7 @@ static int cmd_matrix(const struct options *o)
 }
 
 enum { OPT_USER = 256, OPT_UID, OPT_GROUPS, OPT_NOW, OPT_FORMAT, OPT_FOLDER, OPT_JSON, OPT_USERS,
-       OPT_JWT, OPT_JWT_KEY, OPT_JWT_ALG, OPT_GROUPS_CLAIM };
+       OPT_JWT, OPT_JWT_KEY, OPT_JWT_ALG, OPT_GROUPS_CLAIM, OPT_AT, OPT_FROM, OPT_TO, OPT_ORGS };
 
 static const struct option long_options[] = {
         { "help", no_argument, NULL, 'h' },
@@ -357,6 +375,10 @@ static const struct option long_options[] = {
         { "jwt-key", required_argument, NULL, OPT_JWT_KEY },
         { "jwt-alg", required_argument, NULL, OPT_JWT_ALG },
         { "groups-claim", required_argument, NULL, OPT_GROUPS_CLAIM },
+        { "at", required_argument, NULL, OPT_AT },
+        { "from", required_argument, NULL, OPT_FROM },
+        { "to", required_argument, NULL, OPT_TO },
+        { "orgs", required_argument, NULL, OPT_ORGS },
         { NULL, 0, NULL, 0 },
 };
 
@@ -373,6 +395,12 @@ static bool option_allowed(const char *command, int opt)
                 return request || opt == OPT_FOLDER || opt == OPT_JSON;
         if (strcmp(command, "matrix") == 0)
                 return opt == OPT_NOW || opt == OPT_USERS || opt == OPT_JSON;
+        if (strcmp(command, "classes") == 0)
+                return opt == OPT_AT || opt == OPT_USERS || opt == OPT_FORMAT;
+        if (strcmp(command, "schedule") == 0)
+                return opt == OPT_FROM || opt == OPT_TO || opt == OPT_USERS || opt == OPT_JSON;
+        if (strcmp(command, "kasm-native") == 0)
+                return opt == OPT_AT || opt == OPT_USERS || opt == OPT_ORGS;
         return false;
 }
 
@@ -391,7 +419,7 @@ int main(int argc, char **argv)
         if (strcmp(command, "check") == 0)
                 return cmd_check(argc - 2, argv + 2);
         if (strcmp(command, "lint") && strcmp(command, "resolve") && strcmp(command, "explain") &&
-            strcmp(command, "matrix"))
+            strcmp(command, "matrix") && !kasm_command(command))
                 return usage_error("unknown command \"%s\"", command);
 
         optind = 1;
@@ -424,6 +452,10 @@ int main(int argc, char **argv)
                 case OPT_JWT_KEY: o.jwt_key = optarg; break;
                 case OPT_JWT_ALG: o.jwt_alg = optarg; break;
                 case OPT_GROUPS_CLAIM: o.groups_claim = optarg; break;
+                case OPT_AT: o.at = optarg; break;
+                case OPT_FROM: o.from = optarg; break;
+                case OPT_TO: o.to = optarg; break;
+                case OPT_ORGS: o.orgs = optarg; break;
                 }
         }
         if (!o.policy)
@@ -435,5 +467,7 @@ int main(int argc, char **argv)
                 return cmd_resolve(&o);
         if (strcmp(command, "explain") == 0)
                 return cmd_explain(&o);
+        if (kasm_command(command))
+                return run_kasm_command(command, &o);
         return cmd_matrix(&o);
 }

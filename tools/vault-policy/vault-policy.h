@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "policy/policy.h"
 
 /* Exit statuses, documented in vault-policy(1). */
@@ -30,6 +32,10 @@ struct options {
         const char *jwt_key;
         const char *jwt_alg;
         const char *groups_claim;
+        const char *at;
+        const char *from;
+        const char *to;
+        const char *orgs;
         bool json;
 };
 
@@ -53,5 +59,23 @@ bool format_known(const char *format);
 
 /* Print diagnostics as file:line:col: message on stderr. */
 void print_diags(const struct vs_diags *diags);
+
+/* One Kasm Volume Mapping value {"bind", "mode", "uid", "gid", "required", "skip_check"}. */
+json_t *kasm_volume(const char *bind, enum vs_mode mode, bool required);
+/* Print and release root (sorted keys, 2-space indent, final newline); -ENOMEM for NULL. */
+int print_json(json_t *root);
+
+struct vs_policy *load_policy(const char *path);
+/* "vault-policy: <message>" and the --help hint on stderr; returns EXIT_USAGE. */
+int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* classes, schedule, kasm-native (kasm-commands.c): whether command is one, and run it. */
+bool kasm_command(const char *command);
+int run_kasm_command(const char *command, const struct options *o);
+
+/* classes, schedule and kasm-native (classes.c, schedule.c, kasm-native.c). */
+int run_classes(const struct vs_policy *policy, const struct vs_users *users, int64_t at, const char *format);
+int run_schedule(const struct vs_policy *policy, const struct vs_users *users, int64_t from, int64_t to, bool json);
+int run_kasm_native(const struct vs_policy *policy, const struct vs_users *users, int64_t at, const char *orgs);
 
 int run_matrix(const struct vs_policy *policy, const struct vs_users *users, int64_t now, bool json);

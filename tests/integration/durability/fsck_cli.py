@@ -11,8 +11,7 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import durability as d  # noqa: E402
+from vstest import durability as d
 
 STATE = sys.argv[1]
 d.enter_namespace(needs_shim=False)

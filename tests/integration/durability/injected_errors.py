@@ -6,8 +6,7 @@ no staging copy or journal record is left."""
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import durability as d  # noqa: E402
+from vstest import durability as d
 
 d.enter_namespace()
 fails = d.Failures()

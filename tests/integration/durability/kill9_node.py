@@ -12,8 +12,7 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import durability as d  # noqa: E402
+from vstest import durability as d
 
 d.enter_namespace()
 node = shutil.which("node")

@@ -11,8 +11,7 @@ import os
 import sys
 import threading
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import durability as d  # noqa: E402
+from vstest import durability as d
 
 d.enter_namespace()
 fails = d.Failures()

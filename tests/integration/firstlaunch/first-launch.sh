@@ -130,6 +130,19 @@ write_manifest "$work/source.yaml" "$(folder_entry handbook rw | sed "s|source: 
 run_tool 3 --manifest "$work/source.yaml" "${common[@]}"
 check "a mount from another source is a warning" contains "does not look like the promised source $work/elsewhere"
 
+# --- a vault mount the manifest does not grant (a leftover Kasm group mapping) ---------------
+run_tool 1 --manifest "$m" "${common[@]}"
+check "a mount under the vault root that the manifest does not grant is refused (exit 1)" \
+        contains "$vault/handbook: mounted under the vault root but not granted by the manifest; refusing it"
+mkdir -p "$work/src/nested" "$vault/engineering/nested"
+mount --bind "$work/src/nested" "$vault/engineering/nested"
+umount "$vault/handbook"
+run_tool 1 --manifest "$m" "${common[@]}"
+check "so is a mount nested inside a granted folder" \
+        contains "$vault/engineering/nested: mounted under the vault root but not granted by the manifest"
+umount "$vault/engineering/nested"
+rmdir "$vault/engineering/nested"
+
 # --- bad manifest ---------------------------------------------------------------------
 sed 's/mode: ro/mode: rox/' "$m" >"$work/bad.yaml"
 run_tool 2 --manifest "$work/bad.yaml" "${common[@]}"
@@ -140,6 +153,7 @@ run_tool 2 --manifest "$m" --vault /elsewhere "${common[@]}"
 check "--vault must agree with the manifest" contains "is for the vault $vault, not /elsewhere"
 
 # --- discovery --------------------------------------------------------------------
+bind_folder handbook rw
 run_tool 0 --discover --vault "$vault" --print-manifest
 printf '%s\n' "$out" >"$work/discovered.yaml"
 check "--discover finds every mount under the vault with its mode" \
@@ -165,6 +179,7 @@ mount --bind "$work/src/team notes" "$vault/team notes"
 run_tool 0 --discover --vault "$vault" --print-manifest
 check "--discover undoes mountinfo's octal escapes" contains '- name: "team notes"'
 umount "$vault/team notes"
+umount "$vault/handbook"
 
 # --- a vault root the user cannot write (root-owned /vault in the image) -----------------
 rm "$vault/.obsidian"

@@ -117,6 +117,23 @@ check "--watch exits 0 after SIGTERM (got $stopped_status)" test "$stopped_statu
 check "--watch --json prints one JSON report per line" \
         python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$work/watch.log"
 
+# --- --watch wakes when valid_until passes ------------------------------------------------
+# No file changes: only time does.  The folder's access ends 3 s from now; the watcher must
+# wake by itself, report it as an error naming the fix, and keep running.
+mkdir -p "$work/expiring"
+soon=$(date -u -d '+3 seconds' +%Y-%m-%dT%H:%M:%SZ)
+write_manifest "$work/expiring/manifest.yaml" "$(folder_entry extra rw true "$soon")"
+"$tool" --manifest "$work/expiring/manifest.yaml" --watch --json --no-shim-check --no-recovery \
+        >"$work/expiry.log" 2>"$work/expiry.err" &
+cleanup_pids=$!
+expired_reported() { grep -q '"state":"expired"' "$work/expiry.log"; }
+check "--watch starts with the folder still valid" wait_for 2 grep -q '"exit":0' "$work/expiry.log"
+check "--watch wakes when valid_until passes and reports the folder expired" wait_for 8 expired_reported
+check "the expiry names the fix: end this session" grep -q 'end this session' "$work/expiry.log"
+check "the report after the expiry exits 1" sh -c "tail -n 1 '$work/expiry.log' | grep -q '\"exit\":1'"
+check "the watcher keeps running after the expiry" kill -0 "$cleanup_pids"
+check "--watch stops on SIGTERM after an expiry" terminate "$cleanup_pids" 3
+
 # --- --discover --watch follows the mount table ------------------------------------------
 "$tool" --discover --vault "$vault" --watch --sync rooms --rooms-file "$rooms" --no-shim-check \
         --no-recovery >"$work/watch-mounts.log" 2>&1 &

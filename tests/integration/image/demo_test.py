@@ -6,7 +6,7 @@ import subprocess
 import sys
 import tempfile
 
-from imagetest import BUILD_ROOT, SOURCE_ROOT, finish  # noqa: E402
+from vstest.image import BUILD_ROOT, SOURCE_ROOT, finish
 
 
 def mounts():

@@ -21,8 +21,8 @@ import shlex
 import subprocess
 import sys
 
-from imagetest import BUILD_ROOT, SOURCE_ROOT, finish  # noqa: E402
-import dockerfile  # noqa: E402
+from vstest.image import BUILD_ROOT, SOURCE_ROOT, finish
+import dockerfile
 
 # Programs the Kasm Ubuntu base image has (coreutils, apt, libc-bin, bash, its startup
 # scripts) and shell builtins used by the hooks.

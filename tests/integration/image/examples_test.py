@@ -11,8 +11,8 @@ import os
 import subprocess
 import sys
 
-from imagetest import BUILD_ROOT, SOURCE_ROOT, finish  # noqa: E402
-import examples  # noqa: E402
+from vstest.image import BUILD_ROOT, SOURCE_ROOT, finish
+import examples
 
 TOOL = os.path.join(BUILD_ROOT, "tools", "vault-policy", "vault-policy")
 

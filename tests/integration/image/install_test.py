@@ -24,8 +24,8 @@ import subprocess
 import sys
 import tempfile
 
-from imagetest import SOURCE_ROOT, finish  # noqa: E402
-import dockerfile  # noqa: E402
+from vstest.image import SOURCE_ROOT, finish
+import dockerfile
 
 BASE_GLIBC = (2, 35)            # Ubuntu 22.04, the kasmweb/obsidian 1.17 base
 PROMISED_PAGES = ["vaultshim.7", "vault-policy.1", "vault-first-launch.1", "vault-fsck.8"]

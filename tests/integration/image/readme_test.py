@@ -14,8 +14,8 @@ import subprocess
 import sys
 import tempfile
 
-from imagetest import BUILD_ROOT, SOURCE_ROOT, finish  # noqa: E402
-import dockerfile  # noqa: E402
+from vstest.image import BUILD_ROOT, SOURCE_ROOT, finish
+import dockerfile
 
 RUN_HERE = ("vault-policy ",)
 # command → (file that must run it exactly so, text that must occur in that file)

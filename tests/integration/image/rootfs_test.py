@@ -6,8 +6,8 @@ symlinks, and added mounts come after the directory that holds them."""
 import os
 import tempfile
 
-from imagetest import finish  # noqa: E402
-import rootfs  # noqa: E402
+from vstest.image import finish
+import rootfs
 
 
 def tree(root, entries):

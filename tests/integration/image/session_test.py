@@ -16,8 +16,8 @@ import subprocess
 import sys
 import tempfile
 
-from imagetest import BUILD_ROOT, SOURCE_ROOT, finish  # noqa: E402
-import examples  # noqa: E402
+from vstest.image import BUILD_ROOT, SOURCE_ROOT, finish
+import examples
 
 SESSION = os.path.join(SOURCE_ROOT, "demo", "kasm-sim", "vault-session")
 PROBE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "session_probe.py")

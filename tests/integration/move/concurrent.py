@@ -12,8 +12,7 @@ import shutil
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "helpers"))
-import vstest  # noqa: E402
+import vstest
 
 MOVERS = 8
 TRIALS = 4

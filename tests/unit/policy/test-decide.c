@@ -52,6 +52,8 @@ static const char policy_yaml[] =
         "    path: /ids/u-{user_id}\n"
         "    access: [{groups: [staff], mode: ro}]\n";
 
+#define LONG_64 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define LONG_256 LONG_64 LONG_64 LONG_64 LONG_64
 #define T_BEFORE "2026-11-30T23:59:59Z"
 #define T_START "2026-12-01T00:00:00Z"
 #define T_INSIDE "2027-01-30T23:59:59Z"
@@ -78,14 +80,14 @@ static const struct scenario scenarios[] = {
           "byid=- chain-a=- chain-b=- chain-c=- home=- room=denied wiki=-", NULL },
         { "compound any: one group suffices", "u", "1", "temps", T_INSIDE,
           "byid=- chain-a=- chain-b=- chain-c=- home=- room=ro wiki=-", T_END },
-        { "window is closed before not_before", "u", "1", "contractors", T_BEFORE,
-          "byid=- chain-a=- chain-b=- chain-c=- home=- room=- wiki=-", NULL },
+        { "window is closed before not_before; valid until it opens", "u", "1", "contractors", T_BEFORE,
+          "byid=- chain-a=- chain-b=- chain-c=- home=- room=- wiki=-", T_START },
         { "window opens at not_before", "u", "1", "contractors", T_START,
           "byid=- chain-a=- chain-b=- chain-c=- home=- room=ro wiki=-", T_END },
         { "window is half-open: closed at not_after", "u", "1", "contractors", T_END,
           "byid=- chain-a=- chain-b=- chain-c=- home=- room=- wiki=-", NULL },
-        { "rw outranks ro", "u", "1", "legal,executive,contractors", T_INSIDE,
-          "byid=- chain-a=- chain-b=- chain-c=- home=- room=rw wiki=-", T_END },
+        { "rw outranks ro; the ro window's end changes nothing", "u", "1", "legal,executive,contractors", T_INSIDE,
+          "byid=- chain-a=- chain-b=- chain-c=- home=- room=rw wiki=-", NULL },
         { "highest allowed mode; write deny caps at ro", "u", "1", "staff,editors,readonly", T_INSIDE,
           "byid=ro chain-a=- chain-b=- chain-c=- home=rw room=- wiki=ro", NULL },
         { "editors write the wiki", "u", "1", "staff,editors", T_INSIDE,
@@ -104,7 +106,17 @@ static const struct scenario scenarios[] = {
           "byid=ro chain-a=- chain-b=- chain-c=- home=refused room=- wiki=ro", NULL },
         { "user name with a slash", "a/b", "1", "staff", T_INSIDE,
           "byid=ro chain-a=- chain-b=- chain-c=- home=refused room=- wiki=ro", NULL },
-        { "user name of 65 characters", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "1", "staff", T_INSIDE,
+        { "user name of 256 bytes", LONG_256, "1", "staff", T_INSIDE,
+          "byid=ro chain-a=- chain-b=- chain-c=- home=refused room=- wiki=ro", NULL },
+        { "e-mail style user name (Kasm's default accounts)", "user+test@kasm.local", "1", "staff", T_INSIDE,
+          "byid=ro chain-a=- chain-b=- chain-c=- home=rw room=- wiki=ro", NULL },
+        { "non-ASCII user name", "j\xc3\xbcrgen", "1", "staff", T_INSIDE,
+          "byid=ro chain-a=- chain-b=- chain-c=- home=rw room=- wiki=ro", NULL },
+        { "user name with ':' (Docker's volume separator)", "a:b", "1", "staff", T_INSIDE,
+          "byid=ro chain-a=- chain-b=- chain-c=- home=refused room=- wiki=ro", NULL },
+        { "user name with a space", "a b", "1", "staff", T_INSIDE,
+          "byid=ro chain-a=- chain-b=- chain-c=- home=refused room=- wiki=ro", NULL },
+        { "user name with invalid UTF-8", "a\xff", "1", "staff", T_INSIDE,
           "byid=ro chain-a=- chain-b=- chain-c=- home=refused room=- wiki=ro", NULL },
         { "user id '.'", "alice", ".", "staff", T_INSIDE,
           "byid=refused chain-a=- chain-b=- chain-c=- home=rw room=- wiki=ro", NULL },

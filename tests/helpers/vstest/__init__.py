@@ -1,5 +1,7 @@
-"""Shared pieces of vaultshim's Python tests: root check, private mount namespace, scratch
-filesystems, bind mounts, locating the build, and tree snapshots for comparison.
+"""The Python test library of vaultshim, on PYTHONPATH through meson's test environment: root
+check, private mount namespace, scratch filesystems, bind mounts, locating the build, and tree
+snapshots for comparison.  Its modules: vstest.durability (vaults driven through the shim with
+injected faults, vault-fsck), vstest.image (the image tests' source and build roots).
 
 Every mount is made inside a private mount namespace entered by this process, so nothing can
 leak into the host even when the process is killed; the scratch directory is removed on exit.
@@ -152,6 +154,11 @@ def _raise_exit(signum, frame):
     raise SystemExit(128 + signum)
 
 
+def digest(data):
+    """sha256 of bytes, in hex."""
+    return hashlib.sha256(data).hexdigest()
+
+
 def file_digest(path):
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -208,6 +215,35 @@ def snapshot(root, recent_ns):
 
     visit(root, ".")
     return entries
+
+
+def contents(top):
+    """{relative path: (kind, detail)}: what a person would call the tree's content, for
+    "nothing was lost" checks -- a file's sha256, a link's target; no times or modes (see
+    snapshot() for those).  Empty when top does not exist; {".": ...} when it is no directory.
+    """
+    def describe(path):
+        st = os.lstat(path)
+        kind = stat.S_IFMT(st.st_mode)
+        if kind == stat.S_IFLNK:
+            return ("link", os.readlink(path))
+        if kind == stat.S_IFDIR:
+            return ("dir", "")
+        if kind == stat.S_IFREG:
+            with open(path, "rb") as f:
+                return ("file", digest(f.read()))
+        return ("other", oct(st.st_mode))
+
+    if not os.path.lexists(top):
+        return {}
+    if not os.path.isdir(top) or os.path.islink(top):
+        return {".": describe(top)}
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(top):
+        for name in dirnames + filenames:
+            path = os.path.join(dirpath, name)
+            out[os.path.relpath(path, top)] = describe(path)
+    return out
 
 
 JOURNAL_DIR = ".vaultshim"  # the shim's journal at a mount's root (lib/journal/journal.h)

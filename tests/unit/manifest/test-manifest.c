@@ -98,10 +98,12 @@ struct bad_case {
 static const struct bad_case bad_cases[] = {
         {"", "m.yaml:1:1: the file is empty"},
         {"- 1\n", "m.yaml:1:1: the manifest must be a mapping, got a list"},
-        {GOOD_HEAD "folders: []\nextra: 1\n", "m.yaml:7:1: unknown key \"extra\" in the manifest"},
+        {GOOD_HEAD "folders: []\nextra: 1\n",
+         "m.yaml:7:1: unknown key \"extra\" in the manifest; expected one of: version, user, "
+         "vault, personal, valid_until, folders"},
         {GOOD_HEAD "vault: /v\nfolders: []\n",
-         "m.yaml:6:1: duplicate key \"vault\" in the manifest (first at 5:8)"},
-        {GOOD_HEAD, "m.yaml:1:1: the manifest is missing the key \"folders\""},
+         "m.yaml:6:1: duplicate key \"vault\" in the manifest (first at 5:1)"},
+        {GOOD_HEAD, "m.yaml:1:1: missing required key \"folders\" in the manifest"},
         {"version: 2\nuser: {name: a, id: \"1\"}\nvault: /vault\nfolders: []\n",
          "m.yaml:1:10: unsupported manifest version 2 (this reader knows 1)"},
         {"version: \"1\"\nuser: {name: a, id: \"1\"}\nvault: /vault\nfolders: []\n",
@@ -113,7 +115,7 @@ static const struct bad_case bad_cases[] = {
         {"version: 1\nuser: {name: a, id: \"1\"}\nvault: !!str /vault\nfolders: []\n",
          "m.yaml:3:8: YAML tags are not allowed (tag:yaml.org,2002:str)"},
         {"version: 1\nuser: {name: a/b, id: \"1\"}\nvault: /vault\nfolders: []\n",
-         "m.yaml:2:14: \"name\" is not a safe name: \"a/b\" (1-64 characters from A-Z a-z 0-9 . _ -)"},
+         "m.yaml:2:14: \"name\" is not a safe name: \"a/b\" (1-255 bytes of letters, digits, '.', '_', '-', '@', '+' or non-ASCII UTF-8, not \".\" or \"..\")"},
         {"version: 1\nuser: {name: a, id: \"1\"}\nvault: /v/../x\nfolders: []\n",
          "m.yaml:3:8: \"vault\" must be an absolute normalised path other than /, got \"/v/../x\""},
         {"version: 1\nuser: {name: a, id: \"1\"}\nvault: /vault\nvalid_until: 2027-02-30T00:00:00Z\n"
@@ -138,15 +140,16 @@ static const struct bad_case bad_cases[] = {
          "m.yaml:8:13: \"source\" must be an absolute normalised path or \"\", got \"s\""},
         {GOOD_HEAD "folders:\n  - name: wiki\n    source: /s\n    target: /vault/wiki\n    mode: ro\n"
                    "    colour: blue\n",
-         "m.yaml:11:5: unknown key \"colour\" in a folder"},
+         "m.yaml:11:5: unknown key \"colour\" in a folder; expected one of: name, source, target, "
+         "mode, required, valid_until"},
         {GOOD_HEAD "folders:\n  - name: true\n    source: /s\n    target: /vault/true\n    mode: ro\n",
          "m.yaml:7:11: \"name\" must be a string, got a boolean (quote it if it is meant as text)"},
         {GOOD_HEAD "folders:\n  - name: wiki\n    source: /s\n    target: /vault/wiki\n    mode: ro\n"
                    "  - name: wiki\n    source: /t\n    target: /vault/wiki\n    mode: rw\n",
          "m.yaml:11:5: duplicate folder \"wiki\" (first at 7:5)"},
         {GOOD_HEAD "folders:\n  - name: wiki\n    mode: ro\n",
-         "m.yaml:7:5: a folder is missing the key \"source\"\n"
-         "m.yaml:7:5: a folder is missing the key \"target\""},
+         "m.yaml:7:5: missing required key \"source\" in a folder\n"
+         "m.yaml:7:5: missing required key \"target\" in a folder"},
         {GOOD_HEAD "folders: [\n", "m.yaml:7:1: YAML syntax error: did not find expected node content "
                                    "while parsing a flow node"},
         {GOOD_HEAD "folders: []\n---\nversion: 1\n", "m.yaml:7:1: only one YAML document is allowed"},

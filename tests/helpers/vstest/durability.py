@@ -7,14 +7,13 @@ images and tmpfs), drives moves through libvaultshim.so with VAULTSHIM_FAULT, an
 result with vault-fsck.  Everything is torn down when the namespace's last process exits;
 the scratch directory is removed in a finally block.
 """
-import hashlib
 import json
 import os
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "helpers"))
-import vstest  # noqa: E402
+import vstest
+from vstest import contents as snapshot, digest  # noqa: F401 (the tests use d.snapshot, d.digest)
 
 SKIP = vstest.SKIP
 CRASH_STATUS = 137
@@ -118,36 +117,6 @@ def fsck(*roots, dry_run=False):
     except json.JSONDecodeError:
         report = {"unparsed": r.stdout, "stderr": r.stderr}
     return r.returncode, report
-
-
-def digest(data):
-    return hashlib.sha256(data).hexdigest()
-
-
-def snapshot(top):
-    """{relative path: (kind, detail)} for everything under top (not following links)."""
-    out = {}
-    if not os.path.lexists(top):
-        return out
-    if not os.path.isdir(top) or os.path.islink(top):
-        return {".": describe(top)}
-    for dirpath, dirnames, filenames in os.walk(top):
-        for name in dirnames + filenames:
-            p = os.path.join(dirpath, name)
-            out[os.path.relpath(p, top)] = describe(p)
-    return out
-
-
-def describe(p):
-    st = os.lstat(p)
-    if os.path.islink(p):
-        return ("link", os.readlink(p))
-    if os.path.isdir(p):
-        return ("dir", "")
-    if os.path.isfile(p):
-        with open(p, "rb") as f:
-            return ("file", digest(f.read()))
-    return ("other", oct(st.st_mode))
 
 
 def residue(root):

@@ -1,11 +1,9 @@
 """What the image tests share: where the source and build trees are, and how a test ends."""
 import os
-import sys
 
 SOURCE_ROOT = os.environ.get("VS_SOURCE_ROOT") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 BUILD_ROOT = os.environ.get("VS_BUILD_ROOT", os.path.join(SOURCE_ROOT, "build"))
-sys.path.insert(0, os.path.join(SOURCE_ROOT, "demo", "kasm-sim"))
 
 
 def finish(problems, summary):

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/* The commands that plan Kasm for a whole users file: classes, schedule, kasm-native. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "vault-policy.h"
+
+bool kasm_command(const char *command)
+{
+        return strcmp(command, "classes") == 0 || strcmp(command, "schedule") == 0 ||
+               strcmp(command, "kasm-native") == 0;
+}
+
+/* TIME from an option, or now when absent and allowed. */
+static int option_time(const char *option, const char *text, bool required, int64_t *ret)
+{
+        if (!text) {
+                if (required) {
+                        fprintf(stderr, "vault-policy: %s TIME is required\n", option);
+                        return -EINVAL;
+                }
+                *ret = (int64_t)time(NULL);
+                return 0;
+        }
+        if (vs_time_parse(text, ret) < 0) {
+                fprintf(stderr, "vault-policy: %s \"%s\" is not an RFC 3339 date-time such as 2027-01-31T00:00:00Z\n",
+                        option, text);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+int run_kasm_command(const char *command, const struct options *o)
+{
+        struct vs_diags diags = { 0 };
+        struct vs_users users;
+        int64_t at = 0, from = 0, to = 0;
+        const char *format = o->format ? o->format : "json";
+        int status;
+
+        if (!o->users)
+                return usage_error("%s", "--users USERS.yaml is required");
+        if (strcmp(command, "schedule") == 0) {
+                if (option_time("--from", o->from, true, &from) < 0 || option_time("--to", o->to, true, &to) < 0)
+                        return EXIT_USAGE;
+                if (to <= from)
+                        return usage_error("--to must be later than --from (%s)", o->from);
+        } else if (option_time("--at", o->at, false, &at) < 0) {
+                return EXIT_USAGE;
+        }
+        if (strcmp(format, "json") != 0 && strcmp(format, "csv") != 0)
+                return usage_error("--format must be json or csv, got \"%s\"", format);
+        struct vs_policy *policy = load_policy(o->policy);
+        if (!policy)
+                return EXIT_INVALID;
+        if (vs_users_load(o->users, &users, &diags) < 0) {
+                print_diags(&diags);
+                vs_diags_clear(&diags);
+                vs_policy_free(policy);
+                return EXIT_INVALID;
+        }
+        if (strcmp(command, "classes") == 0)
+                status = run_classes(policy, &users, at, format);
+        else if (strcmp(command, "schedule") == 0)
+                status = run_schedule(policy, &users, from, to, o->json);
+        else
+                status = run_kasm_native(policy, &users, at, o->orgs);
+        if (status < 0) {
+                fprintf(stderr, "vault-policy: %s: %s\n", command, strerror(-status));
+                status = status == -EINVAL ? EXIT_USAGE : EXIT_INVALID;
+        }
+        vs_users_clear(&users);
+        vs_policy_free(policy);
+        return status;
+}
