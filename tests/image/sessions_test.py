@@ -7,9 +7,10 @@
 3. Sessions for users of docker/examples/users.yaml, with the example policy's host paths moved
    under this run's scratch directory: `vault-policy resolve` exactly as the README says, the
    Run Config Override (`--format docker`) or the Volume Mappings (`--format kasm`, turned into
-   binds as the Kasm agent does), containers.run(..., user=1000, network_mode="none") through
-   python3-docker, then the exec config's hooks with `docker exec --user kasm-user`
-   (first_launch, then go).  What is checked, from the host: the mounts of the Obsidian
+   binds as the Kasm agent does), or the user's access class (`vault-policy classes`, its
+   volume_mapping with {username} filled in); containers.run(..., user=1000,
+   network_mode="none") through python3-docker, then the exec config's hooks with
+   `docker exec --user kasm-user` (first_launch, then go).  What is checked, from the host: the mounts of the Obsidian
    stand-in (a Node process custom_startup.sh started), its environment and mapped shim, its
    moves, and that the vault root swallows nothing.
 4. Faults: `docker kill` and `docker stop` in the middle of a 2000-note folder move, then a new
@@ -50,7 +51,8 @@ class Case:
 
     @property
     def label(self):
-        source = "Run Config Override" if self.form == "docker" else "Volume Mappings"
+        source = {"docker": "Run Config Override", "kasm": "Volume Mappings",
+                  "class": "access class group's volume_mapping"}[self.form]
         return (f"{self.user} at {self.now} ({source}, "
                 f"{'manifest mapped' if self.manifest else 'no manifest: --discover'})")
 
@@ -70,6 +72,9 @@ CASES = [
     Case("bob", "2026-12-15T00:00:00Z", "kasm", False,
          {"engineering": "rw", "personal": "rw", "project-alpha": "rw",
           "project-alpha-resources": "ro", "wiki": "ro"}),
+    # The group route: the wiki editor's access class, its volume_mapping with Kasm's tokens
+    # filled in for her.
+    Case("wendy", "2026-12-15T00:00:00Z", "class", False, {"personal": "rw", "wiki": "rw"}),
 ]
 
 
@@ -135,6 +140,21 @@ def resolve(policy, case, fmt):
     return res.stdout
 
 
+def class_volume_mapping(policy, case):
+    """The Group Setting volume_mapping of the user's class (`vault-policy classes`), with
+    {username} and {user_id} filled in as Kasm does for the session's user."""
+    users_file = os.path.join(SOURCE_ROOT, "docker", "examples", "users.yaml")
+    res = eng.run([VAULT_POLICY, "classes", policy, "--users", users_file, "--at", case.now],
+                  check=False)
+    if res.returncode not in (0, 3):
+        raise eng.EngineError(f"vault-policy classes: exit {res.returncode}\n{res.stderr}")
+    out = json.loads(res.stdout)
+    member = next(m for m in out["members"] if m["user"] == case.user)
+    group = next(c for c in out["classes"] if c["group"] == member["group"])
+    fill = lambda text: text.replace("{username}", case.user).replace("{user_id}", member["id"])
+    return {fill(host): dict(m, bind=fill(m["bind"])) for host, m in group["volume_mapping"].items()}
+
+
 def seed(folders):
     """The administrator's part: host folders owned by uid 1000, each with one note."""
     for f in folders:
@@ -167,8 +187,11 @@ class Session:
             override = json.loads(resolve(policy, case, "docker"))
             self.volumes = dict(override.pop("volumes"))
             self.run_config = override
-        else:
+        elif case.form == "kasm":
             self.volumes = kasm.kasm_volume_mappings_to_binds(json.loads(resolve(policy, case, "kasm")))
+            self.run_config = {}
+        else:
+            self.volumes = kasm.kasm_volume_mappings_to_binds(class_volume_mapping(policy, case))
             self.run_config = {}
         if case.manifest:
             manifest = os.path.join(scratch, f"{name}.manifest.yaml")
