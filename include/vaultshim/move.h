@@ -9,6 +9,7 @@
  * libc only; linked whole into libvaultshim.so and usable by tools (vault-fsck).
  */
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -23,6 +24,7 @@
 #define VS_TEMP_PREFIX ".vaultshim-"
 #define VS_TEMP_FILE_PREFIX ".vaultshim-tmp-"
 #define VS_TEMP_STAGE_PREFIX ".vaultshim-stage-"
+#define VS_TEMP_ASIDE_PREFIX ".vaultshim-aside-" /* the source, set aside during a move */
 
 /* How file data reached the target (OR-ed over the files of a tree). */
 enum vs_copy_method {
@@ -41,11 +43,14 @@ struct vs_move_stats {
 
 struct vs_move_opts {
         struct vs_move_stats *stats; /* optional out-parameter, also written on failure */
-        /* Absolute source and target paths and the vault root holding the target: with
-         * them the move keeps a crash-recovery journal (see vault-fsck(8)); NULL: none. */
+        /* Absolute source and target paths and the private journal directory: with them
+         * the move keeps a crash-recovery record (vaultshim(7), vault-fsck(8)), and without
+         * a journal it is not emulated (-EXDEV).  NULL paths: no journal (tests only). */
         const char *source_path;
         const char *target_path;
-        const char *vault_root;
+        const char *journal_dir;
+        bool journal_transient; /* the journal directory is inside a vault mount: removed
+                                   whenever it is empty, so that it leaves no trace */
 };
 
 /*

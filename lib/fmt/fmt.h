@@ -25,3 +25,9 @@ void vs_buf_putu(struct vs_buf *b, uint64_t v, unsigned width);
 void vs_buf_putd(struct vs_buf *b, int64_t v);
 void vs_buf_putx(struct vs_buf *b, uint64_t v, unsigned width);
 void vs_buf_put_json(struct vs_buf *b, const char *s);
+/*
+ * s for a terminal or a report line, whoever named it: backslash, newline and tab as \\, \n,
+ * \t; other control bytes, invalid UTF-8, C1 controls and bidi overrides as \xNN; printable
+ * UTF-8 kept.  The result is one line of valid UTF-8.
+ */
+void vs_buf_put_escaped(struct vs_buf *b, const char *s);

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* The writing side of the journal: where records live, and making each state durable. */
+/* The writing side of the journal: identities, names, and making each state durable. */
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <time.h>
@@ -13,10 +13,9 @@
 
 #include "fmt/fmt.h"
 #include "journal/journal.h"
-#include "journal/paths.h"
 
-/* Three escaped paths plus identities; escaping rarely grows a real path much. */
-#define RECORD_LINE_MAX (3 * PATH_MAX + 512)
+/* Four escaped paths, two mounts and identities; escaping rarely grows a path much. */
+#define RECORD_LINE_MAX (6 * PATH_MAX + 1024)
 
 void vs_identity_from_statx(struct vs_identity *id, const struct statx *stx)
 {
@@ -50,145 +49,87 @@ void vs_identity_from_stat(struct vs_identity *id, const struct stat *st)
 
 bool vs_identity_same_object(const struct vs_identity *a, const struct vs_identity *b)
 {
-        return a->known && b->known && a->dev == b->dev && a->ino == b->ino &&
+        return a->known && b->known && a->ino == b->ino &&
                (a->mode & S_IFMT) == (b->mode & S_IFMT);
+}
+
+bool vs_identity_same_content(const struct vs_identity *a, const struct vs_identity *b)
+{
+        return vs_identity_same_object(a, b) && a->size == b->size &&
+               a->mtime_sec == b->mtime_sec && a->mtime_nsec == b->mtime_nsec;
 }
 
 bool vs_identity_unchanged(const struct vs_identity *a, const struct vs_identity *b)
 {
-        return vs_identity_same_object(a, b) && a->size == b->size &&
-               a->mtime_sec == b->mtime_sec && a->mtime_nsec == b->mtime_nsec &&
-               a->ctime_sec == b->ctime_sec && a->ctime_nsec == b->ctime_nsec;
+        return vs_identity_same_content(a, b) && a->ctime_sec == b->ctime_sec &&
+               a->ctime_nsec == b->ctime_nsec;
 }
 
-static uint64_t mount_id_of(const char *path)
+static int name_with(const char *prefix, const char *id, char *buf, size_t size)
 {
-        struct statx stx;
-        if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &stx) < 0 ||
-            !(stx.stx_mask & STATX_MNT_ID))
-                return 0;
-        return stx.stx_mnt_id;
-}
-
-/*
- * The highest ancestor of `dir` that is still on dir's mount and not above `vault_root`.
- * st_dev cannot tell bind mounts of one filesystem apart; the mount id can.
- */
-static int mount_root_of(const char *dir, const char *vault_root, char *out, size_t size)
-{
-        size_t root_len = strlen(vault_root);
-        while (root_len > 1 && vault_root[root_len - 1] == '/')
-                root_len--;
-        size_t len = strlen(dir);
-        if (len >= size)
-                return -ENAMETOOLONG;
-        memcpy(out, dir, len + 1);
-
-        bool inside = strncmp(dir, vault_root, root_len) == 0 &&
-                      (dir[root_len] == '/' || dir[root_len] == '\0' || root_len == 1);
-        uint64_t mnt = mount_id_of(dir);
-        if (!inside || mnt == 0)
-                return 0; /* no way to climb safely: the directory itself */
-
-        char probe[PATH_MAX];
-        memcpy(probe, dir, len + 1);
-        while (len > root_len) {
-                char *slash = strrchr(probe, '/');
-                if (!slash)
-                        break;
-                size_t parent_len = slash == probe ? 1 : (size_t)(slash - probe);
-                if (parent_len < root_len)
-                        break;
-                probe[parent_len] = '\0';
-                if (mount_id_of(probe) != mnt)
-                        break;
-                memcpy(out, probe, parent_len + 1);
-                len = parent_len;
-        }
-        return 0;
-}
-
-/* A record at path, live or set aside as kept. */
-static bool record_at(const char *path)
-{
-        char kept[PATH_MAX + 80];
-        struct stat st;
         struct vs_buf b;
-        vs_buf_init(&b, kept, sizeof(kept));
-        vs_buf_puts(&b, path);
-        vs_buf_puts(&b, VS_JOURNAL_KEPT_SUFFIX);
-        return lstat(path, &st) == 0 || lstat(kept, &st) == 0;
-}
-
-bool vs_journal_record_exists(const char *staging)
-{
-        char dir[PATH_MAX], probe[PATH_MAX + 64];
-        const char *base;
-        const char *id = NULL;
-        if (vs_journal_path_split(staging, dir, sizeof(dir), &base) < 0 ||
-            !(id = vs_journal_id_of_name(base)))
-                return false;
-        struct vs_buf b;
-        vs_buf_init(&b, probe, sizeof(probe));
-        vs_buf_puts(&b, dir);
-        vs_buf_puts(&b, "/" VS_JOURNAL_BESIDE_PREFIX);
+        vs_buf_init(&b, buf, size);
+        vs_buf_puts(&b, prefix);
         vs_buf_puts(&b, id);
-        if (record_at(probe))
-                return true;
-        /* Whatever vault root the mover used, its journal is on one of these. */
-        uint64_t mnt = mount_id_of(dir);
-        for (;;) {
-                vs_buf_init(&b, probe, sizeof(probe));
-                vs_buf_puts(&b, strcmp(dir, "/") == 0 ? "" : dir);
-                vs_buf_puts(&b, "/" VS_JOURNAL_DIR "/");
-                vs_buf_puts(&b, id);
-                if (record_at(probe))
-                        return true;
-                char *slash = strrchr(dir, '/');
-                if (!slash || strcmp(dir, "/") == 0)
-                        return false;
-                slash[slash == dir ? 1 : 0] = '\0';
-                if (mount_id_of(dir) != mnt)
-                        return false;
-        }
+        return b.overflow ? -ENAMETOOLONG : 0;
 }
 
-/* Open (creating) <mount root>/.vaultshim/journal; -errno when that is impossible. */
-static int open_journal_dir(const char *mount_root)
+int vs_journal_staging_name(const struct vs_journal_entry *e, char *buf, size_t size)
 {
-        int rootfd = open(mount_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (rootfd < 0)
-                return -errno;
-        int r = vs_journal_mkdir_durable(rootfd, ".vaultshim");
-        int topfd = -1, fd = -1;
-        if (r == 0) {
-                topfd = openat(rootfd, ".vaultshim", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                r = topfd < 0 ? -errno : vs_journal_mkdir_durable(topfd, "journal");
-        }
-        if (r == 0) {
-                fd = openat(topfd, "journal", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                r = fd < 0 ? -errno : 0;
-        }
-        /* Someone else's journal directory would be useless to us: we must create files. */
-        if (r == 0 && faccessat(fd, ".", W_OK | X_OK, AT_EACCESS) < 0)
-                r = -errno;
-        if (topfd >= 0)
-                close(topfd);
-        close(rootfd);
-        if (r < 0) {
-                if (fd >= 0)
-                        close(fd);
-                return r;
-        }
-        return fd;
+        return name_with(e->kind == VS_JOURNAL_TREE ? VS_STAGING_TREE_PREFIX : VS_STAGING_FILE_PREFIX,
+                         e->id, buf, size);
 }
 
+int vs_journal_aside_name(const struct vs_journal_entry *e, char *buf, size_t size)
+{
+        return name_with(VS_ASIDE_PREFIX, e->id, buf, size);
+}
+
+void vs_journal_display_path(const struct vs_mount_identity *m, const char *rel, char *buf,
+                             size_t size)
+{
+        struct vs_buf b;
+        vs_buf_init(&b, buf, size);
+        vs_buf_puts(&b, strcmp(m->point, "/") == 0 ? "" : m->point);
+        vs_buf_puts(&b, "/");
+        vs_buf_puts(&b, rel);
+}
+
+/* The directory holding rel, opened beneath the verified mount: must be dirfd's. */
+static int check_reachable(const struct vs_mount_identity *m, const char *rel, int dirfd)
+{
+        int mnt = vs_mount_open_verified(m);
+        if (mnt < 0)
+                return -EXDEV;
+        char parent[PATH_MAX];
+        const char *slash = strrchr(rel, '/');
+        size_t len = slash ? (size_t)(slash - rel) : 0;
+        memcpy(parent, rel, len);
+        parent[len] = '\0';
+        int fd = vs_open_beneath(mnt, parent, O_PATH | O_DIRECTORY);
+        close(mnt);
+        if (fd < 0)
+                return -EXDEV;
+        struct stat a, b;
+        int r = fstat(fd, &a) == 0 && fstat(dirfd, &b) == 0 && a.st_ino == b.st_ino &&
+                                a.st_dev == b.st_dev
+                        ? 0
+                        : -EXDEV;
+        close(fd);
+        return r;
+}
+
+/* Time, pid, counter and 64 random bits: the staging and set-aside names derived from it
+ * cannot be guessed before they appear in the vault. */
 static void make_id(char *buf, size_t size)
 {
         static atomic_uint counter;
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         unsigned n = atomic_fetch_add(&counter, 1);
+        uint64_t nonce;
+        if (getrandom(&nonce, sizeof(nonce), GRND_NONBLOCK) != sizeof(nonce))
+                nonce = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)buf;
         struct vs_buf b;
         vs_buf_init(&b, buf, size);
         vs_buf_putx(&b, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec, 0);
@@ -196,6 +137,8 @@ static void make_id(char *buf, size_t size)
         vs_buf_putd(&b, getpid());
         vs_buf_puts(&b, ".");
         vs_buf_putu(&b, n, 0);
+        vs_buf_puts(&b, ".");
+        vs_buf_putx(&b, nonce, 16);
 }
 
 static int write_line(struct vs_journal *j, bool durable)
@@ -210,44 +153,80 @@ static int write_line(struct vs_journal *j, bool durable)
                 return -errno;
         if (n != len)
                 return -EIO;
-        if (!durable)
-                return 0;
-        if (fdatasync(j->fd) < 0)
+        if (durable && fdatasync(j->fd) < 0)
                 return -errno;
-        /* The record's name must survive too; once is enough. */
-        if (!j->name_durable) {
-                if (fsync(j->dirfd) < 0)
-                        return -errno;
-                j->name_durable = true;
-        }
         return 0;
 }
 
-/* Create and lock a fresh record file; retry when recovery removed it under us. */
-static int create_record(struct vs_journal *j)
+/* A directory entry is durable once its directory is synced. */
+static int sync_parent_of(const char *path)
+{
+        char parent[PATH_MAX];
+        const char *slash = strrchr(path, '/');
+        size_t len = slash == path ? 1 : slash ? (size_t)(slash - path) : 0;
+        if (len == 0 || len >= sizeof(parent))
+                return -EINVAL;
+        memcpy(parent, path, len);
+        parent[len] = '\0';
+        int fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        int r = fsync(fd) < 0 ? -errno : 0;
+        close(fd);
+        return r;
+}
+
+/*
+ * Create and lock a fresh record file.  The directory may vanish under us (another move of
+ * ours removed it, empty, as we opened it): then make it again.
+ */
+static int create_record(struct vs_journal *j, const char *dir, bool *dir_created)
 {
         for (int attempt = 0; attempt < 8; attempt++) {
+                if (j->dirfd < 0) {
+                        bool created;
+                        j->dirfd = vs_journal_dir_open(dir, true, &created);
+                        if (j->dirfd < 0)
+                                return j->dirfd;
+                        *dir_created |= created;
+                }
                 make_id(j->entry.id, sizeof(j->entry.id));
                 struct vs_buf name;
                 vs_buf_init(&name, j->name, sizeof(j->name));
-                vs_buf_puts(&name, j->beside ? VS_JOURNAL_BESIDE_PREFIX : "");
                 vs_buf_puts(&name, j->entry.id);
                 int fd = openat(j->dirfd, j->name,
                                 O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+                if (fd < 0 && errno == ENOENT) {
+                        close(j->dirfd);
+                        j->dirfd = -1;
+                        continue;
+                }
                 if (fd < 0) {
                         if (errno == EEXIST)
                                 continue;
                         return -errno;
                 }
-                struct stat st;
-                if (flock(fd, LOCK_EX) < 0 || fstat(fd, &st) < 0) {
+                struct stat st, named;
+                if (fstat(fd, &st) < 0) {
                         int r = -errno;
                         unlinkat(j->dirfd, j->name, 0);
                         close(fd);
                         return r;
                 }
-                /* Between open and flock a recovery may have seen it empty and dropped it. */
-                if (st.st_nlink == 0) {
+                if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                        /* Another move's lazy recovery found it empty and is dropping it:
+                         * never wait, start over with a new one. */
+                        if (fstatat(j->dirfd, j->name, &named, AT_SYMLINK_NOFOLLOW) == 0 &&
+                            named.st_ino == st.st_ino)
+                                unlinkat(j->dirfd, j->name, 0);
+                        close(fd);
+                        continue;
+                }
+                if (fstat(fd, &st) < 0) {
+                        close(fd);
+                        return -EIO;
+                }
+                if (st.st_nlink == 0) { /* removed between open and flock */
                         close(fd);
                         continue;
                 }
@@ -257,79 +236,78 @@ static int create_record(struct vs_journal *j)
         return -EEXIST;
 }
 
-int vs_journal_begin(struct vs_journal *j, const char *vault_root, enum vs_journal_kind kind,
-                     const char *source, const char *target,
+static int describe_sides(struct vs_journal_entry *e, int source_dirfd, const char *source_path,
+                          int target_dirfd, const char *target_path)
+{
+        int r = vs_mount_identify(source_dirfd, &e->source_mount);
+        if (r == 0)
+                r = vs_mount_identify(target_dirfd, &e->target_mount);
+        if (r == 0)
+                r = vs_mount_relative(&e->source_mount, source_path, e->source, sizeof(e->source));
+        if (r == 0)
+                r = vs_mount_relative(&e->target_mount, target_path, e->target, sizeof(e->target));
+        /* Recovery will look these up beneath the mount: they must lead here now. */
+        if (r == 0)
+                r = check_reachable(&e->source_mount, e->source, source_dirfd);
+        if (r == 0)
+                r = check_reachable(&e->target_mount, e->target, target_dirfd);
+        return r;
+}
+
+int vs_journal_begin(struct vs_journal *j, const struct vs_journal_config *cfg,
+                     enum vs_journal_kind kind, int source_dirfd, const char *source_path,
+                     int target_dirfd, const char *target_path,
                      const struct vs_identity *source_id,
                      const struct vs_identity *target_prev_id)
 {
         struct vs_journal_entry *e = &j->entry;
-        char target_dir[PATH_MAX], mount_root[PATH_MAX];
-        const char *target_base;
-        int r;
-
         j->dirfd = j->fd = -1;
-        j->beside = false;
-        j->name_durable = false;
-        if (source[0] != '/' || target[0] != '/')
-                return -EINVAL;
-        if (strlen(source) >= sizeof(e->source) || strlen(target) >= sizeof(e->target))
-                return -ENAMETOOLONG;
-        r = vs_journal_path_split(target, target_dir, sizeof(target_dir), &target_base);
-        if (r < 0)
-                return r;
-        r = mount_root_of(target_dir, vault_root ? vault_root : "/", mount_root, sizeof(mount_root));
-        if (r < 0)
-                return r;
-
-        int dirfd = open_journal_dir(mount_root);
-        if (dirfd >= 0) {
-                if (vs_journal_dir_has_entries(dirfd))
-                        vs_journal_recover_dir(dirfd, NULL, VS_RECOVER_LAZY, NULL, NULL);
-        } else {
-                /* The mount root is not ours to write (or .vaultshim is something else):
-                 * keep the record beside the target, where the move must write anyway. */
-                dirfd = open(target_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (dirfd < 0)
-                        return -errno;
-                j->beside = true;
-        }
-        j->dirfd = dirfd;
-
+        j->transient = cfg && cfg->transient;
+        if (!cfg || !cfg->dir || !source_path || !target_path || source_path[0] != '/' ||
+            target_path[0] != '/')
+                return -EXDEV;
+        memset(e, 0, sizeof(*e));
         e->kind = kind;
         e->phase = VS_JOURNAL_STAGED;
-        strcpy(e->source, source);
-        strcpy(e->target, target);
         e->source_id = *source_id;
-        e->staging_id = (struct vs_identity){ 0 };
-        e->target_prev_id = target_prev_id ? *target_prev_id : (struct vs_identity){ 0 };
+        if (target_prev_id)
+                e->target_prev_id = *target_prev_id;
+        int r = describe_sides(e, source_dirfd, source_path, target_dirfd, target_path);
+        if (r < 0)
+                return -EXDEV;
 
-        r = create_record(j);
+        bool dir_created = false;
+        j->dirfd = vs_journal_dir_open(cfg->dir, true, &dir_created);
+        if (j->dirfd < 0)
+                return -EXDEV;
+        if (vs_journal_dir_has_entries(j->dirfd))
+                vs_journal_recover_dir(j->dirfd, cfg->dir, VS_RECOVER_LAZY, NULL, NULL);
+
+        r = create_record(j, cfg->dir, &dir_created);
         if (r < 0)
                 goto fail;
-        struct vs_buf staging;
-        vs_buf_init(&staging, e->staging, sizeof(e->staging));
-        vs_buf_puts(&staging, target_dir);
-        vs_buf_puts(&staging, strcmp(target_dir, "/") == 0 ? "" : "/");
-        vs_buf_puts(&staging,
-                    kind == VS_JOURNAL_TREE ? VS_STAGING_TREE_PREFIX : VS_STAGING_FILE_PREFIX);
-        vs_buf_puts(&staging, e->id);
-        if (staging.overflow) {
-                r = -ENAMETOOLONG;
-                goto fail_record;
+        /* Durable before any name of ours exists in the vault: a crash after this point
+         * always finds the record that explains what it left. */
+        r = write_line(j, true);
+        if (r == 0 && fsync(j->dirfd) < 0)
+                r = -errno;
+        if (r == 0 && dir_created)
+                r = sync_parent_of(cfg->dir);
+        if (r < 0) {
+                unlinkat(j->dirfd, j->name, 0);
+                close(j->fd);
+                j->fd = -1;
+                goto fail;
         }
-        r = write_line(j, false);
-        if (r < 0)
-                goto fail_record;
+        j->dir_path = cfg->dir;
         return 0;
-
-fail_record:
-        unlinkat(j->dirfd, j->name, 0);
-        close(j->fd);
-        j->fd = -1;
 fail:
-        close(j->dirfd);
+        if (j->dirfd >= 0)
+                close(j->dirfd);
         j->dirfd = -1;
-        return r;
+        if (j->transient)
+                vs_journal_dir_remove_if_empty(cfg->dir);
+        return -EXDEV;
 }
 
 int vs_journal_update(struct vs_journal *j, bool durable)
@@ -339,14 +317,27 @@ int vs_journal_update(struct vs_journal *j, bool durable)
         return write_line(j, durable);
 }
 
-void vs_journal_finish(struct vs_journal *j)
+static void release(struct vs_journal *j, bool drop)
 {
         if (j->fd >= 0) {
                 /* No sync: a surviving record of a finished move recovers to "nothing to do". */
-                unlinkat(j->dirfd, j->name, 0);
+                if (drop)
+                        unlinkat(j->dirfd, j->name, 0);
                 close(j->fd);
         }
         if (j->dirfd >= 0)
                 close(j->dirfd);
+        if (j->fd >= 0 && j->transient && j->dir_path)
+                vs_journal_dir_remove_if_empty(j->dir_path);
         j->fd = j->dirfd = -1;
+}
+
+void vs_journal_finish(struct vs_journal *j)
+{
+        release(j, true);
+}
+
+void vs_journal_abandon(struct vs_journal *j)
+{
+        release(j, false);
 }

@@ -2,48 +2,48 @@
 #pragma once
 
 /*
- * The move journal: one small record per in-flight emulated move, kept on the target's
- * filesystem so that a crash at any instant can be finished or rolled back by the next
- * move (lazily) or by vault-fsck.  libc only: it is linked into libvaultshim.so.
+ * The move journal: one small record per in-flight emulated move, so that a crash at any
+ * instant can be finished or rolled back by the same user's next move (lazily) or by
+ * vault-fsck.  libc only: it is linked into libvaultshim.so.
  *
- * Where: <mount root of the target>/.vaultshim/journal/<id>, where the mount root is the
- * highest ancestor of the target's directory that is on the same mount and inside the vault
- * root.  When that directory cannot be used (not writable, or .vaultshim is not a directory
- * of ours), the record goes beside the target as .vaultshim-journal-<id>; vault-fsck finds
- * those by walking the root.
+ * Trust model (vaultshim(7)): a shared folder is mounted into many users' containers, all
+ * uid 1000, and the same path means different things in each.  So a record lives only in
+ * the private journal directory of the session that writes it (the user's personal folder
+ * or $XDG_STATE_HOME: see location.c), never in a shared folder or beside a target, and it
+ * names each object by the identity of its mount (as /proc/self/mountinfo shows it) and a
+ * path beneath that mount, plus the object's inode identity.  Recovery opens every path
+ * beneath the verified mount root without following symlinks, "..", or other mounts, acts
+ * only on objects whose identity matches, and keeps and reports everything else.
  *
  * Protocol, as the move engine drives it:
- *   vs_journal_begin()        record created and locked, phase STAGED, before any named
- *                             staging object exists (not synced: see below);
- *   create the staging object under j->entry.staging, copy into it;
- *   vs_journal_update()       with the staging identity (dev, ino), made durable together
- *                             with the staging copy — by its own fdatasync (durable=true) or
- *                             by the engine's syncfs of that filesystem afterwards;
- *   rename(staging, target)   the first irreversible step;
- *   vs_journal_update(INSTALLED / SOURCE_REMOVAL) optional progress marks;
- *   vs_journal_finish()       source removed: drop the record.
- * Only the state written before the install must be durable: a staging object whose record
- * was lost in a power cut was never installed (the install removes its name), so its source
- * is whole and the residue may go.  The record file is flock()ed while its move is live, so
- * recovery never touches a move that is still running in another thread or process.
- *
- * Recovery never trusts the phase alone: "installed" means the target has the staging
- * identity, and a source entry is removed only when it is provably the copied one
- * (unchanged identity, or byte-identical to the target).
+ *   vs_journal_begin()   record created, locked and durable before any name of ours exists
+ *                        in the vault (so every staging or set-aside name is covered);
+ *   stage the copy (a temp file or directory beside the target), record its identity;
+ *   set the source aside: a same-directory rename to a hidden name (the instant of the
+ *                        move for everyone else: a save by path after it makes a new file);
+ *   install (rename staging -> target), then remove the set-aside source if unchanged;
+ *   vs_journal_finish()  drop the record.
+ * The record file is flock()ed while its move is live, so recovery never touches a move
+ * that is still running in another thread or process.
  */
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
 
-#define VS_JOURNAL_DIR ".vaultshim/journal"
-/* The engine names its temporaries .vaultshim-tmp-* / .vaultshim-stage-* (vaultshim/move.h);
- * journaled ones carry the record id after the prefix. */
-#define VS_JOURNAL_BESIDE_PREFIX ".vaultshim-journal-"
+/* Names the engine gives its objects in the vault; journaled ones end with the record id. */
 #define VS_STAGING_FILE_PREFIX ".vaultshim-tmp-"
 #define VS_STAGING_TREE_PREFIX ".vaultshim-stage-"
-#define VS_JOURNAL_ID_MAX 48
+#define VS_ASIDE_PREFIX ".vaultshim-aside-"
+/* Where records were kept before the trust model (never acted on; vault-fsck lists them). */
+#define VS_JOURNAL_OLD_DIR ".vaultshim/journal"
+#define VS_JOURNAL_OLD_BESIDE_PREFIX ".vaultshim-journal-"
+#define VS_JOURNAL_ID_MAX 64
+#define VS_JOURNAL_KEPT_SUFFIX ".kept"
+/* A record file is a few lines of at most a few KiB each; anything bigger is not ours. */
+#define VS_JOURNAL_RECORD_MAX (256 * 1024)
 
 enum vs_journal_kind {
         VS_JOURNAL_FILE,      /* a non-directory moved to a free name */
@@ -52,12 +52,17 @@ enum vs_journal_kind {
 };
 
 enum vs_journal_phase {
-        VS_JOURNAL_STAGED,         /* staging being built or complete; nothing installed */
+        VS_JOURNAL_STAGED,         /* staging being built; the source may be set aside */
         VS_JOURNAL_INSTALLED,      /* staging renamed onto the target */
-        VS_JOURNAL_SOURCE_REMOVAL, /* removing the source entries */
+        VS_JOURNAL_SOURCE_REMOVAL, /* removing the set-aside source */
 };
 
-/* What proves that an object is the one the move saw: all fields from one lstat. */
+/*
+ * What proves that an object is the one the move saw.  dev is filled from stat for the
+ * engine's own use (lock names) but never recorded nor compared: st_dev changes across a
+ * reboot for btrfs, overlayfs, NFS, device-mapper and loop devices; the object is instead
+ * looked up beneath a verified mount (struct vs_mount_identity).
+ */
 struct vs_identity {
         bool known;
         uint64_t dev;
@@ -70,142 +75,203 @@ struct vs_identity {
         int64_t ctime_nsec;
 };
 
+/*
+ * A mount as /proc/self/mountinfo shows it.  Two are the same folder when root, fstype and
+ * the root directory's inode agree and the filesystem id agrees (statfs f_fsid, derived from
+ * the filesystem UUID on ext4 and btrfs, so it survives a reboot and another loop device);
+ * when a filesystem reports no fsid, the device number must agree instead.
+ */
+struct vs_mount_identity {
+        char point[PATH_MAX]; /* where it is mounted in this mount namespace */
+        char root[PATH_MAX];  /* the directory of its filesystem that it shows */
+        char fstype[32];
+        uint32_t dev_major, dev_minor;
+        uint64_t fsid;
+        uint64_t root_ino;
+};
+
 struct vs_journal_entry {
         char id[VS_JOURNAL_ID_MAX];
         enum vs_journal_kind kind;
         enum vs_journal_phase phase;
-        char source[PATH_MAX];  /* absolute */
-        char target[PATH_MAX];  /* absolute */
-        char staging[PATH_MAX]; /* absolute; beside the target */
-        struct vs_identity source_id;
-        struct vs_identity staging_id;     /* known once the staging copy exists */
+        struct vs_mount_identity source_mount, target_mount;
+        char source[PATH_MAX]; /* relative to source_mount.point; never "", "..", or "//" */
+        char target[PATH_MAX]; /* relative to target_mount.point */
+        struct vs_identity source_id;      /* the source as planned */
+        struct vs_identity aside_id;       /* the source once set aside (its ctime moved) */
+        struct vs_identity staging_id;     /* known once the staging object exists */
         struct vs_identity target_prev_id; /* the replaced target, for OVERWRITE */
+};
+
+/* Where this process keeps its records. */
+struct vs_journal_config {
+        const char *dir;  /* absolute path of the private journal directory */
+        bool transient;   /* inside a vault mount: removed whenever it is empty */
 };
 
 /* A live record, owned by the move that writes it. */
 struct vs_journal {
-        int dirfd;    /* directory holding the record */
-        int fd;       /* the record, flock()ed */
-        bool beside;  /* record lives beside the target, not in a journal dir */
-        bool name_durable; /* the journal directory was synced after creating the record */
-        char name[VS_JOURNAL_ID_MAX + sizeof(VS_JOURNAL_BESIDE_PREFIX)];
+        int dirfd;         /* the journal directory */
+        int fd;            /* the record, flock()ed */
+        bool transient;
+        const char *dir_path; /* the configuration's, for removing it when empty */
+        char name[VS_JOURNAL_ID_MAX];
         struct vs_journal_entry entry;
 };
 
 void vs_identity_from_stat(struct vs_identity *id, const struct stat *st);
 void vs_identity_from_statx(struct vs_identity *id, const struct statx *stx);
-/* Same object, unchanged: dev, ino, type, size, mtime and ctime all equal. */
-bool vs_identity_unchanged(const struct vs_identity *a, const struct vs_identity *b);
-/* Same object: dev and ino (rename changes ctime, so the installed staging is matched so). */
+/* Same object: inode number and type (looked up beneath one verified mount). */
 bool vs_identity_same_object(const struct vs_identity *a, const struct vs_identity *b);
+/* Same object, contents unchanged: also size and mtime (a rename moves ctime). */
+bool vs_identity_same_content(const struct vs_identity *a, const struct vs_identity *b);
+/* Same object, untouched: also ctime. */
+bool vs_identity_unchanged(const struct vs_identity *a, const struct vs_identity *b);
+
+/* The staging and set-aside names of a record (in the target's / source's directory). */
+int vs_journal_staging_name(const struct vs_journal_entry *e, char *buf, size_t size);
+int vs_journal_aside_name(const struct vs_journal_entry *e, char *buf, size_t size);
+/* point + "/" + rel, for display. */
+void vs_journal_display_path(const struct vs_mount_identity *m, const char *rel, char *buf,
+                             size_t size);
+
+/* --- location.c: the private journal directory ------------------------------------- */
 
 /*
- * Start a record for moving `source` to `target` (absolute, resolved paths) under
- * `vault_root`.  Fills j->entry (id, kind, paths, staging path beside the target named with
- * the id) and makes the record durable.  Before creating it, recovers any abandoned records
- * in the same journal directory (the lazy recovery).  Returns 0 or a negative errno; on
- * failure nothing is left behind.
+ * The journal directory for this environment: $VAULTSHIM_JOURNAL, else
+ * $XDG_STATE_HOME/vaultshim/journal, else $HOME/.local/state/vaultshim/journal.  Writes an
+ * absolute path; -ENOENT when none is configured, -EINVAL when the setting is not absolute.
  */
-int vs_journal_begin(struct vs_journal *j, const char *vault_root, enum vs_journal_kind kind,
-                     const char *source, const char *target,
+int vs_journal_location(char *out, size_t size);
+/*
+ * Open the journal directory, creating it (and one missing parent) mode 0700 when create.
+ * Refuses with -EPERM anything that is not a directory owned by this effective uid and
+ * writable by nobody else.  *created tells whether this call made it (its parent then
+ * needs a sync).  Returns an fd or -errno.
+ */
+int vs_journal_dir_open(const char *path, bool create, bool *created);
+/* The directory is empty: remove it (inside a vault mount it must leave no trace). */
+void vs_journal_dir_remove_if_empty(const char *path);
+
+/* --- mount.c: mount identities ------------------------------------------------------ */
+
+/* The identity of the mount that the directory dirfd is on.  -EXDEV when it cannot be
+ * told (no mountinfo entry, or its mount point now shows another mount). */
+int vs_mount_identify(int dirfd, struct vs_mount_identity *out);
+/* Write abs relative to m->point into rel: -EXDEV when abs is not strictly below it. */
+int vs_mount_relative(const struct vs_mount_identity *m, const char *abs, char *rel,
+                      size_t size);
+bool vs_mount_same(const struct vs_mount_identity *a, const struct vs_mount_identity *b);
+/* Open m->point (no symlinks on the way) as O_PATH and check that the mount there is m:
+ * the fd, -ESTALE when another mount or none is there now, or -errno. */
+int vs_mount_open_verified(const struct vs_mount_identity *m);
+/* openat2(rootfd, rel, flags, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV). */
+int vs_open_beneath(int rootfd, const char *rel, int flags);
+
+/* --- journal.c: writing ------------------------------------------------------------- */
+
+/*
+ * Start a durable record for moving the entry source_name of source_dirfd (absolute path
+ * source_path) to target_name of target_dirfd (target_path).  Before creating it, recovers
+ * abandoned records of this user (the lazy recovery).  -EXDEV whenever the move cannot be
+ * journaled in a private place (the caller then does not emulate it); nothing is left.
+ */
+int vs_journal_begin(struct vs_journal *j, const struct vs_journal_config *cfg,
+                     enum vs_journal_kind kind, int source_dirfd, const char *source_path,
+                     int target_dirfd, const char *target_path,
                      const struct vs_identity *source_id,
                      const struct vs_identity *target_prev_id);
-
-/* Append the current j->entry (new phase, identities); with durable, fdatasync it (and,
- * the first time, the journal directory). */
+/* Append the current j->entry; with durable, fdatasync it. */
 int vs_journal_update(struct vs_journal *j, bool durable);
-
 /* The move is complete or fully undone: drop the record.  Always releases j. */
 void vs_journal_finish(struct vs_journal *j);
+/* Leave the record for recovery (its lock goes with the fd).  Always releases j. */
+void vs_journal_abandon(struct vs_journal *j);
 
-/* Serialisation, for the journal itself and for tests: one self-checking line per state. */
+/* --- record.c: one self-checking line per state ------------------------------------- */
 int vs_journal_format(const struct vs_journal_entry *e, char *buf, size_t size);
 /* Parse a whole record file's text: the last valid line wins.  -ENODATA when none. */
 int vs_journal_parse(const char *text, size_t len, struct vs_journal_entry *out);
-
+/* Does text start like a record of the old, shared-location format (vsj1)? */
+bool vs_journal_is_old_format(const char *text, size_t len);
 const char *vs_journal_kind_name(enum vs_journal_kind kind);
 const char *vs_journal_phase_name(enum vs_journal_phase phase);
 
-/* A move lock: flock held on `name` (a lock file named after the object) in dirfd. */
+/* --- read.c: reading a file that someone else may control --------------------------- */
+/* Open O_NONBLOCK|O_NOFOLLOW; -EINVAL for anything but a regular file.  Returns an fd. */
+int vs_journal_open_regular(int dirfd, const char *name);
+/* The whole file, at most max bytes (-EFBIG beyond); *text is malloc()ed, NUL-terminated. */
+int vs_journal_read_fd(int fd, size_t max, char **text, size_t *len);
+/* Both of the above. */
+int vs_journal_read_file(int dirfd, const char *name, size_t max, char **text, size_t *len);
+
+/* --- lock.c: ordering two containers' moves of one object (a lock file beside it) ---- */
+
+/* How long a move waits for a lock held by someone else before it fails with EBUSY,
+ * changing nothing (vaultshim(7)). */
+#define VS_LOCK_WAIT_MS 3000
+
+#define VS_LOCK_PREFIX ".vaultshim-lock-"
+
 struct vs_journal_lock {
         int fd;
-        int dirfd;
+        int dirfd; /* the object's directory (O_PATH), or the per-user fallback */
         char name[64];
 };
 
 /*
- * Take the move lock of `name` in dirfd (a move's source, or the target it replaces), which
- * the move planned as `expect`; only vaultshim takes it, never another program's flock.
- * Returns 0 and fills *out (release with vs_journal_unlock_object), -ESTALE when the name
- * no longer leads to that object (plan again), -EOPNOTSUPP when no lock file can be made
- * (the move goes on without), -EWOULDBLOCK when busy and !wait, or -errno.  (Not -EAGAIN
- * for a stale plan: on Linux EAGAIN == EWOULDBLOCK, and "busy" must not read as "stale".)
+ * Take the move lock of `name` in dirfd, planned as `expect`, waiting until deadline_ms
+ * (CLOCK_MONOTONIC milliseconds).  Returns 0 and fills *out (release with
+ * vs_journal_unlock_object), -ESTALE when the name no longer leads to that object (plan
+ * again), -EOPNOTSUPP when no lock file can be made (the move goes on without), -EBUSY
+ * when someone else holds it past the deadline, or -errno.
  */
 int vs_journal_lock_object(int dirfd, const char *name, const struct vs_identity *expect,
-                           bool wait, struct vs_journal_lock *out);
-/* Release a lock taken by vs_journal_lock_object (its lock file is removed); idempotent. */
+                           uint64_t deadline_ms, struct vs_journal_lock *out);
+/* Release a lock (its lock file is removed); idempotent. */
 void vs_journal_unlock_object(struct vs_journal_lock *lock);
 /* Remove dirfd/name, a lock file left by a mover that died (1), unless a move holds it (0). */
 int vs_journal_remove_stale_lock(int dirfd, const char *name);
+uint64_t vs_journal_now_ms(void);
 
-/* --- recovery --------------------------------------------------------------------- */
+/* --- recover.c ---------------------------------------------------------------------- */
 
 enum vs_recovery_outcome {
-        VS_RECOVERY_LIVE,          /* the move is still running: left alone */
-        VS_RECOVERY_EMPTY,         /* record of a move that never started: record dropped */
-        VS_RECOVERY_ROLLED_BACK,   /* staging removed; the source is whole */
-        VS_RECOVERY_ROLLED_FORWARD,/* target installed; copied source entries removed */
-        VS_RECOVERY_CLOSED,        /* nothing left to do for this move: record dropped */
-        VS_RECOVERY_KEPT,          /* could not prove a copy: data kept, needs a person */
+        VS_RECOVERY_LIVE,           /* the move is still running: left alone */
+        VS_RECOVERY_EMPTY,          /* record of a move that never started: record dropped */
+        VS_RECOVERY_ROLLED_BACK,    /* staging removed, the source back at its name */
+        VS_RECOVERY_ROLLED_FORWARD, /* target installed; the set-aside source removed */
+        VS_RECOVERY_CLOSED,         /* nothing left to do for this move: record dropped */
+        VS_RECOVERY_KEPT,           /* could not prove something: data kept, needs a person */
+        VS_RECOVERY_DEFERRED,       /* a mount is not the recorded one: record kept as is */
 };
 
 struct vs_recovery_result {
-        char record[PATH_MAX];     /* where the record was */
+        char record[PATH_MAX]; /* where the record is */
         bool parsed;
         struct vs_journal_entry entry;
         enum vs_recovery_outcome outcome;
         unsigned long staging_removed; /* staging entries removed (or that would be) */
-        unsigned long source_removed;  /* source entries removed (or that would be) */
+        unsigned long source_removed;  /* set-aside source entries removed */
         unsigned long source_kept;     /* source entries that differ from the target */
         int error;                     /* negative errno of the first failure, or 0 */
-        char detail[256];              /* one human sentence on why */
+        char detail[512];              /* one sentence on why; paths in it are ours */
 };
 
 typedef void (*vs_recovery_report_fn)(const struct vs_recovery_result *r, void *userdata);
 
-/*
- * Recover one record `name` in `dirfd` (displayed as `record_path`).  With dry_run, decide
- * and report but change nothing.  Returns 0 (see r->outcome) or a negative errno when the
- * record could not be read at all.
- */
-int vs_journal_recover_record(int dirfd, const char *name, const char *record_path,
-                              bool dry_run, struct vs_recovery_result *r);
-
 enum vs_recovery_mode {
         VS_RECOVER_REPAIR,  /* vault-fsck */
         VS_RECOVER_DRY_RUN, /* vault-fsck --dry-run: decide and report only */
-        VS_RECOVER_LAZY,    /* inside a move: repair, but skip records already kept */
+        VS_RECOVER_LAZY,    /* inside a move: repair, skip records kept or deferred before */
 };
 
-/*
- * Recover every record in a journal directory; `report` (may be NULL) sees each result.
- * A record whose move had to be kept is renamed <name>.kept, so that lazy recovery does
- * not redo its work on every move; vault-fsck reports it each time.
- * Returns the number of records that were acted on (or would be), or a negative errno.
- */
+/* Recover one record `name` of the journal directory dirfd (shown as under dir_path). */
+int vs_journal_recover_record(int dirfd, const char *name, const char *dir_path,
+                              enum vs_recovery_mode mode, struct vs_recovery_result *r);
+/* Recover every record of a journal directory; returns how many were acted on (or would
+ * be), or -errno.  A kept record is renamed <name>.kept so that lazy recovery passes it. */
 int vs_journal_recover_dir(int dirfd, const char *dir_path, enum vs_recovery_mode mode,
                            vs_recovery_report_fn report, void *userdata);
-
 /* True when the directory has any entry besides . and .. — the cheap check. */
 bool vs_journal_dir_has_entries(int dirfd);
-
-/* Does a record (live or not) exist for the staging object at this path?  Looks beside it
- * and in every journal directory of the mount it is on. */
-bool vs_journal_record_exists(const char *staging);
-
-/* Is `name` one of ours (staging residue or a beside-the-target record)? */
-bool vs_journal_is_staging_name(const char *name);
-bool vs_journal_is_beside_record_name(const char *name);
-#define VS_JOURNAL_KEPT_SUFFIX ".kept"
-/* The journal id embedded in a staging or beside-record name, or NULL. */
-const char *vs_journal_id_of_name(const char *name);

@@ -1,101 +1,48 @@
-/* SPDX-License-Identifier: MIT */
 /*
- * Emulated moves of one source, from any thread or process, take turns: the kernel's
- * rename is atomic, so of two racing renames of one name exactly one succeeds and the other
- * gets ENOENT.  A copy-based move is not atomic, so without this two of them could both
- * copy the source and leave two copies, and one could replace (rename over) the source
+ * Emulated moves of one source, from any thread, process or container, take turns: the
+ * kernel's rename is atomic, so of two racing renames of one name exactly one succeeds and
+ * the other gets ENOENT.  A copy-based move is not atomic, so without this two of them could
+ * both copy the source and leave two copies, and one could replace (rename over) the source
  * of another between that one's identity check and its unlink, losing both.  So a move
  * locks its source and the target it replaces.
  *
- * The lock is flock() on a lock file of our own named after the object's dev:ino, in
- * <mount root of the object>/.vaultshim/locks (every mover of the object reaches that one,
- * whatever its target; /tmp/vaultshim-locks-<euid> when that is not writable), never on the
- * user's file: other programs flock their files, and
- * rename(2) ignores that.  flock is per open file description (threads exclude each other
- * too) and released if the process dies.  The holder unlinks the lock file before closing
- * it, so a waiter that then gets the lock on the unlinked file opens the name again.
+ * The lock is flock() on a lock file of our own, .vaultshim-lock-<dev>-<ino>, in the
+ * object's own directory: every mover of the object renames it out of that directory, so
+ * every mover reaches that one lock, and the move changes that directory anyway (as the
+ * kernel's rename does), so a lock file that comes and goes there leaves no trace.  Never
+ * on the user's file: other programs flock their files, and rename(2) ignores that.  flock
+ * is per open file description (threads exclude each other too) and released if the
+ * process dies.  The holder unlinks the lock file before closing it, so a waiter that then
+ * gets the lock on the unlinked file sees that the name no longer leads to it and takes the
+ * name's new file.  Where that directory is not writable, a per-user directory outside the
+ * vault serves instead.
+ *
+ * The lock files live in shared folders, so anyone may hold one: no wait is unbounded.  A
+ * move waits at most VS_LOCK_WAIT_MS (polling with LOCK_NB), then fails with EBUSY having
+ * changed nothing.  Lock files are opened O_NONBLOCK and must be regular files.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fmt/fmt.h"
 #include "journal/journal.h"
-#include "journal/paths.h"
 
-static bool same_mount(const struct statx *a, const struct statx *b)
+uint64_t vs_journal_now_ms(void)
 {
-        if ((a->stx_mask & STATX_MNT_ID) && (b->stx_mask & STATX_MNT_ID))
-                return a->stx_mnt_id == b->stx_mnt_id;
-        return a->stx_dev_major == b->stx_dev_major && a->stx_dev_minor == b->stx_dev_minor;
-}
-
-/* The topmost directory above dirfd on dirfd's mount (".." of a mount root is on another). */
-static int open_mount_root(int dirfd)
-{
-        int fd = openat(dirfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        struct statx here;
-        if (fd < 0 || statx(fd, "", AT_EMPTY_PATH, STATX_INO | STATX_MNT_ID, &here) < 0)
-                goto fail;
-        for (;;) {
-                struct statx up;
-                int parent = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
-                if (parent < 0 || statx(parent, "", AT_EMPTY_PATH, STATX_INO | STATX_MNT_ID, &up) < 0) {
-                        if (parent >= 0)
-                                close(parent);
-                        goto fail;
-                }
-                if (!same_mount(&here, &up) || up.stx_ino == here.stx_ino) {
-                        close(parent);
-                        /* fsync (of a new .vaultshim) needs a real descriptor, not O_PATH. */
-                        int root = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                        if (root < 0)
-                                goto fail;
-                        close(fd);
-                        return root;
-                }
-                close(fd);
-                fd = parent;
-                here = up;
-        }
-fail:;
-        int e = errno;
-        if (fd >= 0)
-                close(fd);
-        return -e;
-}
-
-/* <mount root>/.vaultshim/locks, created if needed; -errno when it cannot be used. */
-static int open_lock_dir(int dirfd)
-{
-        int rootfd = open_mount_root(dirfd);
-        if (rootfd < 0)
-                return rootfd;
-        int topfd = -1, fd = -1;
-        int r = vs_journal_mkdir_durable(rootfd, ".vaultshim");
-        if (r == 0) {
-                topfd = openat(rootfd, ".vaultshim", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                r = topfd < 0 ? -errno : mkdirat(topfd, "locks", 0700) < 0 && errno != EEXIST ? -errno : 0;
-        }
-        if (r == 0) {
-                fd = openat(topfd, "locks", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                r = fd < 0 ? -errno : faccessat(fd, ".", W_OK | X_OK, AT_EACCESS) < 0 ? -errno : 0;
-        }
-        if (topfd >= 0)
-                close(topfd);
-        close(rootfd);
-        if (r < 0 && fd >= 0)
-                close(fd);
-        return r < 0 ? r : fd;
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 /*
- * The mount root is not ours to write: a per-user directory outside the vault (dev:ino
- * names objects host-wide), never a file in the user's folders.  Only if its owner is us
- * and nobody else can write it, so no one else decides who takes our locks.
+ * The object's directory is not ours to write: a per-user directory outside the vault
+ * (dev:ino names objects host-wide).  Only if its owner is us and nobody else can write
+ * it, so no one else decides who takes our locks.
  */
 static int open_fallback_lock_dir(void)
 {
@@ -119,56 +66,84 @@ void vs_journal_unlock_object(struct vs_journal_lock *lock)
 {
         if (lock->fd < 0)
                 return;
-        /* Unlinked while held: nobody can be holding the name's file meanwhile. */
+        /* Unlinked while held: a waiter that then gets the lock on this (unlinked) file sees
+         * that the name no longer leads to it and takes the name's new file instead. */
         unlinkat(lock->dirfd, lock->name, 0);
         close(lock->fd);
         close(lock->dirfd);
         lock->fd = lock->dirfd = -1;
 }
 
-static int take_lock_file(struct vs_journal_lock *lock, bool wait)
+static void pause_ms(unsigned ms)
 {
-        for (;;) {
+        struct timespec ts = { 0, (long)ms * 1000000L };
+        nanosleep(&ts, NULL);
+}
+
+/* 0 with lock->fd held, -EBUSY past the deadline, or -errno. */
+static int take_lock_file(struct vs_journal_lock *lock, uint64_t deadline_ms)
+{
+        for (unsigned tries = 0;; tries++) {
                 int fd = openat(lock->dirfd, lock->name,
-                                O_RDWR | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0600);
+                                O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0600);
                 if (fd < 0)
                         return -errno;
-                while (flock(fd, wait ? LOCK_EX : LOCK_EX | LOCK_NB) < 0) {
-                        if (errno != EINTR) {
-                                int e = errno;
-                                close(fd);
-                                return -e;
-                        }
-                }
                 struct stat held, named;
-                if (fstat(fd, &held) == 0 && fstatat(lock->dirfd, lock->name, &named,
-                                                     AT_SYMLINK_NOFOLLOW) == 0 &&
-                    held.st_dev == named.st_dev && held.st_ino == named.st_ino) {
-                        lock->fd = fd;
-                        return 0;
+                if (fstat(fd, &held) < 0 || !S_ISREG(held.st_mode)) {
+                        close(fd);
+                        return -EOPNOTSUPP; /* not a lock file of ours */
                 }
-                close(fd); /* the previous holder unlinked it: take the name's new file */
+                if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+                        if (fstat(fd, &held) == 0 &&
+                            fstatat(lock->dirfd, lock->name, &named, AT_SYMLINK_NOFOLLOW) == 0 &&
+                            held.st_dev == named.st_dev && held.st_ino == named.st_ino) {
+                                lock->fd = fd;
+                                return 0;
+                        }
+                        close(fd); /* the previous holder unlinked it: take the name's new file */
+                        continue;
+                }
+                int e = errno;
+                close(fd);
+                if (e != EWOULDBLOCK && e != EINTR)
+                        return -e;
+                if (vs_journal_now_ms() >= deadline_ms)
+                        return -EBUSY;
+                pause_ms(1 + tries % 8);
         }
 }
 
-int vs_journal_lock_object(int dirfd, const char *name, const struct vs_identity *expect,
-                           bool wait, struct vs_journal_lock *out)
+static int try_lock_in(int dirfd, const struct vs_identity *expect, uint64_t deadline_ms,
+                       struct vs_journal_lock *lock)
 {
-        struct vs_journal_lock lock = { .fd = -1, .dirfd = open_lock_dir(dirfd) };
-        if (lock.dirfd < 0)
-                lock.dirfd = open_fallback_lock_dir();
-        if (lock.dirfd < 0)
-                return -EOPNOTSUPP;
-        struct vs_buf lock_name;
-        vs_buf_init(&lock_name, lock.name, sizeof(lock.name));
-        vs_buf_putx(&lock_name, expect->dev, 0);
-        vs_buf_puts(&lock_name, "-");
-        vs_buf_putx(&lock_name, expect->ino, 0);
-        int r = take_lock_file(&lock, wait);
+        struct vs_buf name;
+        vs_buf_init(&name, lock->name, sizeof(lock->name));
+        vs_buf_puts(&name, VS_LOCK_PREFIX);
+        vs_buf_putx(&name, expect->dev, 0);
+        vs_buf_puts(&name, "-");
+        vs_buf_putx(&name, expect->ino, 0);
+        lock->fd = -1;
+        lock->dirfd = dirfd;
+        int r = take_lock_file(lock, deadline_ms);
         if (r < 0) {
-                close(lock.dirfd);
-                return r == -EWOULDBLOCK ? r : -EOPNOTSUPP;
+                close(dirfd);
+                lock->dirfd = -1;
         }
+        return r;
+}
+
+int vs_journal_lock_object(int dirfd, const char *name, const struct vs_identity *expect,
+                           uint64_t deadline_ms, struct vs_journal_lock *out)
+{
+        struct vs_journal_lock lock;
+        int here = openat(dirfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        int r = here < 0 ? -errno : try_lock_in(here, expect, deadline_ms, &lock);
+        if (r < 0 && r != -EBUSY) {
+                int fallback = open_fallback_lock_dir();
+                r = fallback < 0 ? -EOPNOTSUPP : try_lock_in(fallback, expect, deadline_ms, &lock);
+        }
+        if (r < 0)
+                return r == -EBUSY ? r : -EOPNOTSUPP;
         /* The lock is ours once the name still leads to the object the move planned for. */
         struct stat named;
         if (fstatat(dirfd, name, &named, AT_SYMLINK_NOFOLLOW) < 0 ||

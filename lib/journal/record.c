@@ -1,24 +1,38 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * One journal state per line, appended and fdatasync()ed; the last line that checks out
- * wins.  A crash mid-append leaves a torn last line (short, or zeros on filesystems that
- * extend the size before the data lands), which the checksum rejects, so the previous
- * state stands.
+ * One journal state per line, appended; the last line that checks out wins.  A crash
+ * mid-append leaves a torn last line (short, or zeros on filesystems that extend the size
+ * before the data lands), which the checksum rejects, so the previous state stands.
  *
- *   vsj1 <id> <kind> <phase> <source> <target> <staging> <src-id> <staging-id> <prev-id> <fnv>
+ *   vsj2 <id> <kind> <phase> <source mount> <target mount> <source> <target>
+ *        <source-id> <aside-id> <staging-id> <prev-id> <fnv>
  *
- * Paths are %XX-escaped (bytes <= 0x20, 0x7f and '%'), identities are "-" or
- * dev:ino:mode:size:msec:mnsec:csec:cnsec in decimal, <fnv> is FNV-1a 32 over the rest.
+ * A mount is six fields: point root fstype major:minor fsid(hex) root-ino.  Paths are
+ * %XX-escaped (bytes <= 0x20, 0x7f and '%'); mount points and roots are absolute, source
+ * and target relative to their mount point and free of "", ".", ".." components.
+ * Identities are "-" or ino:mode:size:msec:mnsec:csec:cnsec in decimal (no st_dev: it does
+ * not survive a reboot).  <fnv> is FNV-1a 32 over the rest of the line.
+ *
+ * The parser is the one piece of the journal that reads bytes from disk: it is strict (every
+ * field checked, nothing left over) and fuzzed (tests/fuzz/fuzz-journal-record.c).
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fmt/fmt.h"
 #include "journal/journal.h"
 
-#define RECORD_MAGIC "vsj1"
+#define RECORD_MAGIC "vsj2"
+#define OLD_RECORD_MAGIC "vsj1 "
+
+enum {
+        F_MAGIC, F_ID, F_KIND, F_PHASE,
+        F_SMOUNT, F_TMOUNT = F_SMOUNT + 6,
+        F_SOURCE = F_TMOUNT + 6, F_TARGET,
+        F_SOURCE_ID, F_ASIDE_ID, F_STAGING_ID, F_PREV_ID,
+        F_SUM, FIELDS
+};
 
 static const char *const kind_names[] = {
         [VS_JOURNAL_FILE] = "file",
@@ -32,15 +46,16 @@ static const char *const phase_names[] = {
         [VS_JOURNAL_SOURCE_REMOVAL] = "source-removal",
 };
 
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
 const char *vs_journal_kind_name(enum vs_journal_kind kind)
 {
-        return (unsigned)kind < sizeof(kind_names) / sizeof(kind_names[0]) ? kind_names[kind] : "?";
+        return (unsigned)kind < COUNT(kind_names) ? kind_names[kind] : "?";
 }
 
 const char *vs_journal_phase_name(enum vs_journal_phase phase)
 {
-        return (unsigned)phase < sizeof(phase_names) / sizeof(phase_names[0]) ? phase_names[phase]
-                                                                             : "?";
+        return (unsigned)phase < COUNT(phase_names) ? phase_names[phase] : "?";
 }
 
 static uint32_t fnv1a(const char *s, size_t len)
@@ -53,13 +68,11 @@ static uint32_t fnv1a(const char *s, size_t len)
         return h;
 }
 
+/* ---- writing ---- */
+
 static void out_escaped(struct vs_buf *o, const char *s)
 {
         static const char hex[] = "0123456789ABCDEF";
-        if (!*s) {
-                vs_buf_putn(o, "%00", 3); /* empty path: never valid, but keep fields aligned */
-                return;
-        }
         for (; *s; s++) {
                 unsigned char c = (unsigned char)*s;
                 if (c <= 0x20 || c == 0x7f || c == '%') {
@@ -71,23 +84,43 @@ static void out_escaped(struct vs_buf *o, const char *s)
         }
 }
 
+static void out_field(struct vs_buf *o, const char *s)
+{
+        vs_buf_puts(o, " ");
+        out_escaped(o, s);
+}
+
 static void out_identity(struct vs_buf *o, const struct vs_identity *id)
 {
+        vs_buf_puts(o, " ");
         if (!id->known) {
                 vs_buf_puts(o, "-");
                 return;
         }
-        vs_buf_putu(o, id->dev, 0);
-        vs_buf_puts(o, ":");
         vs_buf_putu(o, id->ino, 0);
         vs_buf_puts(o, ":");
         vs_buf_putu(o, id->mode, 0);
-        const int64_t times[] = { id->size, id->mtime_sec, id->mtime_nsec, id->ctime_sec,
-                                  id->ctime_nsec };
-        for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+        const int64_t signed_fields[] = { id->size, id->mtime_sec, id->mtime_nsec,
+                                          id->ctime_sec, id->ctime_nsec };
+        for (size_t i = 0; i < COUNT(signed_fields); i++) {
                 vs_buf_puts(o, ":");
-                vs_buf_putd(o, times[i]);
+                vs_buf_putd(o, signed_fields[i]);
         }
+}
+
+static void out_mount(struct vs_buf *o, const struct vs_mount_identity *m)
+{
+        out_field(o, m->point);
+        out_field(o, m->root);
+        out_field(o, m->fstype);
+        vs_buf_puts(o, " ");
+        vs_buf_putu(o, m->dev_major, 0);
+        vs_buf_puts(o, ":");
+        vs_buf_putu(o, m->dev_minor, 0);
+        vs_buf_puts(o, " ");
+        vs_buf_putx(o, m->fsid, 0);
+        vs_buf_puts(o, " ");
+        vs_buf_putu(o, m->root_ino, 0);
 }
 
 int vs_journal_format(const struct vs_journal_entry *e, char *buf, size_t size)
@@ -102,17 +135,13 @@ int vs_journal_format(const struct vs_journal_entry *e, char *buf, size_t size)
         vs_buf_puts(&o, vs_journal_kind_name(e->kind));
         vs_buf_puts(&o, " ");
         vs_buf_puts(&o, vs_journal_phase_name(e->phase));
-        vs_buf_puts(&o, " ");
-        out_escaped(&o, e->source);
-        vs_buf_putn(&o, " ", 1);
-        out_escaped(&o, e->target);
-        vs_buf_putn(&o, " ", 1);
-        out_escaped(&o, e->staging);
-        vs_buf_putn(&o, " ", 1);
+        out_mount(&o, &e->source_mount);
+        out_mount(&o, &e->target_mount);
+        out_field(&o, e->source);
+        out_field(&o, e->target);
         out_identity(&o, &e->source_id);
-        vs_buf_putn(&o, " ", 1);
+        out_identity(&o, &e->aside_id);
         out_identity(&o, &e->staging_id);
-        vs_buf_putn(&o, " ", 1);
         out_identity(&o, &e->target_prev_id);
         if (o.overflow)
                 return -ENAMETOOLONG;
@@ -122,6 +151,13 @@ int vs_journal_format(const struct vs_journal_entry *e, char *buf, size_t size)
         vs_buf_puts(&o, "\n");
         return o.overflow ? -ENAMETOOLONG : (int)o.len;
 }
+
+/* ---- reading ---- */
+
+struct field {
+        const char *s;
+        size_t len;
+};
 
 static int hexval(char c)
 {
@@ -134,15 +170,15 @@ static int hexval(char c)
         return -1;
 }
 
-static int parse_escaped(const char *s, size_t len, char *dst, size_t size)
+static int parse_escaped(struct field f, char *dst, size_t size)
 {
         size_t n = 0;
-        for (size_t i = 0; i < len; i++) {
-                char c = s[i];
+        for (size_t i = 0; i < f.len; i++) {
+                char c = f.s[i];
                 if (c == '%') {
-                        if (i + 2 >= len)
+                        if (i + 2 >= f.len)
                                 return -EBADMSG;
-                        int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
+                        int hi = hexval(f.s[i + 1]), lo = hexval(f.s[i + 2]);
                         if (hi < 0 || lo < 0)
                                 return -EBADMSG;
                         c = (char)(hi << 4 | lo);
@@ -152,109 +188,192 @@ static int parse_escaped(const char *s, size_t len, char *dst, size_t size)
                         return -EBADMSG;
                 dst[n++] = c;
         }
-        if (n == 0 || dst[0] != '/')
-                return -EBADMSG; /* journal paths are always absolute */
         dst[n] = '\0';
+        return n ? 0 : -EBADMSG;
+}
+
+/* Every component of s (split at '/') is a real name: not empty, ".", or "..". */
+static bool clean_components(const char *s)
+{
+        for (;;) {
+                const char *slash = strchr(s, '/');
+                size_t len = slash ? (size_t)(slash - s) : strlen(s);
+                if (len == 0 || (len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.'))
+                        return false;
+                if (!slash)
+                        return true;
+                s = slash + 1;
+        }
+}
+
+/* An absolute path ("/" alone allowed) with clean components. */
+static int parse_absolute(struct field f, char *dst, size_t size)
+{
+        int r = parse_escaped(f, dst, size);
+        if (r < 0 || dst[0] != '/')
+                return -EBADMSG;
+        return dst[1] == '\0' || clean_components(dst + 1) ? 0 : -EBADMSG;
+}
+
+/* A path relative to a mount point, never leaving it. */
+static int parse_relative(struct field f, char *dst, size_t size)
+{
+        int r = parse_escaped(f, dst, size);
+        return r == 0 && clean_components(dst) ? 0 : -EBADMSG;
+}
+
+/* Decimal without sign, spaces or leading zeros beyond "0"; *v untouched on failure. */
+static int parse_u64(const char *s, size_t len, uint64_t *v)
+{
+        uint64_t n = 0;
+        if (len == 0 || len > 20 || (len > 1 && s[0] == '0'))
+                return -EBADMSG;
+        for (size_t i = 0; i < len; i++) {
+                if (s[i] < '0' || s[i] > '9')
+                        return -EBADMSG;
+                unsigned d = (unsigned)(s[i] - '0');
+                if (n > (UINT64_MAX - d) / 10)
+                        return -EBADMSG;
+                n = n * 10 + d;
+        }
+        *v = n;
         return 0;
 }
 
-static int parse_identity(const char *s, size_t len, struct vs_identity *id)
+static int parse_i64(const char *s, size_t len, int64_t *v)
 {
-        char tmp[200];
-        if (len == 1 && s[0] == '-') {
+        bool negative = len > 0 && s[0] == '-';
+        uint64_t n;
+        if (parse_u64(s + negative, len - negative, &n) < 0 ||
+            n > (uint64_t)INT64_MAX + negative)
+                return -EBADMSG;
+        *v = negative ? (int64_t)(0 - n) : (int64_t)n;
+        return 0;
+}
+
+static int parse_hex64(struct field f, uint64_t *v)
+{
+        uint64_t n = 0;
+        if (f.len == 0 || f.len > 16)
+                return -EBADMSG;
+        for (size_t i = 0; i < f.len; i++) {
+                int d = hexval(f.s[i]);
+                if (d < 0)
+                        return -EBADMSG;
+                n = n << 4 | (unsigned)d;
+        }
+        *v = n;
+        return 0;
+}
+
+/* Split f at each sep into at most max parts; returns the count, or -EBADMSG for more. */
+static int split(struct field f, char sep, struct field *parts, size_t max)
+{
+        size_t n = 0, start = 0;
+        for (size_t i = 0; i <= f.len; i++) {
+                if (i < f.len && f.s[i] != sep)
+                        continue;
+                if (n == max)
+                        return -EBADMSG;
+                parts[n++] = (struct field){ f.s + start, i - start };
+                start = i + 1;
+        }
+        return (int)n;
+}
+
+static int parse_identity(struct field f, struct vs_identity *id)
+{
+        if (f.len == 1 && f.s[0] == '-') {
                 *id = (struct vs_identity){ 0 };
                 return 0;
         }
-        if (len >= sizeof(tmp))
+        struct field p[7];
+        if (split(f, ':', p, 7) != 7)
                 return -EBADMSG;
-        memcpy(tmp, s, len);
-        tmp[len] = '\0';
-        /* dev:ino:mode unsigned, then size and times signed, as out_identity() writes them. */
-        uint64_t u[3];
-        int64_t d[5];
-        char *p = tmp, *end;
-        for (size_t i = 0; i < 8; i++) {
-                if (i > 0 && *p++ != ':')
-                        return -EBADMSG;
-                errno = 0;
-                if (i < 3)
-                        u[i] = strtoull(p, &end, 10);
-                else
-                        d[i - 3] = strtoll(p, &end, 10);
-                if (end == p || errno)
-                        return -EBADMSG;
-                p = end;
-        }
-        if (*p || u[2] > UINT32_MAX)
+        struct vs_identity v = { .known = true };
+        uint64_t mode;
+        if (parse_u64(p[0].s, p[0].len, &v.ino) < 0 || parse_u64(p[1].s, p[1].len, &mode) < 0 ||
+            mode > UINT32_MAX || parse_i64(p[2].s, p[2].len, &v.size) < 0 ||
+            parse_i64(p[3].s, p[3].len, &v.mtime_sec) < 0 ||
+            parse_i64(p[4].s, p[4].len, &v.mtime_nsec) < 0 ||
+            parse_i64(p[5].s, p[5].len, &v.ctime_sec) < 0 ||
+            parse_i64(p[6].s, p[6].len, &v.ctime_nsec) < 0)
                 return -EBADMSG;
-        struct vs_identity v = {
-                .known = true, .dev = u[0], .ino = u[1], .mode = (uint32_t)u[2], .size = d[0],
-                .mtime_sec = d[1], .mtime_nsec = d[2], .ctime_sec = d[3], .ctime_nsec = d[4],
-        };
+        v.mode = (uint32_t)mode;
         *id = v;
         return 0;
 }
 
-static int lookup_name(const char *const *names, size_t count, const char *s, size_t len)
+static int parse_mount(const struct field *f, struct vs_mount_identity *m)
+{
+        struct field dev[2];
+        uint64_t major, minor;
+        if (parse_absolute(f[0], m->point, sizeof(m->point)) < 0 ||
+            parse_absolute(f[1], m->root, sizeof(m->root)) < 0 ||
+            parse_escaped(f[2], m->fstype, sizeof(m->fstype)) < 0 ||
+            split(f[3], ':', dev, 2) != 2 || parse_u64(dev[0].s, dev[0].len, &major) < 0 ||
+            parse_u64(dev[1].s, dev[1].len, &minor) < 0 || major > UINT32_MAX ||
+            minor > UINT32_MAX || parse_hex64(f[4], &m->fsid) < 0 ||
+            parse_u64(f[5].s, f[5].len, &m->root_ino) < 0)
+                return -EBADMSG;
+        m->dev_major = (uint32_t)major;
+        m->dev_minor = (uint32_t)minor;
+        return 0;
+}
+
+static int lookup_name(const char *const *names, size_t count, struct field f)
 {
         for (size_t i = 0; i < count; i++)
-                if (strlen(names[i]) == len && memcmp(names[i], s, len) == 0)
+                if (strlen(names[i]) == f.len && memcmp(names[i], f.s, f.len) == 0)
                         return (int)i;
         return -EBADMSG;
+}
+
+/* Record ids name files and objects: digits, lower-case hex and dots only. */
+static int parse_id(struct field f, char *dst, size_t size)
+{
+        if (f.len == 0 || f.len >= size || f.s[0] == '.')
+                return -EBADMSG;
+        for (size_t i = 0; i < f.len; i++) {
+                char c = f.s[i];
+                if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == '.'))
+                        return -EBADMSG;
+        }
+        memcpy(dst, f.s, f.len);
+        dst[f.len] = '\0';
+        return 0;
 }
 
 /* Parse one line (without its newline) into *e; the checksum must match. */
 static int parse_line(const char *line, size_t len, struct vs_journal_entry *e)
 {
-        enum { FIELDS = 11 };
-        const char *start[FIELDS];
-        size_t flen[FIELDS];
-        size_t n = 0, i = 0;
-
-        while (i <= len && n < FIELDS) {
-                size_t j = i;
-                while (j < len && line[j] != ' ')
-                        j++;
-                start[n] = line + i;
-                flen[n] = j - i;
-                n++;
-                i = j + 1;
-        }
-        if (n != FIELDS || i <= len || flen[10] != 8)
+        struct field f[FIELDS];
+        if (split((struct field){ line, len }, ' ', f, FIELDS) != FIELDS || f[F_SUM].len != 8)
                 return -EBADMSG;
-
-        size_t body = (size_t)(start[10] - line) - 1;
-        char sum_text[9];
-        memcpy(sum_text, start[10], 8);
-        sum_text[8] = '\0';
-        char *end = NULL;
-        unsigned long sum = strtoul(sum_text, &end, 16);
-        if (*end != '\0' || (uint32_t)sum != fnv1a(line, body))
+        uint64_t sum;
+        size_t body = (size_t)(f[F_SUM].s - line) - 1;
+        if (parse_hex64(f[F_SUM], &sum) < 0 || (uint32_t)sum != fnv1a(line, body))
                 return -EBADMSG;
-
-        if (flen[0] != strlen(RECORD_MAGIC) || memcmp(start[0], RECORD_MAGIC, flen[0]) != 0)
+        if (f[F_MAGIC].len != strlen(RECORD_MAGIC) ||
+            memcmp(f[F_MAGIC].s, RECORD_MAGIC, f[F_MAGIC].len) != 0)
                 return -EBADMSG;
-        if (flen[1] == 0 || flen[1] >= sizeof(e->id))
-                return -EBADMSG;
-        memcpy(e->id, start[1], flen[1]);
-        e->id[flen[1]] = '\0';
-
-        int kind = lookup_name(kind_names, 3, start[2], flen[2]);
-        int phase = lookup_name(phase_names, 3, start[3], flen[3]);
-        if (kind < 0 || phase < 0)
+        int kind = lookup_name(kind_names, COUNT(kind_names), f[F_KIND]);
+        int phase = lookup_name(phase_names, COUNT(phase_names), f[F_PHASE]);
+        if (kind < 0 || phase < 0 || parse_id(f[F_ID], e->id, sizeof(e->id)) < 0)
                 return -EBADMSG;
         e->kind = (enum vs_journal_kind)kind;
         e->phase = (enum vs_journal_phase)phase;
-
-        int r;
-        if ((r = parse_escaped(start[4], flen[4], e->source, sizeof(e->source))) < 0 ||
-            (r = parse_escaped(start[5], flen[5], e->target, sizeof(e->target))) < 0 ||
-            (r = parse_escaped(start[6], flen[6], e->staging, sizeof(e->staging))) < 0 ||
-            (r = parse_identity(start[7], flen[7], &e->source_id)) < 0 ||
-            (r = parse_identity(start[8], flen[8], &e->staging_id)) < 0 ||
-            (r = parse_identity(start[9], flen[9], &e->target_prev_id)) < 0)
-                return r;
-        return 0;
+        if (parse_mount(f + F_SMOUNT, &e->source_mount) < 0 ||
+            parse_mount(f + F_TMOUNT, &e->target_mount) < 0 ||
+            parse_relative(f[F_SOURCE], e->source, sizeof(e->source)) < 0 ||
+            parse_relative(f[F_TARGET], e->target, sizeof(e->target)) < 0 ||
+            parse_identity(f[F_SOURCE_ID], &e->source_id) < 0 ||
+            parse_identity(f[F_ASIDE_ID], &e->aside_id) < 0 ||
+            parse_identity(f[F_STAGING_ID], &e->staging_id) < 0 ||
+            parse_identity(f[F_PREV_ID], &e->target_prev_id) < 0)
+                return -EBADMSG;
+        /* A record without the source's identity could never prove anything. */
+        return e->source_id.known ? 0 : -EBADMSG;
 }
 
 int vs_journal_parse(const char *text, size_t len, struct vs_journal_entry *out)
@@ -270,11 +389,17 @@ int vs_journal_parse(const char *text, size_t len, struct vs_journal_entry *out)
                         break; /* torn final line */
                 size_t line_len = (size_t)(nl - (text + i));
                 if (parse_line(text + i, line_len, scratch) == 0) {
-                        *out = *scratch;
+                        memcpy(out, scratch, sizeof(*out));
                         found = true;
                 }
                 i += line_len + 1;
         }
         free(scratch);
         return found ? 0 : -ENODATA;
+}
+
+bool vs_journal_is_old_format(const char *text, size_t len)
+{
+        return len >= strlen(OLD_RECORD_MAGIC) &&
+               memcmp(text, OLD_RECORD_MAGIC, strlen(OLD_RECORD_MAGIC)) == 0;
 }

@@ -1,17 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Recovery: finish or roll back one interrupted move so that it ends whole on one side.
- * Decisions rest on what is on disk, checked against the record's identities:
- *   staging still there            -> not installed: remove it, the source is untouched;
- *   target is the staging object   -> installed: remove the source entries that are the
- *                                     recorded, unchanged source or byte-identical copies;
- *   neither                        -> nothing of this move is left to finish.
- * Anything that cannot be proved a copy is kept and reported.
+ * Recovery: finish or roll back one interrupted move of this user, from a record of this
+ * user's private journal.  Every object is looked up beneath the recorded mount, after
+ * proving that the mount there now is the same folder; nothing is followed (no symlink,
+ * "..", or other mount), and only objects whose inode identity matches the record are
+ * touched:
+ *   the target is the staging object -> installed: remove the set-aside source if it is
+ *                                       the recorded source, unchanged (else keep it);
+ *   otherwise                        -> not installed: remove the staging object if it is
+ *                                       ours, and put the set-aside source back;
+ *   a mount that is not the recorded one -> nothing is touched; the record waits for a
+ *                                       session that has that folder again.
+ * Nothing is ever deleted for being byte-equal to something: equal bytes prove nothing
+ * about whose file it is.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h> /* renameat() only: the preload library uses no stdio */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -21,12 +26,12 @@
 
 #include "fmt/fmt.h"
 #include "journal/journal.h"
-#include "journal/paths.h"
 #include "journal/tree.h"
 
-#define RECORD_SIZE_MAX (1024 * 1024)
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE (1 << 0)
+#endif
 
-/* The detail is head, then value and tail when given; truncated to fit. */
 static void set_detail(struct vs_recovery_result *r, const char *head, const char *value,
                        const char *tail)
 {
@@ -37,16 +42,13 @@ static void set_detail(struct vs_recovery_result *r, const char *head, const cha
         vs_buf_puts(&b, tail ? tail : "");
 }
 
-static void set_record(struct vs_recovery_result *r, const char *path)
+static void set_record(struct vs_recovery_result *r, const char *dir, const char *name)
 {
         struct vs_buf b;
         vs_buf_init(&b, r->record, sizeof(r->record));
-        vs_buf_puts(&b, path);
-}
-
-static bool has_prefix(const char *s, const char *prefix)
-{
-        return strncmp(s, prefix, strlen(prefix)) == 0;
+        vs_buf_puts(&b, dir ? dir : ".");
+        vs_buf_puts(&b, "/");
+        vs_buf_puts(&b, name);
 }
 
 static bool has_suffix(const char *s, const char *suffix)
@@ -55,46 +57,18 @@ static bool has_suffix(const char *s, const char *suffix)
         return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-/* Set the record aside as kept (once): lazy recovery passes it by from now on. */
-static void mark_kept(int dirfd, const char *name, struct vs_recovery_result *r)
+/* The raw syscall: recovery runs inside libvaultshim.so, whose rename wrappers it must not
+ * call. */
+static int raw_rename(int olddirfd, const char *old, int newdirfd, const char *new,
+                      unsigned flags)
 {
-        char kept[NAME_MAX + 1];
-        struct vs_buf b;
-        vs_buf_init(&b, kept, sizeof(kept));
-        vs_buf_puts(&b, name);
-        vs_buf_puts(&b, VS_JOURNAL_KEPT_SUFFIX);
-        if (has_suffix(name, VS_JOURNAL_KEPT_SUFFIX) || b.overflow)
-                return;
-        if (renameat(dirfd, name, dirfd, kept) == 0 &&
-            strlen(r->record) + strlen(VS_JOURNAL_KEPT_SUFFIX) < sizeof(r->record))
-                strcat(r->record, VS_JOURNAL_KEPT_SUFFIX);
-}
-
-bool vs_journal_is_staging_name(const char *name)
-{
-        return (has_prefix(name, VS_STAGING_FILE_PREFIX) && name[strlen(VS_STAGING_FILE_PREFIX)]) ||
-               (has_prefix(name, VS_STAGING_TREE_PREFIX) && name[strlen(VS_STAGING_TREE_PREFIX)]);
-}
-
-bool vs_journal_is_beside_record_name(const char *name)
-{
-        return has_prefix(name, VS_JOURNAL_BESIDE_PREFIX) && name[strlen(VS_JOURNAL_BESIDE_PREFIX)];
-}
-
-const char *vs_journal_id_of_name(const char *name)
-{
-        static const char *const prefixes[] = { VS_STAGING_FILE_PREFIX, VS_STAGING_TREE_PREFIX,
-                                                VS_JOURNAL_BESIDE_PREFIX };
-        for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
-                if (has_prefix(name, prefixes[i]) && name[strlen(prefixes[i])])
-                        return name + strlen(prefixes[i]);
-        return NULL;
+        return syscall(SYS_renameat2, olddirfd, old, newdirfd, new, flags) < 0 ? -errno : 0;
 }
 
 bool vs_journal_dir_has_entries(int dirfd)
 {
         /* getdents64 on a fresh descriptor: no allocation, and an empty dir is one call. */
-        char buf[512];
+        char buf[512] __attribute__((aligned(8)));
         int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return false;
@@ -120,40 +94,72 @@ bool vs_journal_dir_has_entries(int dirfd)
         return found;
 }
 
-/* The parent directory and last component of each path in a record, opened lazily. */
-struct place {
-        int dirfd; /* -1 when the parent is gone */
-        const char *base;
-        bool exists;
-        struct stat st;
+/* One side of the move: a directory beneath a verified mount, and the names in it. */
+struct side {
+        int dirfd; /* -1 when the directory is gone */
+        char base[NAME_MAX + 1];   /* the source or target name */
+        char hidden[NAME_MAX + 1]; /* the set-aside source or the staging object */
+        bool base_exists, hidden_exists;
+        struct vs_identity base_id, hidden_id;
 };
 
-static int place_open(struct place *p, const char *path)
+static int lookup(int dirfd, const char *name, bool *exists, struct vs_identity *id)
 {
-        p->exists = false;
-        p->dirfd = vs_journal_open_parent(path, &p->base);
-        if (p->dirfd < 0) {
-                if (p->dirfd == -ENOENT || p->dirfd == -ENOTDIR) {
-                        p->dirfd = -1;
-                        return 0;
-                }
-                return p->dirfd;
+        struct stat st;
+        *exists = false;
+        if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+                *exists = true;
+                vs_identity_from_stat(id, &st);
+                return 0;
         }
-        if (fstatat(p->dirfd, p->base, &p->st, AT_SYMLINK_NOFOLLOW) == 0)
-                p->exists = true;
-        else if (errno != ENOENT)
-                return -errno;
-        return 0;
+        return errno == ENOENT ? 0 : -errno;
 }
 
-static void place_close(struct place *p)
+/* Open the directory of rel beneath the verified mount and look up base and hidden. */
+static int side_open(struct side *s, const struct vs_mount_identity *m, const char *rel,
+                     const char *hidden)
 {
-        if (p->dirfd >= 0)
-                close(p->dirfd);
-        p->dirfd = -1;
+        s->dirfd = -1;
+        s->base_exists = s->hidden_exists = false;
+        int mnt = vs_mount_open_verified(m);
+        if (mnt < 0)
+                return mnt;
+        const char *slash = strrchr(rel, '/');
+        const char *base = slash ? slash + 1 : rel;
+        char parent[PATH_MAX];
+        size_t len = slash ? (size_t)(slash - rel) : 0;
+        if (strlen(base) > NAME_MAX || strlen(hidden) > NAME_MAX) {
+                close(mnt);
+                return -ENAMETOOLONG;
+        }
+        memcpy(parent, rel, len);
+        parent[len] = '\0';
+        strcpy(s->base, base);
+        strcpy(s->hidden, hidden);
+        int fd = vs_open_beneath(mnt, parent, O_RDONLY | O_DIRECTORY);
+        if (fd == -EACCES)
+                fd = vs_open_beneath(mnt, parent, O_PATH | O_DIRECTORY);
+        close(mnt);
+        if (fd == -ENOENT || fd == -ENOTDIR)
+                return 0; /* the directory is gone: so is everything in it */
+        if (fd < 0)
+                return fd;
+        s->dirfd = fd;
+        int r = lookup(fd, s->base, &s->base_exists, &s->base_id);
+        if (r == 0)
+                r = lookup(fd, s->hidden, &s->hidden_exists, &s->hidden_id);
+        return r;
 }
 
-/* A step of the repair failed: what is left stays, and the record with it. */
+static void side_close(struct side *s)
+{
+        if (s->dirfd >= 0) {
+                (void)fsync(s->dirfd); /* make what recovery did durable; EBADF for O_PATH */
+                close(s->dirfd);
+        }
+        s->dirfd = -1;
+}
+
 static void keep_after_error(struct vs_recovery_result *r, int err, const char *what)
 {
         r->error = err;
@@ -161,140 +167,191 @@ static void keep_after_error(struct vs_recovery_result *r, int err, const char *
         set_detail(r, what, ": ", strerror(-err));
 }
 
-static void roll_back(struct vs_recovery_result *r, struct place *staging, bool dry_run)
+/* Put the set-aside source back at its name, never over anything. */
+static int restore_aside(struct vs_recovery_result *r, struct side *src, bool dry_run)
 {
-        int e = vs_journal_tree_remove(staging->dirfd, staging->base, dry_run, &r->staging_removed);
-        if (e < 0) {
-                keep_after_error(r, e, "could not remove the staging copy");
-                return;
+        if (dry_run)
+                return 0;
+        int e = raw_rename(src->dirfd, src->hidden, src->dirfd, src->base, RENAME_NOREPLACE);
+        if (e == -EEXIST) {
+                r->outcome = VS_RECOVERY_KEPT;
+                set_detail(r, "the source was set aside as ", src->hidden,
+                           " and its name now holds another file: both kept");
         }
-        if (!dry_run)
-                fsync(staging->dirfd);
-        r->outcome = VS_RECOVERY_ROLLED_BACK;
-        set_detail(r, "not installed: removed the staging copy; the source is whole", NULL, NULL);
+        return e == -EEXIST ? 1 : e;
 }
 
-static void roll_forward(struct vs_recovery_result *r, struct place *source,
-                         struct place *target, bool dry_run)
+static void roll_back(struct vs_recovery_result *r, struct side *src, struct side *dst,
+                      bool staged, bool aside, bool dry_run)
 {
-        const struct vs_journal_entry *e = &r->entry;
-        struct vs_identity now;
-        int err = 0;
-
-        if (!source->exists) {
-                r->outcome = VS_RECOVERY_CLOSED;
-                set_detail(r, "installed and the source is already gone", NULL, NULL);
+        unsigned long kept = 0;
+        if (staged) {
+                int e = vs_journal_tree_remove(dst->dirfd, dst->hidden, dry_run,
+                                               &r->staging_removed, &kept);
+                if (e < 0) {
+                        keep_after_error(r, e, "could not remove the staging copy");
+                        return;
+                }
+        }
+        if (aside) {
+                int e = restore_aside(r, src, dry_run);
+                if (e == 1)
+                        return;
+                if (e < 0) {
+                        keep_after_error(r, e, "could not put the set-aside source back");
+                        return;
+                }
+        }
+        if (kept) {
+                r->outcome = VS_RECOVERY_KEPT;
+                set_detail(r, "not installed; part of the staging copy was too deep to remove",
+                           NULL, NULL);
                 return;
         }
-        vs_identity_from_stat(&now, &source->st);
-        if (e->kind != VS_JOURNAL_TREE && vs_identity_unchanged(&e->source_id, &now)) {
-                /* The very source that was copied, untouched since: no need to read it. */
-                if (!dry_run && unlinkat(source->dirfd, source->base, 0) < 0 && errno != ENOENT)
+        r->outcome = staged || aside ? VS_RECOVERY_ROLLED_BACK : VS_RECOVERY_CLOSED;
+        set_detail(r, staged || aside ? "not installed: the staging copy is gone and the source "
+                                        "is back at its name"
+                                      : "nothing was installed and nothing of the move is left",
+                   NULL, NULL);
+}
+
+/* Installed: the source may go if it is provably the one copied. */
+static void roll_forward(struct vs_recovery_result *r, struct side *src, struct side *dst,
+                         bool dry_run)
+{
+        const struct vs_journal_entry *e = &r->entry;
+        bool aside = src->hidden_exists && vs_identity_same_object(&e->source_id, &src->hidden_id);
+        bool named = !aside && src->base_exists &&
+                     vs_identity_same_object(&e->source_id, &src->base_id);
+        if (!aside && !named) {
+                r->outcome = VS_RECOVERY_CLOSED;
+                set_detail(r, "installed, and the source is already gone", NULL, NULL);
+                return;
+        }
+        const char *name = aside ? src->hidden : src->base;
+        int err = 0;
+        if (e->kind == VS_JOURNAL_TREE) {
+                err = vs_journal_remove_copied(src->dirfd, name, dst->dirfd, dst->base, dry_run,
+                                               &r->source_removed, &r->source_kept);
+        } else {
+                const struct vs_identity *now = aside ? &src->hidden_id : &src->base_id;
+                /* Set aside, its ctime moved: the aside identity proves it exactly when it
+                 * made it into the record, else size and mtime of the planned source do. */
+                bool unchanged = aside ? (e->aside_id.known ? vs_identity_unchanged(&e->aside_id, now)
+                                                           : vs_identity_same_content(&e->source_id, now))
+                                       : vs_identity_unchanged(&e->source_id, now);
+                if (!unchanged)
+                        r->source_kept++;
+                else if (!dry_run && unlinkat(src->dirfd, name, 0) < 0 && errno != ENOENT)
                         err = -errno;
                 else
                         r->source_removed++;
-        } else {
-                err = vs_journal_remove_copied(source->dirfd, source->base, target->dirfd,
-                                            target->base, dry_run, &r->source_removed,
-                                            &r->source_kept);
         }
         if (err < 0) {
                 keep_after_error(r, err, "installed, but removing the source failed");
                 return;
         }
-        if (!dry_run)
-                fsync(source->dirfd);
         if (r->source_kept) {
+                /* Changed since its copy: back where it was, next to the moved copy. */
+                if (aside && restore_aside(r, src, dry_run) == 1)
+                        return;
                 r->outcome = VS_RECOVERY_KEPT;
-                char count[24];
-                struct vs_buf b;
-                vs_buf_init(&b, count, sizeof(count));
-                vs_buf_putu(&b, r->source_kept, 0);
-                set_detail(r, "installed; ", count,
-                           " source entries differ from the target and were kept");
+                set_detail(r, "installed, but the source changed after it was copied: it was kept",
+                           aside ? " at its name" : "", NULL);
                 return;
         }
         r->outcome = VS_RECOVERY_ROLLED_FORWARD;
-        set_detail(r, "installed: removed the source entries that the target holds", NULL, NULL);
+        set_detail(r, "installed: removed the source, which the target holds", NULL, NULL);
+}
+
+/* The lock file a killed mover left beside the object (named after the object's device, which
+ * is its directory's, and inode), unless someone holds it. */
+static void clear_stale_lock(const struct side *s, const struct vs_identity *id)
+{
+        struct stat dir;
+        if (s->dirfd < 0 || !id->known || fstat(s->dirfd, &dir) < 0)
+                return;
+        char name[64];
+        struct vs_buf b;
+        vs_buf_init(&b, name, sizeof(name));
+        vs_buf_puts(&b, VS_LOCK_PREFIX);
+        vs_buf_putx(&b, (uint64_t)dir.st_dev, 0);
+        vs_buf_puts(&b, "-");
+        vs_buf_putx(&b, id->ino, 0);
+        (void)vs_journal_remove_stale_lock(s->dirfd, name);
 }
 
 static void decide(struct vs_recovery_result *r, bool dry_run)
 {
         const struct vs_journal_entry *e = &r->entry;
-        struct place source = { .dirfd = -1 }, target = { .dirfd = -1 }, staging = { .dirfd = -1 };
-        int err;
-
-        if ((err = place_open(&staging, e->staging)) < 0 ||
-            (err = place_open(&target, e->target)) < 0 ||
-            (err = place_open(&source, e->source)) < 0) {
-                keep_after_error(r, err, "cannot inspect the move's paths");
+        struct side src = { .dirfd = -1 }, dst = { .dirfd = -1 };
+        char aside[NAME_MAX + 1], staging[NAME_MAX + 1];
+        int err = vs_journal_aside_name(e, aside, sizeof(aside));
+        if (err == 0)
+                err = vs_journal_staging_name(e, staging, sizeof(staging));
+        if (err == 0)
+                err = side_open(&src, &e->source_mount, e->source, aside);
+        if (err == 0)
+                err = side_open(&dst, &e->target_mount, e->target, staging);
+        if (err == -ESTALE) {
+                r->outcome = VS_RECOVERY_DEFERRED;
+                set_detail(r, "a folder of this move is not mounted as it was: the record waits "
+                              "for a session that has it",
+                           NULL, NULL);
+                goto out;
+        }
+        if (err < 0) {
+                keep_after_error(r, err, "cannot inspect the move's folders");
                 goto out;
         }
 
-        if (staging.exists) {
-                struct vs_identity sid;
-                vs_identity_from_stat(&sid, &staging.st);
-                if (e->staging_id.known && !vs_identity_same_object(&e->staging_id, &sid)) {
-                        r->outcome = VS_RECOVERY_KEPT;
-                        set_detail(r, e->staging, " is not the recorded staging object; kept", NULL);
-                } else if (!source.exists) {
-                        r->outcome = VS_RECOVERY_KEPT;
-                        set_detail(r, "the source vanished; the staging copy ", e->staging,
-                                   " was kept");
-                } else {
-                        roll_back(r, &staging, dry_run);
-                }
+        bool installed = dst.base_exists && vs_identity_same_object(&e->staging_id, &dst.base_id);
+        /*
+         * The staging object is ours when its identity is the recorded one.  Its name (64
+         * random bits) is in the durable record before it exists, and it is installed only
+         * after its identity is durable; so an object under that name while the record has
+         * no identity yet (a power cut between its creation and that sync) is this move's,
+         * or was put there, in the shared folder, by someone who replaced ours: removed.
+         */
+        bool staged = dst.hidden_exists && (e->staging_id.known
+                                                    ? vs_identity_same_object(&e->staging_id, &dst.hidden_id)
+                                                    : !installed);
+        bool aside_ours = src.hidden_exists && vs_identity_same_object(&e->source_id, &src.hidden_id);
+        if (dst.hidden_exists && !staged) {
+                r->outcome = VS_RECOVERY_KEPT;
+                set_detail(r, dst.hidden, " is not provably this move's staging copy: kept", NULL);
                 goto out;
         }
-
-        struct vs_identity tid;
-        if (target.exists)
-                vs_identity_from_stat(&tid, &target.st);
-        if (target.exists && e->staging_id.known && vs_identity_same_object(&e->staging_id, &tid)) {
-                roll_forward(r, &source, &target, dry_run);
-                goto out;
-        }
-        r->outcome = VS_RECOVERY_CLOSED;
-        set_detail(r, "nothing was installed and no staging is left; the source is ",
-                   source.exists ? "whole" : "gone", NULL);
+        if (installed)
+                roll_forward(r, &src, &dst, dry_run);
+        else
+                roll_back(r, &src, &dst, staged, aside_ours, dry_run);
 out:
-        place_close(&source);
-        place_close(&target);
-        place_close(&staging);
-}
-
-static int read_record(int fd, char **text, size_t *len)
-{
-        struct stat st;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (st.st_nlink == 0)
-                return -ENOENT; /* its move finished while we waited */
-        if (st.st_size > RECORD_SIZE_MAX)
-                return -EFBIG;
-        char *buf = malloc((size_t)st.st_size + 1);
-        if (!buf)
-                return -ENOMEM;
-        ssize_t n = pread(fd, buf, (size_t)st.st_size, 0);
-        if (n < 0) {
-                int e = -errno;
-                free(buf);
-                return e;
+        if (dry_run) {
+                if (src.dirfd >= 0)
+                        close(src.dirfd);
+                if (dst.dirfd >= 0)
+                        close(dst.dirfd);
+                return;
         }
-        *text = buf;
-        *len = (size_t)n;
-        return 0;
+        if (r->outcome != VS_RECOVERY_DEFERRED) {
+                clear_stale_lock(&src, &e->source_id);
+                clear_stale_lock(&dst, &e->target_prev_id);
+        }
+        side_close(&src);
+        side_close(&dst);
 }
 
-int vs_journal_recover_record(int dirfd, const char *name, const char *record_path,
-                              bool dry_run, struct vs_recovery_result *r)
+int vs_journal_recover_record(int dirfd, const char *name, const char *dir_path,
+                              enum vs_recovery_mode mode, struct vs_recovery_result *r)
 {
+        bool dry_run = mode == VS_RECOVER_DRY_RUN;
         memset(r, 0, sizeof(*r));
-        set_record(r, record_path ? record_path : name);
+        set_record(r, dir_path, name);
 
-        int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        int fd = vs_journal_open_regular(dirfd, name);
         if (fd < 0)
-                return -errno;
+                return fd;
         /* A live move holds its record locked; a crashed one's lock died with it. */
         if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
                 int e = errno;
@@ -307,7 +364,10 @@ int vs_journal_recover_record(int dirfd, const char *name, const char *record_pa
         }
         char *text = NULL;
         size_t len = 0;
-        int err = read_record(fd, &text, &len);
+        struct stat st;
+        int err = fstat(fd, &st) < 0 ? -errno : st.st_nlink == 0 ? -ENOENT : 0;
+        if (err == 0)
+                err = vs_journal_read_fd(fd, VS_JOURNAL_RECORD_MAX, &text, &len);
         if (err < 0) {
                 close(fd);
                 return err;
@@ -324,10 +384,20 @@ int vs_journal_recover_record(int dirfd, const char *name, const char *record_pa
                 r->parsed = true;
                 decide(r, dry_run);
         }
-        if (!dry_run && r->outcome == VS_RECOVERY_KEPT)
-                mark_kept(dirfd, name, r);
-        else if (!dry_run && unlinkat(dirfd, name, 0) < 0 && errno != ENOENT && !r->error)
+        if (dry_run || r->outcome == VS_RECOVERY_DEFERRED) {
+                /* kept as it is */
+        } else if (r->outcome == VS_RECOVERY_KEPT) {
+                char kept[NAME_MAX + 1];
+                struct vs_buf b;
+                vs_buf_init(&b, kept, sizeof(kept));
+                vs_buf_puts(&b, name);
+                vs_buf_puts(&b, VS_JOURNAL_KEPT_SUFFIX);
+                if (!has_suffix(name, VS_JOURNAL_KEPT_SUFFIX) && !b.overflow &&
+                    raw_rename(dirfd, name, dirfd, kept, RENAME_NOREPLACE) == 0)
+                        set_record(r, dir_path, kept);
+        } else if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT && !r->error) {
                 r->error = -errno;
+        }
         close(fd);
         return 0;
 }
@@ -356,24 +426,17 @@ int vs_journal_recover_dir(int dirfd, const char *dir_path, enum vs_recovery_mod
                         continue; /* ., .. and nothing of ours: records are named by id */
                 if (mode == VS_RECOVER_LAZY && has_suffix(de->d_name, VS_JOURNAL_KEPT_SUFFIX))
                         continue;
-                char path[PATH_MAX];
-                struct vs_buf b;
-                vs_buf_init(&b, path, sizeof(path));
-                vs_buf_puts(&b, dir_path ? dir_path : ".");
-                vs_buf_puts(&b, "/");
-                vs_buf_puts(&b, de->d_name);
-                int e = vs_journal_recover_record(dirfd, de->d_name, path,
-                                                  mode == VS_RECOVER_DRY_RUN, r);
+                int e = vs_journal_recover_record(dirfd, de->d_name, dir_path, mode, r);
                 if (e == -ENOENT)
                         continue;
                 if (e < 0) {
                         memset(r, 0, sizeof(*r));
-                        set_record(r, path);
+                        set_record(r, dir_path, de->d_name);
                         r->outcome = VS_RECOVERY_KEPT;
                         r->error = e;
                         set_detail(r, "cannot read the record: ", strerror(-e), NULL);
                 }
-                if (r->outcome != VS_RECOVERY_LIVE)
+                if (r->outcome != VS_RECOVERY_LIVE && r->outcome != VS_RECOVERY_DEFERRED)
                         acted++;
                 if (report)
                         report(r, userdata);

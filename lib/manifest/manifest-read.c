@@ -1,21 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "manifest/manifest.h"
 #include "shared/names.h"
+#include "shared/read-input.h"
 #include "shared/rfc3339.h"
 #include "shared/yaml-fields.h"
 #include "shared/yaml-tree.h"
-
-/* Manifests are small; anything larger is not one. */
-#define MANIFEST_MAX_BYTES (4u << 20)
 
 struct reader {
         const char *file;
@@ -301,51 +296,16 @@ out:
 
 int vs_manifest_load(const char *path, struct vs_manifest **ret, struct vs_diags *diags)
 {
-        char *text = NULL;
-        struct stat st;
-        int fd, r;
-
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0) {
-                r = -errno;
-                vs_diags_add(diags, path, 0, 0, "cannot open: %s", strerror(-r));
+        char why[VS_READ_INPUT_ERROR_BUF];
+        char *text;
+        size_t len;
+        int r = vs_read_input(path, VS_INPUT_MAX_BYTES, &text, &len);
+        if (r < 0) {
+                vs_diags_add(diags, path, 0, 0, "cannot read the manifest: %s",
+                             vs_read_input_error(r, VS_INPUT_MAX_BYTES, why, sizeof(why)));
                 return r;
         }
-        if (fstat(fd, &st) < 0) {
-                r = -errno;
-                goto out;
-        }
-        if (!S_ISREG(st.st_mode) || (size_t)st.st_size > MANIFEST_MAX_BYTES) {
-                if (S_ISREG(st.st_mode))
-                        vs_diags_add(diags, path, 0, 0, "larger than %u bytes", MANIFEST_MAX_BYTES);
-                else
-                        vs_diags_add(diags, path, 0, 0, "not a regular file");
-                r = -EINVAL;
-                goto out;
-        }
-        size_t size = (size_t)st.st_size, got = 0;
-        text = malloc(size + 1);
-        if (!text) {
-                r = -ENOMEM;
-                goto out;
-        }
-        while (got < size) {
-                ssize_t n = read(fd, text + got, size - got);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0) {
-                        r = -errno;
-                        vs_diags_add(diags, path, 0, 0, "cannot read: %s", strerror(-r));
-                        goto out;
-                }
-                if (n == 0)
-                        break;
-                got += (size_t)n;
-        }
-        text[got] = '\0';
-        r = vs_manifest_parse(path, text, got, ret, diags);
-out:
+        r = vs_manifest_parse(path, text, len, ret, diags);
         free(text);
-        close(fd);
         return r;
 }

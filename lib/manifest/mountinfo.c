@@ -175,7 +175,7 @@ int vs_mounts_load(const char *path, struct vs_mounts *ret, struct vs_diags *dia
         const char *file = path ? path : "/proc/self/mountinfo";
         int r = vs_file_read(file, &text, &len);
         if (r < 0) {
-                vs_diags_add(diags, file, 0, 0, "cannot read: %s", strerror(-r));
+                vs_file_read_failed(diags, file, r);
                 return r;
         }
         r = vs_mounts_parse(file, text, ret, diags);

@@ -65,6 +65,8 @@ int vs_attrs_copy(int src_fd, int dst_fd, int dst_dirfd, const char *dst_name,
 
 /* ---- copy.c: file data ---- */
 struct vs_copy_ctx {
+        struct vs_journal *journal; /* a file move's: the staging object's identity goes in
+                                       as soon as it exists; NULL inside a tree */
         unsigned methods;
         uint64_t bytes;
         bool clone_unsupported; /* remembered across the files of a tree */
@@ -151,18 +153,34 @@ int vs_plan_check(struct vs_plan *plan, int olddirfd, const char *oldpath, int n
 void vs_plan_release(struct vs_plan *plan);
 
 /* ---- journal.c: the move's crash-recovery record (lib/journal), when opts give paths ---- */
-/* Starts the record and names the staging object (written to staging, size bytes); without
- * paths in the opts, only names it (j->fd < 0). */
+/* Starts the durable record and names the staging object and the set-aside source (each
+ * written to a buffer of size bytes); without paths in the opts, only names them (j->fd <
+ * 0).  -EXDEV when the move cannot be journaled privately: it is then not emulated. */
 int vs_move_journal_begin(const struct vs_plan *plan, enum vs_journal_kind kind,
-                          struct vs_journal *j, char *staging, size_t size);
-/* The staging object dirfd/name exists: record its identity before it may be installed.
- * durable: sync the record now; otherwise the caller's syncfs() of that filesystem does. */
+                          struct vs_journal *j, char *staging, char *aside, size_t size);
+/* The staging object dirfd/name exists: record its identity.  durable: sync the record now;
+ * otherwise a later sync (or the caller's syncfs() of the journal's filesystem) does. */
 int vs_move_journal_staged(struct vs_journal *j, int dirfd, const char *name, bool durable);
+/* The source is set aside (st: as it is there), a progress mark, not synced. */
+void vs_move_journal_aside(struct vs_journal *j, const struct statx *st);
 /* A progress mark for vault-fsck's report, not synced: recovery decides from the disk. */
 void vs_move_journal_phase(struct vs_journal *j, enum vs_journal_phase phase);
+/* Is the record on the filesystem of fd (so a syncfs() of fd makes it durable)? */
+bool vs_move_journal_on_fs_of(const struct vs_journal *j, int fd);
 /* done: the move finished or was undone, drop the record; otherwise keep it for recovery
- * (installed but the source could not be removed). */
+ * (installed but the source could not be removed, or kept for a person). */
 void vs_move_journal_end(struct vs_journal *j, bool done);
+
+/* ---- aside.c: the source renamed to a hidden name in its own directory ---- */
+/* The instant of the move for everyone else: a save by path after it creates a new file,
+ * as after the kernel's rename.  *st: the object as it is now there.  -ESTALE (and the name
+ * put back) when the name no longer led to the planned object. */
+int vs_aside_take(const struct vs_side *old, const char *aside, struct statx *st);
+/* Back at its name, never over anything: 0, or -EEXIST when a new file took the name. */
+int vs_aside_restore(const struct vs_side *old, const char *aside);
+/* After the install: remove the set-aside file if unchanged since `copied` (0), else put it
+ * back, or leave it aside when its name is taken (1: kept, the record stays). */
+int vs_aside_release(const struct vs_side *old, const char *aside, const struct statx *copied);
 
 /* ---- file.c / tree.c: the moves themselves, after vs_plan_check() said proceed ---- */
 int vs_file_move(const struct vs_plan *plan, struct vs_move_stats *stats);

@@ -2,34 +2,50 @@
 /* The engine's side of the crash-recovery journal (lib/journal, vault-fsck(8)). */
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "move/internal.h"
 
+static int copy_name(char *dst, size_t size, const char *name)
+{
+        if (strlen(name) >= size)
+                return -ENAMETOOLONG;
+        strcpy(dst, name);
+        return 0;
+}
+
 int vs_move_journal_begin(const struct vs_plan *plan, enum vs_journal_kind kind,
-                          struct vs_journal *j, char *staging, size_t size)
+                          struct vs_journal *j, char *staging, char *aside, size_t size)
 {
         const struct vs_move_opts *opts = plan->opts;
-        const char *prefix = kind == VS_JOURNAL_TREE ? VS_TEMP_STAGE_PREFIX : VS_TEMP_FILE_PREFIX;
         j->fd = j->dirfd = -1;
-        if (!opts || !opts->source_path || !opts->target_path)
-                return vs_temp_name(staging, size, prefix);
-
+        if (!opts || !opts->source_path || !opts->target_path) {
+                int r = vs_temp_name(staging, size, kind == VS_JOURNAL_TREE ? VS_TEMP_STAGE_PREFIX
+                                                                            : VS_TEMP_FILE_PREFIX);
+                return r < 0 ? r : vs_temp_name(aside, size, VS_TEMP_ASIDE_PREFIX);
+        }
         struct vs_identity source, target;
         vs_identity_from_statx(&source, &plan->old.st);
         if (plan->new.exists)
                 vs_identity_from_statx(&target, &plan->new.st);
-        int r = vs_journal_begin(j, opts->vault_root, kind, opts->source_path, opts->target_path,
-                                 &source, plan->new.exists ? &target : NULL);
+        const struct vs_journal_config cfg = { .dir = opts->journal_dir,
+                                               .transient = opts->journal_transient };
+        int r = vs_journal_begin(j, &cfg, kind, plan->old.dirfd, opts->source_path,
+                                 plan->new.dirfd, opts->target_path, &source,
+                                 plan->new.exists ? &target : NULL);
         if (r < 0)
                 return r;
-        const char *name = strrchr(j->entry.staging, '/') + 1;
-        if (strlen(name) >= size) {
-                vs_journal_finish(j);
-                return -ENAMETOOLONG;
-        }
-        strcpy(staging, name);
-        r = vs_fault_at(VS_STEP_JOURNAL);
+        char name[NAME_MAX + 1];
+        r = vs_journal_staging_name(&j->entry, name, sizeof(name));
+        if (r == 0)
+                r = copy_name(staging, size, name);
+        if (r == 0)
+                r = vs_journal_aside_name(&j->entry, name, sizeof(name));
+        if (r == 0)
+                r = copy_name(aside, size, name);
+        if (r == 0)
+                r = vs_fault_at(VS_STEP_JOURNAL);
         if (r < 0)
                 vs_journal_finish(j);
         return r;
@@ -37,7 +53,7 @@ int vs_move_journal_begin(const struct vs_plan *plan, enum vs_journal_kind kind,
 
 int vs_move_journal_staged(struct vs_journal *j, int dirfd, const char *name, bool durable)
 {
-        if (j->fd < 0)
+        if (!j || j->fd < 0)
                 return 0;
         struct statx st;
         int r = vs_statx(dirfd, name, &st);
@@ -45,6 +61,14 @@ int vs_move_journal_staged(struct vs_journal *j, int dirfd, const char *name, bo
                 return r;
         vs_identity_from_statx(&j->entry.staging_id, &st);
         return vs_journal_update(j, durable);
+}
+
+void vs_move_journal_aside(struct vs_journal *j, const struct statx *st)
+{
+        if (j->fd < 0)
+                return;
+        vs_identity_from_statx(&j->entry.aside_id, st);
+        (void)vs_journal_update(j, false);
 }
 
 void vs_move_journal_phase(struct vs_journal *j, enum vs_journal_phase phase)
@@ -55,15 +79,16 @@ void vs_move_journal_phase(struct vs_journal *j, enum vs_journal_phase phase)
         (void)vs_journal_update(j, false);
 }
 
+bool vs_move_journal_on_fs_of(const struct vs_journal *j, int fd)
+{
+        struct stat a, b;
+        return j->fd >= 0 && fstat(j->fd, &a) == 0 && fstat(fd, &b) == 0 && a.st_dev == b.st_dev;
+}
+
 void vs_move_journal_end(struct vs_journal *j, bool done)
 {
-        if (done) {
+        if (done)
                 vs_journal_finish(j);
-                return;
-        }
-        if (j->fd >= 0)
-                close(j->fd); /* the record stays; its lock goes: recovery may act */
-        if (j->dirfd >= 0)
-                close(j->dirfd);
-        j->fd = j->dirfd = -1;
+        else
+                vs_journal_abandon(j); /* the record stays; its lock goes: recovery may act */
 }

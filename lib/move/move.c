@@ -17,7 +17,9 @@
  * Emulated moves that share a source, or whose target is another's source, take turns (the
  * loser then sees what the kernel's rename would have left: ENOENT, or a plain name).  The
  * source lock is waited for; the replaced target's is only tried, and on contention both
- * are dropped and taken again, so two moves swapping two names cannot deadlock.
+ * are dropped and taken again, so two moves swapping two names cannot deadlock.  Lock files
+ * live in shared folders, where anyone can hold one: after VS_LOCK_WAIT_MS in all the move
+ * fails with EBUSY, having changed nothing.
  */
 static int lock_move(const struct vs_plan *plan, struct vs_journal_lock *source_lock,
                      struct vs_journal_lock *target_lock)
@@ -26,25 +28,26 @@ static int lock_move(const struct vs_plan *plan, struct vs_journal_lock *source_
         vs_identity_from_statx(&source, &plan->old.st);
         if (plan->new.exists)
                 vs_identity_from_statx(&target, &plan->new.st);
+        uint64_t deadline = vs_journal_now_ms() + VS_LOCK_WAIT_MS;
         for (unsigned tries = 0;; tries++) {
-                int s = vs_journal_lock_object(plan->old.dirfd, plan->old.path.last, &source, true,
-                                               source_lock);
+                int s = vs_journal_lock_object(plan->old.dirfd, plan->old.path.last, &source,
+                                               deadline, source_lock);
                 if (s == -ESTALE)
                         return VS_MOVE_REPLAN; /* another move took it */
                 if (s < 0 && s != -EOPNOTSUPP)
                         return s;
                 int t = plan->new.exists ? vs_journal_lock_object(plan->new.dirfd,
                                                                   plan->new.path.last, &target,
-                                                                  false, target_lock)
+                                                                  0, target_lock)
                                          : -EOPNOTSUPP;
                 if (t == 0 || t == -EOPNOTSUPP)
                         return 0;
                 vs_journal_unlock_object(source_lock);
                 if (t == -ESTALE)
                         return VS_MOVE_REPLAN; /* the target was replaced meanwhile */
-                if (t != -EWOULDBLOCK)
+                if (t != -EBUSY)
                         return t;
-                if (tries >= 30000)
+                if (vs_journal_now_ms() >= deadline)
                         return -EBUSY;
                 struct timespec pause = { 0, (long)(1 + tries % 3) * 1000000L };
                 nanosleep(&pause, NULL);
@@ -61,7 +64,8 @@ static int locked_move(const struct vs_plan *plan, struct vs_move_stats *stats)
         r = S_ISDIR(plan->old.st.stx_mode) ? vs_tree_move(plan, stats) : vs_file_move(plan, stats);
         vs_journal_unlock_object(&source_lock);
         vs_journal_unlock_object(&target_lock);
-        return r;
+        /* The source was no longer the planned object when it was set aside. */
+        return r == -ESTALE ? VS_MOVE_REPLAN : r;
 }
 
 int vs_move(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned flags,

@@ -33,7 +33,10 @@ static int copy_regular(int src_dirfd, const char *src_name, const struct statx 
                 goto out;
         }
 
-        r = vs_fault_at(VS_STEP_COPY_DATA);
+        /* Named in the durable record already; its identity proves it ours to recovery. */
+        r = vs_move_journal_staged(ctx->journal, dst_dirfd, dst_name, false);
+        if (r == 0)
+                r = vs_fault_at(VS_STEP_COPY_DATA);
         if (r == 0)
                 r = vs_copy_data(src_fd, dst_fd, st->stx_size,
                                  st->stx_blocks * 512 < st->stx_size, ctx);
@@ -60,7 +63,7 @@ out:
 
 /* A symlink (to target) or, without a target, a FIFO; then its attributes, or gone again. */
 static int create_special(const char *target, const struct statx *st, int dst_dirfd,
-                          const char *dst_name, const struct vs_attr_hints *hints)
+                          const char *dst_name, struct vs_copy_ctx *ctx)
 {
         int r = vs_fault_at(VS_STEP_TEMP_CREATE);
         if (r < 0)
@@ -69,16 +72,18 @@ static int create_special(const char *target, const struct statx *st, int dst_di
                    : mknodat(dst_dirfd, dst_name, S_IFIFO | 0600, 0);
         if (r < 0)
                 return -errno;
-        r = vs_fault_at(VS_STEP_COPY_ATTRS);
+        r = vs_move_journal_staged(ctx->journal, dst_dirfd, dst_name, false);
         if (r == 0)
-                r = vs_attrs_copy(-1, -1, dst_dirfd, dst_name, st, hints);
+                r = vs_fault_at(VS_STEP_COPY_ATTRS);
+        if (r == 0)
+                r = vs_attrs_copy(-1, -1, dst_dirfd, dst_name, st, &ctx->hints);
         if (r < 0)
                 unlinkat(dst_dirfd, dst_name, 0);
         return r;
 }
 
 static int copy_symlink(int src_dirfd, const char *src_name, const struct statx *st,
-                        int dst_dirfd, const char *dst_name, const struct vs_attr_hints *hints)
+                        int dst_dirfd, const char *dst_name, struct vs_copy_ctx *ctx)
 {
         char target[PATH_MAX];
         ssize_t len = readlinkat(src_dirfd, src_name, target, sizeof(target));
@@ -87,7 +92,7 @@ static int copy_symlink(int src_dirfd, const char *src_name, const struct statx 
         if ((size_t)len >= sizeof(target))
                 return -ENAMETOOLONG;
         target[len] = '\0';
-        return create_special(target, st, dst_dirfd, dst_name, hints);
+        return create_special(target, st, dst_dirfd, dst_name, ctx);
 }
 
 int vs_node_copy(int src_dirfd, const char *src_name, const struct statx *st, int dst_dirfd,
@@ -96,8 +101,8 @@ int vs_node_copy(int src_dirfd, const char *src_name, const struct statx *st, in
         if (S_ISREG(st->stx_mode))
                 return copy_regular(src_dirfd, src_name, st, dst_dirfd, dst_name, ctx, keep_fd);
         if (S_ISLNK(st->stx_mode))
-                return copy_symlink(src_dirfd, src_name, st, dst_dirfd, dst_name, &ctx->hints);
+                return copy_symlink(src_dirfd, src_name, st, dst_dirfd, dst_name, ctx);
         if (S_ISFIFO(st->stx_mode))
-                return create_special(NULL, st, dst_dirfd, dst_name, &ctx->hints);
+                return create_special(NULL, st, dst_dirfd, dst_name, ctx);
         return -EXDEV;
 }

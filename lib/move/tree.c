@@ -161,8 +161,10 @@ int vs_tree_remove(int dirfd, const char *name)
         return r;
 }
 
-/* Source entries go only when the installed copy matches them; returns the fault, if any. */
-static int remove_source(const struct vs_plan *plan, int source_fd)
+/* Source entries (set aside) go only when the installed copy matches them; returns the
+ * fault, if any.  *kept: something stayed (changed or new since the copy). */
+static int remove_source(const struct vs_plan *plan, int source_fd, const char *aside,
+                         bool *kept)
 {
         struct tree_remove rm = { .cap = 16 };
         rm.target_fds = calloc(rm.cap, sizeof(*rm.target_fds));
@@ -181,9 +183,12 @@ static int remove_source(const struct vs_plan *plan, int source_fd)
         if (r < 0)
                 return r;
         struct statx now;
-        if (vs_statx(plan->old.dirfd, plan->old.path.last, &now) == 0 &&
-            vs_same_inode(&now, &plan->old.st))
-                (void)unlinkat(plan->old.dirfd, plan->old.path.last, AT_REMOVEDIR);
+        *kept = false;
+        if (vs_statx(plan->old.dirfd, aside, &now) == 0 && vs_same_inode(&now, &plan->old.st) &&
+            unlinkat(plan->old.dirfd, aside, AT_REMOVEDIR) < 0) {
+                /* Kept entries go back to where they were, beside nothing of ours. */
+                *kept = vs_aside_restore(&plan->old, aside) < 0;
+        }
         return 0;
 }
 
@@ -361,16 +366,16 @@ static int stage_tree(const struct vs_plan *plan, int source_fd, int stage_fd,
 int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats)
 {
         const struct vs_side *old = &plan->old, *new = &plan->new;
-        char stage[128];
+        char stage[128], aside[128];
         int stage_fd = -1, r;
-        bool staged = false, installed = false;
+        bool staged = false, set_aside = false, installed = false, kept = false;
         struct tree_copy tc = { 0 };
         struct vs_journal journal = { .fd = -1, .dirfd = -1 };
 
         int source_fd = open_source_dir(plan);
         if (source_fd < 0)
                 return source_fd;
-        r = vs_move_journal_begin(plan, VS_JOURNAL_TREE, &journal, stage, sizeof(stage));
+        r = vs_move_journal_begin(plan, VS_JOURNAL_TREE, &journal, stage, aside, sizeof(stage));
         if (r == 0)
                 r = vs_fault_at(VS_STEP_STAGE_CREATE);
         if (r < 0)
@@ -385,7 +390,8 @@ int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats)
                 r = -errno;
                 goto out;
         }
-        /* Not synced here: the syncfs() that makes the staged tree durable covers it. */
+        /* Not synced here: the syncfs() that makes the staged tree durable covers it when
+         * the journal is on that filesystem; otherwise it is synced after that. */
         r = vs_move_journal_staged(&journal, new->dirfd, stage, false);
         if (r < 0)
                 goto out;
@@ -394,17 +400,22 @@ int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats)
         stats->bytes = tc.copy.bytes;
         stats->methods = tc.copy.methods;
         stats->entries = tc.entries + 1;
+        if (r == 0 && !vs_move_journal_on_fs_of(&journal, stage_fd))
+                r = vs_move_journal_staged(&journal, new->dirfd, stage, true);
         if (r < 0)
                 goto out;
 
+        /* Set the source aside right before the install: whatever is saved into it by path
+         * from now on fails (its directory is gone), as after the kernel's rename. */
         struct statx now;
         r = vs_fault_at(VS_STEP_VERIFY_SOURCE);
         if (r == 0)
-                r = vs_statx(old->dirfd, old->path.last, &now);
-        if (r == 0 && !vs_same_inode(&now, &old->st))
-                r = -EAGAIN; /* replaced meanwhile: start over */
-        if (r == 0)
-                r = vs_fault_at(VS_STEP_INSTALL);
+                r = vs_aside_take(old, aside, &now);
+        if (r < 0)
+                goto out;
+        set_aside = true;
+        vs_move_journal_aside(&journal, &now);
+        r = vs_fault_at(VS_STEP_INSTALL);
         if (r == 0)
                 r = vs_sys_renameat2(new->dirfd, stage, new->dirfd, new->path.last,
                                      plan->flags & RENAME_NOREPLACE);
@@ -420,7 +431,7 @@ int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats)
                 r = vs_fsync_dir(new->dirfd);
         if (r == 0) {
                 vs_move_journal_phase(&journal, VS_JOURNAL_SOURCE_REMOVAL);
-                r = remove_source(plan, source_fd);
+                r = remove_source(plan, source_fd, aside, &kept);
         }
         if (r == 0)
                 r = vs_fault_at(VS_STEP_FSYNC_SOURCE_DIR);
@@ -431,8 +442,12 @@ out:
                 close(stage_fd);
         if (staged)
                 (void)vs_tree_remove(new->dirfd, stage);
-        /* Installed but the source stayed: the record lets recovery finish the move. */
-        vs_move_journal_end(&journal, !installed || r == 0);
+        bool restored = true;
+        if (set_aside && !installed)
+                restored = vs_aside_restore(old, aside) == 0;
+        /* Installed but the source stayed (or not installed and the source could not go
+         * back): the record lets recovery finish the move or report what was kept. */
+        vs_move_journal_end(&journal, restored && !kept && (!installed || r == 0));
         close(source_fd);
         return r;
 }

@@ -78,7 +78,7 @@ static int load_object(const char *path, json_t **ret, bool *existed, struct vs_
                 return *ret ? 0 : -ENOMEM;
         }
         if (r < 0) {
-                vs_diags_add(diags, path, 0, 0, "cannot read: %s", strerror(-r));
+                vs_file_read_failed(diags, path, r);
                 return r;
         }
         json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);

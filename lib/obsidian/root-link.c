@@ -53,7 +53,7 @@ static int copy_missing(const char *src, const char *dst, struct vs_changes *cha
                 } else if (S_ISREG(st.st_mode)) {
                         r = vs_file_read(from, &data, &len);
                         if (r < 0)
-                                vs_diags_add(diags, from, 0, 0, "cannot read: %s", strerror(-r));
+                                vs_file_read_failed(diags, from, r);
                         else
                                 r = vs_file_update(to, data, len, st.st_mode & 07777, changes, diags);
                 } else if (S_ISLNK(st.st_mode)) {

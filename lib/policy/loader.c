@@ -1,14 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "policy/policy-internal.h"
-
-/* Policies are small; anything larger is a mistake or an attack on the parser. */
-#define VS_POLICY_MAX_BYTES (4u << 20)
 
 #define CONTROL_CHARACTERS "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f" \
         "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f"
@@ -312,54 +307,15 @@ int vs_policy_parse(const char *name, const char *text, size_t len, struct vs_po
         return 0;
 }
 
-int vs_read_file(const char *path, char **ret, size_t *len)
-{
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        size_t size = 0, cap = 4096;
-        char *buf = malloc(cap + 1);
-        int r = 0;
-        while (buf) {
-                if (size == cap) {
-                        if (cap >= VS_POLICY_MAX_BYTES) {
-                                r = -EFBIG;
-                                break;
-                        }
-                        cap *= 2;
-                        char *bigger = realloc(buf, cap + 1);
-                        if (!bigger)
-                                break;
-                        buf = bigger;
-                }
-                ssize_t n = read(fd, buf + size, cap - size);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        r = -errno;
-                        break;
-                }
-                if (n == 0) {
-                        buf[size] = '\0';
-                        close(fd);
-                        *ret = buf;
-                        *len = size;
-                        return 0;
-                }
-                size += (size_t)n;
-        }
-        close(fd);
-        free(buf);
-        return r ? r : -ENOMEM;
-}
-
 int vp_load_file(const char *path, const char *what, vp_parse_fn parse, void *ret, struct vs_diags *diags)
 {
         char *text;
         size_t len;
-        int r = vs_read_file(path, &text, &len);
+        char why[VS_READ_INPUT_ERROR_BUF];
+        int r = vs_read_input(path, VS_INPUT_MAX_BYTES, &text, &len);
         if (r < 0) {
-                vs_diags_add(diags, path, 0, 0, "cannot read %s: %s", what, strerror(-r));
+                vs_diags_add(diags, path, 0, 0, "cannot read %s: %s", what,
+                             vs_read_input_error(r, VS_INPUT_MAX_BYTES, why, sizeof(why)));
                 return r;
         }
         r = parse(path, text, len, ret, diags);

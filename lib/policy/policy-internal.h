@@ -4,6 +4,7 @@
 #include "policy/policy.h"
 #include "shared/yaml-fields.h"
 #include "shared/names.h"
+#include "shared/read-input.h"
 
 /* Semantic checks over a policy whose syntax was loaded; returns the number of errors. */
 unsigned vs_policy_validate(struct vs_policy *policy, struct vs_diags *diags);
@@ -14,9 +15,6 @@ void vs_policy_index(struct vs_policy *policy);
 
 /* RFC 3339 for a window bound: a fraction of a second rounds up.  -EINVAL. */
 int vp_time_parse_bound(const char *text, int64_t *ret);
-
-/* Read a whole file for the loaders; -errno. */
-int vs_read_file(const char *path, char **ret, size_t *len);
 
 /* Read path and hand its text to parse; a read failure becomes a "path: cannot read <what>" record. */
 typedef int (*vp_parse_fn)(const char *name, const char *text, size_t len, void *ret, struct vs_diags *diags);

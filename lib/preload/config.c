@@ -47,6 +47,10 @@ void vs_shim_config_load(struct vs_shim_config *config)
         config->log_path[0] = '\0';
         if (log && strlen(log) < sizeof(config->log_path))
                 strcpy(config->log_path, log);
+        if (vs_journal_location(config->journal_dir, sizeof(config->journal_dir)) < 0)
+                config->journal_dir[0] = '\0';
+        config->journal_in_vault = config->journal_dir[0] &&
+                                   vs_shim_root_of(config, config->journal_dir) != NULL;
 }
 
 static bool inside(const char *path, const char *root)

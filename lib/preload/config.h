@@ -7,12 +7,17 @@
 
 #define VS_SHIM_MAX_ROOTS 16
 
-/* The environment, read once (VAULTSHIM_DISABLE, VAULTSHIM_ROOTS, VAULTSHIM_LOG). */
+/* The environment, read once (VAULTSHIM_DISABLE, VAULTSHIM_ROOTS, VAULTSHIM_LOG,
+ * VAULTSHIM_JOURNAL / XDG_STATE_HOME / HOME for the journal). */
 struct vs_shim_config {
         bool disabled;
         size_t root_count;
         char roots[VS_SHIM_MAX_ROOTS][PATH_MAX];
         char log_path[PATH_MAX]; /* "" when unset */
+        /* The private journal directory (vs_journal_location); "" when none is configured:
+         * then no move is emulated, the caller gets the kernel's EXDEV. */
+        char journal_dir[PATH_MAX];
+        bool journal_in_vault; /* inside a root: removed whenever empty (leaves no trace) */
 };
 
 void vs_shim_config_load(struct vs_shim_config *config);

@@ -77,7 +77,9 @@ static int emulate(int olddirfd, const char *oldpath, int newdirfd, const char *
                 return -1; /* RENAME_EXCHANGE, RENAME_WHITEOUT: the kernel's answer stands */
         pthread_once(&config_once, load_config);
         char src[PATH_MAX], dst[PATH_MAX];
-        if (config.disabled || !vs_shim_under_root(&config, olddirfd, oldpath, src) ||
+        /* Without a private journal a crash could not be recovered safely: not emulated. */
+        if (config.disabled || !config.journal_dir[0] ||
+            !vs_shim_under_root(&config, olddirfd, oldpath, src) ||
             !vs_shim_under_root(&config, newdirfd, newpath, dst)) {
                 errno = EXDEV;
                 return -1;
@@ -89,7 +91,8 @@ static int emulate(int olddirfd, const char *oldpath, int newdirfd, const char *
         struct vs_move_stats stats;
         const struct vs_move_opts opts = {
                 .stats = &stats, .source_path = src, .target_path = dst,
-                .vault_root = vs_shim_root_of(&config, dst),
+                .journal_dir = config.journal_dir,
+                .journal_transient = config.journal_in_vault,
         };
         int r = vs_move(olddirfd, oldpath, newdirfd, newpath, flags, &opts);
         if (config.log_path[0]) {

@@ -9,8 +9,10 @@
 #include <unistd.h>
 
 #include "shared/file-update.h"
+#include "shared/read-input.h"
 
-#define FILE_READ_MAX (16u << 20)
+/* Configuration files we update (Syncthing's config.xml grows with its devices). */
+#define FILE_READ_MAX ((size_t)16 << 20)
 
 int vs_changes_add(struct vs_changes *c, const char *path, const char *action)
 {
@@ -53,46 +55,14 @@ bool vs_changes_any(const struct vs_changes *c)
 
 int vs_file_read(const char *path, char **ret, size_t *ret_len)
 {
-        char *buf = NULL;
-        size_t len = 0, cap = 0;
-        int r = 0;
-        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
-        for (;;) {
-                if (len + 4096 + 1 > cap) {
-                        if (cap >= FILE_READ_MAX) {
-                                r = -EFBIG;
-                                goto out;
-                        }
-                        size_t ncap = cap ? cap * 2 : 8192;
-                        char *nbuf = realloc(buf, ncap);
-                        if (!nbuf) {
-                                r = -ENOMEM;
-                                goto out;
-                        }
-                        buf = nbuf;
-                        cap = ncap;
-                }
-                ssize_t n = read(fd, buf + len, cap - len - 1);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0) {
-                        r = -errno;
-                        goto out;
-                }
-                if (n == 0)
-                        break;
-                len += (size_t)n;
-        }
-        buf[len] = '\0';
-        *ret = buf;
-        *ret_len = len;
-        buf = NULL;
-out:
-        free(buf);
-        close(fd);
-        return r;
+        return vs_read_input(path, FILE_READ_MAX, ret, ret_len);
+}
+
+int vs_file_read_failed(struct vs_diags *diags, const char *path, int err)
+{
+        char why[VS_READ_INPUT_ERROR_BUF];
+        vs_diags_add(diags, path, 0, 0, "cannot read: %s", vs_read_input_error(err, FILE_READ_MAX, why, sizeof(why)));
+        return err;
 }
 
 int vs_fsync_parent(const char *path)
@@ -136,7 +106,7 @@ int vs_file_update(const char *path, const void *data, size_t len, mode_t mode,
                 goto record;
         }
         if (r < 0 && r != -ENOENT) {
-                vs_diags_add(diags, path, 0, 0, "cannot read: %s", strerror(-r));
+                vs_file_read_failed(diags, path, r);
                 goto out;
         }
         action = r == -ENOENT ? "create" : "update";

@@ -36,7 +36,7 @@ int vs_stignore_render(const char *folder, struct vs_changes *changes, struct vs
                 return -ENOMEM;
         r = vs_file_read(path, &old, &old_len);
         if (r < 0 && r != -ENOENT) {
-                vs_diags_add(diags, path, 0, 0, "cannot read: %s", strerror(-r));
+                vs_file_read_failed(diags, path, r);
                 goto out;
         }
         out = open_memstream(&text, &len);

@@ -357,7 +357,7 @@ int vs_syncthing_render(const struct vs_sync_plan *plan, const char *home, const
                 r = load(path, fresh_config, sizeof(fresh_config) - 1, &e.doc, diags);
                 e.changed = true;
         } else if (r < 0) {
-                vs_diags_add(diags, path, 0, 0, "cannot read: %s", strerror(-r));
+                vs_file_read_failed(diags, path, r);
         } else {
                 r = load(path, text, len, &e.doc, diags);
         }

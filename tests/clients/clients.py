@@ -105,6 +105,10 @@ class World:
         self.trash = os.path.join(self.vault, ".trash")
         self.public = os.path.join(scratch.dir, "public")  # readable by every uid
         os.mkdir(self.public)
+        # Each uid's private journal ($XDG_STATE_HOME-like, outside the vault).
+        self.state = os.path.join(scratch.dir, "state")
+        os.mkdir(self.state)
+        os.chmod(self.state, 0o1777)
 
     def fresh(self, tree, owner=None):
         self.scratch.unmount_extra()
@@ -143,13 +147,15 @@ class World:
         return (["setpriv", "--reuid", uid, "--regid", gid, "--clear-groups"] + argv,
                 self.public_copy(shim))
 
-    def env(self, shim, roots="{vault}"):
+    def env(self, shim, roots="{vault}", user=None):
         env = {k: v for k, v in os.environ.items()
                if k != "LD_PRELOAD" and not k.startswith("VAULTSHIM_")}
         env["UV_USE_IO_URING"] = "0"
         if shim:
             env.update(LD_PRELOAD=shim, VAULTSHIM_LOG=self.log,
-                       VAULTSHIM_ROOTS=roots.format(vault=self.vault, scratch=self.scratch.dir))
+                       VAULTSHIM_ROOTS=roots.format(vault=self.vault, scratch=self.scratch.dir),
+                       VAULTSHIM_JOURNAL=os.path.join(self.state, (user or "0").split(":")[0],
+                                                      "journal"))
         return env
 
     def log_lines(self):
@@ -225,7 +231,7 @@ def run_case(name, case, world, shim):
     recent_ns = vstest.kernel_time_now_ns()
     before = {old: snap(os.path.join(src_side, old), recent_ns) for old, _ in case["moves"]}
     tree_before = vstest.snapshot(world.backing, 0)
-    rc, out, err = run(argv, world.env(shim, case.get("roots", "{vault}")))
+    rc, out, err = run(argv, world.env(shim, case.get("roots", "{vault}"), case.get("user")))
     print(f"  with shim:    rc={rc} output='{out.strip()}'")
     if rc != 0 or out.strip() != case["out"] or err:
         failures.append(f"with shim: expected rc=0 output '{case['out']}' and no stderr, "

@@ -3,8 +3,9 @@
 # The main build is usually gcc, so the harness is built by meson in a clang build of its
 # own (-Dfuzz=true, ASan and UBSan), kept in $VS_BUILD_ROOT/fuzz-clang between runs; only
 # the harness and the libraries it links are compiled.  The corpus is seeded from
-# tests/data/policy.  Prints libFuzzer's execution count; any crash, leak or sanitizer
-# report fails the test.
+# tests/data/policy (policy-loader) or tests/data/journal (journal-record: records written
+# by the real journal code).  Prints libFuzzer's execution count; any crash, leak or
+# sanitizer report fails the test.
 set -eu
 name=${1:-policy-loader}
 seconds=${VS_FUZZ_SECONDS:-25}
@@ -37,11 +38,16 @@ fi
 fuzzer=$build/tests/fuzz/fuzz-$name
 
 mkdir -p "$work/corpus"
-cp "$src"/tests/data/policy/*.yaml "$work/corpus/"
+case $name in
+policy-loader) corpus=$src/tests/data/policy dict=$src/tests/fuzz/policy.dict ;;
+journal-record) corpus=$src/tests/data/journal dict=$src/tests/fuzz/journal.dict ;;
+*) echo "unknown fuzz harness $name"; exit 2 ;;
+esac
+find "$corpus" -maxdepth 1 -type f -exec cp {} "$work/corpus/" \;
 # libFuzzer reports a crash with exit 77, which meson would count as "skipped": map it.
 status=0
 UBSAN_OPTIONS=halt_on_error=1 "$fuzzer" -max_total_time="$seconds" \
-        -dict="$src/tests/fuzz/policy.dict" -artifact_prefix="$build/" -print_final_stats=1 \
+        -dict="$dict" -artifact_prefix="$build/$name-" -print_final_stats=1 \
         -detect_leaks=1 "$work/corpus" >"$work/fuzz.log" 2>&1 || status=$?
 grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+ *DONE)' "$work/fuzz.log" || true
 if [ $status -ne 0 ]; then

@@ -25,6 +25,7 @@ static void usage(FILE *f)
                 "                          [--syncthing-home DIR] [--syncthing-ro-type receiveonly|sendonly]\n"
                 "                          [--exclude-readonly] [--no-shim-check] [--no-recovery]\n"
                 "                          [--dry-run] [--json] [--watch] [--print-manifest]\n"
+                "       vault-first-launch --help | --version\n"
                 "\n"
                 "Verify the vault's mounts against the manifest, write .obsidian/ (in the personal\n"
                 "folder, linked from the vault root) and the sync configuration, check the shim.\n"
@@ -111,7 +112,7 @@ static int print_manifest(const struct fl_options *o)
 int main(int argc, char **argv)
 {
         enum { OPT_PERSONAL = 256, OPT_SYNC, OPT_ROOMS, OPT_ST_HOME, OPT_ST_RO, OPT_EXCLUDE,
-               OPT_NO_SHIM, OPT_NO_RECOVERY, OPT_PRINT };
+               OPT_NO_SHIM, OPT_NO_RECOVERY, OPT_PRINT, OPT_VERSION, OPT_LAST };
         static const struct option options[] = {
                 {"manifest", required_argument, NULL, 'm'},
                 {"discover", no_argument, NULL, 'd'},
@@ -129,13 +130,26 @@ int main(int argc, char **argv)
                 {"watch", no_argument, NULL, 'w'},
                 {"print-manifest", no_argument, NULL, OPT_PRINT},
                 {"help", no_argument, NULL, 'h'},
+                {"version", no_argument, NULL, OPT_VERSION},
                 {0},
         };
         struct fl_options o = {.shim_check = true, .recovery = true, .ro_type = "receiveonly"};
         char *manifest_abs = NULL;
-        int c;
+        bool seen[OPT_LAST] = {false};
+        int c, long_index;
 
-        while ((c = getopt_long(argc, argv, "m:dv:njwh", options, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "m:dv:njwh", options, &long_index)) != -1) {
+                /* Only --sync adds up; any other option given twice would silently replace the first. */
+                if (c > 0 && c < OPT_LAST && c != OPT_SYNC && c != '?' && seen[c]) {
+                        const char *name = NULL;
+                        for (const struct option *opt = options; opt->name && !name; opt++)
+                                if (opt->val == c)
+                                        name = opt->name;
+                        fprintf(stderr, "vault-first-launch: option --%s given more than once; give it once\n", name);
+                        return FL_EXIT_USAGE;
+                }
+                if (c > 0 && c < OPT_LAST)
+                        seen[c] = true;
                 switch (c) {
                 case 'm': o.manifest_path = optarg; break;
                 case 'd': o.discover = true; break;
@@ -173,6 +187,7 @@ int main(int argc, char **argv)
                 case 'w': o.watch = true; break;
                 case OPT_PRINT: o.print_manifest = true; break;
                 case 'h': usage(stdout); return FL_EXIT_OK;
+                case OPT_VERSION: puts("vault-first-launch " VS_VERSION); return FL_EXIT_OK;
                 default: usage(stderr); return FL_EXIT_USAGE;
                 }
         }
@@ -183,6 +198,12 @@ int main(int argc, char **argv)
         }
         if (o.discover && o.manifest_path) {
                 fprintf(stderr, "vault-first-launch: --manifest and --discover exclude each other\n");
+                return FL_EXIT_USAGE;
+        }
+        if (o.personal && !o.discover) {
+                fprintf(stderr, "vault-first-launch: --personal only names the personal folder for --discover; "
+                                "with a manifest, its \"personal:\" key does (add --discover to derive the "
+                                "manifest from the mounts)\n");
                 return FL_EXIT_USAGE;
         }
         if (o.vault && (!vs_path_normalised(o.vault) || strcmp(o.vault, "/") == 0)) {

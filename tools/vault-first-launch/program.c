@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <spawn.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "program.h"
@@ -47,7 +52,20 @@ static char **build_env(const char *const extra[])
         return env;
 }
 
+static int64_t now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int fl_run(const char *const argv[], const char *const extra_env[], char **output)
+{
+        return fl_run_deadline(argv, extra_env, output, 0);
+}
+
+int fl_run_deadline(const char *const argv[], const char *const extra_env[], char **output,
+                    unsigned timeout_ms)
 {
         posix_spawn_file_actions_t actions;
         char **env = build_env(extra_env);
@@ -76,11 +94,26 @@ int fl_run(const char *const argv[], const char *const extra_env[], char **outpu
         }
         FILE *mem = open_memstream(&buf, &len);
         char chunk[4096];
-        ssize_t n;
-        while ((n = read(pipefd[0], chunk, sizeof(chunk))) != 0) {
+        int64_t deadline = timeout_ms ? now_ms() + timeout_ms : 0;
+        bool timed_out = false;
+        for (;;) {
+                if (deadline) {
+                        int64_t left = deadline - now_ms();
+                        struct pollfd p = { .fd = pipefd[0], .events = POLLIN };
+                        int ready = left > 0 ? poll(&p, 1, (int)left) : 0;
+                        if (ready < 0 && errno == EINTR)
+                                continue;
+                        if (ready == 0) {
+                                /* Never wait without bound on a child: stop it, say so. */
+                                timed_out = true;
+                                kill(pid, SIGKILL);
+                                break;
+                        }
+                }
+                ssize_t n = read(pipefd[0], chunk, sizeof(chunk));
                 if (n < 0 && errno == EINTR)
                         continue;
-                if (n < 0)
+                if (n <= 0)
                         break;
                 if (mem)
                         fwrite(chunk, 1, (size_t)n, mem);
@@ -97,5 +130,7 @@ int fl_run(const char *const argv[], const char *const extra_env[], char **outpu
                 *output = buf;
         else
                 free(buf);
+        if (timed_out)
+                return -ETIMEDOUT;
         return WIFEXITED(status) ? WEXITSTATUS(status) : -EINTR;
 }

@@ -12,3 +12,7 @@ char *fl_find_program(const char *name);
  * errno when it could not run or died from a signal.
  */
 int fl_run(const char *const argv[], const char *const extra_env[], char **output);
+/* fl_run, but a child still running after timeout_ms (0: no limit) is killed: -ETIMEDOUT,
+ * with what it printed until then in *output. */
+int fl_run_deadline(const char *const argv[], const char *const extra_env[], char **output,
+                    unsigned timeout_ms);

@@ -6,9 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "policy/policy-internal.h"
 #include "vault-policy.h"
+
+/* RFC 7518 §3.2: an HS256 key must be at least as long as the hash output. */
+#define HS256_MIN_KEY_BYTES 32
 
 static int refuse(char **error, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -34,17 +38,98 @@ static const char *normalise_group(const char *name)
         return name[0] == '/' ? name + 1 : name;
 }
 
+static int base64url_value(char c)
+{
+        if (c >= 'A' && c <= 'Z')
+                return c - 'A';
+        if (c >= 'a' && c <= 'z')
+                return c - 'a' + 26;
+        if (c >= '0' && c <= '9')
+                return c - '0' + 52;
+        return c == '-' ? 62 : c == '_' ? 63 : -1;
+}
+
+/* Decode unpadded base64url (a JWS part) into a NUL-terminated buffer; NULL if malformed. */
+static char *base64url_decode(const char *in, size_t len)
+{
+        char *out = malloc(len * 3 / 4 + 2);
+        size_t n = 0;
+        unsigned bits = 0, acc = 0;
+        if (!out)
+                return NULL;
+        for (size_t i = 0; i < len; i++) {
+                int v = base64url_value(in[i]);
+                if (v < 0) {
+                        free(out);
+                        return NULL;
+                }
+                acc = (acc << 6) | (unsigned)v;
+                bits += 6;
+                if (bits >= 8) {
+                        bits -= 8;
+                        out[n++] = (char)((acc >> bits) & 0xff);
+                }
+        }
+        out[n] = '\0';
+        return out;
+}
+
+/*
+ * Look at the token before verifying it, so that each refusal says what is wrong: not a
+ * JWS at all, unsigned ("alg": "none"), no signature, or another algorithm than the pinned one.
+ */
+static int check_shape(const char *token, jwt_alg_t pinned, const char *alg, char **error)
+{
+        const char *dot1 = strchr(token, '.'), *dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
+        if (!dot1 || !dot2 || strchr(dot2 + 1, '.'))
+                return refuse(error, -EPERM,
+                              "token refused: malformed, expected three base64url parts separated by '.' (a JWS)");
+        char *header = base64url_decode(token, (size_t)(dot1 - token));
+        json_t *root = header ? json_loads(header, 0, NULL) : NULL;
+        const char *named = json_string_value(json_object_get(root, "alg"));
+        int r = 0;
+        if (!json_is_object(root) || !named)
+                r = refuse(error, -EPERM, "token refused: malformed, its header is not a JSON object with an \"alg\"");
+        else if (strcasecmp(named, "none") == 0)
+                r = refuse(error, -EPERM, "token refused: it is unsigned (\"alg\": \"%s\"); --jwt-alg pins %s", named,
+                           alg);
+        else if (jwt_str_alg(named) != pinned)
+                r = refuse(error, -EPERM, "token refused: it is signed with %s, but --jwt-alg pins %s", named, alg);
+        else if (dot2[1] == '\0')
+                r = refuse(error, -EPERM, "token refused: it carries no signature");
+        json_decref(root);
+        free(header);
+        return r;
+}
+
+/* An HS256 secret that is a PEM key is someone's public key: whoever has it could sign. */
+static int check_key(const char *key, size_t len, jwt_alg_t pinned, const char *key_file, char **error)
+{
+        bool pem = strstr(key, "-----BEGIN ") != NULL;
+        if (len == 0)
+                return refuse(error, -EIO, "%s: the key file is empty", key_file);
+        if (pinned == JWT_ALG_HS256 && pem)
+                return refuse(error, -EIO,
+                              "%s: an HS256 key must be the shared secret, not a PEM key (anyone holding a public key could sign tokens with it)",
+                              key_file);
+        if (pinned == JWT_ALG_HS256 && len < HS256_MIN_KEY_BYTES)
+                return refuse(error, -EIO, "%s: the HS256 secret has %zu bytes; it needs at least %d", key_file, len,
+                              HS256_MIN_KEY_BYTES);
+        if (pinned != JWT_ALG_HS256 && !pem)
+                return refuse(error, -EIO, "%s: expected a PEM public key for %s", key_file, jwt_alg_str(pinned));
+        return 0;
+}
+
 static int read_groups_claim(jwt_t *jwt, const char *claim, struct group_list *ret, char **error)
 {
         char *text = jwt_get_grants_json(jwt, claim);
         if (!text)
-                return refuse(error, -EINVAL, "token has no \"%s\" claim", claim);
-        json_error_t jerr;
-        json_t *array = json_loads(text, JSON_DECODE_ANY, &jerr);
+                return refuse(error, -EPERM, "token refused: no \"%s\" claim", claim);
+        json_t *array = json_loads(text, JSON_DECODE_ANY, NULL);
         free(text);
         if (!json_is_array(array)) {
                 json_decref(array);
-                return refuse(error, -EINVAL, "token claim \"%s\" must be an array of group names", claim);
+                return refuse(error, -EPERM, "token refused: its claim \"%s\" must be an array of group names", claim);
         }
         struct group_list list = { .names = calloc(json_array_size(array) + 1, sizeof(char *)) };
         size_t i;
@@ -54,7 +139,7 @@ static int read_groups_claim(jwt_t *jwt, const char *claim, struct group_list *r
                 if (r < 0)
                         break;
                 if (!json_is_string(item)) {
-                        r = refuse(error, -EINVAL, "token claim \"%s\" must hold only strings", claim);
+                        r = refuse(error, -EPERM, "token refused: its claim \"%s\" must hold only strings", claim);
                         break;
                 }
                 const char *name = normalise_group(json_string_value(item));
@@ -81,67 +166,134 @@ static int check_times(jwt_t *jwt, int64_t now, char **error)
         errno = 0;
         long exp = jwt_get_grant_int(jwt, "exp");
         if (errno == ENOENT)
-                return refuse(error, -EPERM, "token has no \"exp\" claim; refusing a token that never expires");
+                return refuse(error, -EPERM, "token refused: no \"exp\" claim; a token that never expires is not accepted");
         if (errno != 0)
-                return refuse(error, -EPERM, "token claim \"exp\" is not a number");
+                return refuse(error, -EPERM, "token refused: its claim \"exp\" is not a number");
         if (now >= (int64_t)exp) {
                 vs_time_format(exp, when);
-                return refuse(error, -EPERM, "token expired at %s", when);
+                return refuse(error, -EPERM, "token refused: token expired at %s", when);
         }
         errno = 0;
         long nbf = jwt_get_grant_int(jwt, "nbf");
         if (errno == 0 && now < (int64_t)nbf) {
                 vs_time_format(nbf, when);
-                return refuse(error, -EPERM, "token not valid before %s", when);
+                return refuse(error, -EPERM, "token refused: token not valid before %s", when);
         }
         if (errno != 0 && errno != ENOENT)
-                return refuse(error, -EPERM, "token claim \"nbf\" is not a number");
+                return refuse(error, -EPERM, "token refused: its claim \"nbf\" is not a number");
         return 0;
 }
 
-int jwt_read_groups(const char *token_file, const char *key_file, const char *alg, const char *claim,
-                    int64_t now, struct group_list *ret, char **error)
+static int check_issuer(jwt_t *jwt, const char *issuer, char **error)
 {
-        jwt_alg_t pinned = jwt_str_alg(alg);
+        if (!issuer)
+                return 0;
+        const char *iss = jwt_get_grant(jwt, "iss");
+        if (!iss)
+                return refuse(error, -EPERM, "token refused: no \"iss\" claim, but --jwt-iss requires \"%s\"", issuer);
+        if (strcmp(iss, issuer) != 0)
+                return refuse(error, -EPERM, "token refused: issued by \"%s\", but --jwt-iss requires \"%s\"", iss, issuer);
+        return 0;
+}
+
+/* "aud" is a string or an array of strings (RFC 7519 §4.1.3); the audience must be one of them. */
+static int check_audience(jwt_t *jwt, const char *audience, char **error)
+{
+        if (!audience)
+                return 0;
+        char *text = jwt_get_grants_json(jwt, "aud");
+        json_t *aud = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+        free(text);
+        bool found = json_is_string(aud) && strcmp(json_string_value(aud), audience) == 0;
+        size_t i;
+        json_t *item;
+        if (json_is_array(aud))
+                json_array_foreach(aud, i, item)
+                        found |= json_is_string(item) && strcmp(json_string_value(item), audience) == 0;
+        bool present = aud != NULL;
+        json_decref(aud);
+        if (!present)
+                return refuse(error, -EPERM, "token refused: no \"aud\" claim, but --jwt-aud requires \"%s\"",
+                              audience);
+        if (!found)
+                return refuse(error, -EPERM, "token refused: its audience (\"aud\") does not include \"%s\" (--jwt-aud)",
+                              audience);
+        return 0;
+}
+
+/* The user: the claim asked for, else preferred_username (Keycloak, OIDC), else sub. */
+static int read_user(jwt_t *jwt, const char *claim, struct jwt_identity *id, char **error)
+{
+        const char *name = claim ? claim : jwt_get_grant(jwt, "preferred_username") ? "preferred_username" : "sub";
+        const char *value = jwt_get_grant(jwt, name);
+        if (!value || !*value)
+                return claim ? refuse(error, -EPERM, "token refused: no string claim \"%s\" (--user-claim) names the user", claim)
+                             : refuse(error, -EPERM, "token refused: it names no user (no \"preferred_username\" or \"sub\" claim)");
+        id->user = strdup(value);
+        id->user_claim = strdup(name);
+        return id->user && id->user_claim ? 0 : -ENOMEM;
+}
+
+void jwt_identity_clear(struct jwt_identity *id)
+{
+        free(id->user);
+        free(id->user_claim);
+        group_list_clear(&id->groups);
+        *id = (struct jwt_identity){ 0 };
+}
+
+int jwt_verify(const struct jwt_request *req, struct jwt_identity *ret, char **error)
+{
+        jwt_alg_t pinned = jwt_str_alg(req->alg);
+        char why[VS_READ_INPUT_ERROR_BUF];
         char *token = NULL, *key = NULL;
         size_t token_len, key_len;
+        struct jwt_identity id = { 0 };
         jwt_t *jwt = NULL;
         int r;
 
         if (pinned != JWT_ALG_RS256 && pinned != JWT_ALG_ES256 && pinned != JWT_ALG_HS256)
-                return refuse(error, -EINVAL, "--jwt-alg must be RS256, ES256 or HS256, got \"%s\"", alg);
-        r = vs_read_file(token_file, &token, &token_len);
+                return refuse(error, -EINVAL, "--jwt-alg must be RS256, ES256 or HS256, got \"%s\"", req->alg);
+        r = vs_read_input(req->token_file, VS_INPUT_MAX_BYTES, &token, &token_len);
         if (r < 0)
-                return refuse(error, r, "cannot read token %s: %s", token_file, strerror(-r));
-        r = vs_read_file(key_file, &key, &key_len);
+                return refuse(error, -EIO, "%s: cannot read token: %s", req->token_file,
+                              vs_read_input_error(r, VS_INPUT_MAX_BYTES, why, sizeof(why)));
+        r = vs_read_input(req->key_file, VS_INPUT_MAX_BYTES, &key, &key_len);
         if (r < 0) {
                 free(token);
-                return refuse(error, r, "cannot read key %s: %s", key_file, strerror(-r));
+                return refuse(error, -EIO, "%s: cannot read key: %s", req->key_file,
+                              vs_read_input_error(r, VS_INPUT_MAX_BYTES, why, sizeof(why)));
         }
         strip_trailing_space(token, &token_len);
-        if (key_len == 0 || key_len > INT32_MAX) {
-                r = refuse(error, -EINVAL, "key %s is empty", key_file);
+        r = check_key(key, key_len, pinned, req->key_file, error);
+        if (r == 0 && key_len > INT32_MAX)
+                r = refuse(error, -EIO, "%s: the key is too large", req->key_file);
+        if (r == 0)
+                r = check_shape(token, pinned, req->alg, error);
+        if (r < 0)
                 goto out;
-        }
 
-        /* libjwt verifies with whatever algorithm the token names; pin it afterwards. */
-        r = jwt_decode(&jwt, token, (const unsigned char *)key, (int)key_len);
-        if (r != 0 || !jwt) {
-                r = refuse(error, -EPERM, "token refused: malformed, or its signature does not verify with %s",
-                           key_file);
+        /* The header named the pinned algorithm; libjwt verifies with the one the token names. */
+        if (jwt_decode(&jwt, token, (const unsigned char *)key, (int)key_len) != 0 || !jwt) {
+                r = refuse(error, -EPERM, "token refused: its signature does not verify with %s (signed with another key?)",
+                           req->key_file);
                 jwt = NULL;
                 goto out;
         }
         if (jwt_get_alg(jwt) != pinned) {
                 r = refuse(error, -EPERM, "token refused: it is signed with %s, but --jwt-alg pins %s",
                            jwt_alg_str(jwt_get_alg(jwt)) ? jwt_alg_str(jwt_get_alg(jwt)) : "an unknown algorithm",
-                           alg);
+                           req->alg);
                 goto out;
         }
-        r = check_times(jwt, now, error);
-        if (r == 0)
-                r = read_groups_claim(jwt, claim, ret, error);
+        if ((r = check_times(jwt, req->now, error)) < 0 || (r = check_issuer(jwt, req->issuer, error)) < 0 ||
+            (r = check_audience(jwt, req->audience, error)) < 0 || (r = read_user(jwt, req->user_claim, &id, error)) < 0 ||
+            (r = read_groups_claim(jwt, req->groups_claim, &id.groups, error)) < 0)
+                goto out;
+        *ret = id;
+        id = (struct jwt_identity){ 0 };
 out:
+        jwt_identity_clear(&id);
         if (jwt)
                 jwt_free(jwt);
         free(token);

@@ -18,6 +18,7 @@ static const char usage_text[] =
 "                       [--format manifest|json|kasm|docker]\n"
 "  vault-policy explain POLICY --user NAME [--uid ID] GROUPS [--now TIME]\n"
 "                       [--folder NAME] [--json]\n"
+"  vault-policy explain POLICY --users USERS.yaml --user NAME [--now TIME] ...\n"
 "  vault-policy matrix POLICY --users USERS.yaml [--now TIME] [--json]\n"
 "  vault-policy classes POLICY --users USERS.yaml [--at TIME] [--format json|csv]\n"
 "  vault-policy schedule POLICY --users USERS.yaml --from TIME --to TIME [--json]\n"
@@ -26,11 +27,13 @@ static const char usage_text[] =
 "\n"
 "GROUPS is either --groups G1,G2,... or a verified token:\n"
 "  --jwt FILE --jwt-key KEYFILE --jwt-alg RS256|ES256|HS256 [--groups-claim groups]\n"
+"  [--user-claim CLAIM] [--jwt-iss ISSUER] [--jwt-aud AUDIENCE]\n"
 "  The token must be signed with exactly the pinned algorithm (\"none\" and any other\n"
-"  algorithm are refused), must carry \"exp\" (and \"nbf\", if present) valid at TIME, and\n"
-"  its groups claim must be an array of strings; a leading '/' (Keycloak group paths)\n"
-"  is stripped.  KEYFILE is a PEM public key for RS256/ES256 and the raw secret bytes\n"
-"  for HS256.\n"
+"  algorithm are refused), must carry \"exp\" (and \"nbf\", if present) valid at TIME,\n"
+"  and \"iss\"/\"aud\" as given; its groups claim must be an array of strings; a leading\n"
+"  '/' (Keycloak group paths) is stripped.  The user is the token's CLAIM (default\n"
+"  preferred_username, else sub); --user, if given, must be that user.  KEYFILE is a PEM\n"
+"  public key for RS256/ES256 and the raw secret (at least 32 bytes, not a PEM) for HS256.\n"
 "\n"
 "TIME is RFC 3339 (2027-01-31T00:00:00Z or with an offset); default: the current time.\n"
 "The process time zone never matters.\n"
@@ -64,7 +67,10 @@ static const char usage_text[] =
 "{username} and {user_id} are substituted afterwards and must be 1-255 bytes of letters,\n"
 "digits, '.', '_', '-', '@', '+' or non-ASCII UTF-8 (e-mail style Kasm logins such as\n"
 "user@kasm.local pass), not \".\" or \"..\"; otherwise that folder is refused and the\n"
-"message names the refused character (':' ',' '/' braces, whitespace, quotes, ...).\n"
+"message names the refused character (':' ',' '/' braces, whitespace, quotes, ...).\n";
+
+/* Split in two: C limits a string literal's guaranteed length. */
+static const char usage_kasm_text[] =
 "\n"
 "lint codes: nested-path (a folder's host path inside another's), expired-rule,\n"
 "never-valid-rule (always overridden by a deny), group-case (names differing only in\n"
@@ -72,11 +78,9 @@ static const char usage_text[] =
 "explain statuses: MOUNTED rw|ro, DENIED, NO_MATCH, REFUSED (unsafe substitution, or a\n"
 "host path another folder already mounts).\n"
 "\n"
-"Exit status: 0 ok; 1 invalid policy or users file (nothing on stdout); 2 usage;\n"
-"3 partial (a folder was refused; lint: warnings found); 4 the token was refused.\n";
-
-/* Split in two: C limits a string literal's guaranteed length. */
-static const char usage_kasm_text[] =
+"Exit status: 0 ok; 1 invalid or unreadable policy, users file, token or key (nothing on\n"
+"stdout); 2 usage; 3 partial (a folder was refused; lint: warnings found); 4 the token\n"
+"was refused.\n"
 "\n"
 "classes: users with the same decision form one access class = one Kasm group whose Group\n"
 "Setting volume_mapping keeps {username}/{user_id} for Kasm to fill in; put each user in\n"
@@ -85,6 +89,8 @@ static const char usage_kasm_text[] =
 "ended: a bind mount cannot be revoked inside a running container.  kasm-native: what one\n"
 "Kasm group per policy group (union of its grants) gives each user against the policy,\n"
 "and the admin objects each approach needs.\n"
+"\n"
+"Every input file is a regular file of at most 4 MiB; each option is given once.\n"
 "See vault-policy(1).\n";
 
 static void usage(FILE *out)
@@ -201,60 +207,156 @@ static int cmd_lint(const struct options *o)
         return status;
 }
 
-/* Groups from --groups or a verified token. */
-static int request_groups(const struct options *o, int64_t now, struct group_list *groups)
+/* Who the request is for: name, id and groups. */
+struct identity {
+        char *user;
+        char *uid;
+        struct group_list groups;
+};
+
+static void identity_clear(struct identity *id)
 {
-        if (o->jwt) {
-                char *error = NULL;
-                if (!o->jwt_key || !o->jwt_alg)
-                        return usage_error("%s", "--jwt needs --jwt-key and --jwt-alg"), -EINVAL;
-                if (strcmp(o->jwt_alg, "RS256") && strcmp(o->jwt_alg, "ES256") && strcmp(o->jwt_alg, "HS256"))
-                        return usage_error("--jwt-alg must be RS256, ES256 or HS256, got \"%s\"", o->jwt_alg), -EINVAL;
-                int r = jwt_read_groups(o->jwt, o->jwt_key, o->jwt_alg, o->groups_claim ? o->groups_claim : "groups",
-                                        now, groups, &error);
-                if (r < 0) {
-                        fprintf(stderr, "vault-policy: %s: %s\n", o->jwt, error ? error : strerror(-r));
-                        free(error);
-                        return -EPERM;
-                }
-                return 0;
-        }
-        if (!o->groups)
-                return usage_error("%s", "give the user's groups with --groups or --jwt"), -EINVAL;
-        return group_list_from_csv(o->groups, groups);
+        free(id->user);
+        free(id->uid);
+        group_list_clear(&id->groups);
 }
 
-/* Shared by resolve and explain: load, read groups, decide. */
+/* The user and groups from a verified token; --user, when given, must be the token's user. */
+static int identity_from_token(const struct options *o, int64_t now, struct identity *id)
+{
+        struct jwt_request req = {
+                .token_file = o->jwt, .key_file = o->jwt_key, .alg = o->jwt_alg,
+                .groups_claim = o->groups_claim ? o->groups_claim : "groups", .user_claim = o->user_claim,
+                .issuer = o->jwt_iss, .audience = o->jwt_aud, .now = now,
+        };
+        struct jwt_identity token = { 0 };
+        char *error = NULL;
+
+        if (!o->jwt_key || !o->jwt_alg)
+                return usage_error("%s", "--jwt needs --jwt-key and --jwt-alg");
+        if (strcmp(o->jwt_alg, "RS256") && strcmp(o->jwt_alg, "ES256") && strcmp(o->jwt_alg, "HS256"))
+                return usage_error("--jwt-alg must be RS256, ES256 or HS256, got \"%s\"", o->jwt_alg);
+        int r = jwt_verify(&req, &token, &error);
+        if (r == -EIO) {
+                /* an unreadable token or key file, or an unusable key, is a bad input */
+                fprintf(stderr, "vault-policy: %s\n", error ? error : strerror(-r));
+                free(error);
+                return EXIT_INVALID;
+        }
+        if (r < 0) {
+                fprintf(stderr, "vault-policy: %s: %s\n", o->jwt, error ? error : strerror(-r));
+                free(error);
+                return EXIT_TOKEN;
+        }
+        /* A token for dana must never resolve mallory's folders with dana's groups. */
+        if (o->user && strcmp(o->user, token.user) != 0) {
+                fprintf(stderr, "vault-policy: %s: token refused: it is for user \"%s\" (claim \"%s\"), not \"%s\" (--user)\n",
+                        o->jwt, token.user, token.user_claim, o->user);
+                jwt_identity_clear(&token);
+                return EXIT_TOKEN;
+        }
+        id->user = token.user;
+        id->groups = token.groups;
+        token.user = NULL;
+        token.groups = (struct group_list){ 0 };
+        jwt_identity_clear(&token);
+        return EXIT_OK;
+}
+
+/* The user's id and groups from a users file (explain --users FILE --user NAME). */
+static int identity_from_users(const struct options *o, struct identity *id)
+{
+        struct vs_diags diags = { 0 };
+        struct vs_users users;
+        if (vs_users_load(o->users, &users, &diags) < 0) {
+                print_diags(&diags);
+                vs_diags_clear(&diags);
+                return EXIT_INVALID;
+        }
+        const struct vs_user *user = NULL;
+        for (size_t i = 0; i < users.count && !user; i++)
+                if (strcmp(users.items[i].name, o->user) == 0)
+                        user = &users.items[i];
+        int status = EXIT_OK;
+        if (!user) {
+                fprintf(stderr, "vault-policy: %s: no user \"%s\"\n", o->users, o->user);
+                status = EXIT_INVALID;
+        } else if (!(id->user = strdup(user->name)) || !(id->uid = strdup(user->id)) ||
+                   !(id->groups.names = calloc(user->n_groups + 1, sizeof(char *)))) {
+                status = EXIT_INVALID;
+        } else {
+                for (size_t g = 0; g < user->n_groups && status == EXIT_OK; g++)
+                        if (!(id->groups.names[id->groups.count++] = strdup(user->groups[g])))
+                                status = EXIT_INVALID;
+        }
+        vs_users_clear(&users);
+        return status;
+}
+
+/* Usage errors of a request, found before anything is read. */
+static int check_request_options(const struct options *o, bool need_uid)
+{
+        int sources = !!o->groups + !!o->jwt + !!o->users;
+        if (sources > 1)
+                return usage_error("%s", "give the user's groups with one of --groups, --jwt or --users");
+        if (!o->jwt && (o->jwt_key || o->jwt_alg || o->groups_claim || o->user_claim || o->jwt_iss || o->jwt_aud))
+                return usage_error("%s", "--jwt-key, --jwt-alg, --groups-claim, --user-claim, --jwt-iss and --jwt-aud need --jwt");
+        if (!o->user && !o->jwt)
+                return usage_error("%s", "--user is required");
+        if (sources == 0)
+                return usage_error("%s", "give the user's groups with --groups or --jwt");
+        if (need_uid && !o->uid)
+                return usage_error("%s", "--uid is required");
+        return EXIT_OK;
+}
+
+/* Name, id and groups from --user/--uid with --groups, --jwt or --users; an exit status. */
+static int request_identity(const struct options *o, int64_t now, struct identity *id)
+{
+        int status = o->jwt ? identity_from_token(o, now, id) : o->users ? identity_from_users(o, id) : EXIT_OK;
+        if (status != EXIT_OK)
+                return status;
+        if (!id->user && !(id->user = strdup(o->user)))
+                return EXIT_INVALID;
+        if (o->uid) {
+                free(id->uid);
+                if (!(id->uid = strdup(o->uid)))
+                        return EXIT_INVALID;
+        }
+        if (o->groups && group_list_from_csv(o->groups, &id->groups) < 0)
+                return EXIT_INVALID;
+        return EXIT_OK;
+}
+
+/* Shared by resolve and explain: load, establish who asks, decide. */
 static int decide(const struct options *o, bool need_uid, struct vs_policy **policy_ret, struct vs_decision **ret)
 {
         int64_t now;
-        struct group_list groups = { 0 };
+        struct identity id = { 0 };
+        int status = check_request_options(o, need_uid);
 
-        if (!o->user)
-                return usage_error("%s", "--user is required");
-        if (need_uid && !o->uid)
-                return usage_error("%s", "--uid is required");
-        if (o->groups && o->jwt)
-                return usage_error("%s", "--groups and --jwt are mutually exclusive");
+        if (status != EXIT_OK)
+                return status;
         if (parse_now(o, &now) < 0)
                 return EXIT_USAGE;
         struct vs_policy *policy = load_policy(o->policy);
         if (!policy)
                 return EXIT_INVALID;
-        int r = request_groups(o, now, &groups);
-        if (r < 0) {
+        status = request_identity(o, now, &id);
+        if (status != EXIT_OK) {
+                identity_clear(&id);
                 vs_policy_free(policy);
-                return r == -EPERM ? EXIT_TOKEN : EXIT_USAGE;
+                return status;
         }
         struct vs_request request = {
-                .user_name = o->user,
-                .user_id = o->uid,
-                .groups = (const char *const *)groups.names,
-                .n_groups = groups.count,
+                .user_name = id.user,
+                .user_id = id.uid,
+                .groups = (const char *const *)id.groups.names,
+                .n_groups = id.groups.count,
                 .now = now,
         };
-        r = vs_policy_decide(policy, &request, ret);
-        group_list_clear(&groups);
+        int r = vs_policy_decide(policy, &request, ret);
+        identity_clear(&id);
         if (r < 0) {
                 vs_policy_free(policy);
                 fprintf(stderr, "vault-policy: %s\n", strerror(-r));
@@ -358,7 +460,8 @@ static int cmd_matrix(const struct options *o)
 }
 
 enum { OPT_USER = 256, OPT_UID, OPT_GROUPS, OPT_NOW, OPT_FORMAT, OPT_FOLDER, OPT_JSON, OPT_USERS,
-       OPT_JWT, OPT_JWT_KEY, OPT_JWT_ALG, OPT_GROUPS_CLAIM, OPT_AT, OPT_FROM, OPT_TO, OPT_ORGS };
+       OPT_JWT, OPT_JWT_KEY, OPT_JWT_ALG, OPT_GROUPS_CLAIM, OPT_USER_CLAIM, OPT_JWT_ISS, OPT_JWT_AUD,
+       OPT_AT, OPT_FROM, OPT_TO, OPT_ORGS, OPT_LAST };
 
 static const struct option long_options[] = {
         { "help", no_argument, NULL, 'h' },
@@ -375,6 +478,9 @@ static const struct option long_options[] = {
         { "jwt-key", required_argument, NULL, OPT_JWT_KEY },
         { "jwt-alg", required_argument, NULL, OPT_JWT_ALG },
         { "groups-claim", required_argument, NULL, OPT_GROUPS_CLAIM },
+        { "user-claim", required_argument, NULL, OPT_USER_CLAIM },
+        { "jwt-iss", required_argument, NULL, OPT_JWT_ISS },
+        { "jwt-aud", required_argument, NULL, OPT_JWT_AUD },
         { "at", required_argument, NULL, OPT_AT },
         { "from", required_argument, NULL, OPT_FROM },
         { "to", required_argument, NULL, OPT_TO },
@@ -386,13 +492,14 @@ static const struct option long_options[] = {
 static bool option_allowed(const char *command, int opt)
 {
         bool request = opt == OPT_USER || opt == OPT_UID || opt == OPT_GROUPS || opt == OPT_NOW || opt == OPT_JWT ||
-                       opt == OPT_JWT_KEY || opt == OPT_JWT_ALG || opt == OPT_GROUPS_CLAIM;
+                       opt == OPT_JWT_KEY || opt == OPT_JWT_ALG || opt == OPT_GROUPS_CLAIM || opt == OPT_USER_CLAIM ||
+                       opt == OPT_JWT_ISS || opt == OPT_JWT_AUD;
         if (strcmp(command, "lint") == 0)
                 return opt == OPT_NOW;
         if (strcmp(command, "resolve") == 0)
                 return request || opt == OPT_FORMAT;
         if (strcmp(command, "explain") == 0)
-                return request || opt == OPT_FOLDER || opt == OPT_JSON;
+                return request || opt == OPT_FOLDER || opt == OPT_JSON || opt == OPT_USERS;
         if (strcmp(command, "matrix") == 0)
                 return opt == OPT_NOW || opt == OPT_USERS || opt == OPT_JSON;
         if (strcmp(command, "classes") == 0)
@@ -424,8 +531,9 @@ int main(int argc, char **argv)
 
         optind = 1;
         opterr = 0;
-        int opt;
-        while ((opt = getopt_long(argc - 1, argv + 1, "+h", long_options, NULL)) != -1 || optind < argc - 1) {
+        int opt, long_index = -1;
+        bool seen[OPT_LAST] = { false };
+        while ((opt = getopt_long(argc - 1, argv + 1, "+h", long_options, &long_index)) != -1 || optind < argc - 1) {
                 if (opt == -1) {
                         /* a positional argument: the policy; options may follow it */
                         if (o.policy)
@@ -439,6 +547,12 @@ int main(int argc, char **argv)
                         return usage_error("unknown or incomplete option \"%s\"", argv[optind]);
                 if (!option_allowed(command, opt))
                         return usage_error("option not valid for this command: \"%s\"", argv[optind - 1]);
+                /* A second --groups or --user would silently replace the first: refuse it. */
+                if (opt >= 0 && opt < OPT_LAST && seen[opt])
+                        return usage_error("option --%s given more than once; give it once%s", long_options[long_index].name,
+                                           opt == OPT_GROUPS ? " (--groups G1,G2,... for several groups)" : "");
+                if (opt >= 0 && opt < OPT_LAST)
+                        seen[opt] = true;
                 switch (opt) {
                 case OPT_USER: o.user = optarg; break;
                 case OPT_UID: o.uid = optarg; break;
@@ -452,6 +566,9 @@ int main(int argc, char **argv)
                 case OPT_JWT_KEY: o.jwt_key = optarg; break;
                 case OPT_JWT_ALG: o.jwt_alg = optarg; break;
                 case OPT_GROUPS_CLAIM: o.groups_claim = optarg; break;
+                case OPT_USER_CLAIM: o.user_claim = optarg; break;
+                case OPT_JWT_ISS: o.jwt_iss = optarg; break;
+                case OPT_JWT_AUD: o.jwt_aud = optarg; break;
                 case OPT_AT: o.at = optarg; break;
                 case OPT_FROM: o.from = optarg; break;
                 case OPT_TO: o.to = optarg; break;

@@ -32,6 +32,9 @@ struct options {
         const char *jwt_key;
         const char *jwt_alg;
         const char *groups_claim;
+        const char *user_claim;
+        const char *jwt_iss;
+        const char *jwt_aud;
         const char *at;
         const char *from;
         const char *to;
@@ -49,9 +52,30 @@ void group_list_clear(struct group_list *list);
 /* Split "a,b" (empty entries ignored). */
 int group_list_from_csv(const char *csv, struct group_list *ret);
 
-/* Verify the token and read its groups claim; on refusal returns -EPERM/-EINVAL with *error set. */
-int jwt_read_groups(const char *token_file, const char *key_file, const char *alg, const char *claim,
-                    int64_t now, struct group_list *ret, char **error);
+/* What a token must satisfy (--jwt*, --user-claim, --groups-claim, --now). */
+struct jwt_request {
+        const char *token_file;
+        const char *key_file;
+        const char *alg;            /* RS256, ES256 or HS256 */
+        const char *groups_claim;   /* "groups" */
+        const char *user_claim;     /* NULL: preferred_username, else sub */
+        const char *issuer;         /* NULL: not checked */
+        const char *audience;       /* NULL: not checked */
+        int64_t now;
+};
+
+/* Who a verified token says the user is. */
+struct jwt_identity {
+        char *user;
+        char *user_claim;           /* the claim the user came from */
+        struct group_list groups;
+};
+
+/* Verify the token and read its user and groups; *error set on failure: -EIO when the token
+ * or key file cannot be read or the key is unusable (a PEM or short HS256 secret), -EPERM
+ * when the token is refused, -EINVAL for an algorithm outside the pinned set. */
+int jwt_verify(const struct jwt_request *req, struct jwt_identity *ret, char **error);
+void jwt_identity_clear(struct jwt_identity *id);
 
 /* Print a decision in one of the resolve formats to stdout. */
 int format_decision(const struct vs_policy *policy, const struct vs_decision *decision, const char *format);

@@ -246,30 +246,6 @@ def contents(top):
     return out
 
 
-JOURNAL_DIR = ".vaultshim"  # the shim's journal at a mount's root (lib/journal/journal.h)
-
-
-def split_journal(want, got):
-    """(want, got, journal entries): the shim's journal directories taken out of got.
-
-    The journal is the shim's own bookkeeping at the root of a mount (any directory of the
-    tree when a mount shows a subdirectory): not part of the user's tree, but creating it
-    touches its parent's mtime, which is therefore not compared either."""
-    def in_journal(rel):
-        return JOURNAL_DIR in rel.split("/")
-
-    journal = {rel: attrs for rel, attrs in got.items() if in_journal(rel)}
-    got = {rel: dict(attrs) for rel, attrs in got.items() if not in_journal(rel)}
-    want = {rel: dict(attrs) for rel, attrs in want.items()}
-    for rel in journal:
-        if rel.split("/")[-1] == JOURNAL_DIR:
-            parent = rel.rpartition("/")[0] or "."
-            for tree in (want, got):
-                if parent in tree:
-                    tree[parent]["mtime_ns"] = "touched by the journal"
-    return want, got, journal
-
-
 def _blocks_close(a, b):
     """Allocation may differ by filesystem bookkeeping, never by a filled hole."""
     return abs(a - b) <= 16 + max(a, b) // 8

@@ -18,6 +18,9 @@ from vstest import contents as snapshot, digest  # noqa: F401 (the tests use d.s
 SKIP = vstest.SKIP
 CRASH_STATUS = 137
 PRELOAD = FSCK = None  # set by enter_namespace()
+CURRENT = None  # the Vault in use: whose private journals fsck() reads
+# vault-fsck's exit bits (fsck(8) style)
+REPAIRED, LEFT, OPERATIONAL, USAGE = 1, 4, 8, 16
 
 # A child that renames argv[1] to argv[2] through libc and reports errno by name.
 RENAME_CHILD = (
@@ -56,13 +59,22 @@ class Vault(vstest.Scratch):
         self.folders = folders
 
     def __enter__(self):
+        global CURRENT
         super().__enter__()
         self.scratch = self.dir
         self.root = os.path.join(self.dir, "vault")
         os.makedirs(self.root)
         for f in self.folders:
             self.bind_folder(f)
+        # Each uid's private journal lives outside the vault, as $XDG_STATE_HOME would.
+        self.state = os.path.join(self.dir, "state")
+        os.mkdir(self.state)
+        os.chmod(self.state, 0o1777)
+        CURRENT = self
         return self
+
+    def journal(self, uid=None):
+        return os.path.join(self.state, str(uid or 0), "journal")
 
     def bind_folder(self, folder, source=None):
         source = source or os.path.join(self.fs, "store", folder)
@@ -89,8 +101,9 @@ class Vault(vstest.Scratch):
         return os.path.join(self.root, rel)
 
 
-def shim_env(vault, **extra):
-    env = dict(os.environ, LD_PRELOAD=PRELOAD, VAULTSHIM_ROOTS=vault.root)
+def shim_env(vault, uid=None, **extra):
+    env = dict(os.environ, LD_PRELOAD=PRELOAD, VAULTSHIM_ROOTS=vault.root,
+               VAULTSHIM_JOURNAL=vault.journal(uid))
     env.pop("VAULTSHIM_FAULT", None)
     env.update({k: str(v) for k, v in extra.items()})
     return env
@@ -105,13 +118,17 @@ def rename(vault, src, dst, fault=None, uid=None, **extra):
                                       "--clear-groups"]
     r = subprocess.run(as_user + [sys.executable, "-c", RENAME_CHILD, vault.path(src),
                                   vault.path(dst)],
-                       env=shim_env(vault, **extra), text=True, capture_output=True)
+                       env=shim_env(vault, uid, **extra), text=True, capture_output=True)
     return r.returncode, r.stdout.strip()
 
 
-def fsck(*roots, dry_run=False):
-    cmd = [FSCK, "--json"] + (["--dry-run"] if dry_run else []) + list(roots)
-    r = subprocess.run(cmd, text=True, capture_output=True)
+def fsck(*roots, dry_run=False, uid=None, extra=()):
+    """vault-fsck --json of uid's private journal (as root by default) and roots."""
+    cmd = [FSCK, "--json"] + (["--dry-run"] if dry_run else []) + list(extra) + list(roots)
+    env = dict(os.environ, VAULTSHIM_JOURNAL=CURRENT.journal(uid))
+    as_user = [] if uid is None else ["setpriv", f"--reuid={uid}", f"--regid={uid}",
+                                      "--clear-groups"]
+    r = subprocess.run(as_user + cmd, text=True, capture_output=True, env=env, timeout=120)
     try:
         report = json.loads(r.stdout)
     except json.JSONDecodeError:
@@ -120,17 +137,18 @@ def fsck(*roots, dry_run=False):
 
 
 def residue(root):
-    """Staging leftovers and unfinished journal records anywhere under root."""
+    """Anything of vaultshim's under root (staging, set-aside sources, .vaultshim lock or
+    journal directories: the kernel's rename leaves nothing), and journal records left in the
+    private journals."""
     found = []
     for dirpath, dirnames, filenames in os.walk(root):
         for name in dirnames + filenames:
-            p = os.path.join(dirpath, name)
-            if name.startswith(".vaultshim-"):
-                found.append(p)
-            if os.path.basename(dirpath) == "journal" and \
-                    os.path.basename(os.path.dirname(dirpath)) == ".vaultshim":
-                found.append(p)
-        dirnames[:] = [d for d in dirnames if not d.startswith(".vaultshim-")]
+            if name.startswith(".vaultshim"):
+                found.append(os.path.join(dirpath, name))
+        dirnames[:] = [d for d in dirnames if not d.startswith(".vaultshim")]
+    if CURRENT is not None:
+        for dirpath, _, filenames in os.walk(CURRENT.state):
+            found += [os.path.join(dirpath, name) for name in filenames]
     return found
 
 

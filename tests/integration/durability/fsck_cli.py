@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """vault-fsck on the states a crash leaves (records made by the real journal code through
-the journal-state helper, files by this test): exit status 0/1/2, --dry-run changes
-nothing, --json, roots from VAULTSHIM_ROOTS, records beside the target, live moves left
-alone, and staging residue that no record names (never installed) removed."""
+the journal-state helper, files by this test): fsck(8) exit bits (0 clean, 1 repaired,
+4 left for a person, 8 operational error, 16 usage), --dry-run changes nothing, --json,
+--version, the private journal found without arguments, live moves left alone, records of
+the old shared journal listed and never acted on (--purge-foreign removes them), relative
+roots, and escaped output."""
 import json
 import os
 import shutil
@@ -36,93 +38,113 @@ def outcomes(report):
     return [r["outcome"] for r in report.get("records", [])]
 
 
-with d.Vault(("a", "b")) as v:
-    rc, report = d.fsck(v.root)
-    fails.check(rc == 0 and report["records"] == [], f"clean vault: {rc} {report}")
+def fsck_text(*args, env=None, cwd=None):
+    e = dict(os.environ, VAULTSHIM_JOURNAL=d.CURRENT.journal(), **(env or {}))
+    return subprocess.run([d.FSCK, *args], text=True, capture_output=True, env=e, cwd=cwd,
+                          timeout=60, errors="surrogateescape")
 
-    # Crash while copying a file: a partial staging copy, source untouched.
-    write(v.path("a/n.md"), "hello\n")
-    record, staging = state("begin", v.root, "file", v.path("a/n.md"), v.path("b/n.md"))
-    write(staging, "hel")
-    rc, report = d.fsck(v.root, dry_run=True)
-    fails.check(rc == 1 and outcomes(report) == ["rolled-back"], f"dry run: {rc} {report}")
-    fails.check(os.path.exists(staging) and os.path.exists(record), "dry run changed something")
+
+with d.Vault(("a", "b")) as v:
+    journal = v.journal()
     rc, report = d.fsck(v.root)
-    fails.check(rc == 1 and outcomes(report) == ["rolled-back"], f"roll back: {rc} {report}")
+    fails.check(rc == 0 and report["records"] == [] and report["journal"] == journal,
+                f"clean vault: {rc} {report}")
+    r = fsck_text("--version")
+    fails.check(r.returncode == 0 and r.stdout.startswith("vault-fsck "), f"--version: {r}")
+    r = fsck_text("--no-such-option")
+    fails.check(r.returncode == d.USAGE, f"usage error: {r.returncode}")
+
+    # Crash while copying: a partial staging copy, the source set aside.
+    write(v.path("a/n.md"), "hello\n")
+    record, staging, aside = state("begin", journal, "file", v.path("a/n.md"), v.path("b/n.md"))
+    fails.check(os.path.dirname(record) == journal, f"record outside the private journal: {record}")
+    write(staging, "hel")
+    state("staged", record)
+    os.rename(v.path("a/n.md"), aside)
+    rc, report = d.fsck(v.root, dry_run=True)
+    fails.check(rc == d.REPAIRED and outcomes(report) == ["rolled-back"], f"dry run: {rc} {report}")
+    fails.check(os.path.exists(staging) and os.path.exists(record) and os.path.exists(aside),
+                "dry run changed something")
+    rc, report = d.fsck(v.root)
+    fails.check(rc == d.REPAIRED and outcomes(report) == ["rolled-back"], f"roll back: {rc} {report}")
     fails.check(not os.path.exists(staging) and not os.path.exists(record), "residue left")
-    fails.check(text(v.path("a/n.md")) == "hello\n", "source changed")
+    fails.check(text(v.path("a/n.md")) == "hello\n", "source not back at its name")
     fails.check(d.fsck(v.root)[0] == 0, "second run found work")
 
-    # Crash after installing a tree, half of the source removed.
+    # Crash after installing a tree, half of the set-aside source removed.
     d.write_tree(v.path("a/t"), 40, size=512)
-    record, staging = state("begin", v.root, "tree", v.path("a/t"), v.path("b/t"))
+    record, staging, aside = state("begin", journal, "tree", v.path("a/t"), v.path("b/t"))
     shutil.copytree(v.path("a/t"), staging, symlinks=True)
     state("staged", record)
+    os.rename(v.path("a/t"), aside)
     os.rename(staging, v.path("b/t"))
-    for name in sorted(os.listdir(v.path("a/t")))[:2]:
-        shutil.rmtree(v.path(f"a/t/{name}"))
+    for name in sorted(os.listdir(aside))[:2]:
+        shutil.rmtree(os.path.join(aside, name))
     before = d.snapshot(v.path("b/t"))
-    r = subprocess.run([d.FSCK, v.root], text=True, capture_output=True)
-    fails.check(r.returncode == 1 and "rolled forward" in r.stdout, f"tree: {r.returncode} {r.stdout}")
-    fails.check(not os.path.exists(v.path("a/t")) and d.snapshot(v.path("b/t")) == before,
-                "tree not whole at the target")
+    r = fsck_text(v.root)
+    fails.check(r.returncode == d.REPAIRED and "rolled forward" in r.stdout,
+                f"tree: {r.returncode} {r.stdout}")
+    fails.check(not os.path.exists(aside) and not os.path.exists(v.path("a/t")) and
+                d.snapshot(v.path("b/t")) == before, "tree not whole at the target")
 
-    # Installed, then the source was edited: both kept, exit 2, reported again next time.
+    # Installed, then the set-aside source was written: both kept, exit 4, reported again.
     write(v.path("a/e.md"), "v1\n")
-    record, staging = state("begin", v.root, "file", v.path("a/e.md"), v.path("b/e.md"))
+    record, staging, aside = state("begin", journal, "file", v.path("a/e.md"), v.path("b/e.md"))
     shutil.copy2(v.path("a/e.md"), staging)
     state("staged", record)
+    os.rename(v.path("a/e.md"), aside)
+    state("aside", record)
     os.rename(staging, v.path("b/e.md"))
-    write(v.path("a/e.md"), "v2, edited after the copy\n")
+    time.sleep(0.01)
+    write(aside, "v2, written through a descriptor opened before the move\n")
     rc, report = d.fsck(v.root)
-    fails.check(rc == 2 and outcomes(report) == ["kept"], f"edited source: {rc} {report}")
+    fails.check(rc == d.LEFT and outcomes(report) == ["kept"], f"written source: {rc} {report}")
     fails.check(text(v.path("a/e.md")).startswith("v2") and text(v.path("b/e.md")) == "v1\n",
-                "edited source or its copy lost")
+                "written source or its copy lost, or not back at its name")
     rc, report = d.fsck(v.root)
-    fails.check(rc == 2 and report["records"][0]["record"] == record + ".kept",
+    fails.check(rc == d.LEFT and report["records"][0]["record"] == record + ".kept",
                 f"kept record not set aside and reported again: {report}")
     os.unlink(record + ".kept")
+    os.unlink(v.path("a/e.md"))
 
-    # A record beside the target (mount root not writable) is found by the walk.
-    write(v.path("a/s.md"), "beside\n")
-    record, staging = state("begin", v.root, "file", v.path("a/s.md"), v.path("b/s.md"))
-    beside = v.path("b/.vaultshim-journal-" + os.path.basename(record))
-    os.rename(record, beside)
-    write(staging, "bes")
-    rc, report = d.fsck(v.root)
-    fails.check(rc == 1 and outcomes(report) == ["rolled-back"], f"beside record: {rc} {report}")
-    fails.check(not os.path.exists(beside) and not os.path.exists(staging), "beside residue")
-
-    # A live move is left alone; roots come from VAULTSHIM_ROOTS.
+    # A live move is left alone; roots come from VAULTSHIM_ROOTS; a missing root is an
+    # operational error.
     write(v.path("a/live.md"), "live\n")
-    hold = subprocess.Popen([STATE, "hold", v.root, v.path("a/live.md"), v.path("b/live.md"), "30"],
+    hold = subprocess.Popen([STATE, "hold", journal, v.path("a/live.md"), v.path("b/live.md"), "30"],
                             stdout=subprocess.PIPE, text=True)
-    live_record, live_staging = hold.stdout.readline().split()
+    live_record, live_staging, _ = hold.stdout.readline().split()
     write(live_staging, "being copied")
-    r = subprocess.run([d.FSCK, "--json"], text=True, capture_output=True,
-                       env=dict(os.environ, VAULTSHIM_ROOTS=f"/nonexistent-vs:{v.root}"))
+    r = fsck_text("--json", env={"VAULTSHIM_ROOTS": f"/nonexistent-vs:{v.root}"})
     report = json.loads(r.stdout)
-    fails.check(r.returncode == 2 and outcomes(report) == ["live"] and report["error_count"] == 1
-                and report["orphans"] == [], f"live move / roots: {r.returncode} {report}")
+    fails.check(r.returncode == d.OPERATIONAL and outcomes(report) == ["live"] and
+                report["error_count"] == 1, f"live move / roots: {r.returncode} {report}")
     fails.check(os.path.exists(live_staging) and os.path.exists(live_record),
                 "a live move's record or staging was touched")
     hold.kill()
     hold.wait()
-    time.sleep(0.1)
+    os.unlink(live_staging)  # its identity was never recorded: not provably the move's
     rc, report = d.fsck(v.root)
-    fails.check(rc == 1 and outcomes(report) == ["rolled-back"], f"after the kill: {rc} {report}")
+    fails.check(rc == d.REPAIRED and outcomes(report) == ["closed"], f"after the kill: {rc} {report}")
 
-    # Staging residue whose record was lost (a power cut before the record was synced):
-    # never installed, so its source is whole; it goes.
-    os.makedirs(v.path("b/.vaultshim-stage-lost/sub"))
-    write(v.path("b/.vaultshim-stage-lost/sub/x.md"), "partial\n")
-    rc, report = d.fsck(v.root, dry_run=True)
-    fails.check(rc == 1 and [o["path"] for o in report["orphans"]] ==
-                [v.path("b/.vaultshim-stage-lost")], f"orphan dry run: {rc} {report}")
-    fails.check(os.path.exists(v.path("b/.vaultshim-stage-lost/sub/x.md")), "dry run removed it")
-    rc, report = d.fsck(v.root)
-    fails.check(rc == 1 and report["orphans"][0]["removed"] == 3, f"orphan: {rc} {report}")
-    fails.check(not os.path.exists(v.path("b/.vaultshim-stage-lost")), "orphan left")
+    # Records of the old shared journal: listed (escaped), never acted on, even a FIFO.
+    os.makedirs(v.path("b/.vaultshim/journal"))
+    write(v.path("b/.vaultshim/journal/1.2.3"), "vsj1 1.2.3 tree staged /x /y /z - - - 0\n")
+    os.mkfifo(v.path("b/.vaultshim/journal/zz"))
+    os.makedirs(v.path("a/sub"))
+    write(v.path("a/sub/.vaultshim-journal-9\x1b[2J"), "vsj1 forged\n")
+    r = fsck_text(v.root)
+    fails.check(r.returncode == d.LEFT and r.stdout.count("old shared journal") == 3,
+                f"old records: {r.returncode} {r.stdout!r}")
+    fails.check("\x1b" not in r.stdout and "\\x1b[2J" in r.stdout, f"not escaped: {r.stdout!r}")
+    fails.check(os.path.exists(v.path("b/.vaultshim/journal/1.2.3")), "an old record was acted on")
+    rc, report = d.fsck(v.root, extra=("--purge-foreign",))
+    fails.check(rc == d.REPAIRED and len(report["foreign"]) == 3, f"purge: {rc} {report}")
+    fails.check(not os.path.exists(v.path("b/.vaultshim")), ".vaultshim left after the purge")
+
+    # A relative root is taken from the working directory, and said so.
+    r = fsck_text("vault", cwd=v.dir)
+    fails.check(r.returncode == 0 and "relative root vault taken as" in r.stdout,
+                f"relative root: {r.returncode} {r.stdout}")
 
     left = d.residue(v.root)
     fails.check(not left, f"residue {left}")

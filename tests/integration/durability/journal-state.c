@@ -2,15 +2,18 @@
 /*
  * Leaves journal records in the states a crash can leave them, for the vault-fsck tests
  * (the filesystem side of each state is made by the test itself):
- *   journal-state begin ROOT KIND SOURCE TARGET   record a move, print "RECORD STAGING", and
- *                                                 exit without finishing (a crash);
- *   journal-state staged RECORD                   append the state "staging complete" with
- *                                                 the staging object's identity;
- *   journal-state hold ROOT SOURCE TARGET SECONDS a live move: print as begin, keep the
- *                                                 record locked, then finish it.
+ *   journal-state begin JOURNAL KIND SOURCE TARGET   record a move, print "RECORD STAGING
+ *                                                    ASIDE" (absolute paths), and exit
+ *                                                    without finishing (a crash);
+ *   journal-state staged RECORD                      append "staging complete" with the
+ *                                                    staging object's identity;
+ *   journal-state aside RECORD                       append the set-aside source's identity;
+ *   journal-state hold JOURNAL SOURCE TARGET SECONDS a live move: print as begin, keep the
+ *                                                    record locked, then finish it.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,8 +31,15 @@ static int kind_of(const char *s)
         return -1;
 }
 
-static int begin(const char *root, enum vs_journal_kind kind, const char *src, const char *dst,
-                 struct vs_journal *j)
+static int parent_fd(const char *path)
+{
+        char copy[PATH_MAX];
+        snprintf(copy, sizeof(copy), "%s", path);
+        return open(dirname(copy), O_PATH | O_DIRECTORY);
+}
+
+static int begin(const char *journal, enum vs_journal_kind kind, const char *src,
+                 const char *dst, struct vs_journal *j)
 {
         struct stat st;
         struct vs_identity sid, prev = { 0 };
@@ -38,10 +48,42 @@ static int begin(const char *root, enum vs_journal_kind kind, const char *src, c
         vs_identity_from_stat(&sid, &st);
         if (lstat(dst, &st) == 0)
                 vs_identity_from_stat(&prev, &st);
-        return vs_journal_begin(j, root, kind, src, dst, &sid, &prev);
+        int sfd = parent_fd(src), tfd = parent_fd(dst);
+        const struct vs_journal_config cfg = { .dir = journal };
+        int r = sfd < 0 || tfd < 0 ? -errno
+                                   : vs_journal_begin(j, &cfg, kind, sfd, src, tfd, dst, &sid,
+                                                      prev.known ? &prev : NULL);
+        if (sfd >= 0)
+                close(sfd);
+        if (tfd >= 0)
+                close(tfd);
+        return r;
 }
 
-static int staged(const char *record)
+/* Where a record's object named `name` beside its source or target is. */
+static void beside(const struct vs_mount_identity *m, const char *rel, const char *name,
+                   char *out, size_t size)
+{
+        char path[2 * PATH_MAX];
+        vs_journal_display_path(m, rel, path, sizeof(path));
+        snprintf(out, size, "%s/%s", dirname(path), name);
+}
+
+static void staging_path(const struct vs_journal_entry *e, char *out, size_t size)
+{
+        char name[NAME_MAX + 1];
+        vs_journal_staging_name(e, name, sizeof(name));
+        beside(&e->target_mount, e->target, name, out, size);
+}
+
+static void aside_path(const struct vs_journal_entry *e, char *out, size_t size)
+{
+        char name[NAME_MAX + 1];
+        vs_journal_aside_name(e, name, sizeof(name));
+        beside(&e->source_mount, e->source, name, out, size);
+}
+
+static int append(const char *record, bool aside)
 {
         static char text[1 << 16];
         static struct vs_journal_entry e;
@@ -51,10 +93,15 @@ static int staged(const char *record)
         ssize_t n = read(fd, text, sizeof(text));
         int r = n < 0 ? -errno : vs_journal_parse(text, (size_t)n, &e);
         struct stat st;
-        if (r == 0 && lstat(e.staging, &st) < 0)
+        char path[2 * PATH_MAX];
+        if (aside)
+                aside_path(&e, path, sizeof(path));
+        else
+                staging_path(&e, path, sizeof(path));
+        if (r == 0 && lstat(path, &st) < 0)
                 r = -errno;
         if (r == 0) {
-                vs_identity_from_stat(&e.staging_id, &st);
+                vs_identity_from_stat(aside ? &e.aside_id : &e.staging_id, &st);
                 int len = vs_journal_format(&e, text, sizeof(text));
                 r = len < 0 ? len : write(fd, text, (size_t)len) == len ? 0 : -EIO;
         }
@@ -62,14 +109,13 @@ static int staged(const char *record)
         return r;
 }
 
-/* "RECORD STAGING" on one line. */
-static void print_record(const struct vs_journal *j)
+/* "RECORD STAGING ASIDE" on one line. */
+static void print_record(const struct vs_journal *j, const char *journal)
 {
-        char link[64], dir[PATH_MAX];
-        snprintf(link, sizeof(link), "/proc/self/fd/%d", j->dirfd);
-        ssize_t n = readlink(link, dir, sizeof(dir) - 1);
-        dir[n > 0 ? n : 0] = '\0';
-        printf("%s/%s %s\n", dir, j->name, j->entry.staging);
+        char staging[2 * PATH_MAX], aside[2 * PATH_MAX];
+        staging_path(&j->entry, staging, sizeof(staging));
+        aside_path(&j->entry, aside, sizeof(aside));
+        printf("%s/%s %s %s\n", journal, j->name, staging, aside);
 }
 
 int main(int argc, char **argv)
@@ -79,13 +125,15 @@ int main(int argc, char **argv)
         if (argc == 6 && strcmp(argv[1], "begin") == 0 && kind_of(argv[3]) >= 0) {
                 r = begin(argv[2], (enum vs_journal_kind)kind_of(argv[3]), argv[4], argv[5], &j);
                 if (r == 0)
-                        print_record(&j);
+                        print_record(&j, argv[2]);
         } else if (argc == 3 && strcmp(argv[1], "staged") == 0) {
-                r = staged(argv[2]);
+                r = append(argv[2], false);
+        } else if (argc == 3 && strcmp(argv[1], "aside") == 0) {
+                r = append(argv[2], true);
         } else if (argc == 6 && strcmp(argv[1], "hold") == 0) {
                 r = begin(argv[2], VS_JOURNAL_FILE, argv[3], argv[4], &j);
                 if (r == 0) {
-                        print_record(&j);
+                        print_record(&j, argv[2]);
                         fflush(stdout);
                         sleep((unsigned)atoi(argv[5]));
                         vs_journal_finish(&j);

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """A move whose target another mover holds (here this process takes that mover's lock: the
-flock on <mount root>/.vaultshim/locks/<dev>-<ino>) waits for it and then replaces the
+flock on .vaultshim-lock-<dev>-<ino> beside the target) waits for it and then replaces the
 target, as rename(2) would.  Regression: on Linux EAGAIN == EWOULDBLOCK, so "target busy"
 once read as "plan stale, plan again"; the mover re-planned without pausing until its
 re-plan budget ran out and failed with EBUSY whenever the holder was slow (a loaded
@@ -23,9 +23,7 @@ with d.Vault(("a", "b")) as vault:
     with open(vault.path("b/note.md"), "wb") as f:
         f.write(b"old\n")
     target = os.stat(vault.path("b/note.md"))
-    locks = vault.path("b/.vaultshim/locks")
-    os.makedirs(locks, mode=0o700, exist_ok=True)
-    lock_file = os.path.join(locks, f"{target.st_dev:x}-{target.st_ino:x}")
+    lock_file = vault.path(f"b/.vaultshim-lock-{target.st_dev:x}-{target.st_ino:x}")
     held = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)
     fcntl.flock(held, fcntl.LOCK_EX)
 

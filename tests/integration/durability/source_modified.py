@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """A writer appends to a 100 MiB file while it is being moved.  The mover is paused (fault
-injection: sleep) right after its copy is complete, the append happens then, and the
-engine must notice (dev, ino, size, mtime, ctime changed): it either copies again or fails,
-but never installs the stale copy and deletes the new data."""
+injection: sleep) right after its copy is complete, and the append happens then: by path
+(a new file at the old path, as after the kernel's rename: the source was set aside before
+the copy), or through a descriptor opened before the move, which the engine must notice
+(ino, size, mtime, ctime of the set-aside file changed): it copies again or fails, but
+never installs the stale copy and deletes the new data."""
 import os
 import stat
 import subprocess
@@ -36,15 +38,13 @@ def copy_complete(pid, source_ino):
     return False
 
 
-with d.Vault(("a", "b"), size_mib=512) as vault:
-    src, dst = vault.path("a/big.bin"), vault.path("b/big.bin")
-    block = os.urandom(1024 * 1024)
-    with open(src, "wb") as f:
-        for _ in range(SIZE // len(block)):
-            f.write(block)
-    source_ino = os.stat(src).st_ino
-    want = d.digest(block * (SIZE // len(block)) + APPENDED)
+def content(p):
+    with open(p, "rb") as f:
+        return d.digest(f.read())
 
+
+def move_paused(vault, src, dst, source_ino, write):
+    """Move src to dst, paused after its copy is complete; write() runs during the pause."""
     env = d.shim_env(vault, VAULTSHIM_FAULT="fsync-temp:sleep=3000")
     mover = subprocess.Popen([sys.executable, "-c", d.RENAME_CHILD, src, dst], env=env,
                              stdout=subprocess.PIPE, text=True)
@@ -52,28 +52,61 @@ with d.Vault(("a", "b"), size_mib=512) as vault:
     while not copy_complete(mover.pid, source_ino) and mover.poll() is None \
             and time.monotonic() < deadline:
         time.sleep(0.01)
-    paused = mover.poll() is None
-    fails.check(paused, "the mover was not caught with a complete copy")
-    with open(src, "ab") as f:
-        f.write(APPENDED)
+    fails.check(mover.poll() is None, "the mover was not caught with a complete copy")
+    write()
     out, _ = mover.communicate(timeout=120)
+    return mover.returncode, out.strip()
 
-    def content(p):
-        with open(p, "rb") as f:
-            return d.digest(f.read())
 
-    if mover.returncode == 0:
-        fails.check(not os.path.exists(src), "moved, but the source is still there")
-        fails.check(content(dst) == want, "the installed copy lacks the appended data")
-        print("engine copied again and installed the new content")
+block = os.urandom(1024 * 1024)
+original = block * (SIZE // len(block))
+
+# A save by path during the move: the source was set aside before the copy, so the save
+# makes a new file at the old path, exactly as after the kernel's rename; nothing is lost.
+with d.Vault(("a", "b"), size_mib=512) as vault:
+    src, dst = vault.path("a/big.bin"), vault.path("b/big.bin")
+    with open(src, "wb") as f:
+        f.write(original)
+
+    def save_by_path():
+        with open(src, "ab") as f:
+            f.write(APPENDED)
+
+    rc, out = move_paused(vault, src, dst, os.stat(src).st_ino, save_by_path)
+    fails.check(rc == 0, f"by path: the move failed ({out})")
+    fails.check(content(dst) == d.digest(original), "by path: the target is not the moved file")
+    fails.check(os.path.exists(src) and content(src) == d.digest(APPENDED),
+                "by path: the save did not land in a new file at the old path")
+    fails.check(not d.residue(vault.root), f"by path: residue {d.residue(vault.root)}")
+    rc, report = d.fsck(vault.root)
+    fails.check(rc == 0, f"by path: vault-fsck exit {rc}: {report}")
+
+# A writer holding the file open from before the move appends during its fsync: the engine
+# copies again from the set-aside file and installs the new content, never the stale copy.
+with d.Vault(("a", "b"), size_mib=512) as vault:
+    src, dst = vault.path("a/big.bin"), vault.path("b/big.bin")
+    with open(src, "wb") as f:
+        f.write(original)
+    held = open(src, "ab")
+
+    def write_through_fd():
+        held.write(APPENDED)
+        held.flush()
+
+    rc, out = move_paused(vault, src, dst, os.stat(src).st_ino, write_through_fd)
+    held.close()
+    want = d.digest(original + APPENDED)
+    if rc == 0:
+        fails.check(not os.path.exists(src), "by fd: moved, but the source is still there")
+        fails.check(content(dst) == want, "by fd: the installed copy lacks the appended data")
+        print("by fd: engine copied again and installed the new content")
     else:
         fails.check(os.path.exists(src) and content(src) == want,
-                    f"move failed ({out.strip()}) and the source lost the appended data")
-        fails.check(not os.path.exists(dst), f"move failed ({out.strip()}) but left a target")
-        print(f"engine refused the move: {out.strip()}")
-    left = d.residue(vault.root)
-    fails.check(not left, f"residue {left}")
+                    f"by fd: move failed ({out}) and the source lost the appended data")
+        fails.check(not os.path.exists(dst), f"by fd: move failed ({out}) but left a target")
+        print(f"by fd: engine refused the move: {out}")
+    fails.check(not d.residue(vault.root), f"by fd: residue {d.residue(vault.root)}")
     rc, report = d.fsck(vault.root)
-    fails.check(rc == 0, f"vault-fsck exit {rc}: {report}")
+    fails.check(rc == 0, f"by fd: vault-fsck exit {rc}: {report}")
 
 fails.finish("a source changed during the copy is never replaced by a stale copy")

@@ -17,6 +17,8 @@ check "the probe rename across mounts fails without the shim" contains "failed w
 check "the probe leaves nothing behind" \
         test -z "$(find "$vault/personal" "$vault/engineering" -name '.vaultshim-probe-*')"
 shim=$VS_BUILD_ROOT/lib/preload/libvaultshim.so
+# The private journal, in the personal folder as the image sets it (vaultshim(7)).
+export VAULTSHIM_JOURNAL=$vault/personal/.vaultshim-private
 # A sanitizer build cannot take another LD_PRELOAD before its runtime.
 if ldd "$tool" | grep -q libasan; then
         echo "# sanitizer build: the preloaded-shim checks are left to the normal build"
@@ -37,20 +39,24 @@ if [ -x "$fsck" ]; then
         check "the move recovery (vault-fsck) runs over the vault" contains "vault-fsck"
         check "and finds nothing to do in a clean vault" contains "no interrupted moves"
         if [ -f "$shim" ]; then
-                # A move killed after the install, before the source is gone: both copies exist.
+                # A move killed after the install, before the source is gone: the target is
+                # installed, the source set aside (a hidden name beside it).
                 echo "draft" >"$vault/personal/note.md"
                 set +e
                 LD_PRELOAD=$shim VAULTSHIM_ROOTS=$vault VAULTSHIM_FAULT=unlink-source:exit \
                         python3 -c 'import os, sys; os.rename(sys.argv[1], sys.argv[2])' \
                         "$vault/personal/note.md" "$vault/engineering/note.md"
                 set -e
-                if [ -f "$vault/personal/note.md" ] && [ -f "$vault/engineering/note.md" ]; then
+                if [ -f "$vault/engineering/note.md" ] &&
+                        [ -n "$(find "$vault/personal" -maxdepth 1 -name '.vaultshim-aside-*')" ]; then
                         ok "an interrupted move leaves both copies"
                         VAULT_FSCK=$fsck run_tool 0 --manifest "$m" --no-shim-check
                         check "first launch has vault-fsck finish it" \
                                 contains "vault-fsck repaired interrupted moves"
                         check "the move is complete: one copy, at the target" \
                                 test ! -e "$vault/personal/note.md" -a "$(cat "$vault/engineering/note.md")" = draft
+                        check "and nothing of vaultshim's is left in the personal folder" \
+                                test -z "$(find "$vault/personal" -name '.vaultshim*')"
                 else
                         echo "# VAULTSHIM_FAULT is not compiled in (-Dfault_injection=false): no crash to recover"
                 fi
@@ -60,6 +66,21 @@ else
         run_tool 0 --manifest "$m" --no-shim-check
         check "without vault-fsck the recovery is skipped with a note" contains "vault-fsck not found"
 fi
+
+# vault-fsck runs under a deadline, and what it prints is escaped (it names files that
+# other users of a shared folder named).
+hang=$work/hanging-fsck
+printf '#!/bin/sh\nprintf "evil\\033[2J\\nforged: line\\n"\nexec sleep 600\n' >"$hang"
+chmod +x "$hang"
+started=$(date +%s)
+VAULT_FSCK=$hang VAULT_FSCK_TIMEOUT=2 run_tool 3 --manifest "$m" --no-shim-check
+check "a hanging vault-fsck is stopped at its deadline" test $(($(date +%s) - started)) -lt 30
+check "and the session start says so" contains "did not finish within 2 s"
+check "its output is escaped: no raw escape byte" test "$(printf '%s' "$out" | tr -dc '\033' | wc -c)" = 0
+check "and no line of its own" test "$(grep -c '^forged: line' <<<"$out")" = 0
+# Without a private journal no move is emulated, and the session start says why.
+VAULTSHIM_JOURNAL=relative/journal run_tool 3 --manifest "$m" --no-shim-check
+check "no private journal: said, with the consequence" contains "moves across folders are not emulated"
 
 # --- --watch --------------------------------------------------------------------------
 "$tool" --manifest "$m" --watch --json --sync rooms --rooms-file "$rooms" --no-shim-check --no-recovery \

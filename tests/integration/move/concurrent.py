@@ -84,10 +84,12 @@ def main():
         vault = os.path.join(scratch.dir, "vault")
         a = scratch.bind(scratch.fs, os.path.join(vault, "a"))
         b = scratch.bind(scratch.fs, os.path.join(vault, "b"))
+        journal = os.path.join(scratch.dir, "state", "journal")  # root's private journal
         plain = {k: v for k, v in os.environ.items()
                  if k != "LD_PRELOAD" and not k.startswith("VAULTSHIM_")}
         runs = [("kernel, one mount", scratch.fs, scratch.fs, plain),
-                ("shim, two mounts", a, b, dict(plain, LD_PRELOAD=shim, VAULTSHIM_ROOTS=vault))]
+                ("shim, two mounts", a, b, dict(plain, LD_PRELOAD=shim, VAULTSHIM_ROOTS=vault,
+                                                  VAULTSHIM_JOURNAL=journal))]
         for label, kind, distinct in KINDS:
             for run_label, old_root, new_root, env in runs:
                 problems = []

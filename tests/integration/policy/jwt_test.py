@@ -3,7 +3,8 @@
 
 Each case is (what, how the token is made, --jwt-alg, key file, --now, expected exit, expected
 stdout/stderr fragment).  Accepted tokens must yield the groups they carry (Keycloak's leading
-'/' stripped); every refusal must print nothing on stdout and exit 4.
+'/' stripped); every refusal must print nothing on stdout and exit 4; a token that is not for --user is
+refused; an unreadable token or an unusable key (a PEM or short HS256 secret) exits 1.
 """
 import base64
 import hashlib
@@ -53,6 +54,8 @@ class Keys:
         self.ec_pub = self.path("ec.pub")
         self.hs = self.path("hs.key")
         self.other_hs = self.path("other-hs.key")
+        self.short_hs = self.path("short-hs.key")
+        self.other_rsa = self.path("other-rsa.pem")
         openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", self.rsa)
         openssl("pkey", "-in", self.rsa, "-pubout", "-out", self.rsa_pub)
         openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", self.ec)
@@ -61,6 +64,9 @@ class Keys:
             f.write(os.urandom(32).hex().encode())
         with open(self.other_hs, "wb") as f:
             f.write(os.urandom(32).hex().encode())
+        with open(self.short_hs, "wb") as f:
+            f.write(os.urandom(8).hex().encode())  # 16 bytes: too short for HS256
+        openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", self.other_rsa)
 
     def path(self, name):
         return os.path.join(self.tmp, name)
@@ -77,10 +83,12 @@ class Keys:
             return der_to_raw(openssl("dgst", "-sha256", "-sign", key or self.ec, data=signing_input))
         raise ValueError(alg)
 
-    def token(self, alg, claims, key=None, tamper=False):
+    def token(self, alg, claims, key=None, tamper=False, unsigned=False):
         header = b64url(json.dumps({"alg": alg, "typ": "JWT"}).encode())
         payload = b64url(json.dumps(claims).encode())
         signing_input = f"{header}.{payload}".encode()
+        if unsigned:
+            return f"{header}.{payload}."
         signature = bytearray(self.sign(alg, signing_input, key))
         if tamper:
             signature[len(signature) // 2] ^= 0x01
@@ -125,14 +133,65 @@ def main():
              "no \"groups\" claim"),
             ("groups claim not a list", "RS256", claims(groups="legal"), None, "RS256", keys.rsa_pub, [], 4,
              "must be an array"),
+            # Distinct words for each way a token fails.
+            ("alg none says unsigned", "none", claims(), None, "RS256", keys.rsa_pub, [], 4,
+             'token refused: it is unsigned ("alg": "none")'),
+            ("unsigned RS256 (no signature part)", "RS256", claims(), None, "RS256", keys.rsa_pub, ["UNSIGNED"], 4,
+             "token refused: it carries no signature"),
+            ("signed with another RSA key", "RS256", claims(), keys.other_rsa, "RS256", keys.rsa_pub, [], 4,
+             "token refused: its signature does not verify with"),
+            ("expired says expired", "RS256", claims(exp=NOW - 1), None, "RS256", keys.rsa_pub, [], 4,
+             "token refused: token expired at 2026-12-14T23:59:59Z"),
+            # The user is the token's, not whatever --user says.
+            ("--user must be the token's user", "RS256", claims(), None, "RS256", keys.rsa_pub, ["--user", "mallory"], 4,
+             'token refused: it is for user "dana" (claim "sub"), not "mallory" (--user)'),
+            ("without --user the token names the user", "RS256", claims(), None, "RS256", keys.rsa_pub, ["NO_USER"], 0,
+             '"name": "dana"'),
+            ("preferred_username before sub", "RS256", claims(sub="f81d4fae-7dec", preferred_username="dana"), None,
+             "RS256", keys.rsa_pub, [], 0, '"name": "dana"'),
+            ("preferred_username binds --user", "RS256", claims(preferred_username="mallory"), None, "RS256",
+             keys.rsa_pub, [], 4, 'it is for user "mallory" (claim "preferred_username"), not "dana"'),
+            ("--user-claim upn", "RS256", claims(sub="f81d4fae-7dec", upn="dana"), None, "RS256", keys.rsa_pub,
+             ["--user-claim", "upn", "NO_USER"], 0, '"name": "dana"'),
+            ("--user-claim missing from the token", "RS256", claims(), None, "RS256", keys.rsa_pub,
+             ["--user-claim", "email"], 4, 'no string claim "email" (--user-claim)'),
+            # Issuer and audience.
+            ("--jwt-iss matches", "RS256", claims(iss="https://sso.example.com/realms/acme"), None, "RS256",
+             keys.rsa_pub, ["--jwt-iss", "https://sso.example.com/realms/acme"], 0, deal_room),
+            ("--jwt-iss differs", "RS256", claims(iss="https://evil.example.com"), None, "RS256", keys.rsa_pub,
+             ["--jwt-iss", "https://sso.example.com/realms/acme"], 4,
+             'issued by "https://evil.example.com", but --jwt-iss requires'),
+            ("--jwt-iss, token without iss", "RS256", claims(), None, "RS256", keys.rsa_pub,
+             ["--jwt-iss", "https://sso.example.com/realms/acme"], 4, 'no "iss" claim'),
+            ("--jwt-aud in an aud array", "RS256", claims(aud=["account", "vault"]), None, "RS256", keys.rsa_pub,
+             ["--jwt-aud", "vault"], 0, deal_room),
+            ("--jwt-aud as the aud string", "RS256", claims(aud="vault"), None, "RS256", keys.rsa_pub,
+             ["--jwt-aud", "vault"], 0, deal_room),
+            ("--jwt-aud not in aud", "RS256", claims(aud=["account"]), None, "RS256", keys.rsa_pub,
+             ["--jwt-aud", "vault"], 4, 'its audience ("aud") does not include "vault"'),
+            ("--jwt-aud, token without aud", "RS256", claims(), None, "RS256", keys.rsa_pub, ["--jwt-aud", "vault"], 4,
+             'no "aud" claim'),
+            # Keys that must never serve as an HS256 secret: a bad input (exit 1), before any token is read.
+            ("HS256 with a PEM public key as the secret", "HS256", claims(), keys.rsa_pub, "HS256", keys.rsa_pub, [], 1,
+             "an HS256 key must be the shared secret, not a PEM key"),
+            ("HS256 with a 16-byte secret", "HS256", claims(), keys.short_hs, "HS256", keys.short_hs, [], 1,
+             "the HS256 secret has 16 bytes; it needs at least 32"),
+            ("RS256 with a raw secret as the key", "RS256", claims(), None, "RS256", keys.hs, [], 1,
+             "expected a PEM public key for RS256"),
+            ("missing token file", "RS256", claims(), None, "RS256", keys.rsa_pub, ["NO_TOKEN"], 1,
+             "cannot read token: No such file or directory"),
         ]
         failures = 0
         for what, alg, body, sign_key, pin, key, extra, status, fragment in cases:
             tamper = what.startswith("bad ")
             token_file = keys.path("token")
             with open(token_file, "w") as f:
-                f.write(keys.token(alg, body, sign_key, tamper) + "\n")
-            args = [TOOL, "resolve", POLICY, "--user", "dana", "--uid", "1001", "--now", NOW_TEXT, "--format", "json",
+                f.write(keys.token(alg, body, sign_key, tamper, unsigned="UNSIGNED" in extra) + "\n")
+            if "NO_TOKEN" in extra:
+                token_file = keys.path("no-such-token")
+            user = [] if "NO_USER" in extra or "--user" in extra else ["--user", "dana"]
+            extra = [a for a in extra if a not in ("NO_USER", "UNSIGNED", "NO_TOKEN")]
+            args = [TOOL, "resolve", POLICY, *user, "--uid", "1001", "--now", NOW_TEXT, "--format", "json",
                     "--jwt", token_file, "--jwt-key", key, "--jwt-alg", pin, *extra]
             res = subprocess.run(args, capture_output=True, text=True, timeout=30)
             problems = []

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The journal: its record format, its life cycle, and recovery from each state a crash can
- * leave (built by hand here, in a scratch vault on one filesystem).
+ * The journal: its record format and the parser's strictness, mount identities, the
+ * private journal directory, recovery from each state a crash can leave (built by hand in
+ * a scratch directory), and the bounded lock wait.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,18 +25,20 @@
 struct vault {
         char root[64];
         char journal[128];
+        int a, b; /* the two sides' directories */
 };
 
 static void path_at(char out[PATH_MAX], const struct vault *v, const char *rel)
 {
-        snprintf(out, PATH_MAX, "%s/%s", v->root, rel);
+        int n = snprintf(out, PATH_MAX, "%s/%s", v->root, rel);
+        assert_true(n > 0 && n < PATH_MAX);
 }
 
-static void write_file(const struct vault *v, const char *rel, const char *text, bool append)
+static void write_file(const struct vault *v, const char *rel, const char *text)
 {
         char p[PATH_MAX];
         path_at(p, v, rel);
-        FILE *f = fopen(p, append ? "a" : "w");
+        FILE *f = fopen(p, "w");
         assert_non_null(f);
         fputs(text, f);
         fclose(f);
@@ -61,26 +64,19 @@ static void assert_content(const struct vault *v, const char *rel, const char *w
         assert_string_equal(got, want);
 }
 
-static void identity_of(const struct vault *v, const char *rel, struct vs_identity *id)
-{
-        char p[PATH_MAX];
-        struct stat st;
-        path_at(p, v, rel);
-        assert_int_equal(lstat(p, &st), 0);
-        vs_identity_from_stat(id, &st);
-}
-
 static int setup(void **state)
 {
         struct vault *v = calloc(1, sizeof(*v));
         strcpy(v->root, "/tmp/vs-journal-XXXXXX");
         assert_non_null(mkdtemp(v->root));
-        snprintf(v->journal, sizeof(v->journal), "%s/" VS_JOURNAL_DIR, v->root);
+        snprintf(v->journal, sizeof(v->journal), "%s/private/journal", v->root);
         char p[PATH_MAX];
         path_at(p, v, "a");
         mkdir(p, 0755);
+        v->a = open(p, O_PATH | O_DIRECTORY);
         path_at(p, v, "b");
         mkdir(p, 0755);
+        v->b = open(p, O_PATH | O_DIRECTORY);
         *state = v;
         return 0;
 }
@@ -89,25 +85,13 @@ static int teardown(void **state)
 {
         struct vault *v = *state;
         int fd = open("/tmp", O_RDONLY | O_DIRECTORY);
-        unsigned long n = 0;
-        vs_journal_tree_remove(fd, v->root + strlen("/tmp/"), false, &n);
+        unsigned long n = 0, kept = 0;
+        vs_journal_tree_remove(fd, v->root + strlen("/tmp/"), false, &n, &kept);
         close(fd);
+        close(v->a);
+        close(v->b);
         free(v);
         return 0;
-}
-
-/* What a kill -9 leaves: the record on disk, its lock gone. */
-static void crash(struct vs_journal *j)
-{
-        close(j->fd);
-        close(j->dirfd);
-}
-
-static int journal_fd(const struct vault *v)
-{
-        int fd = open(v->journal, O_RDONLY | O_DIRECTORY);
-        assert_true(fd >= 0);
-        return fd;
 }
 
 struct outcomes {
@@ -122,383 +106,429 @@ static void collect(const struct vs_recovery_result *r, void *userdata)
         o->last = *r;
 }
 
-static struct outcomes *recover(const struct vault *v, bool dry_run)
+static struct outcomes *recover(const struct vault *v, enum vs_recovery_mode mode)
 {
         static struct outcomes o;
         memset(&o, 0, sizeof(o));
-        int fd = journal_fd(v);
-        vs_journal_recover_dir(fd, v->journal, dry_run ? VS_RECOVER_DRY_RUN : VS_RECOVER_REPAIR,
-                               collect, &o);
+        bool created;
+        int fd = vs_journal_dir_open(v->journal, false, &created);
+        assert_true(fd >= 0);
+        vs_journal_recover_dir(fd, v->journal, mode, collect, &o);
         close(fd);
         return &o;
 }
 
 static void begin(const struct vault *v, struct vs_journal *j, enum vs_journal_kind kind,
-                  const char *src_rel, const char *dst_rel)
+                  const char *src_rel, const char *dst_rel, bool transient)
 {
         char src[PATH_MAX], dst[PATH_MAX];
+        struct stat st;
         struct vs_identity sid;
         path_at(src, v, src_rel);
         path_at(dst, v, dst_rel);
-        identity_of(v, src_rel, &sid);
-        assert_int_equal(vs_journal_begin(j, v->root, kind, src, dst, &sid, NULL), 0);
+        assert_int_equal(lstat(src, &st), 0);
+        vs_identity_from_stat(&sid, &st);
+        const struct vs_journal_config cfg = { .dir = v->journal, .transient = transient };
+        assert_int_equal(vs_journal_begin(j, &cfg, kind, v->a, src, v->b, dst, &sid, NULL), 0);
 }
 
-/* The staging copy is complete: record its identity as the engine does before install. */
-static void staged(const struct vault *v, struct vs_journal *j)
+static const char *staging_rel(const struct vs_journal *j)
 {
+        static char rel[PATH_MAX];
+        char name[NAME_MAX + 1];
+        assert_int_equal(vs_journal_staging_name(&j->entry, name, sizeof(name)), 0);
+        snprintf(rel, sizeof(rel), "b/%s", name);
+        return rel;
+}
+
+static const char *aside_rel(const struct vs_journal *j)
+{
+        static char rel[PATH_MAX];
+        char name[NAME_MAX + 1];
+        assert_int_equal(vs_journal_aside_name(&j->entry, name, sizeof(name)), 0);
+        snprintf(rel, sizeof(rel), "a/%s", name);
+        return rel;
+}
+
+static void rename_rel(const struct vault *v, const char *from, const char *to)
+{
+        char a[PATH_MAX], b[PATH_MAX];
+        path_at(a, v, from);
+        path_at(b, v, to);
+        assert_int_equal(rename(a, b), 0);
+}
+
+/* A file move that stops after `steps` of: stage, set aside, install.  Then a kill -9. */
+static void crashed_file_move(struct vault *v, struct vs_journal *j, int steps)
+{
+        write_file(v, "a/note.md", "the note\n");
+        begin(v, j, VS_JOURNAL_FILE, "a/note.md", "b/note.md", false);
+        char p[PATH_MAX];
         struct stat st;
-        assert_int_equal(lstat(j->entry.staging, &st), 0);
+        write_file(v, staging_rel(j), "the note\n");
+        path_at(p, v, staging_rel(j));
+        assert_int_equal(lstat(p, &st), 0);
         vs_identity_from_stat(&j->entry.staging_id, &st);
         assert_int_equal(vs_journal_update(j, true), 0);
+        if (steps >= 2)
+                rename_rel(v, "a/note.md", aside_rel(j));
+        if (steps >= 3)
+                rename_rel(v, staging_rel(j), "b/note.md");
+        vs_journal_abandon(j);
 }
 
-/* Record a file move, write its staging copy, and crash: installed or not. */
-static void crashed_file_move(struct vault *v, struct vs_journal *j, enum vs_journal_kind kind,
-                              const char *staged_text, bool install)
+static struct vs_journal_entry sample_entry(void)
 {
-        begin(v, j, kind, "a/note.md", "b/note.md");
-        FILE *f = fopen(j->entry.staging, "w");
-        fputs(staged_text, f);
-        fclose(f);
-        if (install) {
-                staged(v, j);
-                char target[PATH_MAX];
-                path_at(target, v, "b/note.md");
-                assert_int_equal(rename(j->entry.staging, target), 0);
-        }
-        crash(j);
+        struct vs_journal_entry e = { .kind = VS_JOURNAL_OVERWRITE, .phase = VS_JOURNAL_INSTALLED };
+        strcpy(e.id, "18c2f0a1b2.4242.7.0123456789abcdef");
+        struct vs_mount_identity m = { .fstype = "ext4", .dev_major = 8, .dev_minor = 1,
+                                       .fsid = 0x1234abcd5678ef00ull, .root_ino = 2 };
+        strcpy(m.point, "/vault/per sonal");
+        strcpy(m.root, "/users/alice/personal");
+        e.source_mount = m;
+        strcpy(m.point, "/vault/engineering");
+        strcpy(m.root, "/shared/eng%100");
+        e.target_mount = m;
+        strcpy(e.source, "notes/a\tb.md");
+        strcpy(e.target, "c.md");
+        e.source_id = (struct vs_identity){ .known = true, .ino = 12, .mode = 0100644,
+                                            .size = 5, .mtime_sec = -3, .ctime_nsec = 9 };
+        e.staging_id = (struct vs_identity){ .known = true, .ino = 13, .mode = 0100600 };
+        return e;
 }
 
 static void test_format_roundtrip(void **state)
 {
         (void)state;
-        struct vs_journal_entry e = { .kind = VS_JOURNAL_TREE, .phase = VS_JOURNAL_INSTALLED };
-        strcpy(e.id, "abc.1.0");
-        strcpy(e.source, "/vault/a/odd name %\nwith newline");
-        strcpy(e.target, "/vault/b/t\xc3\xa9st");
-        strcpy(e.staging, "/vault/b/.vaultshim-stage-abc.1.0");
-        e.source_id = (struct vs_identity){ true, 1, 2, 0100644, 3, 4, 5, 6, 7 };
-        char line[4 * PATH_MAX];
-        int n = vs_journal_format(&e, line, sizeof(line));
-        assert_true(n > 0);
-        assert_int_equal(strchr(line, '\n') - line, n - 1); /* one line, escapes work */
-
-        struct vs_journal_entry *back = calloc(1, sizeof(*back));
-        assert_int_equal(vs_journal_parse(line, (size_t)n, back), 0);
-        assert_string_equal(back->source, e.source);
-        assert_string_equal(back->target, e.target);
-        assert_int_equal(back->kind, VS_JOURNAL_TREE);
-        assert_int_equal(back->phase, VS_JOURNAL_INSTALLED);
-        assert_true(vs_identity_unchanged(&back->source_id, &e.source_id));
-        assert_false(back->staging_id.known);
-        free(back);
+        struct vs_journal_entry e = sample_entry(), back;
+        char line[8192];
+        int len = vs_journal_format(&e, line, sizeof(line));
+        assert_true(len > 0 && line[len - 1] == '\n');
+        assert_null(strchr(line, '\t'));
+        assert_int_equal(vs_journal_parse(line, (size_t)len, &back), 0);
+        assert_string_equal(back.source_mount.point, "/vault/per sonal");
+        assert_string_equal(back.target_mount.root, "/shared/eng%100");
+        assert_string_equal(back.source, "notes/a\tb.md");
+        assert_int_equal(back.target_mount.fsid, e.target_mount.fsid);
+        assert_int_equal(back.source_id.mtime_sec, -3);
+        assert_int_equal(back.staging_id.ino, 13);
+        assert_false(back.aside_id.known);
+        assert_true(vs_mount_same(&back.source_mount, &e.source_mount));
 }
 
 static void test_torn_last_line_keeps_previous_state(void **state)
 {
         (void)state;
-        struct vs_journal_entry e = { .kind = VS_JOURNAL_FILE, .phase = VS_JOURNAL_STAGED };
-        strcpy(e.id, "x.1.0");
-        strcpy(e.source, "/v/a");
-        strcpy(e.target, "/v/b");
-        strcpy(e.staging, "/v/.vaultshim-tmp-x.1.0");
-        char text[3 * 1024];
-        int n1 = vs_journal_format(&e, text, sizeof(text));
-        e.phase = VS_JOURNAL_INSTALLED;
-        int n2 = vs_journal_format(&e, text + n1, sizeof(text) - (size_t)n1);
-        struct vs_journal_entry *back = calloc(1, sizeof(*back));
+        struct vs_journal_entry e = sample_entry(), back;
+        char text[16384];
+        int len = vs_journal_format(&e, text, sizeof(text));
+        e.phase = VS_JOURNAL_SOURCE_REMOVAL;
+        int len2 = vs_journal_format(&e, text + len, sizeof(text) - (size_t)len);
+        assert_int_equal(vs_journal_parse(text, (size_t)(len + len2 - 7), &back), 0);
+        assert_int_equal(back.phase, VS_JOURNAL_INSTALLED);
+        text[len + 20] ^= 1; /* a flipped byte: the checksum rejects the line */
+        assert_int_equal(vs_journal_parse(text, (size_t)(len + len2), &back), 0);
+        assert_int_equal(back.phase, VS_JOURNAL_INSTALLED);
+        assert_int_equal(vs_journal_parse("", 0, &back), -ENODATA);
+}
 
-        /* Whole: the last state wins. */
-        assert_int_equal(vs_journal_parse(text, (size_t)(n1 + n2), back), 0);
-        assert_int_equal(back->phase, VS_JOURNAL_INSTALLED);
-        /* Torn append (no newline yet): the first state stands. */
-        assert_int_equal(vs_journal_parse(text, (size_t)(n1 + n2 - 5), back), 0);
-        assert_int_equal(back->phase, VS_JOURNAL_STAGED);
-        /* A flipped byte in a whole line: the checksum rejects it. */
-        text[n1 + 10] ^= 1;
-        assert_int_equal(vs_journal_parse(text, (size_t)(n1 + n2), back), 0);
-        assert_int_equal(back->phase, VS_JOURNAL_STAGED);
-        /* Zeros where a line should be (xfs after a crash): nothing valid. */
-        memset(text, 0, (size_t)n1);
-        text[n1 - 1] = '\n';
-        assert_int_equal(vs_journal_parse(text, (size_t)n1, back), -ENODATA);
-        free(back);
+/* Re-checksum a hand-edited line so that only the field under test is wrong. */
+static int parse_edited(const struct vs_journal_entry *e)
+{
+        char line[8192];
+        struct vs_journal_entry back;
+        int len = vs_journal_format(e, line, sizeof(line));
+        return len < 0 ? len : vs_journal_parse(line, (size_t)len, &back);
+}
+
+static void test_parser_refuses_paths_that_leave_the_mount(void **state)
+{
+        (void)state;
+        static const char *const bad_rel[] = { "../personal", "a/../../x", "/vault/x", "a//b",
+                                               "./a", "a/", "" };
+        for (size_t i = 0; i < sizeof(bad_rel) / sizeof(bad_rel[0]); i++) {
+                struct vs_journal_entry e = sample_entry();
+                strcpy(e.source, bad_rel[i]);
+                assert_int_equal(parse_edited(&e), -ENODATA);
+                e = sample_entry();
+                strcpy(e.target, bad_rel[i]);
+                assert_int_equal(parse_edited(&e), -ENODATA);
+        }
+        struct vs_journal_entry e = sample_entry();
+        strcpy(e.source_mount.point, "vault/relative");
+        assert_int_equal(parse_edited(&e), -ENODATA);
+        e = sample_entry();
+        strcpy(e.id, "../x");
+        assert_int_equal(parse_edited(&e), -ENODATA);
+        e = sample_entry();
+        e.source_id.known = false; /* "-": a record that could never prove anything */
+        assert_int_equal(parse_edited(&e), -ENODATA);
+        const char *old = "vsj1 1.2.3 file staged /a /b /c - - - 00000000\n";
+        assert_true(vs_journal_is_old_format(old, strlen(old)));
+        struct vs_journal_entry back;
+        assert_int_equal(vs_journal_parse(old, strlen(old), &back), -ENODATA);
+}
+
+static void test_mount_identity_of_a_directory(void **state)
+{
+        struct vault *v = *state;
+        struct vs_mount_identity m;
+        assert_int_equal(vs_mount_identify(v->a, &m), 0);
+        assert_true(m.point[0] == '/' && m.root[0] == '/' && m.fstype[0]);
+        int fd = vs_mount_open_verified(&m);
+        assert_true(fd >= 0);
+        close(fd);
+        char rel[PATH_MAX], p[PATH_MAX];
+        path_at(p, v, "a/x.md");
+        assert_int_equal(vs_mount_relative(&m, p, rel, sizeof(rel)), 0);
+        assert_true(rel[0] != '/');
+        struct vs_mount_identity other = m;
+        strcat(other.root, "-elsewhere");
+        assert_int_equal(vs_mount_open_verified(&other), -ESTALE);
+        other = m;
+        other.root_ino++;
+        assert_int_equal(vs_mount_open_verified(&other), -ESTALE);
+}
+
+static void test_private_directory_only(void **state)
+{
+        struct vault *v = *state;
+        bool created;
+        int fd = vs_journal_dir_open(v->journal, true, &created);
+        assert_true(fd >= 0 && created);
+        close(fd);
+        chmod(v->journal, 0777); /* anyone could forge records here now */
+        assert_int_equal(vs_journal_dir_open(v->journal, true, &created), -EPERM);
+        chmod(v->journal, 0700);
+        char link[PATH_MAX];
+        path_at(link, v, "link");
+        assert_int_equal(symlink(v->journal, link), 0);
+        assert_true(vs_journal_dir_open(link, true, &created) < 0);
+        setenv("VAULTSHIM_JOURNAL", "relative/dir", 1);
+        char where[PATH_MAX];
+        assert_int_equal(vs_journal_location(where, sizeof(where)), -EINVAL);
+        setenv("VAULTSHIM_JOURNAL", "/x/y/", 1);
+        assert_int_equal(vs_journal_location(where, sizeof(where)), 0);
+        assert_string_equal(where, "/x/y");
+        unsetenv("VAULTSHIM_JOURNAL");
+        setenv("XDG_STATE_HOME", "/state", 1);
+        assert_int_equal(vs_journal_location(where, sizeof(where)), 0);
+        assert_string_equal(where, "/state/vaultshim/journal");
+        unsetenv("XDG_STATE_HOME");
 }
 
 static void test_begin_finish_leaves_nothing(void **state)
 {
         struct vault *v = *state;
         struct vs_journal j;
-        write_file(v, "a/note.md", "hello\n", false);
-        begin(v, &j, VS_JOURNAL_FILE, "a/note.md", "b/note.md");
-
-        char record[PATH_MAX], want_staging[PATH_MAX];
+        write_file(v, "a/note.md", "x");
+        begin(v, &j, VS_JOURNAL_FILE, "a/note.md", "b/note.md", true);
+        char record[PATH_MAX];
         snprintf(record, sizeof(record), "%s/%s", v->journal, j.name);
         assert_int_equal(access(record, F_OK), 0);
-        snprintf(want_staging, sizeof(want_staging), "%s/b/" VS_STAGING_FILE_PREFIX "%s", v->root,
-                 j.entry.id);
-        assert_string_equal(j.entry.staging, want_staging);
-        int fd = journal_fd(v);
-        assert_true(vs_journal_dir_has_entries(fd));
-
+        size_t len = strlen(j.entry.target);
+        assert_true(len > 9 && strcmp(j.entry.target + len - 9, "b/note.md") == 0);
         vs_journal_finish(&j);
         assert_int_equal(access(record, F_OK), -1);
-        assert_false(vs_journal_dir_has_entries(fd));
-        close(fd);
+        assert_int_equal(access(v->journal, F_OK), -1); /* transient: gone once empty */
 }
 
 static void test_live_move_is_left_alone(void **state)
 {
         struct vault *v = *state;
         struct vs_journal j;
-        write_file(v, "a/note.md", "hello\n", false);
-        begin(v, &j, VS_JOURNAL_FILE, "a/note.md", "b/note.md");
-        write_file(v, "b/" VS_STAGING_FILE_PREFIX, "", false); /* unrelated name, ignored */
-        struct outcomes *o = recover(v, false);
+        write_file(v, "a/note.md", "x");
+        begin(v, &j, VS_JOURNAL_FILE, "a/note.md", "b/note.md", false);
+        struct outcomes *o = recover(v, VS_RECOVER_REPAIR);
         assert_int_equal(o->count, 1);
         assert_int_equal(o->last.outcome, VS_RECOVERY_LIVE);
         vs_journal_finish(&j);
 }
 
-static void test_crash_before_install_rolls_back(void **state)
+static void test_crash_before_aside_rolls_back(void **state)
 {
         struct vault *v = *state;
         struct vs_journal j;
-        write_file(v, "a/note.md", "hello\n", false);
-        crashed_file_move(v, &j, VS_JOURNAL_FILE, "hel", false); /* half copied */
-
-        struct outcomes *o = recover(v, true);
+        crashed_file_move(v, &j, 1);
+        struct outcomes *o = recover(v, VS_RECOVER_REPAIR);
         assert_int_equal(o->last.outcome, VS_RECOVERY_ROLLED_BACK);
-        assert_int_equal(access(j.entry.staging, F_OK), 0); /* dry run: nothing changed */
-
-        o = recover(v, false);
-        assert_int_equal(o->last.outcome, VS_RECOVERY_ROLLED_BACK);
-        assert_int_equal(o->last.staging_removed, 1);
-        assert_int_equal(access(j.entry.staging, F_OK), -1);
-        assert_content(v, "a/note.md", "hello\n");
+        assert_content(v, "a/note.md", "the note\n");
+        assert_false(exists(v, staging_rel(&j)));
         assert_false(exists(v, "b/note.md"));
-        int fd = journal_fd(v);
-        assert_false(vs_journal_dir_has_entries(fd));
-        close(fd);
+        assert_false(vs_journal_dir_has_entries(open(v->journal, O_RDONLY | O_DIRECTORY)));
 }
 
-static void test_crash_after_install_rolls_forward(void **state)
+static void test_crash_after_aside_puts_source_back(void **state)
 {
         struct vault *v = *state;
         struct vs_journal j;
-        write_file(v, "a/note.md", "hello\n", false);
-        write_file(v, "b/note.md", "old target\n", false);
-        crashed_file_move(v, &j, VS_JOURNAL_OVERWRITE, "hello\n", true);
-
-        struct outcomes *o = recover(v, false);
-        assert_int_equal(o->last.outcome, VS_RECOVERY_ROLLED_FORWARD);
-        assert_int_equal(o->last.source_removed, 1);
+        crashed_file_move(v, &j, 2);
         assert_false(exists(v, "a/note.md"));
-        assert_content(v, "b/note.md", "hello\n");
+        struct outcomes *o = recover(v, VS_RECOVER_REPAIR);
+        assert_int_equal(o->last.outcome, VS_RECOVERY_ROLLED_BACK);
+        assert_content(v, "a/note.md", "the note\n");
+        assert_false(exists(v, aside_rel(&j)));
+        assert_false(exists(v, staging_rel(&j)));
 }
 
-static void test_source_changed_after_install_is_kept(void **state)
+static void test_aside_with_its_name_taken_is_kept(void **state)
 {
         struct vault *v = *state;
         struct vs_journal j;
-        write_file(v, "a/note.md", "hello\n", false);
-        crashed_file_move(v, &j, VS_JOURNAL_FILE, "hello\n", true);
-        write_file(v, "a/note.md", "new line\n", true);
-
-        struct outcomes *o = recover(v, false);
+        crashed_file_move(v, &j, 2);
+        write_file(v, "a/note.md", "a colleague's new save\n");
+        struct outcomes *o = recover(v, VS_RECOVER_REPAIR);
         assert_int_equal(o->last.outcome, VS_RECOVERY_KEPT);
-        assert_content(v, "a/note.md", "hello\nnew line\n");
-        assert_content(v, "b/note.md", "hello\n");
-        /* The record stays for a person (and reports again), never deleting the new data. */
-        assert_int_equal(recover(v, false)->last.outcome, VS_RECOVERY_KEPT);
-        assert_non_null(strstr(recover(v, false)->last.record, VS_JOURNAL_KEPT_SUFFIX));
-        /* Moves pass it by instead of comparing the same files again each time. */
-        int fd = journal_fd(v);
-        assert_int_equal(vs_journal_recover_dir(fd, NULL, VS_RECOVER_LAZY, NULL, NULL), 0);
-        close(fd);
+        assert_content(v, "a/note.md", "a colleague's new save\n");
+        assert_content(v, aside_rel(&j), "the note\n");
 }
 
-static void make_tree(const struct vault *v, const char *rel)
-{
-        char p[PATH_MAX], q[PATH_MAX + 8];
-        path_at(p, v, rel);
-        mkdir(p, 0755);
-        snprintf(q, sizeof(q), "%s/sub", p);
-        mkdir(q, 0755);
-        char f[PATH_MAX + 16];
-        for (int i = 0; i < 3; i++) {
-                snprintf(f, sizeof(f), "%s/n%d.md", p, i);
-                FILE *fp = fopen(f, "w");
-                fprintf(fp, "note %d\n", i);
-                fclose(fp);
-        }
-        snprintf(f, sizeof(f), "%s/sub/deep.md", p);
-        FILE *fp = fopen(f, "w");
-        fputs("deep\n", fp);
-        fclose(fp);
-        snprintf(f, sizeof(f), "%s/link", p);
-        assert_int_equal(symlink("n0.md", f), 0);
-        snprintf(f, sizeof(f), "%s/fifo", p);
-        assert_int_equal(mkfifo(f, 0644), 0);
-}
-
-/* A tree installed, the source half removed, then a crash. */
-static void installed_tree(struct vault *v, struct vs_journal *j)
-{
-        make_tree(v, "a/t");
-        begin(v, j, VS_JOURNAL_TREE, "a/t", "b/t");
-        char stage_rel[PATH_MAX];
-        snprintf(stage_rel, sizeof(stage_rel), "b/%s", strrchr(j->entry.staging, '/') + 1);
-        make_tree(v, stage_rel);
-        staged(v, j);
-        char target[PATH_MAX], gone[PATH_MAX];
-        path_at(target, v, "b/t");
-        assert_int_equal(rename(j->entry.staging, target), 0);
-        path_at(gone, v, "a/t/n1.md");
-        unlink(gone);
-        crash(j);
-}
-
-static void test_tree_rolls_forward(void **state)
+static void test_crash_after_install_rolls_forward_once(void **state)
 {
         struct vault *v = *state;
         struct vs_journal j;
-        installed_tree(v, &j);
-        struct outcomes *o = recover(v, false);
+        crashed_file_move(v, &j, 3);
+        struct outcomes *o = recover(v, VS_RECOVER_REPAIR);
         assert_int_equal(o->last.outcome, VS_RECOVERY_ROLLED_FORWARD);
-        assert_false(exists(v, "a/t"));
-        assert_content(v, "b/t/sub/deep.md", "deep\n");
-        assert_content(v, "b/t/n1.md", "note 1\n");
+        assert_false(exists(v, aside_rel(&j)));
+        assert_content(v, "b/note.md", "the note\n");
+        assert_int_equal(recover(v, VS_RECOVER_REPAIR)->count, 0);
 }
 
-static void test_tree_keeps_changed_entries(void **state)
+static void test_changed_source_after_install_is_kept(void **state)
 {
         struct vault *v = *state;
         struct vs_journal j;
-        installed_tree(v, &j);
-        write_file(v, "a/t/sub/deep.md", "edited\n", false);
-        write_file(v, "a/t/new.md", "brand new\n", false);
-
-        struct outcomes *o = recover(v, false);
+        crashed_file_move(v, &j, 3);
+        char p[PATH_MAX];
+        path_at(p, v, aside_rel(&j));
+        FILE *f = fopen(p, "a");
+        fputs("written through a descriptor opened before the move\n", f);
+        fclose(f);
+        struct outcomes *o = recover(v, VS_RECOVER_REPAIR);
         assert_int_equal(o->last.outcome, VS_RECOVERY_KEPT);
-        assert_int_equal(o->last.source_kept, 2);
-        assert_content(v, "a/t/sub/deep.md", "edited\n");
-        assert_content(v, "a/t/new.md", "brand new\n");
-        assert_false(exists(v, "a/t/n0.md"));
-        assert_false(exists(v, "a/t/link"));
-        assert_content(v, "b/t/sub/deep.md", "deep\n");
+        assert_true(exists(v, "a/note.md")); /* back where it was */
+        assert_content(v, "b/note.md", "the note\n");
+        /* Kept: set aside as .kept, still reported by vault-fsck, passed by lazy recovery. */
+        assert_int_equal(recover(v, VS_RECOVER_LAZY)->count, 0);
+        assert_int_equal(recover(v, VS_RECOVER_REPAIR)->last.outcome, VS_RECOVERY_KEPT);
 }
 
-static void test_staging_without_source_is_kept(void **state)
+static void test_equal_bytes_prove_nothing(void **state)
 {
         struct vault *v = *state;
         struct vs_journal j;
-        write_file(v, "a/note.md", "only\n", false);
-        crashed_file_move(v, &j, VS_JOURNAL_FILE, "only\n", false);
+        crashed_file_move(v, &j, 3);
+        /* The source is gone; someone else's file with the same bytes now has its name. */
+        char p[PATH_MAX];
+        write_file(v, "a/note.md", "the note\n");
+        path_at(p, v, aside_rel(&j));
+        unlink(p);
+        struct outcomes *o = recover(v, VS_RECOVER_REPAIR);
+        assert_int_equal(o->last.outcome, VS_RECOVERY_CLOSED);
+        assert_content(v, "a/note.md", "the note\n");
+}
+
+static void test_staging_before_its_identity_was_recorded(void **state)
+{
+        struct vault *v = *state;
+        struct vs_journal j;
+        write_file(v, "a/note.md", "x");
+        begin(v, &j, VS_JOURNAL_FILE, "a/note.md", "b/note.md", false);
+        write_file(v, staging_rel(&j), "x"); /* a power cut before its identity was synced */
+        vs_journal_abandon(&j);
+        struct outcomes *o = recover(v, VS_RECOVER_REPAIR);
+        assert_int_equal(o->last.outcome, VS_RECOVERY_ROLLED_BACK);
+        assert_false(exists(v, staging_rel(&j)));
+        assert_content(v, "a/note.md", "x");
+}
+
+static void test_other_object_at_the_staging_name_is_kept(void **state)
+{
+        struct vault *v = *state;
+        struct vs_journal j;
+        crashed_file_move(v, &j, 1);
+        write_file(v, "b/other", "someone else's file under our staging name");
+        rename_rel(v, "b/other", staging_rel(&j));
+        struct outcomes *o = recover(v, VS_RECOVER_REPAIR);
+        assert_int_equal(o->last.outcome, VS_RECOVERY_KEPT);
+        assert_true(exists(v, staging_rel(&j)));
+}
+
+static void test_other_mount_defers_and_touches_nothing(void **state)
+{
+        struct vault *v = *state;
+        struct vs_journal j;
+        crashed_file_move(v, &j, 3);
+        /* Rewrite the record as if the folder had come from elsewhere. */
+        char record[PATH_MAX], text[16384];
+        snprintf(record, sizeof(record), "%s/%s", v->journal, j.name);
+        struct vs_journal_entry e = j.entry;
+        strcat(e.source_mount.root, "-another-host-folder");
+        int len = vs_journal_format(&e, text, sizeof(text));
+        FILE *f = fopen(record, "a");
+        fwrite(text, 1, (size_t)len, f);
+        fclose(f);
+        struct outcomes *o = recover(v, VS_RECOVER_REPAIR);
+        assert_int_equal(o->last.outcome, VS_RECOVERY_DEFERRED);
+        assert_true(exists(v, aside_rel(&j)));
+        assert_int_equal(access(record, F_OK), 0); /* waits for a session that has it */
+}
+
+static void test_tree_rolls_forward_keeping_changed_entries(void **state)
+{
+        struct vault *v = *state;
+        struct vs_journal j;
+        char p[PATH_MAX];
+        path_at(p, v, "a/t");
+        mkdir(p, 0755);
+        write_file(v, "a/t/one.md", "1");
+        write_file(v, "a/t/two.md", "2");
+        begin(v, &j, VS_JOURNAL_TREE, "a/t", "b/t", false);
+        char cmd[3 * PATH_MAX];
+        path_at(p, v, staging_rel(&j));
         char src[PATH_MAX];
-        path_at(src, v, "a/note.md");
-        unlink(src);
-
-        struct outcomes *o = recover(v, false);
+        path_at(src, v, "a/t");
+        snprintf(cmd, sizeof(cmd), "cp -a %s %s", src, p);
+        assert_int_equal(system(cmd), 0);
+        struct stat st;
+        assert_int_equal(lstat(p, &st), 0);
+        vs_identity_from_stat(&j.entry.staging_id, &st);
+        assert_int_equal(vs_journal_update(&j, true), 0);
+        rename_rel(v, "a/t", aside_rel(&j));
+        rename_rel(v, staging_rel(&j), "b/t");
+        vs_journal_abandon(&j);
+        char two[PATH_MAX];
+        int n = snprintf(two, sizeof(two), "%s/two.md", aside_rel(&j));
+        assert_true(n > 0 && n < PATH_MAX);
+        write_file(v, two, "2, changed after the copy");
+        struct outcomes *o = recover(v, VS_RECOVER_REPAIR);
         assert_int_equal(o->last.outcome, VS_RECOVERY_KEPT);
-        assert_int_equal(access(j.entry.staging, F_OK), 0);
+        assert_int_equal(o->last.source_removed, 1);
+        assert_false(exists(v, "a/t/one.md"));
+        assert_content(v, "a/t/two.md", "2, changed after the copy");
+        assert_content(v, "b/t/one.md", "1");
 }
 
-static void test_unreadable_record_is_dropped_as_empty(void **state)
+static void test_lock_wait_is_bounded(void **state)
 {
         struct vault *v = *state;
-        struct vs_journal j;
-        write_file(v, "a/note.md", "x\n", false);
-        begin(v, &j, VS_JOURNAL_FILE, "a/note.md", "b/note.md");
-        vs_journal_finish(&j); /* creates the journal directory */
-        char p[PATH_MAX + 16];
-        snprintf(p, sizeof(p), "%s/torn", v->journal);
-        FILE *f = fopen(p, "w");
-        fputs("vsj1 torn", f);
-        fclose(f);
-        struct outcomes *o = recover(v, false);
-        assert_int_equal(o->last.outcome, VS_RECOVERY_EMPTY);
-        assert_int_equal(access(p, F_OK), -1);
-}
-
-static void test_next_move_recovers_lazily(void **state)
-{
-        struct vault *v = *state;
-        struct vs_journal j, next;
-        write_file(v, "a/note.md", "hello\n", false);
-        write_file(v, "a/other.md", "other\n", false);
-        begin(v, &j, VS_JOURNAL_FILE, "a/note.md", "b/note.md");
-        FILE *f = fopen(j.entry.staging, "w");
-        fclose(f);
-        crash(&j);
-        begin(v, &next, VS_JOURNAL_FILE, "a/other.md", "b/other.md");
-        assert_int_equal(access(j.entry.staging, F_OK), -1);
-        vs_journal_finish(&next);
-        int fd = journal_fd(v);
-        assert_false(vs_journal_dir_has_entries(fd));
-        close(fd);
-}
-
-static void test_move_lock_excludes_and_notices_replacement(void **state)
-{
-        struct vault *v = *state;
+        write_file(v, "a/note.md", "x");
+        char p[PATH_MAX];
+        struct stat st;
+        path_at(p, v, "a/note.md");
+        assert_int_equal(lstat(p, &st), 0);
         struct vs_identity id;
-        char dir[PATH_MAX];
-        write_file(v, "a/note.md", "x\n", false);
-        identity_of(v, "a/note.md", &id);
-        path_at(dir, v, "a");
-        int dirfd = open(dir, O_RDONLY | O_DIRECTORY);
-
-        struct vs_journal_lock held, again;
-        assert_int_equal(vs_journal_lock_object(dirfd, "note.md", &id, true, &held), 0);
-        /* A second move (another open file description, as another thread has) must wait;
-         * busy is not stale (EAGAIN == EWOULDBLOCK, so stale has its own errno). */
-        assert_int_equal(vs_journal_lock_object(dirfd, "note.md", &id, false, &again), -EWOULDBLOCK);
-        assert_int_not_equal(-EWOULDBLOCK, -ESTALE);
-        vs_journal_unlock_object(&held);
-        assert_int_equal(vs_journal_lock_object(dirfd, "note.md", &id, false, &held), 0);
-        vs_journal_unlock_object(&held);
-
-        /* Another program's flock on the note is not ours: the move does not wait for it. */
-        int other = openat(dirfd, "note.md", O_RDONLY);
-        assert_int_equal(flock(other, LOCK_EX), 0);
-        assert_int_equal(vs_journal_lock_object(dirfd, "note.md", &id, false, &held), 0);
-        vs_journal_unlock_object(&held);
-        close(other);
-
-        /* The name now leads elsewhere: plan again. */
-        write_file(v, "a/other.md", "y\n", false);
-        assert_int_equal(renameat(dirfd, "other.md", dirfd, "note.md"), 0);
-        assert_int_equal(vs_journal_lock_object(dirfd, "note.md", &id, true, &held), -ESTALE);
-        assert_int_equal(unlinkat(dirfd, "note.md", 0), 0);
-        assert_int_equal(vs_journal_lock_object(dirfd, "note.md", &id, true, &held), -ESTALE);
-
-        /* Symlinks are locked by identity too. */
-        assert_int_equal(symlinkat("target", dirfd, "link"), 0);
-        identity_of(v, "a/link", &id);
-        assert_int_equal(vs_journal_lock_object(dirfd, "link", &id, true, &held), 0);
-        vs_journal_unlock_object(&held);
-        close(dirfd);
-}
-
-static void test_record_lookup_for_staging_residue(void **state)
-{
-        struct vault *v = *state;
-        struct vs_journal j;
-        write_file(v, "a/note.md", "x\n", false);
-        begin(v, &j, VS_JOURNAL_FILE, "a/note.md", "b/note.md");
-        assert_true(vs_journal_record_exists(j.entry.staging));
-        vs_journal_finish(&j);
-        assert_false(vs_journal_record_exists(j.entry.staging));
-
-        /* A record beside the staging object counts too. */
-        char staging[PATH_MAX];
-        path_at(staging, v, "b/" VS_STAGING_TREE_PREFIX "lost.1.0");
-        assert_false(vs_journal_record_exists(staging));
-        write_file(v, "b/" VS_JOURNAL_BESIDE_PREFIX "lost.1.0", "", false);
-        assert_true(vs_journal_record_exists(staging));
-        assert_false(vs_journal_record_exists("/not/a/staging/name"));
+        vs_identity_from_stat(&id, &st);
+        struct vs_journal_lock mine, theirs;
+        assert_int_equal(vs_journal_lock_object(v->a, "note.md", &id, 0, &mine), 0);
+        uint64_t start = vs_journal_now_ms();
+        assert_int_equal(vs_journal_lock_object(v->a, "note.md", &id, start + 300, &theirs), -EBUSY);
+        uint64_t waited = vs_journal_now_ms() - start;
+        assert_true(waited >= 300 && waited < 3000);
+        vs_journal_unlock_object(&mine);
+        assert_int_equal(vs_journal_lock_object(v->a, "note.md", &id, 0, &theirs), 0);
+        vs_journal_unlock_object(&theirs);
 }
 
 int main(void)
@@ -506,22 +536,24 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_format_roundtrip),
                 cmocka_unit_test(test_torn_last_line_keeps_previous_state),
-                cmocka_unit_test_setup_teardown(test_begin_finish_leaves_nothing, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_live_move_is_left_alone, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_crash_before_install_rolls_back, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_crash_after_install_rolls_forward, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_source_changed_after_install_is_kept, setup,
-                                                teardown),
-                cmocka_unit_test_setup_teardown(test_tree_rolls_forward, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_tree_keeps_changed_entries, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_staging_without_source_is_kept, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_unreadable_record_is_dropped_as_empty, setup,
-                                                teardown),
-                cmocka_unit_test_setup_teardown(test_next_move_recovers_lazily, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_move_lock_excludes_and_notices_replacement,
-                                                setup, teardown),
-                cmocka_unit_test_setup_teardown(test_record_lookup_for_staging_residue, setup,
-                                                teardown),
+                cmocka_unit_test(test_parser_refuses_paths_that_leave_the_mount),
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+                T(test_mount_identity_of_a_directory),
+                T(test_private_directory_only),
+                T(test_begin_finish_leaves_nothing),
+                T(test_live_move_is_left_alone),
+                T(test_crash_before_aside_rolls_back),
+                T(test_crash_after_aside_puts_source_back),
+                T(test_aside_with_its_name_taken_is_kept),
+                T(test_crash_after_install_rolls_forward_once),
+                T(test_changed_source_after_install_is_kept),
+                T(test_equal_bytes_prove_nothing),
+                T(test_staging_before_its_identity_was_recorded),
+                T(test_other_object_at_the_staging_name_is_kept),
+                T(test_other_mount_defers_and_touches_nothing),
+                T(test_tree_rolls_forward_keeping_changed_entries),
+                T(test_lock_wait_is_bounded),
+#undef T
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+
+/* What the walk of a vault root found in its shared folders, handed to the printer. */
+struct foreign_sink {
+        /* a record of the old, shared-location journal: listed, never acted on; removed
+         * (err 0) or not (err < 0) with --purge-foreign */
+        void (*record)(const char *path, bool purged, int err, void *userdata);
+        /* a lock file left by a mover that died, removed (protocol-safe: not held) */
+        void (*stale_lock)(const char *path, int err, void *userdata);
+        /* a directory the walk could not read, or did not enter (too deep) */
+        void (*error)(const char *path, int err, void *userdata);
+        void *userdata;
+};
+
+struct foreign_options {
+        bool dry_run;
+        bool purge;
+        dev_t skip_dev; /* the private journal directory, never walked as foreign */
+        ino_t skip_ino;
+};
+
+/*
+ * Walk root (not following symlinks, crossing into the vault's bind mounts) for vaultshim's
+ * old shared-location records (.vaultshim/journal/<id>, .vaultshim-journal-<id>) and stale
+ * lock files.  Iterative, with a bounded depth and one open directory per level.  Returns 0
+ * or a negative errno when root itself cannot be opened.
+ */
+int foreign_scan(const char *root, const struct foreign_options *o, const struct foreign_sink *sink);
