@@ -183,12 +183,16 @@ def apt_installs(stage):
 
 
 def stage_env(stage):
-    """The environment the stage's ENV instructions set, in order, with expansion."""
-    env = {}
+    """The environment the stage's ENV instructions set, in order, with expansion (of earlier
+    ENV values and of the stage's ARG defaults)."""
+    env, args = {}, {}
     for ins in stage.instructions:
+        if ins.name == "ARG":
+            for key, value in parse_key_values(ins.args).items():
+                args[key] = substitute(value or "", {**args, **env})
         if ins.name == "ENV":
             for key, value in parse_key_values(ins.args).items():
-                env[key] = substitute(value or "", env)
+                env[key] = substitute(value or "", {**args, **env})
     return env
 
 

@@ -169,6 +169,8 @@ def seed(folders):
 
 
 def residue(roots):
+    """Hidden vaultshim entries left below the host folders: staging copies, and the private
+    journal directory, which is removed whenever it is empty."""
     return [os.path.join(d, n) for r in roots for d, dn, fn in os.walk(r) for n in dn + fn
             if n.startswith(".vaultshim-")]
 
@@ -340,14 +342,19 @@ def make_archive(root, name):
     return vstest.contents(os.path.join(root, name))
 
 
+def journal_name():
+    """The name of the image's private journal directory (VAULTSHIM_JOURNAL) in the personal
+    folder."""
+    return os.path.basename(image_env()["VAULTSHIM_JOURNAL"])
+
+
 def journal_records(roots):
-    """Journal records of interrupted moves below the host folders (the journal directory's
-    files, whatever it is called: everything under a `.vaultshim` directory but its locks)."""
+    """Journal records of interrupted moves below the host folders: the files in the private
+    journal directory."""
     found = []
     for r in roots:
         for d, dn, fn in os.walk(r):
-            parts = os.path.relpath(d, r).split(os.sep)
-            if any(p == ".vaultshim" for p in parts) and "locks" not in parts:
+            if journal_name() in os.path.relpath(d, r).split(os.sep):
                 found += [os.path.join(d, n) for n in fn]
     return found
 
