@@ -170,6 +170,21 @@ static void json_overflow_inside_an_escape_stays_bounded(void **state)
         }
 }
 
+/* Paths that other users named: one line, no control bytes, valid UTF-8, still readable. */
+static void escaped_paths_cannot_drive_a_terminal(void **state)
+{
+        (void)state;
+        char out[256];
+        struct vs_buf b;
+        vs_buf_init(&b, out, sizeof(out));
+        vs_buf_put_escaped(&b, "a\nb\tc\\d\x1b[2J\x07 caf\xc3\xa9 \xff \xc2\x9b x\xe2\x80\xaey");
+        assert_string_equal(out, "a\\nb\\tc\\\\d\\x1b[2J\\x07 caf\xc3\xa9 \\xff \\xc2\\x9b "
+                                 "x\\xe2\\x80\\xaey");
+        vs_buf_init(&b, out, sizeof(out));
+        vs_buf_put_escaped(&b, "\xe2\x82"); /* a sequence cut short at the end */
+        assert_string_equal(out, "\\xe2\\x82");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -185,6 +200,7 @@ int main(void)
                 cmocka_unit_test(json_escapes_quotes_backslashes_and_controls),
                 cmocka_unit_test(json_passes_utf8_bytes_through),
                 cmocka_unit_test(json_overflow_inside_an_escape_stays_bounded),
+                cmocka_unit_test(escaped_paths_cannot_drive_a_terminal),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
