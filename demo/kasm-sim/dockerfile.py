@@ -170,13 +170,29 @@ def parse(path):
     return Dockerfile(path, global_args, stages, errors)
 
 
-def stage_env(stage):
-    """The environment the stage's ENV instructions set, in order, with expansion."""
-    env = {}
+def apt_installs(stage):
+    """The packages the stage's RUN lines install with `apt-get install`."""
+    pkgs = set()
     for ins in stage.instructions:
+        if ins.name != "RUN":
+            continue
+        for m in re.finditer(r"apt-get install ((?:\s*-\S+)*)((?:\s+[a-z0-9][a-z0-9.+-]*)+)",
+                             ins.args):
+            pkgs.update(m.group(2).split())
+    return pkgs
+
+
+def stage_env(stage):
+    """The environment the stage's ENV instructions set, in order, with expansion (of earlier
+    ENV values and of the stage's ARG defaults)."""
+    env, args = {}, {}
+    for ins in stage.instructions:
+        if ins.name == "ARG":
+            for key, value in parse_key_values(ins.args).items():
+                args[key] = substitute(value or "", {**args, **env})
         if ins.name == "ENV":
             for key, value in parse_key_values(ins.args).items():
-                env[key] = substitute(value or "", env)
+                env[key] = substitute(value or "", {**args, **env})
     return env
 
 

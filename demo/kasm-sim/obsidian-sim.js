@@ -4,6 +4,7 @@
 // explorer does (fs.promises.rename, no copy fallback).  Prints one JSON report on stdout.
 //
 //   node obsidian-sim.js [--vault /vault] [--shared NAME] [--readonly NAME]
+// or require() it and call runScenario({vault, shared, readonly}) (the image suite's stand-in).
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -85,8 +86,8 @@ function renameWithoutShim(from, to) {
   return res.stdout.trim();
 }
 
-async function main() {
-  const opts = parseArgs(process.argv.slice(2));
+// The scenario on a prepared vault: the report, with pass = every step as Obsidian expects.
+async function runScenario(opts) {
   const report = { vault: opts.vault, ld_preload: process.env.LD_PRELOAD || null,
                    uv_use_io_uring: process.env.UV_USE_IO_URING || null, steps: [] };
   const app = readApp(opts.vault);
@@ -123,8 +124,17 @@ async function main() {
                path.join(opts.vault, opts.readonly, 'Ideas.md'), 'EROFS');
   }
   report.pass = !fallback && report.steps.every(s => s.pass);
+  return report;
+}
+
+async function main() {
+  const report = await runScenario(parseArgs(process.argv.slice(2)));
   process.stdout.write(JSON.stringify(report) + '\n');
   process.exitCode = report.pass ? 0 : 1;
 }
 
-main().catch(e => { console.error(`obsidian-sim: ${e.stack || e}`); process.exitCode = 2; });
+module.exports = { runScenario };
+
+if (require.main === module) {
+  main().catch(e => { console.error(`obsidian-sim: ${e.stack || e}`); process.exitCode = 2; });
+}

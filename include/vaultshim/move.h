@@ -33,12 +33,24 @@ enum vs_copy_method {
         VS_METHOD_READ_WRITE = 1u << 2,      /* pread/pwrite through a buffer */
 };
 
+/* Metadata the target's filesystem could not hold, dropped as GNU mv drops it (the move
+ * succeeds); OR-ed over the objects of a tree. */
+enum vs_dropped {
+        VS_DROPPED_XATTRS = 1u << 0,    /* extended attributes */
+        VS_DROPPED_ACL = 1u << 1,       /* POSIX ACLs (the mode bits stay) */
+        VS_DROPPED_MODE = 1u << 2,      /* permission bits */
+        VS_DROPPED_OWNER = 1u << 3,     /* owner or group */
+        VS_DROPPED_TIMES = 1u << 4,     /* modification time not set at all */
+        VS_DROPPED_TIME_NSEC = 1u << 5, /* kept at a coarser precision (sshfs: seconds) */
+};
+
 /* What an emulated move did; filled by vs_move() when opts->stats is set. */
 struct vs_move_stats {
         uint64_t bytes;     /* file data bytes copied (holes excluded) */
         uint64_t entries;   /* objects created at the target (1 for a file) */
         unsigned methods;   /* OR of enum vs_copy_method; 0 when no data was copied */
         mode_t type;        /* S_IFREG, S_IFDIR, S_IFLNK or S_IFIFO of the source; 0 if none */
+        unsigned dropped;   /* OR of enum vs_dropped */
 };
 
 struct vs_move_opts {
@@ -67,6 +79,10 @@ VS_EXPORT int vs_move(int olddirfd, const char *oldpath, int newdirfd, const cha
 /* "reflink", "copy_file_range", "read_write", "none", or "mixed" for a combination. */
 VS_EXPORT const char *vs_copy_method_name(unsigned methods);
 
+/* The name of one enum vs_dropped bit ("xattrs", "acl", "mode", "owner", "times",
+ * "time-nsec"), NULL for anything else. */
+const char *vs_dropped_name(unsigned bit);
+
 /* One line of the VAULTSHIM_LOG audit log. */
 struct vs_log_record {
         const char *src;            /* absolute paths where known */
@@ -78,7 +94,7 @@ struct vs_log_record {
 
 /*
  * Append one JSON line {"time","pid","src","dst","type","bytes","entries","method",
- * "duration_ns","result","errno"} to log_path with a single O_APPEND write, so concurrent
+ * "duration_ns","result","errno","dropped":[names]} to log_path with a single O_APPEND write, so concurrent
  * writers never interleave.  Returns 0 or a negative errno.
  */
 VS_EXPORT int vs_log_append(const char *log_path, const struct vs_log_record *rec);

@@ -86,8 +86,9 @@ static bool take_time(struct reader *rd, const struct yt_node *n, const char *ke
                 return false;
         }
         if (vs_rfc3339_parse(n->value, ret) < 0) {
-                fail(rd, n, "\"%s\" is not an RFC 3339 time (like 2027-01-31T00:00:00Z): \"%s\"",
-                     key, n->value);
+                char why[VS_RFC3339_PROBLEM_MAX];
+                fail(rd, n, "\"%s\" is not an RFC 3339 time (like 2027-01-31T00:00:00Z): \"%s\": %s",
+                     key, n->value, vs_rfc3339_problem(n->value, why));
                 return false;
         }
         return true;

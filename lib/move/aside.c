@@ -16,9 +16,8 @@
 int vs_aside_take(const struct vs_side *old, const char *aside, struct statx *st)
 {
         int r = vs_fault_at(VS_STEP_ASIDE);
-        if (r == 0)
-                r = vs_sys_renameat2(old->dirfd, old->path.last, old->dirfd, aside,
-                                     RENAME_NOREPLACE);
+        if (r == 0) /* the aside name is random: only the atomic leaving of the old matters */
+                r = vs_rename_to_fresh_name(old->dirfd, &old->dir, old->path.last, aside);
         if (r == -ENOENT)
                 return -ESTALE; /* moved or removed since the plan: plan again */
         if (r < 0)
@@ -33,7 +32,9 @@ int vs_aside_take(const struct vs_side *old, const char *aside, struct statx *st
 
 int vs_aside_restore(const struct vs_side *old, const char *aside)
 {
-        return vs_sys_renameat2(old->dirfd, aside, old->dirfd, old->path.last, RENAME_NOREPLACE);
+        /* Never over a note saved at the name meanwhile, also without renameat2 flags. */
+        return vs_install(old->dirfd, &old->dir, aside, old->path.last,
+                          S_ISDIR(old->st.stx_mode), RENAME_NOREPLACE);
 }
 
 int vs_aside_release(const struct vs_side *old, const char *aside, const struct statx *copied)
@@ -42,7 +43,9 @@ int vs_aside_release(const struct vs_side *old, const char *aside, const struct 
         int r = vs_statx(old->dirfd, aside, &now);
         if (r < 0)
                 return r == -ENOENT ? 0 : r;
-        if (vs_unchanged(copied, &now))
+        struct vs_fscaps caps;
+        vs_fscaps_get(old->dirfd, &old->dir, &caps);
+        if (vs_unchanged_on(&caps, copied, &now))
                 return unlinkat(old->dirfd, aside, 0) < 0 && errno != ENOENT ? -errno : 0;
         /* Written through a descriptor opened before the move: never lose that. */
         (void)vs_aside_restore(old, aside);

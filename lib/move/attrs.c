@@ -34,6 +34,18 @@ static bool loss_tolerated(const char *name, int err)
         return false;
 }
 
+static void drop(const struct vs_attr_hints *hints, unsigned what)
+{
+        if (hints && hints->dropped)
+                *hints->dropped |= what;
+}
+
+/* The target's filesystem refused this piece of metadata as something it cannot hold. */
+static bool cannot_hold(const struct vs_attr_hints *hints, int err)
+{
+        return hints && hints->caps && vs_fscaps_refusal(hints->caps, err);
+}
+
 static bool list_contains(const char *list, ssize_t len, const char *name)
 {
         for (const char *p = list; p < list + len; p += strlen(p) + 1)
@@ -42,13 +54,14 @@ static bool list_contains(const char *list, ssize_t len, const char *name)
         return false;
 }
 
-static ssize_t list_xattrs(int fd, char **out)
+/* caps: the filesystem of fd; one that cannot list has nothing to list. */
+static ssize_t list_xattrs(int fd, char **out, const struct vs_fscaps *caps)
 {
         *out = NULL;
         for (int attempt = 0; attempt < 3; attempt++) {
                 ssize_t len = flistxattr(fd, NULL, 0);
                 if (len < 0)
-                        return (errno == EOPNOTSUPP) ? 0 : -errno;
+                        return vs_fscaps_refusal(caps, errno) ? 0 : -errno;
                 if (len == 0)
                         return 0;
                 char *list = malloc((size_t)len);
@@ -66,11 +79,27 @@ static ssize_t list_xattrs(int fd, char **out)
         return -ERANGE;
 }
 
-static int copy_xattrs(int src_fd, int dst_fd, bool may_have_inherited)
+/* What the source has and the target cannot hold, the way GNU mv drops it. */
+static void drop_all(const struct vs_attr_hints *hints, const char *list, ssize_t len)
+{
+        for (const char *name = list; name < list + len; name += strlen(name) + 1)
+                drop(hints, has_prefix(name, "system.posix_acl_") ? VS_DROPPED_ACL
+                                                                  : VS_DROPPED_XATTRS);
+}
+
+static int copy_xattrs(int src_fd, int dst_fd, bool may_have_inherited,
+                       const struct vs_attr_hints *hints)
 {
         char *src_list = NULL, *dst_list = NULL, *value = NULL;
-        ssize_t src_len = list_xattrs(src_fd, &src_list);
-        ssize_t dst_len = src_len < 0 || !may_have_inherited ? 0 : list_xattrs(dst_fd, &dst_list);
+        const struct vs_fscaps *dst_caps = hints ? hints->caps : NULL;
+        ssize_t src_len = list_xattrs(src_fd, &src_list, hints ? hints->src_caps : NULL);
+        if (src_len >= 0 && dst_caps && dst_caps->xattrs == VS_CAP_NO) {
+                drop_all(hints, src_list, src_len);
+                free(src_list);
+                return 0;
+        }
+        ssize_t dst_len = src_len < 0 || !may_have_inherited
+                                  ? 0 : list_xattrs(dst_fd, &dst_list, dst_caps);
         int r = src_len < 0 ? (int)src_len : dst_len < 0 ? (int)dst_len : 0;
         if (r < 0)
                 goto out;
@@ -101,9 +130,13 @@ static int copy_xattrs(int src_fd, int dst_fd, bool may_have_inherited)
                         r = -errno;
                         goto out;
                 }
-                if (fsetxattr(dst_fd, name, value, (size_t)vlen, 0) < 0 && !loss_tolerated(name, errno)) {
-                        r = -errno;
-                        goto out;
+                if (fsetxattr(dst_fd, name, value, (size_t)vlen, 0) < 0 &&
+                    !loss_tolerated(name, errno)) {
+                        if (!cannot_hold(hints, errno)) {
+                                r = -errno;
+                                goto out;
+                        }
+                        drop_all(hints, name, (ssize_t)strlen(name) + 1);
                 }
         }
 out:
@@ -130,6 +163,25 @@ static void set_owner(int dst_fd, int dst_dirfd, const char *dst_name, const str
                 (void)!fchownat(dst_dirfd, dst_name, (uid_t)-1, st->stx_gid, AT_SYMLINK_NOFOLLOW);
 }
 
+/* Storage that ignores what it cannot hold (rclone "succeeds" at chmod and chown): look at
+ * what the copy really has, to log what was dropped. */
+static void note_ignored(int dst_fd, int dst_dirfd, const char *dst_name, const struct statx *st,
+                         const struct vs_attr_hints *hints)
+{
+        struct statx got;
+        if (!hints || !hints->caps || hints->caps->locks == VS_REACH_LOCAL ||
+            (dst_fd >= 0 ? vs_statx(dst_fd, "", &got) : vs_statx(dst_dirfd, dst_name, &got)) < 0)
+                return;
+        if (!S_ISLNK(st->stx_mode) && (got.stx_mode & 07777) != (st->stx_mode & 07777))
+                drop(hints, VS_DROPPED_MODE);
+        if (got.stx_uid != st->stx_uid || got.stx_gid != st->stx_gid)
+                drop(hints, VS_DROPPED_OWNER);
+        if (got.stx_mtime.tv_sec != st->stx_mtime.tv_sec)
+                drop(hints, VS_DROPPED_TIMES);
+        else if (!vs_same_time(&got.stx_mtime, &st->stx_mtime))
+                drop(hints, VS_DROPPED_TIME_NSEC);
+}
+
 int vs_attrs_copy(int src_fd, int dst_fd, int dst_dirfd, const char *dst_name,
                   const struct statx *st, const struct vs_attr_hints *hints)
 {
@@ -137,22 +189,32 @@ int vs_attrs_copy(int src_fd, int dst_fd, int dst_dirfd, const char *dst_name,
                 { .tv_sec = st->stx_atime.tv_sec, .tv_nsec = st->stx_atime.tv_nsec },
                 { .tv_sec = st->stx_mtime.tv_sec, .tv_nsec = st->stx_mtime.tv_nsec },
         };
+        if (S_ISLNK(st->stx_mode) && hints && hints->caps &&
+            hints->caps->symlink_attrs == VS_CAP_NO) {
+                drop(hints, VS_DROPPED_TIMES); /* never touch what the link points to */
+                return 0;
+        }
         int r = dst_fd >= 0 ? futimens(dst_fd, times)
                             : utimensat(dst_dirfd, dst_name, times, AT_SYMLINK_NOFOLLOW);
-        if (r < 0)
+        if (r < 0 && !cannot_hold(hints, errno))
                 return -errno;
+        if (r < 0)
+                drop(hints, VS_DROPPED_TIMES);
 
         set_owner(dst_fd, dst_dirfd, dst_name, st, hints);
 
         if (src_fd >= 0 && dst_fd >= 0) {
-                r = copy_xattrs(src_fd, dst_fd, !(hints && hints->no_inherited_acl));
+                r = copy_xattrs(src_fd, dst_fd, !(hints && hints->no_inherited_acl), hints);
                 if (r < 0)
                         return r;
         }
 
-        if (S_ISLNK(st->stx_mode))
-                return 0;
-        r = dst_fd >= 0 ? fchmod(dst_fd, st->stx_mode & 07777)
-                        : fchmodat(dst_dirfd, dst_name, st->stx_mode & 07777, 0);
-        return r < 0 ? -errno : 0;
+        if (!S_ISLNK(st->stx_mode)) {
+                r = dst_fd >= 0 ? fchmod(dst_fd, st->stx_mode & 07777)
+                                : fchmodat(dst_dirfd, dst_name, st->stx_mode & 07777, 0);
+                if (r < 0 && !cannot_hold(hints, errno))
+                        return -errno;
+        }
+        note_ignored(dst_fd, dst_dirfd, dst_name, st, hints);
+        return 0;
 }

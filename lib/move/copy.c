@@ -82,6 +82,40 @@ static int copy_segment(int src_fd, int dst_fd, off_t off, off_t end, bool *cfr_
         return 0;
 }
 
+void vs_copy_ctx_init(struct vs_copy_ctx *ctx, const struct vs_plan *plan)
+{
+        *ctx = (struct vs_copy_ctx){ 0 };
+        vs_fscaps_get(plan->new.dirfd, &plan->new.dir, &ctx->caps);
+        vs_fscaps_get(plan->old.dirfd, &plan->old.dir, &ctx->src_caps);
+        ctx->hints.caps = &ctx->caps;
+        ctx->hints.src_caps = &ctx->src_caps;
+        ctx->hints.dropped = &ctx->dropped;
+}
+
+/* Zeros over [from, to) at the end of dst_fd: a hole for a target that cannot seek. */
+static int fill_hole(int dst_fd, off_t from, off_t to)
+{
+        static const char zeros[64 * 1024];
+        while (from < to) {
+                size_t want = (size_t)(to - from) < sizeof(zeros) ? (size_t)(to - from)
+                                                                  : sizeof(zeros);
+                ssize_t w = pwrite(dst_fd, zeros, want, from);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w <= 0)
+                        return w < 0 ? -errno : -EIO;
+                from += w;
+        }
+        return 0;
+}
+
+/* A write past the end was refused: the target (rclone without its cache) writes only
+ * in sequence, so the holes become zeros there; every byte still arrives. */
+static bool hole_refused(const struct vs_copy_ctx *ctx, int r)
+{
+        return r == -ESPIPE || (ctx->caps.fuse && vs_fscaps_refusal(&ctx->caps, -r));
+}
+
 int vs_copy_data(int src_fd, int dst_fd, uint64_t size, bool maybe_sparse,
                  struct vs_copy_ctx *ctx)
 {
@@ -111,13 +145,25 @@ int vs_copy_data(int src_fd, int dst_fd, uint64_t size, bool maybe_sparse,
                         data = off; /* no SEEK_DATA support: all data */
                 if (hole < 0 || hole > end)
                         hole = end;
-                int r = copy_segment(src_fd, dst_fd, data, hole, &cfr_wrote, ctx);
+                int r = ctx->holes_unsupported ? fill_hole(dst_fd, written_end, data) : 0;
+                if (r == 0)
+                        r = copy_segment(src_fd, dst_fd, data, hole, &cfr_wrote, ctx);
+                if (r < 0 && data > written_end && !ctx->holes_unsupported &&
+                    hole_refused(ctx, r)) {
+                        ctx->holes_unsupported = true;
+                        continue; /* the same segment again, after zeros */
+                }
                 if (r < 0)
                         return r;
                 off = written_end = hole;
         }
         /* A trailing hole is only a size. */
-        if (written_end < end && ftruncate(dst_fd, end) < 0)
-                return -errno;
+        if (written_end < end && !ctx->holes_unsupported && ftruncate(dst_fd, end) < 0) {
+                if (!hole_refused(ctx, -errno))
+                        return -errno;
+                ctx->holes_unsupported = true;
+        }
+        if (written_end < end && ctx->holes_unsupported)
+                return fill_hole(dst_fd, written_end, end);
         return 0;
 }

@@ -39,7 +39,7 @@ static int stage_copy(const struct vs_plan *plan, const char *aside, struct stat
                 r = vs_fault_at(VS_STEP_VERIFY_SOURCE);
         if (r == 0)
                 r = vs_statx(old->dirfd, aside, &now);
-        if (r == 0 && !vs_unchanged(st, &now)) {
+        if (r == 0 && !vs_unchanged_on(&ctx->src_caps, st, &now)) {
                 *st = now;
                 r = -EAGAIN;
         }
@@ -56,10 +56,11 @@ static int stage_copy(const struct vs_plan *plan, const char *aside, struct stat
 int vs_file_move(const struct vs_plan *plan, struct vs_move_stats *stats)
 {
         const struct vs_side *old = &plan->old, *new = &plan->new;
-        struct vs_copy_ctx ctx = { 0 };
+        struct vs_copy_ctx ctx;
         struct vs_journal journal;
         char temp[128], aside[128];
         struct statx st;
+        vs_copy_ctx_init(&ctx, plan);
 
         int r = vs_move_journal_begin(plan, new->exists ? VS_JOURNAL_OVERWRITE : VS_JOURNAL_FILE,
                                       &journal, temp, aside, sizeof(temp));
@@ -79,11 +80,12 @@ int vs_file_move(const struct vs_plan *plan, struct vs_move_stats *stats)
         }
         stats->bytes = ctx.bytes;
         stats->methods = ctx.methods;
+        stats->dropped = ctx.dropped;
         if (r == 0)
                 r = vs_fault_at(VS_STEP_INSTALL);
         if (r == 0)
-                r = vs_sys_renameat2(new->dirfd, temp, new->dirfd, new->path.last,
-                                     plan->flags & RENAME_NOREPLACE);
+                r = vs_install(new->dirfd, &new->dir, temp, new->path.last, false,
+                               plan->flags);
         if (r < 0) {
                 unlinkat(new->dirfd, temp, 0);
                 /* Not installed: the source goes back, unless a save took its name meanwhile

@@ -14,15 +14,21 @@
 #include "base/syscall.h"
 #include "fmt/fmt.h"
 #include "journal/journal.h"
+#include "move/fscaps.h"
 #include "move/steps.h"
 
 /* ---- stat.c: statx wrappers (never follow the last symlink) ---- */
 int vs_statx(int dirfd, const char *name, struct statx *out);
 bool vs_same_inode(const struct statx *a, const struct statx *b);
+bool vs_same_time(const struct statx_timestamp *a, const struct statx_timestamp *b);
 /* Same inode, size, mtime and ctime: nobody wrote to it in between. */
 bool vs_unchanged(const struct statx *before, const struct statx *after);
-/* Same type, size and mtime: a copy made by the engine matches its source. */
-bool vs_copy_matches(const struct statx *src, const struct statx *copy);
+/* The same, as far as the filesystem (caps, may be NULL) can show it. */
+bool vs_unchanged_on(const struct vs_fscaps *caps, const struct statx *before,
+                     const struct statx *after);
+/* Same type, size and mtime: a copy made by the engine matches its source.  dropped
+ * (enum vs_dropped): the times the target could hold, compared only as far as it could. */
+bool vs_copy_matches(const struct statx *src, const struct statx *copy, unsigned dropped);
 
 /* ---- creds.c: permission checks as the kernel makes them for the caller ---- */
 struct vs_creds {
@@ -47,6 +53,10 @@ struct vs_attr_hints {
         uid_t uid;
         gid_t gid;
         bool no_inherited_acl; /* no default ACL above them to inherit */
+        /* The filesystems of the copy and of its source (NULL: assume they hold all):
+         * what the target cannot hold is dropped and recorded in *dropped. */
+        const struct vs_fscaps *caps, *src_caps;
+        unsigned *dropped;     /* OR of enum vs_dropped */
 };
 
 int vs_attrs_copy(int src_fd, int dst_fd, int dst_dirfd, const char *dst_name,
@@ -60,8 +70,15 @@ struct vs_copy_ctx {
         uint64_t bytes;
         bool clone_unsupported; /* remembered across the files of a tree */
         bool cfr_unsupported;
+        bool holes_unsupported; /* the target writes only sequentially (rclone, no cache) */
         struct vs_attr_hints hints;
+        struct vs_fscaps caps, src_caps;
+        unsigned dropped;
 };
+
+/* copy.c: a copy context for a move from the plan's old side to its new side. */
+struct vs_plan;
+void vs_copy_ctx_init(struct vs_copy_ctx *ctx, const struct vs_plan *plan);
 
 /* maybe_sparse: look for holes (SEEK_DATA/SEEK_HOLE); else copy [0, size) as data. */
 int vs_copy_data(int src_fd, int dst_fd, uint64_t size, bool maybe_sparse,
@@ -90,6 +107,15 @@ int vs_links_add(struct vs_links *links, const struct statx *st, const char *pat
 void vs_links_free(struct vs_links *links);
 
 /* ---- install.c: durability, temporary names (the rename itself: base/syscall.h) ---- */
+/* exclusive.c: staged -> target in the directory dirfd (its statx in dir) as renameat2(flags)
+ * would, RENAME_NOREPLACE kept also where the filesystem has no rename flags. */
+int vs_install(int dirfd, const struct statx *dir, const char *staged, const char *target,
+               bool is_dir, unsigned flags);
+/* from -> fresh in the directory dirfd, where fresh is a name nobody else can have chosen
+ * (random): RENAME_NOREPLACE where the filesystem has it, else a plain rename, which keeps
+ * what matters here: the object leaves its old name atomically. */
+int vs_rename_to_fresh_name(int dirfd, const struct statx *dir, const char *from,
+                            const char *fresh);
 int vs_fsync_dir(int dirfd);
 int vs_temp_name(char *buf, size_t size, const char *prefix);
 

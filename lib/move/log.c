@@ -23,6 +23,42 @@ static const char *type_name(mode_t type)
         }
 }
 
+const char *vs_dropped_name(unsigned bit)
+{
+        switch (bit) {
+        case VS_DROPPED_XATTRS:
+                return "xattrs";
+        case VS_DROPPED_ACL:
+                return "acl";
+        case VS_DROPPED_MODE:
+                return "mode";
+        case VS_DROPPED_OWNER:
+                return "owner";
+        case VS_DROPPED_TIMES:
+                return "times";
+        case VS_DROPPED_TIME_NSEC:
+                return "time-nsec";
+        default:
+                return NULL;
+        }
+}
+
+/* "dropped":["xattrs",...]: what the target's filesystem could not hold. */
+static void put_dropped(struct vs_buf *b, unsigned dropped)
+{
+        vs_buf_puts(b, ",\"dropped\":[");
+        const char *sep = "";
+        for (unsigned bit = 1; bit && bit <= dropped; bit <<= 1) {
+                const char *name = (dropped & bit) ? vs_dropped_name(bit) : NULL;
+                if (!name)
+                        continue;
+                vs_buf_puts(b, sep);
+                vs_buf_put_json(b, name);
+                sep = ",";
+        }
+        vs_buf_puts(b, "]");
+}
+
 static void put_time(struct vs_buf *b)
 {
         struct timespec now;
@@ -75,6 +111,7 @@ int vs_log_append(const char *log_path, const struct vs_log_record *rec)
         vs_buf_puts(&b, err ? ",\"result\":\"error\"" : ",\"result\":\"ok\"");
         vs_buf_puts(&b, ",\"errno\":");
         vs_buf_putu(&b, err, 0);
+        put_dropped(&b, st ? st->dropped : 0);
         vs_buf_puts(&b, "}\n");
         if (b.overflow)
                 return -ENAMETOOLONG;

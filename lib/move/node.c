@@ -47,7 +47,7 @@ static int copy_regular(int src_dirfd, const char *src_name, const struct statx 
         if (r == 0)
                 r = vs_statx(src_fd, "", &after);
         /* A writer during the copy: never install a stale copy (the caller retries). */
-        if (r == 0 && !vs_unchanged(st, &after))
+        if (r == 0 && !vs_unchanged_on(&ctx->src_caps, st, &after))
                 r = -EAGAIN;
 out:
         if (dst_fd >= 0 && r == 0 && keep_fd) {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "move/internal.h"
@@ -83,9 +84,27 @@ int vs_tree_check(const struct vs_plan *plan)
 
 struct tree_remove {
         int *target_fds; /* by depth; NULL: remove everything (staging residue) */
+        unsigned dropped; /* what the copies could not hold (their time precision) */
+        struct timespec staged_from; /* copies began; a later change keeps the source */
+        bool source_times_unstable;  /* rclone: only sizes can be compared */
         size_t cap;
         unsigned open_depth;
 };
+
+/* A copy with coarse times (sshfs keeps seconds) cannot show a write in the same second:
+ * the source's own mtime can, against when the copying began (less one tick of the
+ * kernel's coarse clock).  Not its ctime: removing one name of a hard-linked source
+ * changes the other's. */
+static bool changed_since(const struct tree_remove *rm, const struct statx *st)
+{
+        if (rm->source_times_unstable ||
+            !(rm->dropped & (VS_DROPPED_TIMES | VS_DROPPED_TIME_NSEC)))
+                return false;
+        int64_t mtime_ns = (int64_t)st->stx_mtime.tv_sec * 1000000000 + st->stx_mtime.tv_nsec;
+        int64_t from_ns = (int64_t)rm->staged_from.tv_sec * 1000000000 +
+                          rm->staged_from.tv_nsec - 10 * 1000000;
+        return mtime_ns >= from_ns;
+}
 
 static int remove_enter(void *ctx, const struct vs_walk_entry *e)
 {
@@ -118,7 +137,10 @@ static int remove_leaf(void *ctx, const struct vs_walk_entry *e)
         if (rm->target_fds) {
                 struct statx copy;
                 if (vs_statx(rm->target_fds[e->depth - 1], e->name, &copy) < 0 ||
-                    !vs_copy_matches(e->st, &copy))
+                    !vs_copy_matches(e->st, &copy,
+                                     rm->dropped | (rm->source_times_unstable ? VS_DROPPED_TIMES
+                                                                              : 0)) ||
+                    changed_since(rm, e->st))
                         return 0; /* changed or new since the copy: keep it */
                 int r = vs_fault_at(VS_STEP_UNLINK_SOURCE);
                 if (r < 0)
@@ -164,9 +186,13 @@ int vs_tree_remove(int dirfd, const char *name)
 /* Source entries (set aside) go only when the installed copy matches them; returns the
  * fault, if any.  *kept: something stayed (changed or new since the copy). */
 static int remove_source(const struct vs_plan *plan, int source_fd, const char *aside,
+                         const struct vs_copy_ctx *copy, const struct timespec *staged_from,
                          bool *kept)
 {
-        struct tree_remove rm = { .cap = 16 };
+        struct tree_remove rm = {
+                .cap = 16, .dropped = copy->dropped, .staged_from = *staged_from,
+                .source_times_unstable = copy->src_caps.stable_times == VS_CAP_NO,
+        };
         rm.target_fds = calloc(rm.cap, sizeof(*rm.target_fds));
         if (!rm.target_fds)
                 return -ENOMEM;
@@ -333,10 +359,13 @@ static int stage_tree(const struct vs_plan *plan, int source_fd, int stage_fd,
         int r = vs_statx(stage_fd, "", &stage);
         if (r < 0)
                 return r;
-        tc->copy.hints = (struct vs_attr_hints){
-                .owner_known = true, .uid = stage.stx_uid, .gid = stage.stx_gid,
-                .no_inherited_acl = flistxattr(stage_fd, NULL, 0) == 0,
-        };
+        /* The staging directory itself may have inherited a default ACL, and its owner
+         * is the source's to restore. */
+        struct vs_attr_hints stage_hints = tc->copy.hints;
+        tc->copy.hints.owner_known = true;
+        tc->copy.hints.uid = stage.stx_uid;
+        tc->copy.hints.gid = stage.stx_gid;
+        tc->copy.hints.no_inherited_acl = flistxattr(stage_fd, NULL, 0) == 0;
         tc->cap = 16;
         tc->dst_fds = calloc(tc->cap, sizeof(*tc->dst_fds));
         tc->path_lens = calloc(tc->cap, sizeof(*tc->path_lens));
@@ -355,7 +384,7 @@ static int stage_tree(const struct vs_plan *plan, int source_fd, int stage_fd,
         tc->dst_fds = NULL;
         tc->path_lens = NULL;
         if (r == 0)
-                r = vs_attrs_copy(source_fd, stage_fd, -1, NULL, &plan->old.st, NULL);
+                r = vs_attrs_copy(source_fd, stage_fd, -1, NULL, &plan->old.st, &stage_hints);
         if (r == 0)
                 r = vs_fault_at(VS_STEP_STAGE_SYNC);
         if (r == 0 && syncfs(stage_fd) < 0)
@@ -367,10 +396,13 @@ int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats)
 {
         const struct vs_side *old = &plan->old, *new = &plan->new;
         char stage[128], aside[128];
+        const char *built = stage; /* the staging directory, or the target built in place */
         int stage_fd = -1, r;
         bool staged = false, set_aside = false, installed = false, kept = false;
+        bool in_place = false;
         struct tree_copy tc = { 0 };
         struct vs_journal journal = { .fd = -1, .dirfd = -1 };
+        vs_copy_ctx_init(&tc.copy, plan);
 
         int source_fd = open_source_dir(plan);
         if (source_fd < 0)
@@ -380,28 +412,36 @@ int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats)
                 r = vs_fault_at(VS_STEP_STAGE_CREATE);
         if (r < 0)
                 goto out;
-        if (mkdirat(new->dirfd, stage, S_IRWXU) < 0) {
-                r = -errno;
+        /* Storage that loses what is renamed while it uploads (rclone): no directory rename
+         * after the copy, the tree is built where it belongs, as GNU mv builds it. */
+        in_place = !new->exists && tc.copy.caps.rename_after_write == VS_CAP_NO;
+        built = in_place ? new->path.last : stage;
+        if (mkdirat(new->dirfd, built, S_IRWXU) < 0) {
+                r = in_place && errno == EEXIST && !(plan->flags & RENAME_NOREPLACE) ? -EAGAIN
+                                                                                      : -errno;
                 goto out;
         }
         staged = true;
-        stage_fd = openat(new->dirfd, stage, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        stage_fd = openat(new->dirfd, built, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (stage_fd < 0) {
                 r = -errno;
                 goto out;
         }
         /* Not synced here: the syncfs() that makes the staged tree durable covers it when
          * the journal is on that filesystem; otherwise it is synced after that. */
-        r = vs_move_journal_staged(&journal, new->dirfd, stage, false);
+        r = vs_move_journal_staged(&journal, new->dirfd, built, false);
         if (r < 0)
                 goto out;
 
+        struct timespec staged_from;
+        clock_gettime(CLOCK_REALTIME, &staged_from);
         r = stage_tree(plan, source_fd, stage_fd, &tc);
         stats->bytes = tc.copy.bytes;
         stats->methods = tc.copy.methods;
+        stats->dropped = tc.copy.dropped;
         stats->entries = tc.entries + 1;
         if (r == 0 && !vs_move_journal_on_fs_of(&journal, stage_fd))
-                r = vs_move_journal_staged(&journal, new->dirfd, stage, true);
+                r = vs_move_journal_staged(&journal, new->dirfd, built, true);
         if (r < 0)
                 goto out;
 
@@ -416,9 +456,9 @@ int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats)
         set_aside = true;
         vs_move_journal_aside(&journal, &now);
         r = vs_fault_at(VS_STEP_INSTALL);
-        if (r == 0)
-                r = vs_sys_renameat2(new->dirfd, stage, new->dirfd, new->path.last,
-                                     plan->flags & RENAME_NOREPLACE);
+        if (r == 0 && !in_place)
+                r = vs_install(new->dirfd, &new->dir, stage, new->path.last, true,
+                               plan->flags);
         if (r < 0)
                 goto out;
         staged = false;
@@ -431,7 +471,7 @@ int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats)
                 r = vs_fsync_dir(new->dirfd);
         if (r == 0) {
                 vs_move_journal_phase(&journal, VS_JOURNAL_SOURCE_REMOVAL);
-                r = remove_source(plan, source_fd, aside, &kept);
+                r = remove_source(plan, source_fd, aside, &tc.copy, &staged_from, &kept);
         }
         if (r == 0)
                 r = vs_fault_at(VS_STEP_FSYNC_SOURCE_DIR);
@@ -441,7 +481,7 @@ out:
         if (stage_fd >= 0)
                 close(stage_fd);
         if (staged)
-                (void)vs_tree_remove(new->dirfd, stage);
+                (void)vs_tree_remove(new->dirfd, built);
         bool restored = true;
         if (set_aside && !installed)
                 restored = vs_aside_restore(old, aside) == 0;

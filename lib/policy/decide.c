@@ -220,8 +220,12 @@ int vs_policy_decide(const struct vs_policy *policy, const struct vs_request *re
         d->user_name = strdup(request->user_name ? request->user_name : "");
         d->user_id = strdup(request->user_id ? request->user_id : "");
         d->folders = calloc(n ? n : 1, sizeof(*d->folders));
-        if (!d->user_name || !d->user_id || !d->folders)
+        d->groups = calloc(request->n_groups + 1, sizeof(*d->groups));
+        if (!d->user_name || !d->user_id || !d->folders || !d->groups)
                 goto fail;
+        for (; d->n_groups < request->n_groups; d->n_groups++)
+                if (!(d->groups[d->n_groups] = strdup(request->groups[d->n_groups])))
+                        goto fail;
         d->n_folders = n;
 
         for (size_t f = 0; f < n; f++) {
@@ -310,6 +314,9 @@ void vs_decision_free(struct vs_decision *d)
                 free(fd->refusal);
         }
         free(d->folders);
+        for (size_t g = 0; g < d->n_groups; g++)
+                free(d->groups[g]);
+        free(d->groups);
         free(d->user_name);
         free(d->user_id);
         free(d);

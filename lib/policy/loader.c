@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "policy/policy-internal.h"
+#include "shared/rfc3339.h"
 
 #define CONTROL_CHARACTERS "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f" \
         "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f"
@@ -63,10 +64,11 @@ static void load_time(struct loader *l, const struct yt_node *node, const char *
                 l->errors++;
                 return;
         }
+        char why[VS_RFC3339_PROBLEM_MAX];
         if (vp_time_parse_bound(node->value, ret) < 0)
                 load_error(l, node,
-                           "%s must be an RFC 3339 date-time with a time zone, such as 2027-01-31T00:00:00Z, got \"%s\"",
-                           what, node->value);
+                           "%s must be an RFC 3339 date-time with a time zone, such as 2027-01-31T00:00:00Z, got \"%s\": %s",
+                           what, node->value, vs_rfc3339_problem(node->value, why));
 }
 
 static void load_groups(struct loader *l, const struct yt_node *node, struct vs_policy_rule *rule)
@@ -303,6 +305,12 @@ int vs_policy_parse(const char *name, const char *text, size_t len, struct vs_po
                 return -EINVAL;
         }
         vs_policy_index(policy);
+        /* Only a valid, indexed policy can be decided, which the nesting check does. */
+        if (vs_policy_check_nesting(policy, diags)) {
+                sort_diags_from(diags, first_diag);
+                vs_policy_free(policy);
+                return -EINVAL;
+        }
         *ret = policy;
         return 0;
 }

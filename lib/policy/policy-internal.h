@@ -9,6 +9,10 @@
 /* Semantic checks over a policy whose syntax was loaded; returns the number of errors. */
 unsigned vs_policy_validate(struct vs_policy *policy, struct vs_diags *diags);
 
+/* Refuse a folder whose host path lies inside another's unless it always grants at least as
+ * much (see nesting.c); call on an indexed policy.  Returns the number of errors. */
+unsigned vs_policy_check_nesting(const struct vs_policy *policy, struct vs_diags *diags);
+
 /* Sort folders by name and resolve implies targets; call after validation succeeded
  * (index.c, with vs_policy_find_folder). */
 void vs_policy_index(struct vs_policy *policy);

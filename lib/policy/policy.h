@@ -141,6 +141,8 @@ struct vs_folder_decision {
 struct vs_decision {
         char *user_name;
         char *user_id;
+        char **groups;              /* the request's groups, as given */
+        size_t n_groups;
         int64_t now;
         int64_t valid_until;        /* earliest valid_until of the mounted folders */
         struct vs_folder_decision *folders; /* every policy folder, sorted by name */
@@ -166,6 +168,10 @@ bool vs_rule_groups_match(const struct vs_policy_rule *rule, const char *const *
                           size_t n_groups);
 /* Whether the rule's window holds at now. */
 bool vs_rule_in_window(const struct vs_policy_rule *rule, int64_t now);
+/* Whether a rule of the policy names the group. */
+bool vs_policy_names_group(const struct vs_policy *policy, const char *name);
+/* The policy's group nearest to name (differs only in case, or by at most two edits), or NULL. */
+const char *vs_policy_similar_group(const struct vs_policy *policy, const char *name);
 
 /* --- explanations and lint ---------------------------------------------------------------- */
 
@@ -181,6 +187,7 @@ char *vs_rule_verdict_reason(const struct vs_rule_verdict *verdict);
 char *vs_rule_label(const struct vs_policy_folder *folder, const struct vs_policy_rule *rule);
 
 struct vs_lint_warning {
+        char *file;                 /* NULL: the policy; else the users file it is about */
         char *code;
         unsigned line, column;
         char *message;

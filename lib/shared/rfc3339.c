@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -63,24 +64,40 @@ static bool expect(const char **p, char c)
         return true;
 }
 
-int vs_rfc3339_parse(const char *text, int64_t *ret)
+/* Say why text is refused, when the caller wants to know. */
+static int refuse(char *why, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int refuse(char *why, size_t size, const char *fmt, ...)
 {
+        if (why) {
+                va_list ap;
+                va_start(ap, fmt);
+                vsnprintf(why, size, fmt, ap);
+                va_end(ap);
+        }
+        return -EINVAL;
+}
+
+static int parse(const char *text, int64_t *ret, char *why, size_t size)
+{
+        static const char layout[] =
+                "expected YYYY-MM-DDTHH:MM:SS (optionally .fraction) and Z or an offset such as +01:00";
         const char *p = text;
         int year, month, day, hour, minute, second, off_h = 0, off_m = 0, sign = 0;
 
         if (!digits(&p, 4, &year) || !expect(&p, '-') || !digits(&p, 2, &month) ||
             !expect(&p, '-') || !digits(&p, 2, &day))
-                return -EINVAL;
+                return refuse(why, size, "%s", layout);
         if (*p != 'T' && *p != 't' && *p != ' ')
-                return -EINVAL;
+                return refuse(why, size, "%s", layout);
         p++;
         if (!digits(&p, 2, &hour) || !expect(&p, ':') || !digits(&p, 2, &minute) ||
             !expect(&p, ':') || !digits(&p, 2, &second))
-                return -EINVAL;
+                return refuse(why, size, "%s", layout);
         if (*p == '.') {
                 p++;
                 if (*p < '0' || *p > '9')
-                        return -EINVAL;
+                        return refuse(why, size, "%s", layout);
                 while (*p >= '0' && *p <= '9')
                         p++;
         }
@@ -90,24 +107,46 @@ int vs_rfc3339_parse(const char *text, int64_t *ret)
                 sign = *p == '-' ? -1 : 1;
                 p++;
                 if (!digits(&p, 2, &off_h) || !expect(&p, ':') || !digits(&p, 2, &off_m))
-                        return -EINVAL;
+                        return refuse(why, size, "%s", layout);
         } else {
-                return -EINVAL;
+                return refuse(why, size, "no time zone: %s", layout);
         }
         if (*p != '\0')
-                return -EINVAL;
+                return refuse(why, size, "unexpected text after the time zone: %s", layout);
 
-        /* A leap second (:60) is accepted and counted as the last second of its minute. */
-        if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || hour > 23 ||
-            minute > 59 || second > 60 || off_h > 23 || off_m > 59)
-                return -EINVAL;
+        if (month < 1 || month > 12)
+                return refuse(why, size, "month %02d is not 01-12", month);
+        if (day < 1 || day > days_in_month(year, month))
+                return refuse(why, size, "day %02d does not exist in %04d-%02d", day, year, month);
+        if (hour > 23)
+                return refuse(why, size, "hour %02d is not 00-23", hour);
+        if (minute > 59)
+                return refuse(why, size, "minute %02d is not 00-59", minute);
+        /* POSIX time has no leap seconds: folding :60 into :59 would silently move a bound. */
         if (second == 60)
-                second = 59;
+                return refuse(why, size, "second 60 (a leap second) is not accepted: use :59 or the next minute");
+        if (second > 59)
+                return refuse(why, size, "second %02d is not 00-59", second);
+        if (off_h > 23 || off_m > 59)
+                return refuse(why, size, "offset %02d:%02d is not within 00:00-23:59", off_h, off_m);
 
         int64_t t = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
         t -= sign * (off_h * 3600 + off_m * 60);
         *ret = t;
         return 0;
+}
+
+int vs_rfc3339_parse(const char *text, int64_t *ret)
+{
+        return parse(text, ret, NULL, 0);
+}
+
+const char *vs_rfc3339_problem(const char *text, char buf[static VS_RFC3339_PROBLEM_MAX])
+{
+        int64_t ignored;
+        if (parse(text, &ignored, buf, VS_RFC3339_PROBLEM_MAX) == 0)
+                snprintf(buf, VS_RFC3339_PROBLEM_MAX, "valid");
+        return buf;
 }
 
 int vs_rfc3339_format(int64_t t, char buf[static VS_RFC3339_MAX])

@@ -290,11 +290,19 @@ class Rig:
     def path(self, rel):
         return os.path.join(self.vault, rel)
 
+    JOURNAL = ".vaultshim-journal"
+
     def shim_env(self):
         """The vault, and a private journal in the personal folder (on a recorded disk,
         never in the host's home)."""
         return {"VAULTSHIM_ROOTS": self.vault,
-                "VAULTSHIM_JOURNAL": self.path("personal/.vaultshim-journal")}
+                "VAULTSHIM_JOURNAL": self.path("personal/" + self.JOURNAL)}
+
+    def journal_dir_entry(self):
+        """The journal directory as listing() names it: it may stay, empty, after a repair
+        (what is inside it may not)."""
+        disk = self.layout.disk_of["personal"]
+        return f"{disk}:{self.layout.store('personal')}/{self.JOURNAL}"
 
     def image(self, name, disk):
         return os.path.join(self.work, f"{name}{disk}.img")
@@ -637,7 +645,8 @@ def run_scenario(scratch, tools, fstype, layout_name, kind, mover, args):
         final = states[-1]
         # what a completed move leaves is allowed in every state (the journal's own
         # directories, if it keeps them): measured, not assumed from its format
-        allowed = set(before) | final_listing(rig, log, starts, final[1])
+        allowed = set(before) | final_listing(rig, log, starts, final[1]) | \
+            {rig.journal_dir_entry()}
         if args.max_states and len(states) > args.max_states:
             sample = rng.sample(states[:-1], args.max_states - 1)
             states = sorted(sample, key=lambda s: states.index(s)) + [final]

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "shared/rfc3339.h"
 #include "vault-policy.h"
 
 bool kasm_command(const char *command)
@@ -25,8 +26,9 @@ static int option_time(const char *option, const char *text, bool required, int6
                 return 0;
         }
         if (vs_time_parse(text, ret) < 0) {
-                fprintf(stderr, "vault-policy: %s \"%s\" is not an RFC 3339 date-time such as 2027-01-31T00:00:00Z\n",
-                        option, text);
+                char why[VS_RFC3339_PROBLEM_MAX];
+                fprintf(stderr, "vault-policy: %s \"%s\" is not an RFC 3339 date-time such as 2027-01-31T00:00:00Z: %s\n",
+                        option, text, vs_rfc3339_problem(text, why));
                 return -EINVAL;
         }
         return 0;

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "shared/names.h"
+#include "shared/rfc3339.h"
 #include "vault-policy.h"
 
 static const char usage_text[] =
@@ -159,8 +160,9 @@ static int parse_now(const struct options *o, int64_t *now)
                 return 0;
         }
         if (vs_time_parse(o->now, now) < 0) {
-                fprintf(stderr, "vault-policy: --now \"%s\" is not an RFC 3339 date-time such as 2027-01-31T00:00:00Z\n",
-                        o->now);
+                char why[VS_RFC3339_PROBLEM_MAX];
+                fprintf(stderr, "vault-policy: --now \"%s\" is not an RFC 3339 date-time such as 2027-01-31T00:00:00Z: %s\n",
+                        o->now, vs_rfc3339_problem(o->now, why));
                 return -EINVAL;
         }
         return 0;

@@ -29,7 +29,11 @@ static size_t column_width(const char *header)
 /* Every column padded to its header's width (docker/examples/matrix.txt pins this layout). */
 static void print_cell(const char *header, const char *text, bool last)
 {
-        printf("  %-*s%s", (int)column_width(header), text, last ? "\n" : "");
+        /* The last column is not padded: no line ends with spaces. */
+        if (last)
+                printf("  %s\n", text);
+        else
+                printf("  %-*s", (int)column_width(header), text);
 }
 
 int run_matrix(const struct vs_policy *policy, const struct vs_users *users, int64_t now, bool json)
@@ -59,6 +63,10 @@ int run_matrix(const struct vs_policy *policy, const struct vs_users *users, int
                 if (r < 0)
                         break;
                 refused += d->n_refused;
+                for (size_t f = 0; f < d->n_folders; f++)
+                        if (d->folders[f].status == VS_FOLDER_REFUSED)
+                                fprintf(stderr, "vault-policy: user \"%s\": folder \"%s\" refused: %s\n", user->name,
+                                        d->folders[f].folder->name, d->folders[f].refusal);
                 json_t *cells = json_object(), *groups = json_array();
                 if (!json)
                         printf("%-*s", (int)user_width, user->name);

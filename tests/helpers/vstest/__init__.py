@@ -1,7 +1,8 @@
 """The Python test library of vaultshim, on PYTHONPATH through meson's test environment: root
 check, private mount namespace, scratch filesystems, bind mounts, locating the build, and tree
 snapshots for comparison.  Its modules: vstest.durability (vaults driven through the shim with
-injected faults, vault-fsck), vstest.image (the image tests' source and build roots).
+injected faults, vault-fsck), vstest.image (the image tests' source and build roots),
+vstest.storage (rclone, sshfs and bindfs mounts of a local directory: Kasm's storage).
 
 Every mount is made inside a private mount namespace entered by this process, so nothing can
 leak into the host even when the process is killed; the scratch directory is removed on exit.

@@ -3,8 +3,9 @@
 
 hadolint is not packaged in Debian 12, so this checks what matters for this image:
 - every instruction parses (known names, continuations, valid JSON exec form, pinned bases);
-- every COPY source exists in the build context, COPY --from names an earlier stage, and the
-  build stage copies every directory the top meson.build needs;
+- every COPY source exists in the build context and .dockerignore lets it in, COPY --from
+  names an earlier stage, and the build stage copies every directory the top meson.build
+  needs;
 - every program a RUN line calls is there: in the Debian 12 build stage, from an Essential or
   required package or one that stage installs (looked up with dpkg on this Debian 12
   machine); in the final stage, a tool of the Kasm base image or one the build installs;
@@ -72,17 +73,6 @@ def debian_base_package(pkg):
     return "yes" in fields or "required" in fields or pkg == "apt"
 
 
-def apt_installs(stage):
-    pkgs = set()
-    for ins in stage.instructions:
-        if ins.name != "RUN":
-            continue
-        for m in re.finditer(r"apt-get install ((?:\s*-\S+)*)((?:\s+[a-z0-9][a-z0-9.+-]*)+)",
-                             ins.args):
-            pkgs.update(m.group(2).split())
-    return pkgs
-
-
 def check_bases(df):
     for stage in df.stages:
         if df.stage(stage.base) and df.stage(stage.base).index < stage.index:
@@ -112,9 +102,27 @@ def check_copies(df):
                     continue
                 check_copy_from_build(df, origin, ins, sources)
                 continue
+            sent = context_allowlist()
             for src in sources:
                 if not os.path.exists(os.path.join(SOURCE_ROOT, src)):
                     error(f"{df.path}:{ins.line}: COPY source {src} does not exist in the repository")
+                elif sent is not None and src.strip("/").split("/")[0] not in sent:
+                    error(f"{df.path}:{ins.line}: COPY source {src} is left out of the build "
+                          f"context by .dockerignore")
+
+
+def context_allowlist():
+    """The top-level entries .dockerignore lets into the build context (it ignores `*` and
+    re-includes names with `!`), or None without a .dockerignore."""
+    try:
+        with open(os.path.join(SOURCE_ROOT, ".dockerignore"), encoding="utf-8") as f:
+            lines = [l.strip() for l in f if l.strip() and not l.startswith("#")]
+    except FileNotFoundError:
+        return None
+    if lines[:1] != ["*"]:
+        error(".dockerignore: must start with `*` and re-include what the Dockerfile copies")
+        return None
+    return {l[1:].strip("/") for l in lines[1:] if l.startswith("!")}
 
 
 def check_copy_from_build(df, origin, ins, sources):
@@ -165,7 +173,7 @@ def check_build_stage(df, stage):
     for path in sorted(needed - copied):
         error(f"{df.path}:{stage.line}: build stage does not COPY {path}, which meson.build needs")
 
-    installs = apt_installs(stage)
+    installs = dockerfile.apt_installs(stage)
     for ins in stage.instructions:
         if ins.name != "RUN":
             continue
@@ -328,7 +336,8 @@ MUTATIONS = [
     ("unknown instruction", "Dockerfile", "WORKDIR /src", "WORKDIRR /src", "unknown instruction"),
     ("bad exec form", "Dockerfile", "USER root\nRUN apt-get update", 'USER root\nRUN ["apt-get", update]\nRUN apt-get update', "not valid JSON"),
     ("missing COPY source", "Dockerfile", "COPY doc/ doc/", "COPY docs/ doc/", "does not exist"),
-    ("unpinned base", "Dockerfile", "FROM debian:12 AS build", "FROM debian AS build", "not pinned"),
+    ("COPY source ignored", "Dockerfile", "COPY doc/ doc/", "COPY doc/ doc/\nCOPY tests/ tests/", ".dockerignore"),
+    ("unpinned base", "Dockerfile", "ARG BUILD_BASE=debian:12", "ARG BUILD_BASE=debian", "not pinned"),
     ("unknown stage", "Dockerfile", "--from=build", "--from=builder", "names no earlier stage"),
     ("dangling continuation", "Dockerfile", "\nUSER 1000\n", "\nUSER 1000 \\\n", "continuation at end"),
     ("ld.so.preload", "Dockerfile", "RUN ldconfig", "RUN echo x > /etc/ld.so.preload && ldconfig", "not /etc/ld.so.preload"),

@@ -187,7 +187,7 @@ static void log_lines_are_atomic(void **state)
                 assert_true(strncmp(line, "{\"time\":\"", 9) == 0);
                 assert_non_null(strstr(line, "\"src\":\"/vault/a/quote\\\"d\\u000a.md\""));
                 assert_non_null(strstr(line, "\"method\":\"copy_file_range\""));
-                assert_non_null(strstr(line, "\"result\":\"error\",\"errno\":13}\n"));
+                assert_non_null(strstr(line, "\"result\":\"error\",\"errno\":13,\"dropped\":[]}\n"));
         }
         fclose(f);
         assert_int_equal(count, WRITERS * LINES);

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * What a filesystem can do, per mount, cached for the life of the process.  Kasm's rclone
+ * Storage Providers, sshfs and other FUSE or network storage hold less than ext4: no
+ * renameat2 flags, no O_TMPFILE, no xattrs, coarse times, modes and owners ignored, flock
+ * that stays in this kernel.  The engine asks here instead of failing on the first refusal.
+ *
+ * Two kinds of knowledge: what one look without side effects can tell (filesystem type,
+ * xattr listing, O_TMPFILE) is probed when a mount is first seen; what only an attempt can
+ * tell (renameat2 flags, hard links) starts unknown and is learned from the engine's own
+ * first attempt, which fails without a side effect when unsupported.  libc only, no
+ * allocation, thread-safe (a fixed table under a mutex).
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+enum vs_cap { VS_CAP_UNKNOWN = 0, VS_CAP_YES, VS_CAP_NO };
+
+/* Where flock() and fsync() reach on this filesystem. */
+enum vs_fs_reach {
+        VS_REACH_LOCAL,   /* a disk (or memory) of this machine: the whole host sees it */
+        VS_REACH_SERVER,  /* NFS: locks and COMMIT reach the server, other hosts see them */
+        VS_REACH_DAEMON,  /* FUSE or SMB: this kernel only; what the daemon or server does
+                           * with fsync is its own business (rclone: its cache file) */
+};
+
+struct vs_fscaps {
+        uint64_t mnt_id;
+        bool fuse;              /* FUSE: unsupported operations may come back as EIO */
+        enum vs_fs_reach locks; /* how far an flock() taken here is seen */
+        enum vs_fs_reach sync;  /* what an fsync() here makes durable */
+        enum vs_cap tmpfile;    /* O_TMPFILE */
+        enum vs_cap xattrs;     /* extended attributes, hence POSIX ACLs */
+        /* Times and owner of a symlink itself: sshfs applies them to the link's target
+         * (SFTP SETSTAT follows links), so there they are never set. */
+        enum vs_cap symlink_attrs;
+        /* Renaming what was just written is safe: rclone (1.60, --vfs-cache-mode writes)
+         * loses a file renamed while it uploads, and a folder's files with the folder, so
+         * there a tree is built in place instead of staged and renamed. */
+        enum vs_cap rename_after_write;
+        /* A file's times stay put while it is read: rclone reports the time of its cache
+         * file (now) while a note written in the last seconds waits for its upload, so there
+         * only identity and size can show that nobody wrote to it. */
+        enum vs_cap stable_times;
+        enum vs_cap rename_flags; /* renameat2(RENAME_NOREPLACE): learned */
+        enum vs_cap hard_links;   /* linkat(): learned */
+};
+
+enum vs_fscap_learned { VS_LEARN_RENAME_FLAGS, VS_LEARN_HARD_LINKS };
+
+/* The capabilities of the mount that holds the directory dirfd (its statx in dir). */
+void vs_fscaps_get(int dirfd, const struct statx *dir, struct vs_fscaps *out);
+/* Remembers, for the mount with mount id mnt_id, what an attempt showed. */
+void vs_fscaps_learn(uint64_t mnt_id, enum vs_fscap_learned what, bool supported);
+
+/* err, returned by an operation on a filesystem with caps, means "this filesystem cannot":
+ * EOPNOTSUPP and ENOSYS anywhere; on FUSE also EIO, EPERM and EINVAL, which daemons such
+ * as rclone return for every operation they do not implement. */
+bool vs_fscaps_refusal(const struct vs_fscaps *caps, int err);
