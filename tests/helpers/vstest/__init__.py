@@ -7,6 +7,7 @@ vstest.storage (rclone, sshfs and bindfs mounts of a local directory: Kasm's sto
 Every mount is made inside a private mount namespace entered by this process, so nothing can
 leak into the host even when the process is killed; the scratch directory is removed on exit.
 """
+import atexit
 import ctypes
 import hashlib
 import os
@@ -54,13 +55,49 @@ def build_path(*parts):
     return os.path.join(build_root(), *parts)
 
 
+def _reachable_by_others(path):
+    """Whether a process of another uid can open path: every ancestor searchable by others."""
+    parent = os.path.dirname(os.path.abspath(path))
+    while True:
+        if not os.stat(parent).st_mode & stat.S_IXOTH:
+            return False
+        if parent == "/":
+            return True
+        parent = os.path.dirname(parent)
+
+
+_public_dir = None
+
+
+def reachable_copy(path):
+    """path itself when another uid can open it, else a world-readable copy of it in one
+    directory of this process's own, removed at exit.  Tests run the shim and the tools as
+    uid 1000 too, and a checkout may sit below a directory only root can enter (/root, a
+    0700 mktemp)."""
+    global _public_dir
+    if _reachable_by_others(path):
+        return path
+    if _public_dir is None:
+        _public_dir = tempfile.mkdtemp(prefix="vaultshim-public-")
+        os.chmod(_public_dir, 0o755)
+        owner, public = os.getpid(), _public_dir
+        # a forked child that exits must not take the copies from its parent
+        atexit.register(lambda: os.getpid() == owner and shutil.rmtree(public, True))
+    copy = os.path.join(_public_dir, os.path.basename(path))
+    if not os.path.exists(copy):
+        shutil.copy(path, copy)
+        os.chmod(copy, 0o755)
+    return copy
+
+
 def shim_library():
-    """The preload library; a missing library is a failure, never a skip."""
+    """The preload library (see reachable_copy); a missing library is a failure, never a
+    skip."""
     path = build_path("lib", "preload", "libvaultshim.so")
     if not os.path.exists(path):
         print(f"FAIL: {path} does not exist (the shim is not built)")
         sys.exit(1)
-    return path
+    return reachable_copy(path)
 
 
 def helper(name):

@@ -46,7 +46,7 @@ class Host(vstest.Scratch):
             os.makedirs(os.path.join(self.vault, side))
         self.make_folders()
         self.shim = vstest.shim_library()
-        self.fsck = vstest.build_path("tools", "vault-fsck", "vault-fsck")
+        self.fsck = vstest.reachable_copy(vstest.build_path("tools", "vault-fsck", "vault-fsck"))
         return self
 
     def make_folders(self):
