@@ -36,7 +36,6 @@ static int option_time(const char *option, const char *text, bool required, int6
 
 int run_kasm_command(const char *command, const struct options *o)
 {
-        struct vs_diags diags = { 0 };
         struct vs_users users;
         int64_t at = 0, from = 0, to = 0;
         const char *format = o->format ? o->format : "json";
@@ -57,9 +56,7 @@ int run_kasm_command(const char *command, const struct options *o)
         struct vs_policy *policy = load_policy(o->policy);
         if (!policy)
                 return EXIT_INVALID;
-        if (vs_users_load(o->users, &users, &diags) < 0) {
-                print_diags(&diags);
-                vs_diags_clear(&diags);
+        if (load_users(o->users, &users) < 0) {
                 vs_policy_free(policy);
                 return EXIT_INVALID;
         }

@@ -153,6 +153,17 @@ struct vs_policy *load_policy(const char *path)
         return policy;
 }
 
+/* Load a users file or print every error; returns 0, or -1 after printing. */
+int load_users(const char *path, struct vs_users *users)
+{
+        struct vs_diags diags = { 0 };
+        int r = vs_users_load(path, users, &diags);
+        if (r < 0)
+                print_diags(&diags);
+        vs_diags_clear(&diags);
+        return r < 0 ? -1 : 0;
+}
+
 static int parse_now(const struct options *o, int64_t *now)
 {
         if (!o->now) {
@@ -268,13 +279,9 @@ static int identity_from_token(const struct options *o, int64_t now, struct iden
 /* The user's id and groups from a users file (explain --users FILE --user NAME). */
 static int identity_from_users(const struct options *o, struct identity *id)
 {
-        struct vs_diags diags = { 0 };
         struct vs_users users;
-        if (vs_users_load(o->users, &users, &diags) < 0) {
-                print_diags(&diags);
-                vs_diags_clear(&diags);
+        if (load_users(o->users, &users) < 0)
                 return EXIT_INVALID;
-        }
         const struct vs_user *user = NULL;
         for (size_t i = 0; i < users.count && !user; i++)
                 if (strcmp(users.items[i].name, o->user) == 0)
@@ -436,7 +443,6 @@ static int cmd_explain(const struct options *o)
 static int cmd_matrix(const struct options *o)
 {
         int64_t now;
-        struct vs_diags diags = { 0 };
         struct vs_users users;
         if (!o->users)
                 return usage_error("%s", "--users USERS.yaml is required");
@@ -445,9 +451,7 @@ static int cmd_matrix(const struct options *o)
         struct vs_policy *policy = load_policy(o->policy);
         if (!policy)
                 return EXIT_INVALID;
-        if (vs_users_load(o->users, &users, &diags) < 0) {
-                print_diags(&diags);
-                vs_diags_clear(&diags);
+        if (load_users(o->users, &users) < 0) {
                 vs_policy_free(policy);
                 return EXIT_INVALID;
         }

@@ -89,7 +89,10 @@ json_t *kasm_volume(const char *bind, enum vs_mode mode, bool required);
 /* Print and release root (sorted keys, 2-space indent, final newline); -ENOMEM for NULL. */
 int print_json(json_t *root);
 
+/* Load the policy or print every error; returns NULL after printing. */
 struct vs_policy *load_policy(const char *path);
+/* Load a users file or print every error; returns 0, or -1 after printing. */
+int load_users(const char *path, struct vs_users *users);
 /* "vault-policy: <message>" and the --help hint on stderr; returns EXIT_USAGE. */
 int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
