@@ -422,6 +422,18 @@ class Runner:
                     raise
                 time.sleep(0.1)
 
+    def settled_snapshot(self, backing, on_storage, recent_ns):
+        """The tree as built.  rclone (writes) shows a file it is still uploading with the
+        time of now, not the time the builder set, so a move that read the times then would
+        carry "now": wait until every regular file shows its set time, bounded."""
+        deadline = time.monotonic() + 20
+        while True:
+            tree = vstest.snapshot(backing, recent_ns)
+            if not on_storage or time.monotonic() > deadline or not any(
+                    a["type"] == "file" and a["mtime_ns"] == "recent" for a in tree.values()):
+                return tree
+            time.sleep(0.2)
+
     def reach_one_tree(self, old, new):
         """The two names are one object, or one holds the other: only one tree seen
         through both mounts can show that, never a storage and a tmpfs."""
@@ -448,7 +460,8 @@ class Runner:
         shutil.rmtree(self.outside, ignore_errors=True)
         os.mkdir(self.outside, 0o777)
         builders = [self.build(backing, sc, on_storage) for backing, on_storage in sides]
-        before = [vstest.snapshot(backing, recent_ns) for backing, _ in sides]
+        before = [self.settled_snapshot(backing, on_storage, recent_ns)
+                  for backing, on_storage in sides]
         dirs = [backing for backing, _ in sides]
         held = []
         self.call_paths = None
