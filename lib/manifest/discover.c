@@ -70,6 +70,14 @@ int vs_discover(const struct vs_mounts *mounts, const char *vault, const char *p
         if (m->n_folders)
                 qsort(m->folders, m->n_folders, sizeof(*m->folders), compare_folders);
 
+        /* The mounts are all there is: without a folder, or without the user's own one, a
+         * session has nowhere to keep a note (Obsidian would write into the container). */
+        if (m->n_folders == 0) {
+                vs_diags_add(diags, vault, 0, 0,
+                             "nothing is mounted under the vault root; no folder to configure");
+                r = -ENOENT;
+                goto fail;
+        }
         const char *want = personal ? personal : "personal";
         for (size_t i = 0; i < m->n_folders; i++)
                 if (strcmp(m->folders[i].name, want) == 0) {
@@ -77,9 +85,16 @@ int vs_discover(const struct vs_mounts *mounts, const char *vault, const char *p
                         if (!m->personal)
                                 goto fail;
                 }
-        if (personal && !m->personal) {
-                vs_diags_add(diags, vault, 0, 0, "no mount named \"%s\" for the personal folder",
-                             personal);
+        if (!m->personal) {
+                char mounted[512] = "";
+                size_t used = 0;
+                for (size_t i = 0; i < m->n_folders && used < sizeof(mounted); i++) {
+                        int n = snprintf(mounted + used, sizeof(mounted) - used, "%s%s", i ? ", " : "",
+                                         m->folders[i].name);
+                        used += n > 0 ? (size_t)n : 0;
+                }
+                vs_diags_add(diags, vault, 0, 0, "no mount named \"%s\" for the personal folder (mounted: %s)",
+                             want, mounted);
                 r = -ENOENT;
                 goto fail;
         }

@@ -65,8 +65,10 @@ bool vs_source_matches(const char *source, const char *mount_root);
 
 /*
  * Derive a manifest from the mounts directly under vault (Kasm-native volume mappings).
- * Sources are "" (mountinfo does not know host paths); personal is the folder of that name
- * when mounted.  Mount points whose names are unsafe are skipped with a diagnostic.
+ * Sources are "" (mountinfo does not know host paths); personal (default "personal") must be
+ * one of the folders.  Mount points whose names are unsafe are skipped with a diagnostic.
+ * -ENOENT, with a diagnostic naming vault, when nothing is mounted under it or the personal
+ * folder is not.
  */
 int vs_discover(const struct vs_mounts *mounts, const char *vault, const char *personal,
                 const char *user_name, const char *user_id, struct vs_manifest **ret,

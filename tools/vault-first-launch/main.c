@@ -32,7 +32,8 @@ static void usage(FILE *f)
                 "\n"
                 "  --manifest FILE      the mount manifest (default $VAULT_MANIFEST, then " DEFAULT_MANIFEST ")\n"
                 "  --discover           derive the manifest from /proc/self/mountinfo (mounts under --vault)\n"
-                "  --personal NAME      with --discover: the personal folder (default \"personal\")\n"
+                "  --personal NAME      with --discover: the personal folder (default \"personal\"),\n"
+                "                       which must be mounted\n"
                 "  --vault DIR          the vault root (default: the manifest's, or /vault)\n"
                 "  --sync rooms         write the generic rooms JSON ($XDG_CONFIG_HOME/vaultshim/rooms.json)\n"
                 "  --sync syncthing     merge the folders into Syncthing's config.xml\n"
@@ -51,7 +52,9 @@ static void usage(FILE *f)
                 "  --print-manifest     print the (loaded or discovered) manifest and exit\n"
                 "\n"
                 "Exit status: 0 ok; 1 verification failed (required folder missing, read-only promise\n"
-                "broken, access expired, a vault mount the manifest does not grant); 2 usage error or bad manifest; 3 done with warnings;\n"
+                "broken, access expired, a vault mount the manifest does not grant; with --discover:\n"
+                "no vault root, nothing mounted under it, or no personal folder); 2 usage error or\n"
+                "bad manifest; 3 done with warnings;\n"
                 "4 a configuration file could not be written.\n");
 }
 
@@ -105,8 +108,9 @@ static int print_manifest(const struct fl_options *o)
                 ret = vs_manifest_write(stdout, report.manifest);
         else
                 fl_report_print_text(&report, stdout, stderr);
+        int exit_code = ret < 0 ? fl_report_exit_code(&report) : FL_EXIT_OK;
         fl_report_clear(&report);
-        return ret < 0 ? FL_EXIT_USAGE : FL_EXIT_OK;
+        return exit_code;
 }
 
 int main(int argc, char **argv)

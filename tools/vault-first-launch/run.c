@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <pwd.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,13 +20,24 @@
 
 static int discover(const struct fl_options *o, const struct vs_mounts *mounts, struct fl_report *r)
 {
+        const char *vault = o->vault ? o->vault : "/vault";
         struct vs_diags diags = {0};
+        struct stat st;
         char uid[32];
+
+        /* Checked first: mountinfo alone would only say that nothing is mounted there. */
+        int e = stat(vault, &st) < 0 ? errno : S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+        if (e) {
+                fl_report_add(r, VS_SEVERITY_ERROR, "manifest",
+                              "%s: no vault root here (%s); --discover configures the folders "
+                              "mounted under it (--vault names another root)",
+                              vault, e == ENOENT ? "no such directory" : strerror(e));
+                return -ENOENT;
+        }
         snprintf(uid, sizeof(uid), "%lu", (unsigned long)getuid());
         struct passwd *pw = getpwuid(getuid());
         const char *name = pw && vs_user_token_valid(pw->pw_name) ? pw->pw_name : uid;
-        int ret = vs_discover(mounts, o->vault ? o->vault : "/vault", o->personal, name, uid,
-                              &r->manifest, &diags);
+        int ret = vs_discover(mounts, vault, o->personal, name, uid, &r->manifest, &diags);
         fl_report_add_diags(r, ret < 0 ? VS_SEVERITY_ERROR : VS_SEVERITY_WARNING, "manifest",
                             &diags);
         vs_diags_clear(&diags);
@@ -36,13 +48,19 @@ int fl_load_manifest(const struct fl_options *o, struct fl_report *r)
 {
         struct vs_diags diags = {0};
         struct vs_mounts mounts = {0};
+        bool session_unusable = false;
         int ret;
 
         if (o->discover) {
                 r->manifest_origin = "discovered from /proc/self/mountinfo";
                 ret = vs_mounts_load(NULL, &mounts, &diags);
-                if (ret == 0)
+                if (ret == 0) {
                         ret = discover(o, &mounts, r);
+                        /* A discovered vault without its root, any folder or the personal
+                         * one is a session that cannot work (exit 1), not a mistake in how
+                         * the tool was called. */
+                        session_unusable = ret == -ENOENT;
+                }
                 vs_mounts_clear(&mounts);
         } else {
                 r->manifest_origin = o->manifest_path;
@@ -59,7 +77,7 @@ int fl_load_manifest(const struct fl_options *o, struct fl_report *r)
         if (ret < 0) {
                 vs_manifest_free(r->manifest);
                 r->manifest = NULL;
-                r->usage_failed = true;
+                r->usage_failed = !session_unusable;
         }
         return ret;
 }

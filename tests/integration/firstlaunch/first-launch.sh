@@ -181,6 +181,28 @@ check "--discover undoes mountinfo's octal escapes" contains '- name: "team note
 umount "$vault/team notes"
 umount "$vault/handbook"
 
+# A discovered vault that cannot hold a session is an error (exit 1) naming the path, not
+# "done with warnings": no vault root, nothing mounted under it, no personal folder.
+run_tool 1 --discover --vault "$work/no-such-vault" "${common[@]}"
+check "--discover without a vault root is an error naming it" \
+        contains "error: $work/no-such-vault: no vault root here (no such directory)"
+mkdir -p "$work/empty-vault"
+run_tool 1 --discover --vault "$work/empty-vault" "${common[@]}"
+check "--discover with nothing mounted under the vault root is an error naming it" \
+        contains "error: $work/empty-vault: nothing is mounted under the vault root"
+run_tool 1 --discover --vault "$work/empty-vault" --print-manifest
+check "--print-manifest of an empty vault is the same error" contains "nothing is mounted"
+mkdir -p "$work/src/shared" "$work/no-personal/shared"
+mount --bind "$work/src/shared" "$work/no-personal/shared"
+run_tool 1 --discover --vault "$work/no-personal" "${common[@]}"
+check "--discover without a personal folder is an error naming the vault" \
+        contains "error: $work/no-personal: no mount named \"personal\" for the personal folder (mounted: shared)"
+check "and configures nothing" test ! -e "$work/no-personal/.obsidian"
+run_tool 1 --discover --vault "$vault" --personal home "${common[@]}"
+check "--discover --personal naming no mount is the same error" \
+        contains "no mount named \"home\" for the personal folder (mounted: engineering, personal, wiki)"
+umount "$work/no-personal/shared"
+
 # --- a vault root the user cannot write (root-owned /vault in the image) -----------------
 rm "$vault/.obsidian"
 mount --rbind "$vault" "$vault"

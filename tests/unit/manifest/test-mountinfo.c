@@ -234,7 +234,24 @@ static void test_discover(void **state)
         m = NULL;
         assert_int_equal(vs_discover(&mounts, "/vault", "home", "alice", "1000", &m, &d), -ENOENT);
         assert_null(m);
-        assert_string_equal(d.items[0].message, "no mount named \"home\" for the personal folder");
+        assert_string_equal(d.items[0].message,
+                            "no mount named \"home\" for the personal folder (mounted: archive, "
+                            "engineering, personal, stacked, team notes, wiki)");
+        vs_diags_clear(&d);
+
+        /* Without the default personal folder, or without any folder, there is no vault. */
+        assert_int_equal(vs_discover(&mounts, "/vault/personal", NULL, "alice", "1000", &m, &d),
+                         -ENOENT);
+        assert_null(m);
+        assert_string_equal(d.items[0].file, "/vault/personal");
+        assert_string_equal(d.items[0].message,
+                            "no mount named \"personal\" for the personal folder (mounted: deep)");
+        vs_diags_clear(&d);
+        assert_int_equal(vs_discover(&mounts, "/srv", NULL, "alice", "1000", &m, &d), -ENOENT);
+        assert_null(m);
+        assert_string_equal(d.items[0].file, "/srv");
+        assert_string_equal(d.items[0].message,
+                            "nothing is mounted under the vault root; no folder to configure");
         vs_diags_clear(&d);
         vs_mounts_clear(&mounts);
 }
