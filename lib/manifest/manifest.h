@@ -6,23 +6,8 @@
  * Written by `vault-policy resolve --format manifest`, read by `vault-first-launch`
  * (default path /etc/vault/manifest.yaml, or $VAULT_MANIFEST).
  *
- * Format (YAML 1.1 block style, no anchors/aliases/tags, unknown keys are errors):
- *
- *   version: 1                          # required, must be 1
- *   user:
- *     name: alice                       # required, [A-Za-z0-9._-]{1,64}
- *     id: "1000"                        # required, same character set (string or int)
- *   vault: /vault                       # required, absolute normalised path
- *   personal: personal                  # optional: name of the folder that is the
- *                                       # user's own rw space (must be listed below)
- *   valid_until: 2027-01-31T00:00:00Z   # optional, RFC 3339 or null: earliest folder expiry
- *   folders:                            # required, may be empty, sorted by name
- *     - name: engineering               # one safe path segment, unique
- *       source: /shared/engineering     # host path the bind mount comes from ("" = unknown)
- *       target: /vault/engineering      # where it is mounted: <vault>/<name>
- *       mode: rw                        # rw | ro
- *       required: true                  # optional, default true
- *       valid_until: null               # optional, RFC 3339 or null
+ * The format, every key with its type, default and limits, and the errors: vault-manifest(5)
+ * (doc/vault-manifest.5.scd), which the lint suite checks against manifest-read.c's key tables.
  *
  * Times are seconds since the epoch in memory; VS_TIME_NONE means "no limit".
  */

@@ -188,7 +188,7 @@ static void on_stale_lock(const char *path, int err, void *userdata)
 static void usage(FILE *f)
 {
         fprintf(f, "usage: vault-fsck [--dry-run] [--json] [--journal DIR] [--purge-foreign] [ROOT...]\n"
-                   "       vault-fsck --version\n"
+                   "       vault-fsck --help | --version\n"
                    "Finish or roll back this user's interrupted vaultshim moves, from the private\n"
                    "journal (DIR, else $VAULTSHIM_JOURNAL, $XDG_STATE_HOME/vaultshim/journal or\n"
                    "~/.local/state/vaultshim/journal), and list records of the old shared journal\n"

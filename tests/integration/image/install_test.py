@@ -8,7 +8,7 @@ is what dev/install-deps already did on this Debian 12 machine).  Then:
 - $libdir/vaultshim/libvaultshim.so exports exactly rename, renameat, renameat2 and needs
   only libc;
 - every tool the build makes is in $bindir; every include/vaultshim/*.h in
-  $includedir/vaultshim/; every doc/*.scd as a man page, and the four pages the project
+  $includedir/vaultshim/; every doc/*.scd as a man page, and the five pages the project
   promises exist;
 - vaultshim-move.pc resolves with PKG_CONFIG_PATH and a program using vs_move() compiles and
   links against the installed tree alone;
@@ -28,7 +28,8 @@ from vstest.image import SOURCE_ROOT, finish
 import dockerfile
 
 BASE_GLIBC = (2, 35)            # Ubuntu 22.04, the kasmweb/obsidian 1.17 base
-PROMISED_PAGES = ["vaultshim.7", "vault-policy.1", "vault-first-launch.1", "vault-fsck.8"]
+PROMISED_PAGES = ["vaultshim.7", "vault-policy.1", "vault-first-launch.1", "vault-fsck.8",
+                  "vault-manifest.5"]
 SHIM_EXPORTS = {"rename", "renameat", "renameat2"}
 LIBC_FAMILY = re.compile(r"^(libc|libm|libdl|libpthread|librt|ld-linux[-\w]*)\.so")
 
