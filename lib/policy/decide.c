@@ -226,6 +226,13 @@ int vs_policy_decide(const struct vs_policy *policy, const struct vs_request *re
         for (; d->n_groups < request->n_groups; d->n_groups++)
                 if (!(d->groups[d->n_groups] = strdup(request->groups[d->n_groups])))
                         goto fail;
+        if (request->groups_file && request->group_marks) {
+                d->groups_file = strdup(request->groups_file);
+                d->group_marks = calloc(d->n_groups + 1, sizeof(*d->group_marks));
+                if (!d->groups_file || !d->group_marks)
+                        goto fail;
+                memcpy(d->group_marks, request->group_marks, d->n_groups * sizeof(*d->group_marks));
+        }
         d->n_folders = n;
 
         for (size_t f = 0; f < n; f++) {
@@ -317,6 +324,8 @@ void vs_decision_free(struct vs_decision *d)
         for (size_t g = 0; g < d->n_groups; g++)
                 free(d->groups[g]);
         free(d->groups);
+        free(d->groups_file);
+        free(d->group_marks);
         free(d->user_name);
         free(d->user_id);
         free(d);

@@ -174,12 +174,17 @@ static void write_header(FILE *out, const struct vs_policy *policy, const struct
         fprintf(out, "user %s (id %s) in groups [", d->user_name, *d->user_id ? d->user_id : "unknown");
         for (size_t g = 0; g < d->n_groups; g++)
                 fprintf(out, "%s%s", g ? ", " : "", d->groups[g]);
-        fprintf(out, "] at %s\n", when);
+        fprintf(out, "]%s%s at %s\n", d->groups_file ? " from " : "", d->groups_file ? d->groups_file : "",
+                when);
         for (size_t g = 0; g < d->n_groups; g++) {
                 if (vs_policy_names_group(policy, d->groups[g]))
                         continue;
                 const char *similar = vs_policy_similar_group(policy, d->groups[g]);
-                fprintf(out, "warning: group \"%s\" is named by no rule of the policy", d->groups[g]);
+                fputs("warning: ", out);
+                if (d->groups_file)
+                        fprintf(out, "%s:%u:%u: ", d->groups_file, d->group_marks[g].line,
+                                d->group_marks[g].column);
+                fprintf(out, "group \"%s\" is named by no rule of the policy", d->groups[g]);
                 if (similar)
                         fprintf(out, " (did you mean \"%s\"?)", similar);
                 fputc('\n', out);
@@ -324,13 +329,22 @@ int vs_explain_json(const struct vs_policy *policy, const struct vs_decision *de
         json_t *groups = json_array(), *unknown = json_array();
         for (size_t g = 0; g < decision->n_groups; g++) {
                 json_array_append_new(groups, json_string(decision->groups[g]));
-                if (!vs_policy_names_group(policy, decision->groups[g]))
-                        json_array_append_new(unknown, json_pack("{s:s, s:s?}", "group", decision->groups[g],
-                                                                 "did_you_mean",
-                                                                 vs_policy_similar_group(policy, decision->groups[g])));
+                if (vs_policy_names_group(policy, decision->groups[g]))
+                        continue;
+                char *at = NULL;
+                if (decision->groups_file &&
+                    asprintf(&at, "%s:%u:%u", decision->groups_file, decision->group_marks[g].line,
+                             decision->group_marks[g].column) < 0)
+                        at = NULL;
+                json_array_append_new(unknown, json_pack("{s:s, s:s?, s:s*}", "group", decision->groups[g],
+                                                         "did_you_mean",
+                                                         vs_policy_similar_group(policy, decision->groups[g]),
+                                                         "at", at));
+                free(at);
         }
-        json_t *root = json_pack("{s:{s:s, s:s, s:o}, s:o, s:o, s:o}", "user", "name", decision->user_name, "id",
-                                 decision->user_id, "groups", groups, "now", vp_json_time(decision->now),
+        json_t *root = json_pack("{s:{s:s, s:s, s:o, s:s*}, s:o, s:o, s:o}", "user", "name", decision->user_name,
+                                 "id", decision->user_id, "groups", groups, "groups_from", decision->groups_file,
+                                 "now", vp_json_time(decision->now),
                                  "unknown_groups", unknown, "folders", folders);
         char *text = root ? json_dumps(root, JSON_SORT_KEYS | JSON_INDENT(2)) : NULL;
         json_decref(root);

@@ -54,20 +54,29 @@ static size_t edit_distance(const char *a, const char *b, size_t limit)
         return row[lb];
 }
 
+size_t vp_name_distance(const char *candidate, const char *name)
+{
+        if (strcmp(candidate, name) == 0)
+                return VP_NOT_SIMILAR;
+        if (strcasecmp(candidate, name) == 0)
+                return 0;
+        size_t d = edit_distance(candidate, name, SIMILAR_MAX_EDITS);
+        return d > SIMILAR_MAX_EDITS ? VP_NOT_SIMILAR : d;
+}
+
 const char *vs_policy_similar_group(const struct vs_policy *policy, const char *name)
 {
         const char *best = NULL;
-        size_t best_distance = SIMILAR_MAX_EDITS + 1;
+        size_t best_distance = VP_NOT_SIMILAR;
+        /* The first of equally near names (folders by name, rules in order): the same answer
+         * on every run. */
         for (size_t f = 0; f < policy->n_folders; f++)
                 for (size_t i = 0; i < policy->folders[f].n_rules; i++) {
                         const struct vs_policy_rule *rule = &policy->folders[f].rules[i];
                         for (size_t g = 0; g < rule->n_groups; g++) {
-                                const char *candidate = rule->groups[g].name;
-                                size_t d = strcasecmp(candidate, name) == 0
-                                        ? 0
-                                        : edit_distance(candidate, name, SIMILAR_MAX_EDITS);
-                                if (strcmp(candidate, name) != 0 && d < best_distance) {
-                                        best = candidate;
+                                size_t d = vp_name_distance(rule->groups[g].name, name);
+                                if (d < best_distance) {
+                                        best = rule->groups[g].name;
                                         best_distance = d;
                                 }
                         }

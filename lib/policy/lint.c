@@ -8,23 +8,25 @@
 
 #include "policy/policy-internal.h"
 
-static int lint_add(struct vs_lint *lint, const char *code, struct vs_mark mark, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
-
-static int lint_add(struct vs_lint *lint, const char *code, struct vs_mark mark, const char *fmt, ...)
+int vp_lint_add(struct vs_lint *lint, const char *file, const char *code, struct vs_mark mark,
+                const char *fmt, ...)
 {
         struct vs_lint_warning *items = realloc(lint->items, (lint->count + 1) * sizeof(*items));
         if (!items)
                 return -ENOMEM;
         lint->items = items;
         struct vs_lint_warning *w = &items[lint->count];
-        *w = (struct vs_lint_warning){ .line = mark.line, .column = mark.column, .code = strdup(code) };
+        *w = (struct vs_lint_warning){ .line = mark.line, .column = mark.column, .code = strdup(code),
+                                       .file = file ? strdup(file) : NULL };
         va_list ap;
         va_start(ap, fmt);
         int r = vasprintf(&w->message, fmt, ap);
         va_end(ap);
-        if (r < 0 || !w->code) {
+        if (r < 0 || !w->code || (file && !w->file)) {
                 free(w->code);
+                free(w->file);
+                if (r >= 0)
+                        free(w->message);
                 return -ENOMEM;
         }
         lint->count++;
@@ -98,7 +100,7 @@ static int lint_rules(const struct vs_policy *policy, const struct vs_policy_fol
                 const struct vs_policy_rule *rule = &folder->rules[i];
                 if (rule->not_after != VS_TIME_NONE && rule->not_after <= now) {
                         vs_time_format(rule->not_after, when);
-                        r = lint_add(lint, "expired-rule", rule->mark,
+                        r = vp_lint_add(lint, NULL, "expired-rule", rule->mark,
                                      "%s#access[%zu] expired at %s and can never apply again; remove it",
                                      folder->name, i, when);
                         continue;
@@ -110,14 +112,14 @@ static int lint_rules(const struct vs_policy *policy, const struct vs_policy_fol
                         if (rule->effect == VS_EFFECT_ALLOW && other->effect == VS_EFFECT_DENY &&
                             other->scope == VS_SCOPE_ALL && condition_implies(rule, other) &&
                             window_covers(other, rule)) {
-                                r = lint_add(lint, "never-valid-rule", rule->mark,
+                                r = vp_lint_add(lint, NULL, "never-valid-rule", rule->mark,
                                              "%s#access[%zu] can never grant access: %s#access[%zu] (%u:%u) denies everyone it matches whenever it applies",
                                              folder->name, i, folder->name, j, other->mark.line, other->mark.column);
                                 break;
                         }
                         /* Of two identical rules, only the later one is the redundant one. */
                         if (rule_covers(other, rule) && !(rules_identical(rule, other) && j > i)) {
-                                r = lint_add(lint, "redundant-rule", rule->mark,
+                                r = vp_lint_add(lint, NULL, "redundant-rule", rule->mark,
                                              "%s#access[%zu] is redundant: %s#access[%zu] (%u:%u) already applies whenever it does, with at least its effect",
                                              folder->name, i, folder->name, j, other->mark.line, other->mark.column);
                                 break;
@@ -136,7 +138,7 @@ static int lint_paths(const struct vs_policy *policy, struct vs_lint *lint)
                         if (a == b || strncmp(inner->path, outer->path, n) != 0 || inner->path[n] != '/')
                                 continue;
                         /* Loading refused every pair where this exposes more than inner grants. */
-                        int r = lint_add(lint, "nested-path", inner->path_mark,
+                        int r = vp_lint_add(lint, NULL, "nested-path", inner->path_mark,
                                          "host path \"%s\" of folder \"%s\" lies inside \"%s\" of folder \"%s\" (%u:%u): whoever mounts \"%s\" also reaches these files at %s/%s%s, with its mode (the policy loads only because \"%s\" always grants at least as much)",
                                          inner->path, inner->name, outer->path, outer->name, outer->path_mark.line,
                                          outer->path_mark.column, outer->name, policy->vault, outer->name,
@@ -185,7 +187,7 @@ static int lint_group_case(const struct vs_policy *policy, struct vs_lint *lint)
                                 first = seen[b];
                                 second = seen[a];
                         }
-                        r = lint_add(lint, "group-case", second->mark,
+                        r = vp_lint_add(lint, NULL, "group-case", second->mark,
                                      "group \"%s\" differs from \"%s\" (%u:%u) only in case; group names are case-sensitive",
                                      second->name, first->name, first->mark.line, first->mark.column);
                 }
@@ -196,6 +198,10 @@ static int lint_group_case(const struct vs_policy *policy, struct vs_lint *lint)
 static int compare_warnings(const void *a, const void *b)
 {
         const struct vs_lint_warning *wa = a, *wb = b;
+        if (!wa->file != !wb->file)
+                return wa->file ? 1 : -1;
+        if (wa->file && strcmp(wa->file, wb->file) != 0)
+                return strcmp(wa->file, wb->file);
         if (wa->line != wb->line)
                 return wa->line < wb->line ? -1 : 1;
         if (wa->column != wb->column)
@@ -216,15 +222,21 @@ int vs_policy_lint(const struct vs_policy *policy, int64_t now, struct vs_lint *
                 vs_lint_clear(&lint);
                 return r;
         }
-        if (lint.count > 1)
-                qsort(lint.items, lint.count, sizeof(*lint.items), compare_warnings);
+        vp_lint_sort(&lint);
         *ret = lint;
         return 0;
+}
+
+void vp_lint_sort(struct vs_lint *lint)
+{
+        if (lint->count > 1)
+                qsort(lint->items, lint->count, sizeof(*lint->items), compare_warnings);
 }
 
 void vs_lint_clear(struct vs_lint *lint)
 {
         for (size_t i = 0; i < lint->count; i++) {
+                free(lint->items[i].file);
                 free(lint->items[i].code);
                 free(lint->items[i].message);
         }

@@ -24,3 +24,15 @@ int vp_time_parse_bound(const char *text, int64_t *ret);
 typedef int (*vp_parse_fn)(const char *name, const char *text, size_t len, void *ret, struct vs_diags *diags);
 int vp_load_file(const char *path, const char *what, vp_parse_fn parse, void *ret, struct vs_diags *diags);
 
+
+/* How near a candidate name is to name: 0 when they differ only in case, else the number of
+ * single-character edits; VP_NOT_SIMILAR when equal or more than two edits apart
+ * (group-names.c). */
+#define VP_NOT_SIMILAR ((size_t)-1)
+size_t vp_name_distance(const char *candidate, const char *name);
+
+/* Append a lint warning at mark in file (NULL: the policy); -ENOMEM (lint.c). */
+int vp_lint_add(struct vs_lint *lint, const char *file, const char *code, struct vs_mark mark,
+                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Sort the warnings: the policy's first, then each other file's, by line and column. */
+void vp_lint_sort(struct vs_lint *lint);

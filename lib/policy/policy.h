@@ -90,6 +90,11 @@ struct vs_request {
         const char *const *groups;
         size_t n_groups;
         int64_t now;
+        /* Optional: the users file the groups were read from, and where it names each one
+         * (explain names the place of a group no rule uses).  NULL: the command line or a
+         * token. */
+        const char *groups_file;
+        const struct vs_mark *group_marks;
 };
 
 enum vs_folder_status {
@@ -143,6 +148,8 @@ struct vs_decision {
         char *user_id;
         char **groups;              /* the request's groups, as given */
         size_t n_groups;
+        char *groups_file;          /* the request's groups_file, or NULL */
+        struct vs_mark *group_marks; /* with groups_file: one per group */
         int64_t now;
         int64_t valid_until;        /* earliest valid_until of the mounted folders */
         struct vs_folder_decision *folders; /* every policy folder, sorted by name */
@@ -198,19 +205,30 @@ struct vs_lint {
         size_t count;
 };
 
+struct vs_users;
+
 int vs_policy_lint(const struct vs_policy *policy, int64_t now, struct vs_lint *ret);
+/* Add to lint what the policy and a users file disagree on: a group users have that no rule
+ * names (group-without-rule, at its first place in the users file) and a group rules name
+ * that no user has (group-without-user, at the first rule naming it), each with the nearest
+ * name of the other side when one is near (differs only in case, or by at most two edits).
+ * The warnings stay sorted: the policy's first, then the users file's, by position. */
+int vs_policy_lint_users(const struct vs_policy *policy, const struct vs_users *users,
+                         struct vs_lint *lint);
 void vs_lint_clear(struct vs_lint *lint);
 
-/* --- users files for the audit matrix ------------------------------------------------------ */
+/* --- users files: matrix, explain --users, lint --users, the Kasm planning commands --------- */
 
 struct vs_user {
         char *name;
         char *id;
         char **groups;
+        struct vs_mark *group_marks; /* where each group is named in the users file */
         size_t n_groups;
 };
 
 struct vs_users {
+        char *file;                 /* the name it was loaded under */
         struct vs_user *items;
         size_t count;
 };

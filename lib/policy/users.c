@@ -6,7 +6,8 @@
 #include "policy/policy-internal.h"
 
 /*
- * The users file for `vault-policy matrix`:
+ * The users file for `vault-policy matrix`, `explain --users`, `lint --users` and the Kasm
+ * planning commands:
  *
  *   users:
  *     - name: alice
@@ -34,13 +35,16 @@ static unsigned load_user(const struct yt_doc *doc, const struct yt_node *node,
                 return errors;
         if (!yt_expect(doc, v[2], YT_SEQUENCE, "groups", diags))
                 return errors + 1;
-        user->groups = calloc(v[2]->n_children ? v[2]->n_children : 1, sizeof(char *));
-        if (!user->groups)
+        size_t n = v[2]->n_children ? v[2]->n_children : 1;
+        user->groups = calloc(n, sizeof(char *));
+        user->group_marks = calloc(n, sizeof(*user->group_marks));
+        if (!user->groups || !user->group_marks)
                 return errors + 1;
         for (size_t i = 0; i < v[2]->n_children; i++) {
-                if (yt_string(doc, v[2]->children[i], "a group name", &user->groups[user->n_groups],
-                              diags))
-                        user->n_groups++;
+                const struct yt_node *group = v[2]->children[i];
+                if (yt_string(doc, group, "a group name", &user->groups[user->n_groups], diags))
+                        user->group_marks[user->n_groups++] =
+                                (struct vs_mark){ .line = group->line, .column = group->column };
                 else
                         errors++;
         }
@@ -88,6 +92,8 @@ int vs_users_parse(const char *name, const char *text, size_t len, struct vs_use
                 }
         }
         yt_free(doc.root);
+        if (!errors && !(users.file = strdup(name)))
+                errors++;
         if (errors) {
                 vs_users_clear(&users);
                 return -EINVAL;
@@ -113,9 +119,11 @@ void vs_users_clear(struct vs_users *users)
                 for (size_t g = 0; g < user->n_groups; g++)
                         free(user->groups[g]);
                 free(user->groups);
+                free(user->group_marks);
                 free(user->name);
                 free(user->id);
         }
         free(users->items);
+        free(users->file);
         *users = (struct vs_users){ 0 };
 }

@@ -3,9 +3,10 @@
 # The main build is usually gcc, so the harness is built by meson in a clang build of its
 # own (-Dfuzz=true, ASan and UBSan), kept in $VS_BUILD_ROOT/fuzz-clang between runs; only
 # the harness and the libraries it links are compiled.  The corpus is seeded from
-# tests/data/policy (policy-loader) or tests/data/journal (journal-record: records written
-# by the real journal code).  Prints libFuzzer's execution count; any crash, leak or
-# sanitizer report fails the test.
+# tests/data/policy (policy-loader), tests/data/journal (journal-record: records written
+# by the real journal code), tests/data/users and the users files of tests/data/policy
+# (users-reader), or tests/data/manifest (manifest-reader), as in tests/fuzz/meson.build.
+# Prints libFuzzer's execution count; any crash, leak or sanitizer report fails the test.
 set -eu
 name=${1:-policy-loader}
 seconds=${VS_FUZZ_SECONDS:-25}
@@ -38,12 +39,22 @@ fi
 fuzzer=$build/tests/fuzz/fuzz-$name
 
 mkdir -p "$work/corpus"
+d=$src/tests/data
 case $name in
-policy-loader) corpus=$src/tests/data/policy dict=$src/tests/fuzz/policy.dict ;;
-journal-record) corpus=$src/tests/data/journal dict=$src/tests/fuzz/journal.dict ;;
+policy-loader) corpus="$d/policy" dict=$src/tests/fuzz/policy.dict ;;
+journal-record) corpus="$d/journal" dict=$src/tests/fuzz/journal.dict ;;
+users-reader)
+        corpus="$d/users $d/policy/users.yaml $d/policy/users-typos.yaml $d/policy/users-duplicate.yaml"
+        dict=$src/tests/fuzz/users.dict ;;
+manifest-reader) corpus="$d/manifest/valid $d/manifest/invalid" dict=$src/tests/fuzz/manifest.dict ;;
 *) echo "unknown fuzz harness $name"; exit 2 ;;
 esac
-find "$corpus" -maxdepth 1 -type f -exec cp {} "$work/corpus/" \;
+# Seeds of different directories may share a name: number them.
+# shellcheck disable=SC2086 # $corpus is a list of paths
+find $corpus -maxdepth 1 -type f | sort | while IFS= read -r f; do
+        n=$(($(find "$work/corpus" -type f | wc -l) + 1))
+        cp "$f" "$work/corpus/$n-${f##*/}"
+done
 # libFuzzer reports a crash with exit 77, which meson would count as "skipped": map it.
 status=0
 UBSAN_OPTIONS=halt_on_error=1 "$fuzzer" -max_total_time="$seconds" \

@@ -14,7 +14,7 @@
 static const char usage_text[] =
 "Usage:\n"
 "  vault-policy check POLICY...\n"
-"  vault-policy lint POLICY [--now TIME]\n"
+"  vault-policy lint POLICY [--users USERS.yaml] [--now TIME]\n"
 "  vault-policy resolve POLICY --user NAME --uid ID GROUPS [--now TIME]\n"
 "                       [--format manifest|json|kasm|docker]\n"
 "  vault-policy explain POLICY --user NAME [--uid ID] GROUPS [--now TIME]\n"
@@ -75,7 +75,9 @@ static const char usage_kasm_text[] =
 "\n"
 "lint codes: nested-path (a folder's host path inside another's), expired-rule,\n"
 "never-valid-rule (always overridden by a deny), group-case (names differing only in\n"
-"case), redundant-rule (another rule always applies with at least its effect).\n"
+"case), redundant-rule (another rule always applies with at least its effect); with\n"
+"--users: group-without-rule (users have it, no rule names it), group-without-user (a\n"
+"rule names it, no user has it), each with \"did you mean\" for a near name.\n"
 "explain statuses: MOUNTED rw|ro, DENIED, NO_MATCH, REFUSED (unsafe substitution, or a\n"
 "host path another folder already mounts).\n"
 "\n"
@@ -200,31 +202,46 @@ static int cmd_lint(const struct options *o)
 {
         int64_t now;
         struct vs_lint lint;
+        struct vs_users users = { 0 };
         if (parse_now(o, &now) < 0)
                 return EXIT_USAGE;
         struct vs_policy *policy = load_policy(o->policy);
         if (!policy)
                 return EXIT_INVALID;
+        if (o->users && load_users(o->users, &users) < 0) {
+                vs_policy_free(policy);
+                return EXIT_INVALID;
+        }
         int r = vs_policy_lint(policy, now, &lint);
+        if (r == 0 && o->users) {
+                r = vs_policy_lint_users(policy, &users, &lint);
+                if (r < 0)
+                        vs_lint_clear(&lint);
+        }
+        vs_users_clear(&users);
         if (r < 0) {
                 vs_policy_free(policy);
                 fprintf(stderr, "vault-policy: lint failed: %s\n", strerror(-r));
                 return EXIT_INVALID;
         }
-        for (size_t i = 0; i < lint.count; i++)
-                printf("%s:%u:%u: warning[%s]: %s\n", policy->file, lint.items[i].line, lint.items[i].column,
-                       lint.items[i].code, lint.items[i].message);
+        for (size_t i = 0; i < lint.count; i++) {
+                const struct vs_lint_warning *w = &lint.items[i];
+                printf("%s:%u:%u: warning[%s]: %s\n", w->file ? w->file : policy->file, w->line, w->column,
+                       w->code, w->message);
+        }
         int status = lint.count ? EXIT_PARTIAL : EXIT_OK;
         vs_lint_clear(&lint);
         vs_policy_free(policy);
         return status;
 }
 
-/* Who the request is for: name, id and groups. */
+/* Who the request is for: name, id and groups (and, from a users file, where it names them). */
 struct identity {
         char *user;
         char *uid;
         struct group_list groups;
+        char *groups_file;
+        struct vs_mark *group_marks;
 };
 
 static void identity_clear(struct identity *id)
@@ -232,6 +249,8 @@ static void identity_clear(struct identity *id)
         free(id->user);
         free(id->uid);
         group_list_clear(&id->groups);
+        free(id->groups_file);
+        free(id->group_marks);
 }
 
 /* The user and groups from a verified token; --user, when given, must be the token's user. */
@@ -291,12 +310,16 @@ static int identity_from_users(const struct options *o, struct identity *id)
                 fprintf(stderr, "vault-policy: %s: no user \"%s\"\n", o->users, o->user);
                 status = EXIT_INVALID;
         } else if (!(id->user = strdup(user->name)) || !(id->uid = strdup(user->id)) ||
-                   !(id->groups.names = calloc(user->n_groups + 1, sizeof(char *)))) {
+                   !(id->groups.names = calloc(user->n_groups + 1, sizeof(char *))) ||
+                   !(id->groups_file = strdup(users.file)) ||
+                   !(id->group_marks = calloc(user->n_groups + 1, sizeof(*id->group_marks)))) {
                 status = EXIT_INVALID;
         } else {
-                for (size_t g = 0; g < user->n_groups && status == EXIT_OK; g++)
+                for (size_t g = 0; g < user->n_groups && status == EXIT_OK; g++) {
+                        id->group_marks[g] = user->group_marks[g];
                         if (!(id->groups.names[id->groups.count++] = strdup(user->groups[g])))
                                 status = EXIT_INVALID;
+                }
         }
         vs_users_clear(&users);
         return status;
@@ -363,6 +386,8 @@ static int decide(const struct options *o, bool need_uid, struct vs_policy **pol
                 .groups = (const char *const *)id.groups.names,
                 .n_groups = id.groups.count,
                 .now = now,
+                .groups_file = id.groups_file,
+                .group_marks = id.group_marks,
         };
         int r = vs_policy_decide(policy, &request, ret);
         identity_clear(&id);
@@ -501,7 +526,7 @@ static bool option_allowed(const char *command, int opt)
                        opt == OPT_JWT_KEY || opt == OPT_JWT_ALG || opt == OPT_GROUPS_CLAIM || opt == OPT_USER_CLAIM ||
                        opt == OPT_JWT_ISS || opt == OPT_JWT_AUD;
         if (strcmp(command, "lint") == 0)
-                return opt == OPT_NOW;
+                return opt == OPT_NOW || opt == OPT_USERS;
         if (strcmp(command, "resolve") == 0)
                 return request || opt == OPT_FORMAT;
         if (strcmp(command, "explain") == 0)

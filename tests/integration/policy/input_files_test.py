@@ -69,6 +69,8 @@ def main():
              "cannot read policy"),
             ("vault-policy matrix --users USERS", [tool("vault-policy"), "matrix", seed, "--users", "X"], 1,
              "cannot read users file"),
+            ("vault-policy lint --users USERS", [tool("vault-policy"), "lint", seed, "--users", "X"], 1,
+             "cannot read users file"),
             ("vault-policy resolve --jwt TOKEN", [tool("vault-policy"), "resolve", seed, *request, "--jwt", "X",
                                                   "--jwt-key", key, "--jwt-alg", "HS256"], 1, "cannot read token"),
             ("vault-policy resolve --jwt-key KEY", [tool("vault-policy"), "resolve", seed, *request, "--jwt", token,

@@ -73,6 +73,49 @@ static void test_lint(void **state)
         vs_policy_free(policy);
 }
 
+/* Against a users file: each group one side has and the other lacks, at its first place,
+ * with the nearest name of the other side; the policy's warnings first. */
+static const char users_yaml[] =
+        "users:\n"
+        "  - {name: ann, id: \"1\", groups: [staff, legal, a, b, stuff, d]}\n"
+        "  - {name: bo, id: \"2\", groups: [Interns, staff, staff]}\n"
+        "  - {name: cy, id: \"3\", groups: [partner, stuff, stuff]}\n";
+
+static const char *expected_users[] = {
+        "p.yaml:6:26 group-without-user: group \"Legal\" is named here but no user of u.yaml has it (did you mean \"legal\"?)",
+        "p.yaml:12:26 group-without-user: group \"interns\" is named here (also named at 13:19) but no user of u.yaml has it (did you mean \"Interns\"?)",
+        "p.yaml:14:19 group-without-user: group \"partners\" is named here (also named at 15:19) but no user of u.yaml has it (did you mean \"partner\"?)",
+        "u.yaml:2:55 group-without-rule: group \"stuff\" of user \"ann\" (and 1 other user) is named by no rule of p.yaml (did you mean \"staff\"?)",
+        "u.yaml:2:62 group-without-rule: group \"d\" of user \"ann\" is named by no rule of p.yaml (did you mean \"a\"?)",
+        "u.yaml:3:34 group-without-rule: group \"Interns\" of user \"bo\" is named by no rule of p.yaml (did you mean \"interns\"?)",
+        "u.yaml:4:34 group-without-rule: group \"partner\" of user \"cy\" is named by no rule of p.yaml (did you mean \"partners\"?)",
+};
+
+static void test_lint_users(void **state)
+{
+        struct vs_diags diags = { 0 };
+        struct vs_policy *policy = NULL;
+        struct vs_users users;
+        struct vs_lint lint = { 0 };
+        const size_t n_expected = sizeof(expected_users) / sizeof(expected_users[0]);
+
+        assert_int_equal(vs_policy_parse("p.yaml", policy_yaml, strlen(policy_yaml), &policy, &diags), 0);
+        assert_int_equal(vs_users_parse("u.yaml", users_yaml, strlen(users_yaml), &users, &diags), 0);
+        assert_int_equal(vs_policy_lint_users(policy, &users, &lint), 0);
+        for (size_t i = 0; i < lint.count; i++) {
+                char got[512];
+                snprintf(got, sizeof(got), "%s:%u:%u %s: %s", lint.items[i].file ? lint.items[i].file : "p.yaml",
+                         lint.items[i].line, lint.items[i].column, lint.items[i].code, lint.items[i].message);
+                if (i >= n_expected || strcmp(got, expected_users[i]) != 0)
+                        fail_msg("warning %zu\n  got:      %s\n  expected: %s", i, got,
+                                 i < n_expected ? expected_users[i] : "(none)");
+        }
+        assert_int_equal(lint.count, n_expected);
+        vs_lint_clear(&lint);
+        vs_users_clear(&users);
+        vs_policy_free(policy);
+}
+
 /* The seed policies are meant to be clean. */
 static void test_seed_is_clean(void **state)
 {
@@ -96,6 +139,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_lint),
+                cmocka_unit_test(test_lint_users),
                 cmocka_unit_test(test_seed_is_clean),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
