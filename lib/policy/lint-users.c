@@ -69,11 +69,12 @@ static int collect_held(const struct vs_users *users, struct held_group **ret, s
                                         return -ENOMEM;
                                 }
                                 held = more;
-                                held[n++] = (struct held_group){ .name = user->groups[g],
-                                                                 .first_user = user,
-                                                                 .mark = user->group_marks
-                                                                                 ? user->group_marks[g]
-                                                                                 : (struct vs_mark){ 0 } };
+                                held[n++] = (struct held_group){
+                                        .name = user->groups[g],
+                                        .first_user = user,
+                                        .mark = user->group_marks ? user->group_marks[g]
+                                                                  : (struct vs_mark){ 0 }
+                                };
                         }
                         held[k].n_users++;
                 }
@@ -90,38 +91,45 @@ static void named_clear(struct named_group *named, size_t n)
         free(named);
 }
 
+/* Record one place where a rule names a group, adding the group when it is new. */
+static int add_named(struct named_group **named, size_t *n, const struct vs_policy_group *group)
+{
+        size_t k;
+        for (k = 0; k < *n && strcmp((*named)[k].name, group->name) != 0; k++)
+                ;
+        if (k == *n) {
+                struct named_group *more = realloc(*named, (*n + 1) * sizeof(**named));
+                if (!more)
+                        return -ENOMEM;
+                *named = more;
+                more[(*n)++] = (struct named_group){ .name = group->name };
+        }
+        struct named_group *g = &(*named)[k];
+        struct vs_mark *marks = realloc(g->marks, (g->n_marks + 1) * sizeof(*marks));
+        if (!marks)
+                return -ENOMEM;
+        g->marks = marks;
+        marks[g->n_marks++] = group->mark;
+        return 0;
+}
+
 /* Every distinct group the rules name, ordered by its first place in the policy file (the
  * folders themselves are sorted by name). */
 static int collect_named(const struct vs_policy *policy, struct named_group **ret, size_t *n_ret)
 {
         struct named_group *named = NULL;
         size_t n = 0;
-        for (size_t f = 0; f < policy->n_folders; f++)
-                for (size_t i = 0; i < policy->folders[f].n_rules; i++) {
+        int r = 0;
+        for (size_t f = 0; f < policy->n_folders && r == 0; f++)
+                for (size_t i = 0; i < policy->folders[f].n_rules && r == 0; i++) {
                         const struct vs_policy_rule *rule = &policy->folders[f].rules[i];
-                        for (size_t g = 0; g < rule->n_groups; g++) {
-                                size_t k;
-                                for (k = 0; k < n && strcmp(named[k].name, rule->groups[g].name) != 0; k++)
-                                        ;
-                                if (k == n) {
-                                        struct named_group *more = realloc(named, (n + 1) * sizeof(*named));
-                                        if (!more) {
-                                                named_clear(named, n);
-                                                return -ENOMEM;
-                                        }
-                                        named = more;
-                                        named[n++] = (struct named_group){ .name = rule->groups[g].name };
-                                }
-                                struct vs_mark *marks =
-                                        realloc(named[k].marks, (named[k].n_marks + 1) * sizeof(*marks));
-                                if (!marks) {
-                                        named_clear(named, n);
-                                        return -ENOMEM;
-                                }
-                                named[k].marks = marks;
-                                marks[named[k].n_marks++] = rule->groups[g].mark;
-                        }
+                        for (size_t g = 0; g < rule->n_groups && r == 0; g++)
+                                r = add_named(&named, &n, &rule->groups[g]);
                 }
+        if (r < 0) {
+                named_clear(named, n);
+                return r;
+        }
         for (size_t k = 0; k < n; k++)
                 qsort(named[k].marks, named[k].n_marks, sizeof(*named[k].marks), compare_marks);
         if (n > 1)
@@ -183,8 +191,8 @@ static int lint_held(const struct vs_policy *policy, const struct vs_users *user
                 const char *similar = vs_policy_similar_group(policy, held[k].name);
                 char others[64] = "";
                 if (held[k].n_users > 1)
-                        snprintf(others, sizeof(others), " (and %zu other user%s)", held[k].n_users - 1,
-                                 held[k].n_users > 2 ? "s" : "");
+                        snprintf(others, sizeof(others), " (and %zu other user%s)",
+                                 held[k].n_users - 1, held[k].n_users > 2 ? "s" : "");
                 int r = vp_lint_add(lint, users->file, "group-without-rule", held[k].mark,
                                     "group \"%s\" of user \"%s\"%s is named by no rule of %s%s%s%s",
                                     held[k].name, held[k].first_user->name, others, policy->file,

@@ -36,9 +36,9 @@ static void check_folders(const struct vs_manifest *m)
                 abort();
         for (size_t i = 0; i < m->n_folders; i++) {
                 const struct vs_manifest_folder *f = &m->folders[i];
-                if (strchr(f->name, '/') || strcmp(f->name, ".") == 0 || strcmp(f->name, "..") == 0 ||
-                    strncmp(f->target, m->vault, n) != 0 || f->target[n] != '/' ||
-                    strcmp(f->target + n + 1, f->name) != 0)
+                if (strchr(f->name, '/') || strcmp(f->name, ".") == 0 ||
+                    strcmp(f->name, "..") == 0 || strncmp(f->target, m->vault, n) != 0 ||
+                    f->target[n] != '/' || strcmp(f->target + n + 1, f->name) != 0)
                         abort();
                 if (f->mode != VS_MODE_RO && f->mode != VS_MODE_RW)
                         abort();
@@ -67,8 +67,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char *text = written(m, &len);
         struct vs_manifest *back = NULL;
         if (vs_manifest_parse("written.yaml", text, len, &back, &diags) < 0) {
-                fprintf(stderr, "the written manifest does not parse:\n%s\n%s\n",
-                        text, diags.count ? diags.items[0].message : "");
+                fprintf(stderr, "the written manifest does not parse:\n%s\n%s\n", text,
+                        diags.count ? diags.items[0].message : "");
                 abort();
         }
         char *again = written(back, &again_len);
