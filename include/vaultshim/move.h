@@ -51,6 +51,8 @@ struct vs_move_stats {
         unsigned methods;   /* OR of enum vs_copy_method; 0 when no data was copied */
         mode_t type;        /* S_IFREG, S_IFDIR, S_IFLNK or S_IFIFO of the source; 0 if none */
         unsigned dropped;   /* OR of enum vs_dropped */
+        unsigned flushes;   /* fsync, fdatasync and syncfs calls the move made (its record's
+                               included; sync_file_range, which never flushes, is not) */
 };
 
 struct vs_move_opts {
@@ -94,7 +96,7 @@ struct vs_log_record {
 
 /*
  * Append one JSON line {"time","pid","src","dst","type","bytes","entries","method",
- * "duration_ns","result","errno","dropped":[names]} to log_path with a single O_APPEND write, so concurrent
+ * "flushes","duration_ns","result","errno","dropped":[names]} to log_path with a single O_APPEND write, so concurrent
  * writers never interleave.  Returns 0 or a negative errno.
  */
 VS_EXPORT int vs_log_append(const char *log_path, const struct vs_log_record *rec);

@@ -141,7 +141,7 @@ static void make_id(char *buf, size_t size)
         vs_buf_putx(&b, nonce, 16);
 }
 
-static int write_line(struct vs_journal *j, bool durable)
+static int write_line(struct vs_journal *j)
 {
         char line[RECORD_LINE_MAX];
         int len = vs_journal_format(&j->entry, line, sizeof(line));
@@ -153,13 +153,11 @@ static int write_line(struct vs_journal *j, bool durable)
                 return -errno;
         if (n != len)
                 return -EIO;
-        if (durable && fdatasync(j->fd) < 0)
-                return -errno;
         return 0;
 }
 
 /* A directory entry is durable once its directory is synced. */
-static int sync_parent_of(const char *path)
+static int sync_parent_of(struct vs_journal *j, const char *path)
 {
         char parent[PATH_MAX];
         const char *slash = strrchr(path, '/');
@@ -171,8 +169,38 @@ static int sync_parent_of(const char *path)
         int fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
+        j->flushes++;
         int r = fsync(fd) < 0 ? -errno : 0;
         close(fd);
+        return r;
+}
+
+int vs_journal_sync(struct vs_journal *j, enum vs_journal_sync how)
+{
+        if (j->fd < 0)
+                return -EBADF;
+        switch (how) {
+        case VS_JOURNAL_SYNC_NONE:
+                return 0;
+        case VS_JOURNAL_SYNC_ORDER:
+                return sync_file_range(j->fd, 0, 0,
+                                       SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+                                               SYNC_FILE_RANGE_WAIT_AFTER) < 0
+                               ? -errno
+                               : 0;
+        case VS_JOURNAL_SYNC_DATA:
+                j->flushes++;
+                return fdatasync(j->fd) < 0 ? -errno : 0;
+        case VS_JOURNAL_SYNC_FULL:
+                break;
+        }
+        j->flushes += 2;
+        if (fdatasync(j->fd) < 0 || fsync(j->dirfd) < 0)
+                return -errno;
+        /* The directory's own name, once: made by this move's begin. */
+        int r = j->dir_created && j->dir_path ? sync_parent_of(j, j->dir_path) : 0;
+        if (r == 0)
+                j->dir_created = false;
         return r;
 }
 
@@ -263,6 +291,9 @@ int vs_journal_begin(struct vs_journal *j, const struct vs_journal_config *cfg,
         struct vs_journal_entry *e = &j->entry;
         j->dirfd = j->fd = -1;
         j->transient = cfg && cfg->transient;
+        j->dir_created = false;
+        j->flushes = 0;
+        j->dir_path = NULL;
         if (!cfg || !cfg->dir || !source_path || !target_path || source_path[0] != '/' ||
             target_path[0] != '/')
                 return -EXDEV;
@@ -287,19 +318,19 @@ int vs_journal_begin(struct vs_journal *j, const struct vs_journal_config *cfg,
         if (r < 0)
                 goto fail;
         /* Durable before any name of ours exists in the vault: a crash after this point
-         * always finds the record that explains what it left. */
-        r = write_line(j, true);
-        if (r == 0 && fsync(j->dirfd) < 0)
-                r = -errno;
-        if (r == 0 && dir_created)
-                r = sync_parent_of(cfg->dir);
+         * always finds the record that explains what it left.  A deferring caller makes it
+         * so itself, before it makes any such name. */
+        j->dir_path = cfg->dir;
+        j->dir_created = dir_created;
+        r = write_line(j);
+        if (r == 0 && !cfg->defer_sync)
+                r = vs_journal_sync(j, VS_JOURNAL_SYNC_FULL);
         if (r < 0) {
                 unlinkat(j->dirfd, j->name, 0);
                 close(j->fd);
                 j->fd = -1;
                 goto fail;
         }
-        j->dir_path = cfg->dir;
         return 0;
 fail:
         if (j->dirfd >= 0)
@@ -310,11 +341,12 @@ fail:
         return -EXDEV;
 }
 
-int vs_journal_update(struct vs_journal *j, bool durable)
+int vs_journal_update(struct vs_journal *j, enum vs_journal_sync how)
 {
         if (j->fd < 0)
                 return -EBADF;
-        return write_line(j, durable);
+        int r = write_line(j);
+        return r < 0 ? r : vs_journal_sync(j, how);
 }
 
 static void release(struct vs_journal *j, bool drop)

@@ -105,6 +105,22 @@ struct vs_journal_entry {
 struct vs_journal_config {
         const char *dir;  /* absolute path of the private journal directory */
         bool transient;   /* inside a vault mount: removed whenever it is empty */
+        /* vs_journal_begin() writes the first record line and leaves making it durable to
+         * the caller's vs_journal_sync(), which knows the filesystems of the move. */
+        bool defer_sync;
+};
+
+/* How far a record line is made durable. */
+enum vs_journal_sync {
+        VS_JOURNAL_SYNC_NONE,
+        /* Written back and waited for, no flush (sync_file_range): on a filesystem that
+         * commits in order, the bytes are on the disk before any later change of that
+         * filesystem's metadata is. */
+        VS_JOURNAL_SYNC_ORDER,
+        /* fdatasync: on a filesystem that commits in order, also the record's name. */
+        VS_JOURNAL_SYNC_DATA,
+        /* fdatasync, and the directory (and a parent just created) fsynced: anywhere. */
+        VS_JOURNAL_SYNC_FULL,
 };
 
 /* A live record, owned by the move that writes it. */
@@ -114,6 +130,8 @@ struct vs_journal {
         bool transient;
         const char *dir_path; /* the configuration's, for removing it when empty */
         char name[VS_JOURNAL_ID_MAX];
+        bool dir_created;  /* begin made the directory: SYNC_FULL syncs its parent too */
+        unsigned flushes;  /* fsync and fdatasync calls made for this record */
         struct vs_journal_entry entry;
 };
 
@@ -169,7 +187,7 @@ int vs_open_beneath(int rootfd, const char *rel, int flags);
 /* --- journal.c: writing ------------------------------------------------------------- */
 
 /*
- * Start a durable record for moving the entry source_name of source_dirfd (absolute path
+ * Start a durable record (unless cfg->defer_sync) for moving the entry source_name of source_dirfd (absolute path
  * source_path) to target_name of target_dirfd (target_path).  Before creating it, recovers
  * abandoned records of this user (the lazy recovery).  -EXDEV whenever the move cannot be
  * journaled in a private place (the caller then does not emulate it); nothing is left.
@@ -179,8 +197,10 @@ int vs_journal_begin(struct vs_journal *j, const struct vs_journal_config *cfg,
                      int target_dirfd, const char *target_path,
                      const struct vs_identity *source_id,
                      const struct vs_identity *target_prev_id);
-/* Append the current j->entry; with durable, fdatasync it. */
-int vs_journal_update(struct vs_journal *j, bool durable);
+/* Make what the record holds durable as far as `how` says (after a deferred begin). */
+int vs_journal_sync(struct vs_journal *j, enum vs_journal_sync how);
+/* Append the current j->entry, then vs_journal_sync(how). */
+int vs_journal_update(struct vs_journal *j, enum vs_journal_sync how);
 /* The move is complete or fully undone: drop the record.  Always releases j. */
 void vs_journal_finish(struct vs_journal *j);
 /* Leave the record for recovery (its lock goes with the fd).  Always releases j. */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -44,9 +45,39 @@ static int parse_errno(const char *s, size_t len)
         return v ? v : EINVAL;
 }
 
+static __thread int watched[3] = { -1, -1, -1 };
+
+void vs_fault_watch(int journal_dirfd, int source_dirfd, int target_dirfd)
+{
+        watched[0] = journal_dirfd;
+        watched[1] = source_dirfd;
+        watched[2] = target_dirfd;
+}
+
+/* One commit per watched filesystem, in turn, forwards at even steps and backwards at odd
+ * ones: a cut between two of them leaves one committed and not the other. */
+static void commit_watched(enum vs_step step)
+{
+        int saved = errno;
+        for (int i = 0; i < 3; i++) {
+                int dirfd = watched[step % 2 ? 2 - i : i];
+                if (dirfd < 0)
+                        continue;
+                int fd = openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+                if (fd >= 0) {
+                        (void)fsync(fd);
+                        close(fd);
+                }
+        }
+        errno = saved;
+}
+
 int vs_fault_at(enum vs_step step)
 {
         static unsigned hits[VS_STEP_COUNT];
+        const char *commits = getenv("VAULTSHIM_FAULT_COMMITS");
+        if (commits && strcmp(commits, "1") == 0)
+                commit_watched(step);
         const char *spec = getenv("VAULTSHIM_FAULT");
         if (!spec || !*spec)
                 return 0;

@@ -4,6 +4,7 @@
  * else), hidden temp copy of it in the target directory, durable, then one rename over the
  * target (never unlink it first), then the set-aside source goes if nothing wrote to it
  * since its copy.  Every byte is in at least one complete, named copy at every instant.
+ * "Durable" means flushed, or ordered before what depends on it (durable.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,21 +17,22 @@
 /* Copy the set-aside source into the temp and make both the copy and its record durable;
  * -EAGAIN when a writer changed the source meanwhile (*st is then its new state). */
 static int stage_copy(const struct vs_plan *plan, const char *aside, struct statx *st,
-                      const char *temp, struct vs_copy_ctx *ctx, struct vs_journal *journal)
+                      const char *temp, struct vs_copy_ctx *ctx, struct vs_journal *journal,
+                      struct vs_durability *d)
 {
         const struct vs_side *old = &plan->old, *new = &plan->new;
         int temp_fd = -1;
         ctx->journal = journal;
         int r = vs_node_copy(old->dirfd, aside, st, new->dirfd, temp, ctx, &temp_fd);
-        /* From the install on, a crash must find the copy named in a durable record.  The
-         * data after the record: on xfs the record's sync forces the log with the temp's
-         * metadata in it, so the temp's fsync finds little left to do. */
+        /* From the install on, a crash should find the copy's identity in the record (its
+         * line was written when the copy was created); then the copy's data, before the
+         * install can reach the disk. */
         if (r == 0)
-                r = vs_move_journal_staged(journal, new->dirfd, temp, true);
+                r = vs_move_journal_sync(journal, vs_durability_record_staged(d, false));
         if (r == 0 && temp_fd >= 0)
                 r = vs_fault_at(VS_STEP_FSYNC_TEMP);
-        if (r == 0 && temp_fd >= 0 && fsync(temp_fd) < 0)
-                r = -errno;
+        if (r == 0 && temp_fd >= 0)
+                r = vs_durable_copy(d, temp_fd);
         if (temp_fd >= 0)
                 close(temp_fd);
         /* Last, right before the install: a write during the fsync must not be lost. */
@@ -58,23 +60,25 @@ int vs_file_move(const struct vs_plan *plan, struct vs_move_stats *stats)
         const struct vs_side *old = &plan->old, *new = &plan->new;
         struct vs_copy_ctx ctx;
         struct vs_journal journal;
+        struct vs_durability d;
         char temp[128], aside[128];
         struct statx st;
         vs_copy_ctx_init(&ctx, plan);
 
         int r = vs_move_journal_begin(plan, new->exists ? VS_JOURNAL_OVERWRITE : VS_JOURNAL_FILE,
-                                      &journal, temp, aside, sizeof(temp));
+                                      &journal, &d, temp, aside, sizeof(temp));
         if (r < 0)
                 return r;
         r = vs_aside_take(old, aside, &st);
         if (r < 0) {
+                stats->flushes += vs_durability_flushes(&d, &journal);
                 vs_move_journal_end(&journal, r != -EBUSY);
                 return r;
         }
         vs_move_journal_aside(&journal, &st);
 
         for (int attempt = 1;; attempt++) {
-                r = stage_copy(plan, aside, &st, temp, &ctx, &journal);
+                r = stage_copy(plan, aside, &st, temp, &ctx, &journal, &d);
                 if (r != -EAGAIN || attempt == COPY_ATTEMPTS)
                         break;
         }
@@ -91,6 +95,7 @@ int vs_file_move(const struct vs_plan *plan, struct vs_move_stats *stats)
                 /* Not installed: the source goes back, unless a save took its name meanwhile
                  * (then both stay, and the record tells vault-fsck to report it). */
                 bool restored = vs_aside_restore(old, aside) == 0;
+                stats->flushes += vs_durability_flushes(&d, &journal);
                 vs_move_journal_end(&journal, restored);
                 return r == -EAGAIN ? -EBUSY : r;
         }
@@ -99,7 +104,7 @@ int vs_file_move(const struct vs_plan *plan, struct vs_move_stats *stats)
         vs_move_journal_phase(&journal, VS_JOURNAL_INSTALLED);
         r = vs_fault_at(VS_STEP_FSYNC_TARGET_DIR);
         if (r == 0)
-                r = vs_fsync_dir(new->dirfd);
+                r = vs_durable_installed(&d, new->dirfd);
         int kept = 0;
         if (r == 0) { /* not durable: keep the source */
                 vs_move_journal_phase(&journal, VS_JOURNAL_SOURCE_REMOVAL);
@@ -109,10 +114,12 @@ int vs_file_move(const struct vs_plan *plan, struct vs_move_stats *stats)
                 r = kept = vs_aside_release(old, aside, &st);
         if (r >= 0)
                 r = vs_fault_at(VS_STEP_FSYNC_SOURCE_DIR);
-        if (r == 0)
-                (void)vs_fsync_dir(old->dirfd);
+        /* The record goes only once the source's removal is as durable as it must be; if
+         * that flush fails the move still succeeded, and the record stays for recovery. */
+        bool flushed = r == 0 && vs_durable_removed(&d, old->dirfd) == 0;
+        stats->flushes += vs_durability_flushes(&d, &journal);
         /* Installed but the source stayed: the record lets recovery finish the move or
          * report what was kept. */
-        vs_move_journal_end(&journal, r == 0 && !kept);
+        vs_move_journal_end(&journal, r == 0 && !kept && flushed);
         return r;
 }

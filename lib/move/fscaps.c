@@ -12,6 +12,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "fmt/fmt.h"
 #include "move/fscaps.h"
 
 #ifndef FUSE_SUPER_MAGIC
@@ -22,6 +23,13 @@
 #endif
 #ifndef CIFS_SUPER_MAGIC
 #define CIFS_SUPER_MAGIC 0xff534d42
+#endif
+
+#ifndef EXT4_SUPER_MAGIC
+#define EXT4_SUPER_MAGIC 0xEF53
+#endif
+#ifndef XFS_SUPER_MAGIC
+#define XFS_SUPER_MAGIC 0x58465342
 #endif
 
 #define VS_FSCAPS_SLOTS 16
@@ -119,14 +127,101 @@ static bool mount_has_type(uint64_t mnt_id, const char *fstype)
         return found;
 }
 
+/* A small file of /proc or /sys, whole, NUL-terminated; false when absent or too big. */
+static bool read_small(const char *path, char *buf, size_t size)
+{
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return false;
+        size_t have = 0;
+        for (;;) {
+                ssize_t n = read(fd, buf + have, size - 1 - have);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                have += (size_t)n;
+                if (have == size - 1)
+                        break;
+        }
+        close(fd);
+        buf[have] = '\0';
+        return have > 0 && have < size - 1;
+}
+
+static bool has_line(const char *text, const char *line)
+{
+        size_t n = strlen(line);
+        for (const char *p = text; (p = strstr(p, line)); p += n)
+                if ((p == text || p[-1] == '\n') && (p[n] == '\n' || p[n] == '\0'))
+                        return true;
+        return false;
+}
+
+/* The block device's name (sda1, loop0) from its number: /sys/dev/block/M:m links to it. */
+static bool block_device_name(uint32_t major, uint32_t minor, char *name, size_t size)
+{
+        char path[64], target[256];
+        struct vs_buf b;
+        vs_buf_init(&b, path, sizeof(path));
+        vs_buf_puts(&b, "/sys/dev/block/");
+        vs_buf_putu(&b, major, 0);
+        vs_buf_puts(&b, ":");
+        vs_buf_putu(&b, minor, 0);
+        ssize_t n = readlink(path, target, sizeof(target) - 1);
+        if (b.overflow || n <= 0 || (size_t)n >= sizeof(target) - 1)
+                return false;
+        target[n] = '\0';
+        const char *slash = strrchr(target, '/');
+        const char *base = slash ? slash + 1 : target;
+        if (!*base || strlen(base) >= size)
+                return false;
+        strcpy(name, base);
+        return true;
+}
+
+/*
+ * ext4 commits its metadata in order only through its journal (jbd2): one running
+ * transaction, committed whole, behind a cache flush (barrier).  Not proven, and so flushed
+ * at every step as before: no journal, nobarrier, journal_async_commit (the commit block
+ * without the flush before it), fast commits (an fsync that commits one inode's changes
+ * ahead of earlier ones; the option list shows them as fc_debug_force), data=writeback.
+ * The mount options are in /proc/fs/ext4/<device>/options; without it, not proven.
+ */
+static enum vs_cap ext4_ordered(const struct statx *dir)
+{
+        char dev[64], path[128], options[4096];
+        if (!block_device_name(dir->stx_dev_major, dir->stx_dev_minor, dev, sizeof(dev)))
+                return VS_CAP_NO;
+        struct vs_buf b;
+        vs_buf_init(&b, path, sizeof(path));
+        vs_buf_puts(&b, "/proc/fs/ext4/");
+        vs_buf_puts(&b, dev);
+        vs_buf_puts(&b, "/options");
+        if (b.overflow || !read_small(path, options, sizeof(options)))
+                return VS_CAP_NO;
+        bool journaled = has_line(options, "data=ordered") || has_line(options, "data=journal");
+        bool proven = journaled && has_line(options, "barrier") &&
+                      !has_line(options, "journal_async_commit") &&
+                      !has_line(options, "fc_debug_force") && !has_line(options, "fast_commit");
+        return proven ? VS_CAP_YES : VS_CAP_NO;
+}
+
 static void probe(int dirfd, const struct statx *dir, struct vs_fscaps *caps)
 {
         memset(caps, 0, sizeof(*caps));
         caps->mnt_id = dir->stx_mnt_id;
         caps->locks = caps->sync = VS_REACH_LOCAL;
+        caps->ordered = VS_CAP_NO;
         struct statfs fs;
         if (fstatfs(dirfd, &fs) == 0) {
                 switch ((unsigned long)fs.f_type) {
+                case XFS_SUPER_MAGIC: /* its log is one ordered stream, always with barriers */
+                        caps->ordered = VS_CAP_YES;
+                        break;
+                case EXT4_SUPER_MAGIC:
+                        caps->ordered = ext4_ordered(dir);
+                        break;
                 case FUSE_SUPER_MAGIC:
                         caps->fuse = true;
                         caps->locks = caps->sync = VS_REACH_DAEMON;

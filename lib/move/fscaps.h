@@ -46,6 +46,12 @@ struct vs_fscaps {
          * file (now) while a note written in the last seconds waits for its upload, so there
          * only identity and size can show that nobody wrote to it. */
         enum vs_cap stable_times;
+        /* Metadata changes reach the disk in the order they were made, and data written
+         * back (and waited for) before a change is on the disk before that change: ext4
+         * with its journal (data=ordered or journal, barriers, no fast or asynchronous
+         * commits) and xfs.  There a crash leaves a prefix of the move's steps, so most of
+         * its flushes can go (vaultshim(7), DURABILITY); elsewhere every step is flushed. */
+        enum vs_cap ordered;
         enum vs_cap rename_flags; /* renameat2(RENAME_NOREPLACE): learned */
         enum vs_cap hard_links;   /* linkat(): learned */
 };

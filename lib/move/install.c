@@ -7,18 +7,6 @@
 
 #include "move/internal.h"
 
-/* An entry's creation, rename or removal is durable only once its directory is synced.
- * A caller with W+X but no R on the directory cannot open it: best effort then. */
-int vs_fsync_dir(int dirfd)
-{
-        int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return errno == EACCES ? 0 : -errno;
-        int r = fsync(fd) < 0 && errno != EINVAL ? -errno : 0;
-        close(fd);
-        return r;
-}
-
 int vs_temp_name(char *buf, size_t size, const char *prefix)
 {
         static unsigned counter;

@@ -116,7 +116,6 @@ int vs_install(int dirfd, const struct statx *dir, const char *staged, const cha
  * what matters here: the object leaves its old name atomically. */
 int vs_rename_to_fresh_name(int dirfd, const struct statx *dir, const char *from,
                             const char *fresh);
-int vs_fsync_dir(int dirfd);
 int vs_temp_name(char *buf, size_t size, const char *prefix);
 
 /* ---- walk.c: iterative directory walk with one fd per level ---- */
@@ -165,21 +164,52 @@ int vs_plan_check(struct vs_plan *plan, int olddirfd, const char *oldpath, int n
                   const char *newpath, unsigned flags);
 void vs_plan_release(struct vs_plan *plan);
 
+/* ---- durable.c: which steps are flushed, and counting the flushes ---- */
+struct vs_durability {
+        bool journaled;        /* a private record is kept (else every step is flushed) */
+        bool source_ordered, target_ordered, journal_ordered; /* fscaps.h: ordered */
+        bool source_is_target; /* one filesystem (dev) */
+        bool journal_on_source, journal_on_target;
+        unsigned flushes;      /* fsync, fdatasync and syncfs calls; the record's apart */
+};
+
+/* j: the move's record, NULL or not open when there is none. */
+void vs_durability_init(struct vs_durability *d, const struct vs_plan *plan,
+                        const struct vs_journal *j);
+/* How the record's first line is made durable, before any name of ours exists. */
+enum vs_journal_sync vs_durability_record_begin(const struct vs_durability *d, bool tree);
+/* How the line naming the staging object's identity is. */
+enum vs_journal_sync vs_durability_record_staged(const struct vs_durability *d, bool tree);
+/* A file's copy (open as fd) before its install: fsync, or where ordering is enough,
+ * its data written back and waited for. */
+int vs_durable_copy(struct vs_durability *d, int fd);
+/* syncfs(): a whole staged tree. */
+int vs_durable_syncfs(struct vs_durability *d, int fd);
+/* After the install: the target's directory, when the install needs its own flush. */
+int vs_durable_installed(struct vs_durability *d, int target_dirfd);
+/* After the source's removal, before the record goes: the source's directory, when the
+ * record's removal or the move's durability needs it. */
+int vs_durable_removed(struct vs_durability *d, int source_dirfd);
+/* The flush calls made so far, the record's included. */
+unsigned vs_durability_flushes(const struct vs_durability *d, const struct vs_journal *j);
+
 /* ---- journal.c: the move's crash-recovery record (lib/journal), when opts give paths ---- */
 /* Starts the durable record and names the staging object and the set-aside source (each
  * written to a buffer of size bytes); without paths in the opts, only names them (j->fd <
- * 0).  -EXDEV when the move cannot be journaled privately: it is then not emulated. */
+ * 0).  Fills *d for the filesystems of the move and the record.  -EXDEV when the move
+ * cannot be journaled privately: it is then not emulated. */
 int vs_move_journal_begin(const struct vs_plan *plan, enum vs_journal_kind kind,
-                          struct vs_journal *j, char *staging, char *aside, size_t size);
-/* The staging object dirfd/name exists: record its identity.  durable: sync the record now;
- * otherwise a later sync (or the caller's syncfs() of the journal's filesystem) does. */
-int vs_move_journal_staged(struct vs_journal *j, int dirfd, const char *name, bool durable);
+                          struct vs_journal *j, struct vs_durability *d, char *staging,
+                          char *aside, size_t size);
+/* The staging object dirfd/name exists: record its identity, synced as `how` says. */
+int vs_move_journal_staged(struct vs_journal *j, int dirfd, const char *name,
+                           enum vs_journal_sync how);
+/* Make the record as durable as `how` says (no record: nothing to do). */
+int vs_move_journal_sync(struct vs_journal *j, enum vs_journal_sync how);
 /* The source is set aside (st: as it is there), a progress mark, not synced. */
 void vs_move_journal_aside(struct vs_journal *j, const struct statx *st);
 /* A progress mark for vault-fsck's report, not synced: recovery decides from the disk. */
 void vs_move_journal_phase(struct vs_journal *j, enum vs_journal_phase phase);
-/* Is the record on the filesystem of fd (so a syncfs() of fd makes it durable)? */
-bool vs_move_journal_on_fs_of(const struct vs_journal *j, int fd);
 /* done: the move finished or was undone, drop the record; otherwise keep it for recovery
  * (installed but the source could not be removed, or kept for a person). */
 void vs_move_journal_end(struct vs_journal *j, bool done);

@@ -16,11 +16,14 @@ static int copy_name(char *dst, size_t size, const char *name)
 }
 
 int vs_move_journal_begin(const struct vs_plan *plan, enum vs_journal_kind kind,
-                          struct vs_journal *j, char *staging, char *aside, size_t size)
+                          struct vs_journal *j, struct vs_durability *d, char *staging,
+                          char *aside, size_t size)
 {
         const struct vs_move_opts *opts = plan->opts;
         j->fd = j->dirfd = -1;
+        j->flushes = 0;
         if (!opts || !opts->source_path || !opts->target_path) {
+                vs_durability_init(d, plan, NULL);
                 int r = vs_temp_name(staging, size, kind == VS_JOURNAL_TREE ? VS_TEMP_STAGE_PREFIX
                                                                             : VS_TEMP_FILE_PREFIX);
                 return r < 0 ? r : vs_temp_name(aside, size, VS_TEMP_ASIDE_PREFIX);
@@ -30,12 +33,19 @@ int vs_move_journal_begin(const struct vs_plan *plan, enum vs_journal_kind kind,
         if (plan->new.exists)
                 vs_identity_from_statx(&target, &plan->new.st);
         const struct vs_journal_config cfg = { .dir = opts->journal_dir,
-                                               .transient = opts->journal_transient };
+                                               .transient = opts->journal_transient,
+                                               .defer_sync = true };
         int r = vs_journal_begin(j, &cfg, kind, plan->old.dirfd, opts->source_path,
                                  plan->new.dirfd, opts->target_path, &source,
                                  plan->new.exists ? &target : NULL);
         if (r < 0)
                 return r;
+        vs_durability_init(d, plan, j);
+        if (vs_journal_sync(j, vs_durability_record_begin(d, kind == VS_JOURNAL_TREE)) < 0) {
+                vs_journal_finish(j);
+                return -EXDEV; /* as when the record cannot be made */
+        }
+        vs_fault_watch(j->dirfd, plan->old.dirfd, plan->new.dirfd);
         char name[NAME_MAX + 1];
         r = vs_journal_staging_name(&j->entry, name, sizeof(name));
         if (r == 0)
@@ -46,12 +56,15 @@ int vs_move_journal_begin(const struct vs_plan *plan, enum vs_journal_kind kind,
                 r = copy_name(aside, size, name);
         if (r == 0)
                 r = vs_fault_at(VS_STEP_JOURNAL);
-        if (r < 0)
+        if (r < 0) {
+                vs_fault_watch(-1, -1, -1);
                 vs_journal_finish(j);
+        }
         return r;
 }
 
-int vs_move_journal_staged(struct vs_journal *j, int dirfd, const char *name, bool durable)
+int vs_move_journal_staged(struct vs_journal *j, int dirfd, const char *name,
+                           enum vs_journal_sync how)
 {
         if (!j || j->fd < 0)
                 return 0;
@@ -60,7 +73,12 @@ int vs_move_journal_staged(struct vs_journal *j, int dirfd, const char *name, bo
         if (r < 0)
                 return r;
         vs_identity_from_statx(&j->entry.staging_id, &st);
-        return vs_journal_update(j, durable);
+        return vs_journal_update(j, how);
+}
+
+int vs_move_journal_sync(struct vs_journal *j, enum vs_journal_sync how)
+{
+        return !j || j->fd < 0 ? 0 : vs_journal_sync(j, how);
 }
 
 void vs_move_journal_aside(struct vs_journal *j, const struct statx *st)
@@ -68,7 +86,7 @@ void vs_move_journal_aside(struct vs_journal *j, const struct statx *st)
         if (j->fd < 0)
                 return;
         vs_identity_from_statx(&j->entry.aside_id, st);
-        (void)vs_journal_update(j, false);
+        (void)vs_journal_update(j, VS_JOURNAL_SYNC_NONE);
 }
 
 void vs_move_journal_phase(struct vs_journal *j, enum vs_journal_phase phase)
@@ -76,17 +94,12 @@ void vs_move_journal_phase(struct vs_journal *j, enum vs_journal_phase phase)
         if (j->fd < 0)
                 return;
         j->entry.phase = phase;
-        (void)vs_journal_update(j, false);
-}
-
-bool vs_move_journal_on_fs_of(const struct vs_journal *j, int fd)
-{
-        struct stat a, b;
-        return j->fd >= 0 && fstat(j->fd, &a) == 0 && fstat(fd, &b) == 0 && a.st_dev == b.st_dev;
+        (void)vs_journal_update(j, VS_JOURNAL_SYNC_NONE);
 }
 
 void vs_move_journal_end(struct vs_journal *j, bool done)
 {
+        vs_fault_watch(-1, -1, -1);
         if (done)
                 vs_journal_finish(j);
         else

@@ -104,7 +104,9 @@ int vs_log_append(const char *log_path, const struct vs_log_record *rec)
         vs_buf_putu(&b, st ? st->entries : 0, 0);
         vs_buf_puts(&b, ",\"method\":\"");
         vs_buf_puts(&b, vs_copy_method_name(st ? st->methods : 0));
-        vs_buf_puts(&b, "\",\"duration_ns\":");
+        vs_buf_puts(&b, "\",\"flushes\":");
+        vs_buf_putu(&b, st ? st->flushes : 0, 0);
+        vs_buf_puts(&b, ",\"duration_ns\":");
         vs_buf_putu(&b, rec->duration_ns, 0);
         /* "ok", or "error" with the errno the caller got. */
         uint64_t err = rec->result < 0 ? (uint64_t)-(int64_t)rec->result : 0;

@@ -348,7 +348,7 @@ static int copy_leave(void *ctx, const struct vs_walk_entry *e)
 }
 
 static int stage_tree(const struct vs_plan *plan, int source_fd, int stage_fd,
-                      struct tree_copy *tc)
+                      struct tree_copy *tc, struct vs_durability *d)
 {
         static const struct vs_walk_ops ops = {
                 .enter = copy_enter, .leaf = copy_leaf, .leave = copy_leave,
@@ -387,8 +387,8 @@ static int stage_tree(const struct vs_plan *plan, int source_fd, int stage_fd,
                 r = vs_attrs_copy(source_fd, stage_fd, -1, NULL, &plan->old.st, &stage_hints);
         if (r == 0)
                 r = vs_fault_at(VS_STEP_STAGE_SYNC);
-        if (r == 0 && syncfs(stage_fd) < 0)
-                r = -errno;
+        if (r == 0)
+                r = vs_durable_syncfs(d, stage_fd);
         return r;
 }
 
@@ -402,12 +402,14 @@ int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats)
         bool in_place = false;
         struct tree_copy tc = { 0 };
         struct vs_journal journal = { .fd = -1, .dirfd = -1 };
+        struct vs_durability d = { 0 };
         vs_copy_ctx_init(&tc.copy, plan);
 
         int source_fd = open_source_dir(plan);
         if (source_fd < 0)
                 return source_fd;
-        r = vs_move_journal_begin(plan, VS_JOURNAL_TREE, &journal, stage, aside, sizeof(stage));
+        r = vs_move_journal_begin(plan, VS_JOURNAL_TREE, &journal, &d, stage, aside,
+                                  sizeof(stage));
         if (r == 0)
                 r = vs_fault_at(VS_STEP_STAGE_CREATE);
         if (r < 0)
@@ -427,21 +429,20 @@ int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats)
                 r = -errno;
                 goto out;
         }
-        /* Not synced here: the syncfs() that makes the staged tree durable covers it when
-         * the journal is on that filesystem; otherwise it is synced after that. */
-        r = vs_move_journal_staged(&journal, new->dirfd, built, false);
+        /* Before anything is staged in it: a staging tree on the disk whose identity the
+         * record lacks is removed by recovery only by its name. */
+        r = vs_move_journal_staged(&journal, new->dirfd, built,
+                                   vs_durability_record_staged(&d, true));
         if (r < 0)
                 goto out;
 
         struct timespec staged_from;
         clock_gettime(CLOCK_REALTIME, &staged_from);
-        r = stage_tree(plan, source_fd, stage_fd, &tc);
+        r = stage_tree(plan, source_fd, stage_fd, &tc, &d);
         stats->bytes = tc.copy.bytes;
         stats->methods = tc.copy.methods;
         stats->dropped = tc.copy.dropped;
         stats->entries = tc.entries + 1;
-        if (r == 0 && !vs_move_journal_on_fs_of(&journal, stage_fd))
-                r = vs_move_journal_staged(&journal, new->dirfd, built, true);
         if (r < 0)
                 goto out;
 
@@ -468,16 +469,18 @@ int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats)
         /* The copy must be durable under its new name before the source goes. */
         r = vs_fault_at(VS_STEP_FSYNC_TARGET_DIR);
         if (r == 0)
-                r = vs_fsync_dir(new->dirfd);
+                r = vs_durable_installed(&d, new->dirfd);
         if (r == 0) {
                 vs_move_journal_phase(&journal, VS_JOURNAL_SOURCE_REMOVAL);
                 r = remove_source(plan, source_fd, aside, &tc.copy, &staged_from, &kept);
         }
         if (r == 0)
                 r = vs_fault_at(VS_STEP_FSYNC_SOURCE_DIR);
-        if (r == 0)
-                (void)vs_fsync_dir(old->dirfd);
+        /* The record goes only once the removal is as durable as it must be. */
+        if (r == 0 && vs_durable_removed(&d, old->dirfd) < 0)
+                kept = true;
 out:
+        stats->flushes += vs_durability_flushes(&d, &journal);
         if (stage_fd >= 0)
                 close(stage_fd);
         if (staged)

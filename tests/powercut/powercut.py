@@ -33,6 +33,10 @@ usage: powercut.py [--fs ext4,xfs] [--layout one,two] [--kind note,overwrite,big
                    [--seed N] [--require-clean] [--expect-loss] [--verbose]
 --mover careless: copy, unlink, sync the source directory, never the copy - the instrument
 must find the note lost (the durability suite checks that it does).
+--mover shim-commits: the shim with VAULTSHIM_FAULT_COMMITS=1 (a build with fault injection):
+every filesystem of the move commits at every step of it, as the kernel's own periodic
+commit may at any instant, so that a crash state falls between every two steps and not only
+at the shim's own flushes (its flush count then includes those commits).
 Root only (loop devices, FUSE, mount namespace); exits 77 without root or /dev/fuse.
 """
 import argparse
@@ -501,6 +505,8 @@ def move_command(scenario, mover, rig):
                if k != "LD_PRELOAD" and not k.startswith("VAULTSHIM_")}
         return ["mv", "-n", src, dst] if scenario.flags == "noreplace" else ["mv", src, dst], env
     env = dict(os.environ, LD_PRELOAD=rig.tools["shim"], **rig.shim_env())
+    if mover == "shim-commits":
+        env["VAULTSHIM_FAULT_COMMITS"] = "1"
     if scenario.flags:
         return [rig.tools["rename_call"], "renameat2", src, dst, scenario.flags], env
     return [rig.tools["rename_call"], "rename", src, dst], env
@@ -521,7 +527,7 @@ def record(rig, scenario, mover, quiet):
     argv, env = move_command(scenario, mover, rig)
     r = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     rig.mark("end")
-    if r.returncode != 0 or (mover == "shim" and not r.stdout.startswith("ret=0")):
+    if r.returncode != 0 or (mover.startswith("shim") and not r.stdout.startswith("ret=0")):
         raise Failure(f"the move failed: {argv}: {r.stdout.strip()} {r.stderr.strip()}")
     time.sleep(quiet)      # the kernel's own journal commits and writeback, if any
     rig.syncfs()
@@ -683,7 +689,8 @@ def final_listing(rig, log, starts, persisted):
         rig.unmount_all()
 
 
-MOVER_NAMES = {"shim": "vaultshim", "mv": "GNU mv   ", "careless": "careless "}
+MOVER_NAMES = {"shim": "vaultshim", "shim-commits": "vs+commit", "mv": "GNU mv   ",
+               "careless": "careless "}
 
 
 def report(fstype, layout, kind, mover, r):
@@ -739,7 +746,7 @@ def main(argv):
     tools = tools_from_build()
     vstest.enter_private_mount_namespace()
     failed = []
-    totals = {"shim": Result(), "mv": Result(), "careless": Result()}
+    totals = {mover: Result() for mover in MOVER_NAMES}
     unseen = []
     with vstest.Scratch("tmpfs", size_mib=6144) as scratch:
         for fstype in args.fs.split(","):
@@ -754,7 +761,7 @@ def main(argv):
                         t = totals[mover]
                         for f in Result.FIELDS:
                             setattr(t, f, getattr(t, f) + getattr(r, f))
-                        if mover == "shim" and r.failures:
+                        if mover.startswith("shim") and r.failures:
                             failed.append(f"{fstype} {layout}-fs {kind}")
                         if r.lost == 0:
                             unseen.append(f"{fstype} {layout}-fs {kind} {mover}")

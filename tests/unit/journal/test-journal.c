@@ -169,7 +169,7 @@ static void crashed_file_move(struct vault *v, struct vs_journal *j, int steps)
         path_at(p, v, staging_rel(j));
         assert_int_equal(lstat(p, &st), 0);
         vs_identity_from_stat(&j->entry.staging_id, &st);
-        assert_int_equal(vs_journal_update(j, true), 0);
+        assert_int_equal(vs_journal_update(j, VS_JOURNAL_SYNC_DATA), 0);
         if (steps >= 2)
                 rename_rel(v, "a/note.md", aside_rel(j));
         if (steps >= 3)
@@ -494,7 +494,7 @@ static void test_tree_rolls_forward_keeping_changed_entries(void **state)
         struct stat st;
         assert_int_equal(lstat(p, &st), 0);
         vs_identity_from_stat(&j.entry.staging_id, &st);
-        assert_int_equal(vs_journal_update(&j, true), 0);
+        assert_int_equal(vs_journal_update(&j, VS_JOURNAL_SYNC_DATA), 0);
         rename_rel(v, "a/t", aside_rel(&j));
         rename_rel(v, staging_rel(&j), "b/t");
         vs_journal_abandon(&j);

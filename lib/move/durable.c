@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Which steps of a move are flushed to the disk, and how many flushes that took.
+ *
+ * What a power cut may leave is decided per filesystem.  On one that commits in order
+ * (fscaps.h: ext4 with its journal, xfs) a crash leaves a prefix of the changes made to it,
+ * and data written back and waited for (sync_file_range, no flush) before a change is on
+ * the disk before that change; so a step needs no flush of its own when everything it
+ * depends on was made earlier on the same filesystem: the record before our names, the
+ * copy's data before its install, the install before the source's removal.  A flush is
+ * needed only where one step depends on another made on a different filesystem, and once
+ * at the end so that the move is durable when rename() returns.  On any other filesystem
+ * (btrfs, FUSE, NFS, SMB) every step is flushed as it always was.  vaultshim(7),
+ * DURABILITY, has one sentence per remaining flush.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "move/internal.h"
+
+static bool same_dev(const struct statx *a, const struct statx *b)
+{
+        return a->stx_dev_major == b->stx_dev_major && a->stx_dev_minor == b->stx_dev_minor;
+}
+
+void vs_durability_init(struct vs_durability *d, const struct vs_plan *plan,
+                        const struct vs_journal *j)
+{
+        *d = (struct vs_durability){ 0 };
+        struct vs_fscaps source, target, journal;
+        vs_fscaps_get(plan->old.dirfd, &plan->old.dir, &source);
+        vs_fscaps_get(plan->new.dirfd, &plan->new.dir, &target);
+        d->source_ordered = source.ordered == VS_CAP_YES;
+        d->target_ordered = target.ordered == VS_CAP_YES;
+        d->source_is_target = same_dev(&plan->old.dir, &plan->new.dir);
+        struct statx jdir;
+        if (!j || j->fd < 0 || vs_statx(j->dirfd, "", &jdir) < 0)
+                return; /* no record: every step flushed */
+        vs_fscaps_get(j->dirfd, &jdir, &journal);
+        d->journaled = true;
+        d->journal_ordered = journal.ordered == VS_CAP_YES;
+        d->journal_on_source = same_dev(&jdir, &plan->old.dir);
+        d->journal_on_target = same_dev(&jdir, &plan->new.dir);
+}
+
+enum vs_journal_sync vs_durability_record_begin(const struct vs_durability *d, bool tree)
+{
+        if (!d->journal_ordered)
+                return VS_JOURNAL_SYNC_FULL;
+        /* The record must be on the disk before the set-aside source or the staging copy
+         * is.  On the filesystem they are made on, ordering is enough: a tree's staging
+         * is made on the target's and synced there before the source is set aside; a
+         * file's source is set aside first, then its copy is made on the target's. */
+        bool ordered = tree ? d->journal_on_target
+                            : d->journal_on_source && d->journal_on_target;
+        return ordered ? VS_JOURNAL_SYNC_ORDER : VS_JOURNAL_SYNC_DATA;
+}
+
+enum vs_journal_sync vs_durability_record_staged(const struct vs_durability *d, bool tree)
+{
+        /* The staging object's identity lets recovery prove the installed target ours;
+         * where it is lost (another filesystem's commit came first) the source is put back
+         * beside it: a duplicate, never a loss. */
+        if (d->journal_ordered)
+                return VS_JOURNAL_SYNC_ORDER;
+        /* Elsewhere as before: synced now, or for a tree by its syncfs() when the record
+         * is on the staging's filesystem. */
+        return tree && d->journal_on_target ? VS_JOURNAL_SYNC_NONE : VS_JOURNAL_SYNC_DATA;
+}
+
+int vs_durable_copy(struct vs_durability *d, int fd)
+{
+        if (d->journaled && d->target_ordered)
+                return sync_file_range(fd, 0, 0,
+                                       SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+                                               SYNC_FILE_RANGE_WAIT_AFTER) < 0
+                               ? -errno
+                               : 0;
+        d->flushes++;
+        return fsync(fd) < 0 ? -errno : 0;
+}
+
+int vs_durable_syncfs(struct vs_durability *d, int fd)
+{
+        d->flushes++;
+        return syncfs(fd) < 0 ? -errno : 0;
+}
+
+/* An entry's creation, rename or removal is durable once its directory is synced.  A
+ * caller with W+X but no R on the directory cannot open it: best effort then. */
+static int fsync_dir(struct vs_durability *d, int dirfd)
+{
+        int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return errno == EACCES ? 0 : -errno;
+        d->flushes++;
+        int r = fsync(fd) < 0 && errno != EINVAL ? -errno : 0;
+        close(fd);
+        return r;
+}
+
+/* Whether the install is flushed by itself: the source may go only once the target is
+ * durable, which ordering alone gives only when both are on one ordered filesystem. */
+static bool install_flushed(const struct vs_durability *d)
+{
+        return !d->journaled || !d->target_ordered || !d->source_is_target;
+}
+
+int vs_durable_installed(struct vs_durability *d, int target_dirfd)
+{
+        return install_flushed(d) ? fsync_dir(d, target_dirfd) : 0;
+}
+
+int vs_durable_removed(struct vs_durability *d, int source_dirfd)
+{
+        /* Needed when the record goes on another filesystem than the source's removal
+         * (its removal must not reach the disk first), and as the move's one flush when
+         * the install had none. */
+        bool needed = !d->journaled || !d->source_ordered || !d->journal_on_source ||
+                      !install_flushed(d);
+        return needed ? fsync_dir(d, source_dirfd) : 0;
+}
+
+unsigned vs_durability_flushes(const struct vs_durability *d, const struct vs_journal *j)
+{
+        return d->flushes + (j && j->flushes ? j->flushes : 0);
+}

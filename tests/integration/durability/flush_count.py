@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""VAULTSHIM_LOG's "flushes": the fsync, fdatasync and syncfs calls a move made, as the
+engine counts them (strace, where installed, must see the same number), and the flush diet
+(vaultshim(7), DURABILITY): with the folders and the private journal on one ext4 filesystem
+a note move makes one flush and a tree two; with the target on a second ext4 filesystem a
+note makes two and a tree three; on tmpfs, where nothing proves the order of commits, every
+step is flushed as before."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from vstest import durability as d
+
+d.enter_namespace()
+fails = d.Failures()
+STRACE = shutil.which("strace")
+FLUSH_CALLS = "fsync,fdatasync,syncfs,sync"
+
+
+def move(vault, src, dst, log, journal):
+    """Rename through the shim; (the log line, the flush calls strace saw or None)."""
+    env = d.shim_env(vault, VAULTSHIM_LOG=log, VAULTSHIM_JOURNAL=journal)
+    argv = [sys.executable, "-c", d.RENAME_CHILD, vault.path(src), vault.path(dst)]
+    seen = None
+    with tempfile.NamedTemporaryFile("r") as report:
+        if STRACE:
+            argv = [STRACE, "-f", "-c", "-o", report.name, "-e", "trace=" + FLUSH_CALLS] + argv
+        r = subprocess.run(argv, env=env, text=True, capture_output=True)
+        fails.check(r.returncode == 0, f"{src} -> {dst}: {r.stdout} {r.stderr}")
+        if STRACE:
+            seen = 0
+            for row in report.read().splitlines():
+                fields = row.split()
+                # "% time seconds usecs/call calls [errors] syscall"
+                if fields and fields[-1] in FLUSH_CALLS.split(",") and fields[3].isdigit():
+                    seen += int(fields[3])
+    with open(log, encoding="utf-8") as f:
+        return json.loads(f.read().splitlines()[-1]), seen
+
+
+def expect(vault, what, src, dst, log, journal, want):
+    rec, seen = move(vault, src, dst, log, journal)
+    got = rec.get("flushes")
+    fails.check(rec.get("result") == "ok", f"{what}: {rec}")
+    fails.check(isinstance(got, int), f"{what}: no flushes in {rec}")
+    if callable(want):
+        fails.check(isinstance(got, int) and want(got), f"{what}: {got} flushes")
+    else:
+        fails.check(got == want, f"{what}: {got} flushes, want {want}")
+    if seen is not None:
+        fails.check(seen == got, f"{what}: the log says {got} flushes, strace saw {seen}")
+    print(f"{what}: {got} flushes" + (f" (strace: {seen})" if seen is not None else ""),
+          flush=True)
+
+
+def note(vault, rel, size=4096):
+    os.makedirs(os.path.dirname(vault.path(rel)), exist_ok=True)
+    with open(vault.path(rel), "wb") as f:
+        f.write(b"n" * size)
+
+
+with d.Vault(("a", "b", "personal"), fstype="ext4", size_mib=128) as vault:
+    log = os.path.join(vault.scratch, "audit.log")
+    journal = vault.path("personal/.vaultshim-journal")
+
+    # one filesystem: the folders and the journal
+    note(vault, "a/one.md")
+    expect(vault, "note, one ext4", "a/one.md", "b/one.md", log, journal, 1)
+    note(vault, "a/over.md")
+    note(vault, "b/over.md", 100)
+    expect(vault, "overwrite, one ext4", "a/over.md", "b/over.md", log, journal, 1)
+    d.write_tree(vault.path("a/tree"), 20, size=1000)
+    expect(vault, "tree, one ext4", "a/tree", "b/tree", log, journal, 2)
+
+    # the target on a second filesystem, the journal with the source
+    image = os.path.join(vault.scratch, "second-ext4.img")
+    with open(image, "wb") as f:
+        f.truncate(64 << 20)
+    d.sh("mkfs.ext4", "-q", "-F", image)
+    os.mkdir(os.path.join(vault.scratch, "second"))
+    other = vault.mount(["-o", "loop", image, os.path.join(vault.scratch, "second")])
+    vault.bind_folder("c", os.path.join(other, "c"))
+    note(vault, "a/two.md")
+    expect(vault, "note, two ext4", "a/two.md", "c/two.md", log, journal, 2)
+    d.write_tree(vault.path("a/tree2"), 20, size=1000)
+    expect(vault, "tree, two ext4", "a/tree2", "c/tree2", log, journal, 3)
+
+    # tmpfs proves no order: every step flushed as before (the record and its directory,
+    # the directory's parent on the first move, the identity, the copy, target, source)
+    vault.mount_tmpfs("t", "16m")
+    os.mkdir(vault.path("t/inner"))
+    vault.bind_folder("u", vault.path("t/inner"))
+    note(vault, "t/mem.md")
+    expect(vault, "note, tmpfs", "t/mem.md", "u/mem.md", log, vault.path("t/.vaultshim-journal"),
+           lambda n: n in (6, 7))
+
+    fails.check(not d.residue(vault.root), f"residue: {d.residue(vault.root)}")
+
+fails.finish("the log's flush count is the engine's, and the diet holds on ext4")
