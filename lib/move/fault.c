@@ -45,7 +45,7 @@ static int parse_errno(const char *s, size_t len)
         return v ? v : EINVAL;
 }
 
-static __thread int watched[3] = { -1, -1, -1 };
+static __thread int watched[3] __attribute__((tls_model("initial-exec"))) = { -1, -1, -1 };
 
 void vs_fault_watch(int journal_dirfd, int source_dirfd, int target_dirfd)
 {
