@@ -7,7 +7,8 @@
  * and data written back and waited for (sync_file_range, no flush) before a change is on
  * the disk before that change; so a step needs no flush of its own when everything it
  * depends on was made earlier on the same filesystem: the record before our names, the
- * copy's data before its install, the install before the source's removal.  A flush is
+ * copy's data (a tree's: every staged file's, VS_WRITEBACK_WINDOW at a time) before its
+ * install, the install before the source's removal.  A flush is
  * needed only where one step depends on another made on a different filesystem, and once
  * at the end so that the move is durable when rename() returns.  On any other filesystem
  * (btrfs, FUSE, NFS, SMB) every step is flushed as it always was.  vaultshim(7),
@@ -49,11 +50,11 @@ enum vs_journal_sync vs_durability_record_begin(const struct vs_durability *d, b
         if (!d->journal_ordered)
                 return VS_JOURNAL_SYNC_FULL;
         /* The record must be on the disk before the set-aside source or the staging copy
-         * is.  On the filesystem they are made on, ordering is enough: a tree's staging
-         * is made on the target's and synced there before the source is set aside; a
-         * file's source is set aside first, then its copy is made on the target's. */
-        bool ordered = tree ? d->journal_on_target
-                            : d->journal_on_source && d->journal_on_target;
+         * is: ordering is enough when both are made on the record's filesystem, or for a
+         * tree staged there and synced (syncfs) before its source is set aside. */
+        bool ordered = d->journal_on_source && d->journal_on_target;
+        if (tree && !vs_durability_tree_by_writeback(d))
+                ordered = d->journal_on_target;
         return ordered ? VS_JOURNAL_SYNC_ORDER : VS_JOURNAL_SYNC_DATA;
 }
 
@@ -79,6 +80,49 @@ int vs_durable_copy(struct vs_durability *d, int fd)
                                : 0;
         d->flushes++;
         return fsync(fd) < 0 ? -errno : 0;
+}
+
+bool vs_durability_tree_by_writeback(const struct vs_durability *d)
+{
+        return d->journaled && d->target_ordered;
+}
+
+static int writeback_wait(int fd)
+{
+        int r = sync_file_range(fd, 0, 0,
+                                SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+                                        SYNC_FILE_RANGE_WAIT_AFTER) < 0
+                        ? -errno
+                        : 0;
+        close(fd);
+        return r;
+}
+
+void vs_writeback_add(struct vs_writeback *w, int fd)
+{
+        if (sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE) < 0 && !w->error)
+                w->error = -errno;
+        unsigned slot = w->next;
+        if (w->count == VS_WRITEBACK_WINDOW) { /* the oldest: its writeback is likely done */
+                int r = writeback_wait(w->fds[slot]);
+                if (r < 0 && !w->error)
+                        w->error = r;
+                w->count--;
+        }
+        w->fds[slot] = fd;
+        w->next = (slot + 1) % VS_WRITEBACK_WINDOW;
+        w->count++;
+}
+
+int vs_writeback_drain(struct vs_writeback *w)
+{
+        for (; w->count > 0; w->count--) {
+                unsigned slot = (w->next + VS_WRITEBACK_WINDOW - w->count) % VS_WRITEBACK_WINDOW;
+                int r = writeback_wait(w->fds[slot]);
+                if (r < 0 && !w->error)
+                        w->error = r;
+        }
+        return w->error;
 }
 
 int vs_durable_syncfs(struct vs_durability *d, int fd)

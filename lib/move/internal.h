@@ -183,8 +183,24 @@ enum vs_journal_sync vs_durability_record_staged(const struct vs_durability *d, 
 /* A file's copy (open as fd) before its install: fsync, or where ordering is enough,
  * its data written back and waited for. */
 int vs_durable_copy(struct vs_durability *d, int fd);
-/* syncfs(): a whole staged tree. */
+/* A staged tree made durable before its install: by the writeback of each of its files
+ * (struct vs_writeback) where ordering is enough, else by syncfs(). */
+bool vs_durability_tree_by_writeback(const struct vs_durability *d);
 int vs_durable_syncfs(struct vs_durability *d, int fd);
+
+/* The staged files of a tree whose writeback is in flight: each is written back and waited
+ * for (no flush) once VS_WRITEBACK_WINDOW later files have started, or at the drain; a
+ * bounded number of descriptors (inside walk.c's reserve). */
+#define VS_WRITEBACK_WINDOW 16
+struct vs_writeback {
+        int fds[VS_WRITEBACK_WINDOW];
+        unsigned count, next;
+        int error; /* the first failure */
+};
+/* Starts fd's writeback and takes the descriptor. */
+void vs_writeback_add(struct vs_writeback *w, int fd);
+/* Waits for all of them and closes them: 0 or the first failure. */
+int vs_writeback_drain(struct vs_writeback *w);
 /* After the install: the target's directory, when the install needs its own flush. */
 int vs_durable_installed(struct vs_durability *d, int target_dirfd);
 /* After the source's removal, before the record goes: the source's directory, when the

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Directory moves: check the whole tree, stage a complete copy in a hidden directory
- * beside the target, make it durable with one syncfs(), install it with one rename, and
- * only then remove the source entries that the installed copy matches.
+ * beside the target, make it durable (every file written back, or one syncfs(): durable.c),
+ * install it with one rename, and only then remove the source entries that the installed
+ * copy matches.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -226,6 +227,7 @@ struct tree_copy {
         size_t cap;
         unsigned open_depth;
         struct vs_copy_ctx copy;
+        struct vs_writeback *writeback; /* NULL: the staged tree is synced with syncfs() */
         uint64_t entries;
         struct vs_links links;
         char path[PATH_MAX];   /* the current directory, relative to the staging directory */
@@ -317,9 +319,10 @@ static int copy_leaf(void *ctx, const struct vs_walk_entry *e)
                 return r;
         }
         struct statx st = *e->st;
+        int fd = -1;
         for (int attempt = 0; attempt < 3; attempt++) {
                 r = vs_node_copy(e->dirfd, e->name, &st, tc->dst_fds[e->depth - 1], e->name,
-                                 &tc->copy, NULL);
+                                 &tc->copy, tc->writeback ? &fd : NULL);
                 if (r != -EAGAIN)
                         break;
                 r = vs_statx(e->dirfd, e->name, &st); /* written meanwhile: copy again */
@@ -327,6 +330,8 @@ static int copy_leaf(void *ctx, const struct vs_walk_entry *e)
                         return r;
                 r = -EAGAIN;
         }
+        if (fd >= 0)
+                vs_writeback_add(tc->writeback, fd);
         if (r == 0)
                 tc->entries++;
         return r;
@@ -350,6 +355,7 @@ static int copy_leave(void *ctx, const struct vs_walk_entry *e)
 static int stage_tree(const struct vs_plan *plan, int source_fd, int stage_fd,
                       struct tree_copy *tc, struct vs_durability *d)
 {
+        struct vs_writeback writeback = { 0 };
         static const struct vs_walk_ops ops = {
                 .enter = copy_enter, .leaf = copy_leaf, .leave = copy_leave,
         };
@@ -375,6 +381,7 @@ static int stage_tree(const struct vs_plan *plan, int source_fd, int stage_fd,
                 return -ENOMEM;
         }
         tc->dst_fds[0] = stage_fd;
+        tc->writeback = vs_durability_tree_by_writeback(d) ? &writeback : NULL;
         r = vs_walk(source_fd, &plan->old.st, &ops, tc);
         while (tc->open_depth > 0)
                 close(tc->dst_fds[tc->open_depth--]);
@@ -383,11 +390,17 @@ static int stage_tree(const struct vs_plan *plan, int source_fd, int stage_fd,
         vs_links_free(&tc->links);
         tc->dst_fds = NULL;
         tc->path_lens = NULL;
+        /* The staged files' data on the disk before the install can be: each written back
+         * and waited for where the filesystem keeps that order, else one syncfs(). */
+        int w = tc->writeback ? vs_writeback_drain(tc->writeback) : 0;
+        tc->writeback = NULL;
+        if (r == 0)
+                r = w;
         if (r == 0)
                 r = vs_attrs_copy(source_fd, stage_fd, -1, NULL, &plan->old.st, &stage_hints);
         if (r == 0)
                 r = vs_fault_at(VS_STEP_STAGE_SYNC);
-        if (r == 0)
+        if (r == 0 && !vs_durability_tree_by_writeback(d))
                 r = vs_durable_syncfs(d, stage_fd);
         return r;
 }
