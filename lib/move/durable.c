@@ -40,6 +40,10 @@ void vs_durability_init(struct vs_durability *d, const struct vs_plan *plan,
                 return; /* no record: every step flushed */
         vs_fscaps_get(j->dirfd, &jdir, &journal);
         d->journaled = true;
+        /* Per file, waiting for its writeback costs more than the one flush it saves once
+         * a tree has a few hundred files (10 000 notes on ext4: 666 ms against 562 ms with
+         * syncfs; a flush about 1 ms): larger trees are synced whole. */
+        d->tree_by_writeback = d->target_ordered && plan->tree_files <= VS_WRITEBACK_TREE_MAX;
         d->journal_ordered = journal.ordered == VS_CAP_YES;
         d->journal_on_source = same_dev(&jdir, &plan->old.dir);
         d->journal_on_target = same_dev(&jdir, &plan->new.dir);
@@ -84,7 +88,7 @@ int vs_durable_copy(struct vs_durability *d, int fd)
 
 bool vs_durability_tree_by_writeback(const struct vs_durability *d)
 {
-        return d->journaled && d->target_ordered;
+        return d->tree_by_writeback;
 }
 
 static int writeback_wait(int fd)

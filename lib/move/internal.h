@@ -155,6 +155,7 @@ struct vs_plan {
         unsigned flags;
         struct vs_creds creds;
         bool same_parent;
+        uint64_t tree_files;             /* a tree's regular files, as vs_tree_check() saw */
         const struct vs_move_opts *opts; /* set by vs_move() after the checks; may be NULL */
 };
 
@@ -170,6 +171,7 @@ struct vs_durability {
         bool source_ordered, target_ordered, journal_ordered; /* fscaps.h: ordered */
         bool source_is_target; /* one filesystem (dev) */
         bool journal_on_source, journal_on_target;
+        bool tree_by_writeback; /* vs_durability_tree_by_writeback() */
         unsigned flushes;      /* fsync, fdatasync and syncfs calls; the record's apart */
 };
 
@@ -184,7 +186,9 @@ enum vs_journal_sync vs_durability_record_staged(const struct vs_durability *d, 
  * its data written back and waited for. */
 int vs_durable_copy(struct vs_durability *d, int fd);
 /* A staged tree made durable before its install: by the writeback of each of its files
- * (struct vs_writeback) where ordering is enough, else by syncfs(). */
+ * (struct vs_writeback) where ordering is enough and the tree has at most
+ * VS_WRITEBACK_TREE_MAX files, else by one syncfs(). */
+#define VS_WRITEBACK_TREE_MAX 256
 bool vs_durability_tree_by_writeback(const struct vs_durability *d);
 int vs_durable_syncfs(struct vs_durability *d, int fd);
 
@@ -245,7 +249,7 @@ int vs_aside_release(const struct vs_side *old, const char *aside, const struct 
 int vs_file_move(const struct vs_plan *plan, struct vs_move_stats *stats);
 /* The tree rules checked before anything is copied: every entry readable, every
  * subdirectory removable, no mount point, socket or device inside. */
-int vs_tree_check(const struct vs_plan *plan);
+int vs_tree_check(struct vs_plan *plan);
 int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats);
 /* Removes dirfd/name and everything below it (staging residue). */
 int vs_tree_remove(int dirfd, const char *name);

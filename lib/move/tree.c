@@ -23,6 +23,7 @@ struct tree_check {
         const struct statx *target_dir; /* the target's parent */
         struct statx writable_dir; /* last directory found writable (its entries may go) */
         bool have_writable_dir;
+        uint64_t files;
 };
 
 static int check_entry(void *ctx, const struct vs_walk_entry *e)
@@ -49,6 +50,7 @@ static int check_entry(void *ctx, const struct vs_walk_entry *e)
                 c->writable_dir = *e->dir_st;
                 c->have_writable_dir = true;
         }
+        c->files += S_ISREG(mode);
         int r = vs_check_unlinkable(c->creds, e->dir_st, e->st);
         if (r < 0 || c->creds->cap_dac_override)
                 return r;
@@ -66,7 +68,7 @@ static int open_source_dir(const struct vs_plan *plan)
         return fd < 0 ? -errno : fd;
 }
 
-int vs_tree_check(const struct vs_plan *plan)
+int vs_tree_check(struct vs_plan *plan)
 {
         int fd = open_source_dir(plan);
         if (fd < 0)
@@ -78,6 +80,7 @@ int vs_tree_check(const struct vs_plan *plan)
         if (r == 0)
                 r = vs_walk(fd, &plan->old.st, &ops, &check);
         close(fd);
+        plan->tree_files = check.files;
         return r;
 }
 

@@ -29,7 +29,7 @@ The checker knows only the notes' bytes and the trees a clean run leaves, never 
 journal's format: the journal can change without touching this file.
 
 usage: powercut.py [--fs ext4,xfs] [--layout one,two] [--kind note,overwrite,big,tree,
-                   noreplace] [--mover shim,mv] [--subsets N] [--max-states N] [--quiet S]
+                   bigtree,noreplace] [--mover shim,mv] [--subsets N] [--max-states N] [--quiet S]
                    [--seed N] [--require-clean] [--expect-loss] [--verbose]
 --mover careless: copy, unlink, sync the source directory, never the copy - the instrument
 must find the note lost (the durability suite checks that it does).
@@ -61,8 +61,10 @@ WRITE, FLUSH, ZERO, MARKER = 1, 2, 3, 4
 
 IMAGE_MIB = 512          # xfs wants 300 MiB at least; the images are sparse
 FOLDERS = ("a", "b", "personal")
-KINDS = ("note", "overwrite", "big", "tree", "noreplace")
-TREE_NOTES, TREE_FOLDERS = 200, 8
+KINDS = ("note", "overwrite", "big", "tree", "bigtree", "noreplace")
+# A tree is made durable file by file up to 256 files (VS_WRITEBACK_TREE_MAX), above that by
+# one syncfs: "tree" and "bigtree" take one way each.
+TREE_NOTES, BIG_TREE_NOTES, TREE_FOLDERS = 200, 300, 8
 
 
 class Failure(Exception):
@@ -152,9 +154,12 @@ class Scenario:
         self.source, self.target = "a/big.bin", "b/big.bin"
         self._carry(self.source, self.target, self.rng.randbytes(1 << 20))
 
-    def _tree(self):
+    def _bigtree(self):
+        self._tree(BIG_TREE_NOTES)
+
+    def _tree(self, notes=TREE_NOTES):
         self.source, self.target = "a/tree", "b/tree"
-        for i in range(TREE_NOTES):
+        for i in range(notes):
             folder = f"sub{i % TREE_FOLDERS}" + ("/deeper" if i % 3 == 0 else "")
             rel = f"tree/{folder}/note{i:03d}.md"
             self._carry("a/" + rel, "b/" + rel, self.body(1000 + 37 * i))

@@ -3,8 +3,9 @@
 """VAULTSHIM_LOG's "flushes": the fsync, fdatasync and syncfs calls a move made, as the
 engine counts them (strace, where installed, must see the same number), and the flush diet
 (vaultshim(7), DURABILITY): with the folders and the private journal on one ext4 filesystem
-a note or tree move makes one flush; with the target on a second ext4 filesystem, two; on
-tmpfs, where nothing proves the order of commits, every step is flushed as before."""
+a note or tree move makes one flush (a tree of more than 256 files, two); with the target on
+a second ext4 filesystem, two; on tmpfs, where nothing proves the order of commits, every
+step is flushed as before."""
 import json
 import os
 import shutil
@@ -74,6 +75,9 @@ with d.Vault(("a", "b", "personal"), fstype="ext4", size_mib=128) as vault:
     expect(vault, "overwrite, one ext4", "a/over.md", "b/over.md", log, journal, 1)
     d.write_tree(vault.path("a/tree"), 20, size=1000)
     expect(vault, "tree, one ext4", "a/tree", "b/tree", log, journal, 1)
+    # more than VS_WRITEBACK_TREE_MAX files: synced whole, one flush more
+    d.write_tree(vault.path("a/wide"), 300, size=100)
+    expect(vault, "300-file tree, one ext4", "a/wide", "b/wide", log, journal, 2)
 
     # the target on a second filesystem, the journal with the source
     image = os.path.join(vault.scratch, "second-ext4.img")
