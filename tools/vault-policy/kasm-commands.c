@@ -53,13 +53,9 @@ int run_kasm_command(const char *command, const struct options *o)
         }
         if (strcmp(format, "json") != 0 && strcmp(format, "csv") != 0)
                 return usage_error("--format must be json or csv, got \"%s\"", format);
-        struct vs_policy *policy = load_policy(o->policy);
-        if (!policy)
+        struct vs_policy *policy;
+        if (load_policy_and_users(o->policy, o->users, &policy, &users) < 0)
                 return EXIT_INVALID;
-        if (load_users(o->users, &users) < 0) {
-                vs_policy_free(policy);
-                return EXIT_INVALID;
-        }
         if (strcmp(command, "classes") == 0)
                 status = run_classes(policy, &users, at, format);
         else if (strcmp(command, "schedule") == 0)

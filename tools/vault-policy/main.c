@@ -166,6 +166,22 @@ int load_users(const char *path, struct vs_users *users)
         return r < 0 ? -1 : 0;
 }
 
+/* Load the policy and, when users_path is not NULL, the users file, or print every error;
+ * returns 0, or -1 after printing with nothing left to free. */
+int load_policy_and_users(const char *policy_path, const char *users_path,
+                          struct vs_policy **policy, struct vs_users *users)
+{
+        struct vs_policy *loaded = load_policy(policy_path);
+        if (!loaded)
+                return -1;
+        if (users_path && load_users(users_path, users) < 0) {
+                vs_policy_free(loaded);
+                return -1;
+        }
+        *policy = loaded;
+        return 0;
+}
+
 static int parse_now(const struct options *o, int64_t *now)
 {
         if (!o->now) {
@@ -205,13 +221,9 @@ static int cmd_lint(const struct options *o)
         struct vs_users users = { 0 };
         if (parse_now(o, &now) < 0)
                 return EXIT_USAGE;
-        struct vs_policy *policy = load_policy(o->policy);
-        if (!policy)
+        struct vs_policy *policy;
+        if (load_policy_and_users(o->policy, o->users, &policy, &users) < 0)
                 return EXIT_INVALID;
-        if (o->users && load_users(o->users, &users) < 0) {
-                vs_policy_free(policy);
-                return EXIT_INVALID;
-        }
         int r = vs_policy_lint(policy, now, &lint);
         if (r == 0 && o->users) {
                 r = vs_policy_lint_users(policy, &users, &lint);
@@ -473,13 +485,9 @@ static int cmd_matrix(const struct options *o)
                 return usage_error("%s", "--users USERS.yaml is required");
         if (parse_now(o, &now) < 0)
                 return EXIT_USAGE;
-        struct vs_policy *policy = load_policy(o->policy);
-        if (!policy)
+        struct vs_policy *policy;
+        if (load_policy_and_users(o->policy, o->users, &policy, &users) < 0)
                 return EXIT_INVALID;
-        if (load_users(o->users, &users) < 0) {
-                vs_policy_free(policy);
-                return EXIT_INVALID;
-        }
         int status = run_matrix(policy, &users, now, o->json);
         if (status < 0) {
                 fprintf(stderr, "vault-policy: %s\n", strerror(-status));

@@ -93,6 +93,9 @@ int print_json(json_t *root);
 struct vs_policy *load_policy(const char *path);
 /* Load a users file or print every error; returns 0, or -1 after printing. */
 int load_users(const char *path, struct vs_users *users);
+/* Both, users only when users_path is not NULL; returns 0, or -1 after printing. */
+int load_policy_and_users(const char *policy_path, const char *users_path,
+                          struct vs_policy **policy, struct vs_users *users);
 /* "vault-policy: <message>" and the --help hint on stderr; returns EXIT_USAGE. */
 int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
