@@ -4,6 +4,14 @@
  * beside the target, make it durable (every file written back, or one syncfs(): durable.c),
  * install it with one rename, and only then remove the source entries that the installed
  * copy matches.
+ *
+ * Each file costs five statx, each with its own job, and walks keep no per-entry memory
+ * (bounded by depth), so none can stand in for another:
+ *  1. the check walk: mount, type, owner and attributes, before anything is copied;
+ *  2. the copy walk: what is about to be copied, the baseline of the writer check;
+ *  3. the same file through the fd the copy read (node.c): no writer during the copy;
+ *  4. the removal walk: the set-aside source now (written after its copy?);
+ *  5. the installed copy now (still there and still the source's size and time?).
  */
 #include <errno.h>
 #include <fcntl.h>
