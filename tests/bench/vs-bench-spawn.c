@@ -1,18 +1,22 @@
 /* vs-bench-spawn: time whole processes, alternating two variants, and print both medians.
  *
- *   vs-bench-spawn ROUNDS LIB [--file SRC SIZE DST | --tree SRC NOTES DST] -- CMD_A... -- CMD_B...
+ *   vs-bench-spawn ROUNDS LIB [--file SRC SIZE DST | --tree SRC NOTES DST [--settle]]
+ *                  -- CMD_A... -- CMD_B...
  *
  * CMD_A runs with LD_PRELOAD=LIB, CMD_B with LD_PRELOAD removed; each round times one of
  * each (the order alternates).  With --file, SRC is written with SIZE bytes and DST removed
  * before every run (outside the timing), and every run must leave DST in place of SRC: that
  * times a move by CMD_A (through the shim) against a move by CMD_B (e.g. GNU mv).  With
- * --tree, SRC is a directory of NOTES small notes in folders of 100 instead.
+ * --tree, SRC is a directory of NOTES small notes in folders of 100 instead.  --settle writes
+ * SRC's filesystem back (syncfs) before each timed run, as a note that was not written a
+ * moment ago is: a move that syncs its filesystem then pays for its own writes only.
  * Output: "<median ns of A> <median ns of B>".
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <spawn.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +33,7 @@ struct move_files {
         const char *dst;
         size_t size;  /* bytes of the file SRC, or ... */
         size_t notes; /* ... notes in the tree SRC when nonzero */
+        bool settle;  /* SRC's filesystem written back before each run */
 };
 
 #define NOTES_PER_FOLDER 100
@@ -113,7 +118,16 @@ static int prepare_source(const struct move_files *files)
         if (lstat(files->dst, &st) == 0 &&
             nftw(files->dst, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
                 return -errno;
-        return files->notes ? write_tree(files->src, files->notes) : write_file(files->src, files->size);
+        int r = files->notes ? write_tree(files->src, files->notes)
+                             : write_file(files->src, files->size);
+        if (r < 0 || !files->settle)
+                return r;
+        int fd = open(files->src, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        r = syncfs(fd) < 0 ? -errno : 0;
+        close(fd);
+        return r;
 }
 
 static int check_moved(const struct move_files *files)
@@ -190,6 +204,10 @@ int main(int argc, char **argv)
                         strtoul(argv[5], NULL, 10);
                 files.dst = argv[6];
                 next = 7;
+                if (next < argc && strcmp(argv[next], "--settle") == 0) {
+                        files.settle = true;
+                        next++;
+                }
         }
         if (split_commands(argc, argv, next, &cmd_a, &cmd_b) < 0)
                 goto usage;
@@ -215,7 +233,7 @@ int main(int argc, char **argv)
         vs_print_medians_and_free(times_a, times_b, (size_t)rounds);
         return 0;
 usage:
-        fprintf(stderr, "usage: vs-bench-spawn ROUNDS LIB [--file SRC SIZE DST | --tree SRC NOTES DST]\n"
+        fprintf(stderr, "usage: vs-bench-spawn ROUNDS LIB [--file SRC SIZE DST | --tree SRC NOTES DST [--settle]]\n"
                         "                      -- CMD_A... -- CMD_B...\n");
         return 2;
 }
