@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/syscall.h"
 #include "fmt/fmt.h"
 #include "journal/journal.h"
 
@@ -183,11 +184,7 @@ int vs_journal_sync(struct vs_journal *j, enum vs_journal_sync how)
         case VS_JOURNAL_SYNC_NONE:
                 return 0;
         case VS_JOURNAL_SYNC_ORDER:
-                return sync_file_range(j->fd, 0, 0,
-                                       SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
-                                               SYNC_FILE_RANGE_WAIT_AFTER) < 0
-                               ? -errno
-                               : 0;
+                return vs_sys_writeback(j->fd);
         case VS_JOURNAL_SYNC_DATA:
                 j->flushes++;
                 return fdatasync(j->fd) < 0 ? -errno : 0;

@@ -24,6 +24,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "base/syscall.h"
 #include "fmt/fmt.h"
 #include "journal/journal.h"
 #include "journal/tree.h"
@@ -55,14 +56,6 @@ static bool has_suffix(const char *s, const char *suffix)
 {
         size_t n = strlen(s), m = strlen(suffix);
         return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-/* The raw syscall: recovery runs inside libvaultshim.so, whose rename wrappers it must not
- * call. */
-static int raw_rename(int olddirfd, const char *old, int newdirfd, const char *new,
-                      unsigned flags)
-{
-        return syscall(SYS_renameat2, olddirfd, old, newdirfd, new, flags) < 0 ? -errno : 0;
 }
 
 bool vs_journal_dir_has_entries(int dirfd)
@@ -172,7 +165,8 @@ static int restore_aside(struct vs_recovery_result *r, struct side *src, bool dr
 {
         if (dry_run)
                 return 0;
-        int e = raw_rename(src->dirfd, src->hidden, src->dirfd, src->base, RENAME_NOREPLACE);
+        int e = vs_sys_renameat2(src->dirfd, src->hidden, src->dirfd, src->base,
+                                 RENAME_NOREPLACE);
         if (e == -EEXIST) {
                 r->outcome = VS_RECOVERY_KEPT;
                 set_detail(r, "the source was set aside as ", src->hidden,
@@ -393,7 +387,7 @@ int vs_journal_recover_record(int dirfd, const char *name, const char *dir_path,
                 vs_buf_puts(&b, name);
                 vs_buf_puts(&b, VS_JOURNAL_KEPT_SUFFIX);
                 if (!has_suffix(name, VS_JOURNAL_KEPT_SUFFIX) && !b.overflow &&
-                    raw_rename(dirfd, name, dirfd, kept, RENAME_NOREPLACE) == 0)
+                    vs_sys_renameat2(dirfd, name, dirfd, kept, RENAME_NOREPLACE) == 0)
                         set_record(r, dir_path, kept);
         } else if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT && !r->error) {
                 r->error = -errno;

@@ -77,11 +77,7 @@ enum vs_journal_sync vs_durability_record_staged(const struct vs_durability *d, 
 int vs_durable_copy(struct vs_durability *d, int fd)
 {
         if (d->journaled && d->target_ordered)
-                return sync_file_range(fd, 0, 0,
-                                       SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
-                                               SYNC_FILE_RANGE_WAIT_AFTER) < 0
-                               ? -errno
-                               : 0;
+                return vs_sys_writeback(fd);
         d->flushes++;
         return fsync(fd) < 0 ? -errno : 0;
 }
@@ -93,11 +89,7 @@ bool vs_durability_tree_by_writeback(const struct vs_durability *d)
 
 static int writeback_wait(int fd)
 {
-        int r = sync_file_range(fd, 0, 0,
-                                SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
-                                        SYNC_FILE_RANGE_WAIT_AFTER) < 0
-                        ? -errno
-                        : 0;
+        int r = vs_sys_writeback(fd);
         close(fd);
         return r;
 }
@@ -172,5 +164,5 @@ int vs_durable_removed(struct vs_durability *d, int source_dirfd)
 
 unsigned vs_durability_flushes(const struct vs_durability *d, const struct vs_journal *j)
 {
-        return d->flushes + (j && j->flushes ? j->flushes : 0);
+        return d->flushes + (j ? j->flushes : 0);
 }
