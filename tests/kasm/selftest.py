@@ -49,7 +49,8 @@ def tls_and_keys(kasm):
     status, reply = kasm.api("get_groups")
     names = {g["name"]: g for g in reply["groups"]}
     check("TLS with the run's CA; Kasm's system groups are there, is_system",
-          status == 200 and names["All Users"]["is_system"] and names["Administrators"]["is_system"])
+          status == 200 and names["All Users"]["is_system"]
+          and names["Administrators"]["is_system"])
     try:
         standin.post_json(f"{kasm.url}/api/public/get_groups", {}, cafile=None)
         check("the system's CAs do not verify the stand-in's certificate", False)
@@ -113,21 +114,25 @@ def calls(kasm):
                         target_setting={"name": "volume_mapping", "value": vm(good)})
     setting = reply.get("setting", {})
     check("add_settings_group: SETTING", setting.get("name") == "volume_mapping"
-          and setting.get("value_type") == "json" and len(setting.get("group_setting_id", "")) == 32)
+          and setting.get("value_type") == "json"
+          and len(setting.get("group_setting_id", "")) == 32)
     _, reply = kasm.api("add_settings_group", target_group=gid,
                         target_setting={"name": "volume_mapping", "value": vm(good)})
     check("add_settings_group: a second volume_mapping is an error", "error_message" in reply)
     sid = {"group_setting_id": setting["group_setting_id"]}
     _, reply = kasm.api("update_settings_group", target_group=gid,
                         target_setting=dict(sid, value=vm({"/x": {"bind": "/vault/x"}})))
-    check("update_settings_group", reply.get("setting", {}).get("value") == vm({"/x": {"bind": "/vault/x"}}))
+    check("update_settings_group",
+          reply.get("setting", {}).get("value") == vm({"/x": {"bind": "/vault/x"}}))
     _, reply = kasm.api("update_settings_group", target_group=gid,
                         target_setting=dict(sid, value=vm({"/x": {"bind": "x"}})))
     check("update_settings_group validates too", "error_message" in reply)
     _, reply = kasm.api("get_settings_group", target_group=gid)
-    check("get_settings_group", [s["group_setting_id"] for s in reply["settings"]] == [sid["group_setting_id"]])
+    check("get_settings_group",
+          [s["group_setting_id"] for s in reply["settings"]] == [sid["group_setting_id"]])
     _, reply = kasm.api("remove_settings_group", target_group=gid, target_setting=sid)
-    check("remove_settings_group", reply == {} and kasm.api("get_settings_group", target_group=gid)[1]["settings"] == [])
+    check("remove_settings_group", reply == {}
+          and kasm.api("get_settings_group", target_group=gid)[1]["settings"] == [])
 
     uid = {"user_id": alice["user_id"]}
     check("add_user_group", kasm.api("add_user_group", target_user=uid, target_group=gid)[1] == {})
@@ -135,7 +140,8 @@ def calls(kasm):
           "error_message" in kasm.api("add_user_group", target_user=uid, target_group=gid)[1])
     _, reply = kasm.api("get_users_group", target_group=gid)
     check("get_users_group", reply["users"] == [{"user_id": alice["user_id"], "username": "alice"}])
-    check("remove_user_group", kasm.api("remove_user_group", target_user=uid, target_group=gid)[1] == {})
+    check("remove_user_group",
+          kasm.api("remove_user_group", target_user=uid, target_group=gid)[1] == {})
     check("remove_user_group of a non-member is an error",
           "error_message" in kasm.api("remove_user_group", target_user=uid, target_group=gid)[1])
     check("delete_group", kasm.api("delete_group", target_group=gid)[1] == {}
@@ -149,7 +155,8 @@ def calls(kasm):
           [k["kasm_id"] for k in reply["kasms"]] == [kasm_rec["kasm_id"]] and reply["current_time"]
           and reply["kasms"][0]["operational_status"] == "running")
     _, reply = kasm.api("get_user", target_user={"user_id": kasm_rec["user_id"]})
-    check("get_user: the user's kasms", [k["kasm_id"] for k in reply["user"]["kasms"]] == [kasm_rec["kasm_id"]])
+    check("get_user: the user's kasms",
+          [k["kasm_id"] for k in reply["user"]["kasms"]] == [kasm_rec["kasm_id"]])
     _, reply = kasm.api("destroy_kasm", kasm_id=kasm_rec["kasm_id"], user_id=alice["user_id"])
     check("destroy_kasm with another user's id is an error", "error_message" in reply)
     _, reply = kasm.api("destroy_kasm", kasm_id=kasm_rec["kasm_id"], user_id=kasm_rec["user_id"])
@@ -163,7 +170,8 @@ def merge(kasm):
     kasm.seed_users([{"username": "carol", "groups": []}])
     carol = kasm.kasm.user_by_name("carol")
     kasm.kasm.workspace.update(run_config_volumes={"/ws/rc": {"bind": "/rc", "mode": "rw"}},
-                               volume_mappings={"/users/{username}/p": {"bind": "/late", "mode": "rw"},
+                               volume_mappings={"/users/{username}/p": {"bind": "/late",
+                                                                        "mode": "rw"},
                                                 "/ws/vm": {"bind": "/vm", "mode": "ro"}})
     for name, priority, mapping in (
             ("low", 200, {"/users/{username}/p": {"bind": "/vault/low", "mode": "ro"},
@@ -181,7 +189,8 @@ def merge(kasm):
     want = {"/ws/rc": ("/rc", "rw"), "/users/carol/p": ("/vault/personal", "rw"),
             f"/ids/{carol['user_id']}/{image}": ("/vault/ids", "ro"),
             "/shared/low": ("/vault/only-low", "ro"), "/ws/vm": ("/vm", "ro")}
-    check("merge: run config, groups by priority, workspace; first host path wins", got == want, got)
+    check("merge: run config, groups by priority, workspace; first host path wins",
+          got == want, got)
     check("merge: KASM_USER with All Users' expose_user_environment_vars",
           rec["_environment"].get("KASM_USER") == "carol")
     kasm.kasm.workspace.update(volume_mappings={"/other": {"bind": "/vault/personal"}})

@@ -19,7 +19,7 @@ From a shell (a client's own tests):
 Control operations (POST /_standin/OP with a JSON object; GET for the read-only ones):
   state                  users, groups (settings, members), sessions, workspace
   counters               {"calls": {call: n}, "writes": n applied, "write_attempts": n,
-                          "faults": n injected, "log": [{"t", "call", "applied"}...]}
+                          "faults": n injected, "log": [{"t", "call", "applied", "body"}...]}
   reset_counters         zero the counters and the log
   seed_users             {"users": [{"username", "groups": [names]}]}: users as SSO makes them
   delete_user            {"username"}
@@ -250,9 +250,10 @@ class StandIn:
 
     def applied(self, call, body):
         if call in kasm_api.WRITE_CALLS:
+            args = {k: v for k, v in body.items() if k not in ("api_key", "api_key_secret")}
             with self.lock:
                 self.writes += 1
-                self.log.append({"t": time.time(), "call": call, "applied": True})
+                self.log.append({"t": time.time(), "call": call, "applied": True, "body": args})
 
     def call(self, call, body):
         """One API call: the reply object, or KasmError.  A session the call ended has its
@@ -280,7 +281,9 @@ class StandIn:
         if user is None:
             raise KasmError(f"user {username} not found")
         kasm = self.kasm.new_session(user)
-        problem = None if self.launcher else self.kasm.duplicate_mount_point(kasm["_volume_mappings"])
+        # With a launcher Docker itself refuses two host paths on one container path.
+        problem = None if self.launcher else \
+            self.kasm.duplicate_mount_point(kasm["_volume_mappings"])
         try:
             if problem:
                 raise KasmError(problem)
@@ -379,7 +382,8 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
                 raise ValueError("not an object")
         except ValueError:
             return self.reply(400, {"error_message": "the body must be a JSON object"})
-        if body.get("api_key") != standin.api_key or body.get("api_key_secret") != standin.api_secret:
+        if (body.get("api_key"), body.get("api_key_secret")) != (standin.api_key,
+                                                                  standin.api_secret):
             return self.reply(403, {"error_message": "Access Denied: invalid API key"})
         fault = standin.pick_fault(call)
         if fault is not None and fault.kind != "drop_after":
