@@ -65,7 +65,17 @@ struct vs_move_opts {
         const char *journal_dir;
         bool journal_transient; /* the journal directory is inside a vault mount: removed
                                    whenever it is empty, so that it leaves no trace */
+        /* CLOCK_MONOTONIC milliseconds at the entry into the caller's rename() (0: at the
+         * entry into vs_move()).  Every wait of the move, over all its re-plans and retries,
+         * ends VS_MOVE_BOUND_MS after it. */
+        uint64_t started_ms;
 };
+
+/* One deadline per call: what another user can make a move wait for (a lock file held in a
+ * shared folder, a note re-saved under the move again and again) ends this long after the
+ * entry into rename(), and the move then fails with EBUSY having changed nothing
+ * (vaultshim(7)). */
+#define VS_MOVE_BOUND_MS 3000
 
 /*
  * Move old (relative to olddirfd) to new (relative to newdirfd) as renameat2(2) would,

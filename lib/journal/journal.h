@@ -225,10 +225,6 @@ int vs_journal_read_file(int dirfd, const char *name, size_t max, char **text, s
 
 /* --- lock.c: ordering two containers' moves of one object (a lock file beside it) ---- */
 
-/* How long a move waits for a lock held by someone else before it fails with EBUSY,
- * changing nothing (vaultshim(7)). */
-#define VS_LOCK_WAIT_MS 3000
-
 #define VS_LOCK_PREFIX ".vaultshim-lock-"
 
 struct vs_journal_lock {
@@ -239,7 +235,8 @@ struct vs_journal_lock {
 
 /*
  * Take the move lock of `name` in dirfd, planned as `expect`, waiting until deadline_ms
- * (CLOCK_MONOTONIC milliseconds).  Returns 0 and fills *out (release with
+ * (CLOCK_MONOTONIC milliseconds: the move's one deadline, VS_MOVE_BOUND_MS after the entry
+ * into rename(), never restarted by a re-plan; 0 tries once).  Returns 0 and fills *out (release with
  * vs_journal_unlock_object), -ESTALE when the name no longer leads to that object (plan
  * again), -EOPNOTSUPP when no lock file can be made (the move goes on without), -EBUSY
  * when someone else holds it past the deadline, or -errno.

@@ -18,8 +18,10 @@
  * vault serves instead.
  *
  * The lock files live in shared folders, so anyone may hold one: no wait is unbounded.  A
- * move waits at most VS_LOCK_WAIT_MS (polling with LOCK_NB), then fails with EBUSY having
- * changed nothing.  Lock files are opened O_NONBLOCK and must be regular files.
+ * move waits (polling with LOCK_NB) until the deadline its caller gives, the one deadline of
+ * the whole rename() call (VS_MOVE_BOUND_MS after its entry, however often another user
+ * makes it plan again), then fails with EBUSY having changed nothing.  Lock files are
+ * opened O_NONBLOCK and must be regular files.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -100,16 +102,23 @@ static int take_lock_file(struct vs_journal_lock *lock, uint64_t deadline_ms)
                                 lock->fd = fd;
                                 return 0;
                         }
-                        close(fd); /* the previous holder unlinked it: take the name's new file */
+                        /* The previous holder unlinked it: take the name's new file (a
+                         * name replaced again and again is contention too: bounded). */
+                        close(fd);
+                        if (vs_journal_now_ms() >= deadline_ms)
+                                return -EBUSY;
                         continue;
                 }
                 int e = errno;
                 close(fd);
                 if (e != EWOULDBLOCK && e != EINTR)
                         return -e;
-                if (vs_journal_now_ms() >= deadline_ms)
+                uint64_t now = vs_journal_now_ms();
+                if (now >= deadline_ms)
                         return -EBUSY;
-                pause_ms(1 + tries % 8);
+                /* Never sleep past the deadline. */
+                uint64_t left = deadline_ms - now;
+                pause_ms(left < 1 + tries % 8 ? (unsigned)left : 1 + tries % 8);
         }
 }
 

@@ -8,9 +8,6 @@
 #include "move/internal.h"
 
 #define VS_MOVE_ATTEMPTS 3 /* copies spoiled by a writer before giving up with EBUSY */
-/* Plans made stale by another move of the same name: each means that move finished, so
- * planning again makes progress (the kernel would have serialised the two). */
-#define VS_REPLAN_LIMIT 10000
 #define VS_MOVE_REPLAN 2
 
 /*
@@ -18,17 +15,16 @@
  * loser then sees what the kernel's rename would have left: ENOENT, or a plain name).  The
  * source lock is waited for; the replaced target's is only tried, and on contention both
  * are dropped and taken again, so two moves swapping two names cannot deadlock.  Lock files
- * live in shared folders, where anyone can hold one: after VS_LOCK_WAIT_MS in all the move
- * fails with EBUSY, having changed nothing.
+ * live in shared folders, where anyone can hold one: at the call's deadline the move fails
+ * with EBUSY, having changed nothing.
  */
-static int lock_move(const struct vs_plan *plan, struct vs_journal_lock *source_lock,
-                     struct vs_journal_lock *target_lock)
+static int lock_move(const struct vs_plan *plan, uint64_t deadline,
+                     struct vs_journal_lock *source_lock, struct vs_journal_lock *target_lock)
 {
         struct vs_identity source, target = { 0 };
         vs_identity_from_statx(&source, &plan->old.st);
         if (plan->new.exists)
                 vs_identity_from_statx(&target, &plan->new.st);
-        uint64_t deadline = vs_journal_now_ms() + VS_LOCK_WAIT_MS;
         for (unsigned tries = 0;; tries++) {
                 int s = vs_journal_lock_object(plan->old.dirfd, plan->old.path.last, &source,
                                                deadline, source_lock);
@@ -54,11 +50,11 @@ static int lock_move(const struct vs_plan *plan, struct vs_journal_lock *source_
         }
 }
 
-static int locked_move(const struct vs_plan *plan, struct vs_move_stats *stats)
+static int locked_move(const struct vs_plan *plan, uint64_t deadline, struct vs_move_stats *stats)
 {
         struct vs_journal_lock source_lock = { .fd = -1, .dirfd = -1 };
         struct vs_journal_lock target_lock = { .fd = -1, .dirfd = -1 };
-        int r = lock_move(plan, &source_lock, &target_lock);
+        int r = lock_move(plan, deadline, &source_lock, &target_lock);
         if (r != 0)
                 return r;
         r = S_ISDIR(plan->old.st.stx_mode) ? vs_tree_move(plan, stats) : vs_file_move(plan, stats);
@@ -79,9 +75,13 @@ int vs_move(int olddirfd, const char *oldpath, int newdirfd, const char *newpath
         struct vs_move_stats local;
         struct vs_move_stats *stats = opts && opts->stats ? opts->stats : &local;
         memset(stats, 0, sizeof(*stats));
+        /* One deadline for the whole call: a re-plan or a retry never restarts it, or another
+         * user who re-saves the note under the move every few seconds could hold it forever. */
+        uint64_t deadline = (opts && opts->started_ms ? opts->started_ms : vs_journal_now_ms()) +
+                            VS_MOVE_BOUND_MS;
 
         struct vs_plan plan;
-        int r, attempts = 0, replans = 0;
+        int r, attempts = 0;
         for (;;) {
                 r = vs_plan_check(&plan, olddirfd, oldpath, newdirfd, newpath, flags);
                 if (r == VS_PLAN_NOTHING_TO_DO) {
@@ -89,13 +89,16 @@ int vs_move(int olddirfd, const char *oldpath, int newdirfd, const char *newpath
                 } else if (r == VS_PLAN_PROCEED) {
                         stats->type = plan.old.st.stx_mode & S_IFMT;
                         plan.opts = opts;
-                        r = locked_move(&plan, stats);
+                        r = locked_move(&plan, deadline, stats);
                 }
                 vs_plan_release(&plan);
-                if (r == VS_MOVE_REPLAN && ++replans < VS_REPLAN_LIMIT)
+                bool in_time = vs_journal_now_ms() < deadline;
+                /* Another move of the same name finished meanwhile (the kernel would have
+                 * serialised the two): planning again makes progress, until the deadline. */
+                if (r == VS_MOVE_REPLAN && in_time)
                         continue;
                 /* -EAGAIN: the source changed under the copy; never install a stale copy. */
-                if (r == -EAGAIN && ++attempts < VS_MOVE_ATTEMPTS)
+                if (r == -EAGAIN && ++attempts < VS_MOVE_ATTEMPTS && in_time)
                         continue;
                 break;
         }

@@ -67,6 +67,18 @@ static int raw_renameat2(int olddirfd, const char *oldpath, int newdirfd, const 
         return 0;
 }
 
+/*
+ * The entry into rename(), for the move's one deadline (vs_move_opts.started_ms).  The
+ * coarse clock (a read of the vDSO page, no system call) keeps the hot path cheap; it lags
+ * the precise one by at most a tick, which only makes the deadline earlier.
+ */
+static uint64_t entry_ms(void)
+{
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+        return (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u;
+}
+
 static uint64_t elapsed_ns(const struct timespec *start)
 {
         struct timespec now;
@@ -77,7 +89,7 @@ static uint64_t elapsed_ns(const struct timespec *start)
 
 /* Called with errno == EXDEV from the real function. */
 static int emulate(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
-                   unsigned int flags, int caller_errno)
+                   unsigned int flags, int caller_errno, uint64_t started_ms)
 {
         if (flags & ~(unsigned int)RENAME_NOREPLACE)
                 return -1; /* RENAME_EXCHANGE, RENAME_WHITEOUT: the kernel's answer stands */
@@ -99,6 +111,7 @@ static int emulate(int olddirfd, const char *oldpath, int newdirfd, const char *
                 .stats = &stats, .source_path = src, .target_path = dst,
                 .journal_dir = config.journal_dir,
                 .journal_transient = config.journal_in_vault,
+                .started_ms = started_ms,
         };
         int r = vs_move(olddirfd, oldpath, newdirfd, newpath, flags, &opts);
         if (config.log_path[0]) {
@@ -121,33 +134,37 @@ static int emulate(int olddirfd, const char *oldpath, int newdirfd, const char *
 int rename(const char *oldpath, const char *newpath)
 {
         int caller_errno = errno;
+        uint64_t started_ms = entry_ms();
         pthread_once(&real_once, resolve_real);
         int r = real.rename ? real.rename(oldpath, newpath)
                             : raw_renameat2(AT_FDCWD, oldpath, AT_FDCWD, newpath, 0);
         if (r == 0 || errno != EXDEV || in_shim)
                 return r;
-        return emulate(AT_FDCWD, oldpath, AT_FDCWD, newpath, 0, caller_errno);
+        return emulate(AT_FDCWD, oldpath, AT_FDCWD, newpath, 0, caller_errno, started_ms);
 }
 
 int renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath)
 {
         int caller_errno = errno;
+        uint64_t started_ms = entry_ms();
         pthread_once(&real_once, resolve_real);
         int r = real.renameat ? real.renameat(olddirfd, oldpath, newdirfd, newpath)
                               : raw_renameat2(olddirfd, oldpath, newdirfd, newpath, 0);
         if (r == 0 || errno != EXDEV || in_shim)
                 return r;
-        return emulate(olddirfd, oldpath, newdirfd, newpath, 0, caller_errno);
+        return emulate(olddirfd, oldpath, newdirfd, newpath, 0, caller_errno, started_ms);
 }
 
 int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
               unsigned int flags)
 {
         int caller_errno = errno;
+        uint64_t started_ms = entry_ms();
         pthread_once(&real_once, resolve_real);
         int r = real.renameat2 ? real.renameat2(olddirfd, oldpath, newdirfd, newpath, flags)
                                : raw_renameat2(olddirfd, oldpath, newdirfd, newpath, flags);
         if (r == 0 || errno != EXDEV || in_shim)
                 return r;
-        return emulate(olddirfd, oldpath, newdirfd, newpath, flags, caller_errno);
+        return emulate(olddirfd, oldpath, newdirfd, newpath, flags, caller_errno,
+                       started_ms);
 }
