@@ -77,9 +77,9 @@ def case_example(tmp):
         orch.seed(kasm, EXAMPLE_USERS)
         o = orch.Orchestrator(kasm, os.path.join(tmp, "o"), EXAMPLE_POLICY)
         rc, plan, res = o.plan(at=AT)
-        check("plan on an empty Kasm: exit 2 (changes pending), no write",
-              rc == EXIT["pending"] and plan is not None and kasm.counters()["writes"] == 0,
-              describe(res))
+        check("plan on an empty Kasm: exit 2 (changes pending), no drift, no write",
+              rc == EXIT["pending"] and plan is not None and not plan.get("drift")
+              and kasm.counters()["writes"] == 0, describe(res))
         kasm.reset_counters()
         res = o.apply(at=AT)
         check("apply from an empty Kasm: exit 0", res.returncode == 0, describe(res))
@@ -451,7 +451,9 @@ def case_org(tmp):
         t = time.monotonic()
         rc, plan, res = o.plan(at=YEAR_FROM)
         plan_s = time.monotonic() - t
-        check("org: plan from empty exit 2", rc == EXIT["pending"], describe(res))
+        check("org: plan from empty exit 2, no drift (every user is in Kasm, no foreign "
+              "mapping)", rc == EXIT["pending"] and plan is not None and not plan.get("drift"),
+              describe(res) if plan is None else json.dumps(plan.get("drift"))[:1500])
         kasm.reset_counters()
         t = time.monotonic()
         res = o.apply(at=YEAR_FROM)
