@@ -8,4 +8,3 @@
 /* {"group", "folders": {name: mode}, "volume_mapping": {...}} for one class. */
 json_t *class_json(const struct vs_policy *policy, const struct vp_class *c);
 json_t *class_folders(const struct vs_policy *policy, const struct vp_class *c);
-json_t *class_volume_mapping(const struct vs_policy *policy, const struct vp_class *c);

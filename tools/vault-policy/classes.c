@@ -12,28 +12,9 @@
 #include "shared/names.h"
 #include "policy/classes.h"
 #include "policy/json-time.h"
+#include "policy/kasm-mapping.h"
 #include "vault-policy.h"
 #include "classes-output.h"
-
-/* The Group Setting "volume_mapping" of a class, in Kasm's shape, keyed by the policy's host
- * path with {username} / {user_id} left for Kasm to substitute. */
-json_t *class_volume_mapping(const struct vs_policy *policy, const struct vp_class *c)
-{
-        json_t *mapping = json_object();
-        for (size_t f = 0; mapping && f < policy->n_folders; f++) {
-                const struct vs_policy_folder *folder = &policy->folders[f];
-                char *bind = NULL;
-                if (c->modes[f] == VS_MODE_NONE)
-                        continue;
-                if (asprintf(&bind, "%s/%s", policy->vault, folder->name) < 0) {
-                        json_decref(mapping);
-                        return NULL;
-                }
-                json_object_set_new(mapping, folder->path, kasm_volume(bind, c->modes[f], folder->required));
-                free(bind);
-        }
-        return mapping;
-}
 
 json_t *class_folders(const struct vs_policy *policy, const struct vp_class *c)
 {
@@ -47,7 +28,7 @@ json_t *class_folders(const struct vs_policy *policy, const struct vp_class *c)
 json_t *class_json(const struct vs_policy *policy, const struct vp_class *c)
 {
         return json_pack("{s:s, s:o, s:o}", "group", c->name, "folders", class_folders(policy, c), "volume_mapping",
-                         class_volume_mapping(policy, c));
+                         vp_class_volume_mapping(policy, c));
 }
 
 /* A CSV field, quoted when it must be (RFC 4180). */

@@ -6,11 +6,8 @@
 #include <string.h>
 
 #include "policy/json-time.h"
+#include "policy/kasm-mapping.h"
 #include "vault-policy.h"
-
-/* Kasm runs workspaces as kasm-user, uid/gid 1000 (workspaces-core-images). */
-#define KASM_UID 1000
-#define KASM_GID 1000
 
 static json_t *render_json(const struct vs_decision *d)
 {
@@ -26,14 +23,6 @@ static json_t *render_json(const struct vs_decision *d)
         }
         return json_pack("{s:{s:s, s:s}, s:o, s:o}", "user", "name", d->user_name, "id", d->user_id,
                          "valid_until", vp_json_time(d->valid_until), "folders", folders);
-}
-
-/* One Kasm Volume Mapping value; ro folders skip Kasm's writability check. */
-json_t *kasm_volume(const char *bind, enum vs_mode mode, bool required)
-{
-        return json_pack("{s:s, s:s, s:i, s:i, s:b, s:b}", "bind", bind, "mode",
-                         vs_mode_to_string(mode), "uid", KASM_UID, "gid", KASM_GID, "required",
-                         required, "skip_check", mode == VS_MODE_RO);
 }
 
 int print_json(json_t *root)
@@ -56,7 +45,7 @@ static json_t *render_kasm(const struct vs_decision *d)
                 if (fd->status != VS_FOLDER_MOUNTED)
                         continue;
                 json_object_set_new(root, fd->source,
-                                    kasm_volume(fd->target, fd->mode, fd->folder->required));
+                                    vp_kasm_volume(fd->target, fd->mode, fd->folder->required));
         }
         return root;
 }

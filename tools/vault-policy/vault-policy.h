@@ -84,8 +84,6 @@ bool format_known(const char *format);
 /* Print diagnostics as file:line:col: message on stderr. */
 void print_diags(const struct vs_diags *diags);
 
-/* One Kasm Volume Mapping value {"bind", "mode", "uid", "gid", "required", "skip_check"}. */
-json_t *kasm_volume(const char *bind, enum vs_mode mode, bool required);
 /* Print and release root (sorted keys, 2-space indent, final newline); -ENOMEM for NULL. */
 int print_json(json_t *root);
 
