@@ -50,7 +50,8 @@ static int parse(const char *path, char *text, size_t len, struct api_key *ret,
         return 0;
 }
 
-int api_key_read(const char *path, struct api_key *ret, char why[KEY_FILE_ERROR_MAX])
+int api_key_read(const char *path, bool credential, struct api_key *ret,
+                 char why[KEY_FILE_ERROR_MAX])
 {
         char text[KEY_FILE_MAX + 1];
         struct api_key key = { 0 };
@@ -75,14 +76,15 @@ int api_key_read(const char *path, struct api_key *ret, char why[KEY_FILE_ERROR_
                 r = -EINVAL;
                 goto out;
         }
-        if (st.st_uid != geteuid()) {
+        bool systemds = credential && st.st_uid == 0;
+        if (st.st_uid != geteuid() && !systemds) {
                 snprintf(why, KEY_FILE_ERROR_MAX,
                          "%s: owned by uid %u, not by the caller (uid %u): the API key must be "
                          "the caller's",
                          path, (unsigned)st.st_uid, (unsigned)geteuid());
                 goto out;
         }
-        if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+        if (st.st_mode & (systemds ? (S_IWGRP | S_IXGRP | S_IRWXO) : (S_IRWXG | S_IRWXO))) {
                 snprintf(why, KEY_FILE_ERROR_MAX,
                          "%s: mode %04o lets the group or others at the API key; make it 0600 "
                          "or 0400 (chmod go= %s)",

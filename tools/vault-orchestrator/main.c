@@ -250,7 +250,7 @@ static int load_inputs(const struct options *o, struct resources *res, int64_t *
                          KEY_FILE_CREDENTIAL);
                 return EXIT_INPUT;
         }
-        if (api_key_read(res->key_path, &res->key, why) < 0) {
+        if (api_key_read(res->key_path, !o->key_file, &res->key, why) < 0) {
                 orch_log("%s", why);
                 return EXIT_INPUT;
         }

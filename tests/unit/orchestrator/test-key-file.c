@@ -41,7 +41,7 @@ static void accepts_one_line(void **state)
                 struct api_key key = { 0 };
                 char why[KEY_FILE_ERROR_MAX] = "";
                 const char *path = write_key("good", good[i], i ? 0400 : 0600);
-                assert_int_equal(api_key_read(path, &key, why), 0);
+                assert_int_equal(api_key_read(path, false, &key, why), 0);
                 assert_string_equal(key.key, "k3y");
                 assert_string_equal(key.secret, i == 2 ? "s3:cret" : "s3cret");
                 api_key_clear(&key);
@@ -58,7 +58,7 @@ static void refuses_what_others_can_reach(void **state)
                 struct api_key key = { 0 };
                 char why[KEY_FILE_ERROR_MAX] = "", mode[16];
                 const char *path = write_key("open", "topkey:topsecret\n", modes[i]);
-                assert_int_equal(api_key_read(path, &key, why), -EPERM);
+                assert_int_equal(api_key_read(path, false, &key, why), -EPERM);
                 assert_null(key.key);
                 snprintf(mode, sizeof(mode), "%04o", (unsigned)modes[i]);
                 assert_non_null(strstr(why, path));
@@ -80,9 +80,31 @@ static void refuses_another_owner(void **state)
                 skip();
         }
         assert_int_equal(chown(path, 12345, 12345), 0);
-        assert_int_equal(api_key_read(path, &key, why), -EPERM);
+        assert_int_equal(api_key_read(path, false, &key, why), -EPERM);
         assert_non_null(strstr(why, "uid 12345"));
         assert_null(strstr(why, "topsecret"));
+        unlink(path);
+}
+
+/* systemd's credential: 0400 and the service's, or root's with an ACL (group r--). */
+static void credential_may_be_systemds(void **state)
+{
+        struct api_key key = { 0 };
+        char why[KEY_FILE_ERROR_MAX] = "";
+        (void)state;
+        const char *path = write_key("kasm-api-key", "k3y:s3cret\n", 0440);
+        assert_int_equal(api_key_read(path, false, &key, why), -EPERM);
+        if (geteuid() == 0) {
+                assert_int_equal(api_key_read(path, true, &key, why), 0);
+                api_key_clear(&key);
+                assert_int_equal(chmod(path, 0444), 0);
+                assert_int_equal(api_key_read(path, true, &key, why), -EPERM);
+                assert_int_equal(chmod(path, 0460), 0);
+                assert_int_equal(api_key_read(path, true, &key, why), -EPERM);
+                assert_int_equal(chown(path, 12345, 12345), 0);
+                assert_int_equal(chmod(path, 0400), 0);
+                assert_int_equal(api_key_read(path, true, &key, why), -EPERM);
+        }
         unlink(path);
 }
 
@@ -96,7 +118,7 @@ static void refuses_malformed_without_quoting(void **state)
                 struct api_key key = { 0 };
                 char why[KEY_FILE_ERROR_MAX] = "";
                 const char *path = write_key("bad", bad[i], 0600);
-                assert_int_equal(api_key_read(path, &key, why), -EINVAL);
+                assert_int_equal(api_key_read(path, false, &key, why), -EINVAL);
                 assert_non_null(strstr(why, path));
                 assert_null(strstr(why, "secret\n"));
                 assert_null(strstr(why, "sec ret"));
@@ -121,9 +143,9 @@ static void refuses_missing_and_directories(void **state)
         struct api_key key = { 0 };
         char why[KEY_FILE_ERROR_MAX] = "";
         (void)state;
-        assert_int_equal(api_key_read("/nonexistent/key", &key, why), -ENOENT);
+        assert_int_equal(api_key_read("/nonexistent/key", false, &key, why), -ENOENT);
         assert_non_null(strstr(why, "/nonexistent/key"));
-        assert_int_equal(api_key_read(dir, &key, why), geteuid() == 0 ? -EINVAL : -EPERM);
+        assert_int_equal(api_key_read(dir, false, &key, why), geteuid() == 0 ? -EINVAL : -EPERM);
 }
 
 int main(void)
@@ -132,6 +154,7 @@ int main(void)
                 cmocka_unit_test(accepts_one_line),
                 cmocka_unit_test(refuses_what_others_can_reach),
                 cmocka_unit_test(refuses_another_owner),
+                cmocka_unit_test(credential_may_be_systemds),
                 cmocka_unit_test(refuses_malformed_without_quoting),
                 cmocka_unit_test(default_is_the_credential),
                 cmocka_unit_test(refuses_missing_and_directories),
