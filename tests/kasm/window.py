@@ -6,7 +6,8 @@ The example policy with the contractors' deal-room window ending at CLOSE, and a
 launch-room, read-only to contractors from OPEN.  Checked: erin's running session ends within
 5 s of CLOSE (measured and printed), after her membership left the deal-room class and
 without her ever being in two vault- groups; her next session lacks the deal room; at OPEN her
-running session stays, with its mounts, and the next one has launch-room.
+running session stays, with its mounts, and the next one has launch-room.  And while run
+holds its lock, a second orchestrator's apply is refused and writes nothing.
 """
 import datetime
 import os
@@ -72,6 +73,7 @@ def run_window(standin, workdir, lead, gap, folders_of, running):
     running(kasm_id) -> whether the session (its container) still exists.  Returns
     (problems, lines)."""
     problems, lines = [], []
+    os.makedirs(workdir, exist_ok=True)
     start = time.time()
     close_at = int(start) + lead
     open_at = close_at + gap
@@ -92,6 +94,13 @@ def run_window(standin, workdir, lead, gap, folders_of, running):
             diff = orch.out_of_sync(standin, policy, orch.EXAMPLE_USERS, rfc3339(time.time()))
             return [f"{e}: {diff}"], lines
         lines.append(f"run: in sync {time.time() - start:.1f} s after it started")
+        # A second orchestrator on the same lock while run holds it: refused, writes nothing.
+        writes = standin.counters()["writes"]
+        res = o.apply()
+        if res.returncode == 0 or standin.counters()["writes"] != writes \
+                or "lock" not in res.stdout + res.stderr:
+            problems.append(f"apply while run holds the lock: {orch.describe(res)}")
+        lines.append(f"apply while run holds the lock: exit {res.returncode}, no write")
         first = standin.request_kasm(CONTRACTOR)
         got = folders_of(first)
         want = orch.resolve(policy, users[CONTRACTOR], rfc3339(time.time()))
