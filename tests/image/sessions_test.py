@@ -97,15 +97,59 @@ def image_env():
     return dockerfile.stage_env(df.final)
 
 
-def build_image(engine, bases):
+# The image this run built, kept under the hash of everything that went into it, so that a
+# later test of the same run (tests/kasm's sessions) can start from it instead of building it
+# again; older ones are removed.
+IMAGE_CACHE = "vaultshim-test-project"
+
+
+def build_context_digest(words, bases):
+    """The hash of the build: the command, the base images, and every file of the context
+    (.dockerignore lists it: "*" then the "!" entries), by path, mode and content."""
+    with open(os.path.join(SOURCE_ROOT, ".dockerignore"), encoding="utf-8") as f:
+        lines = [ln.strip() for ln in f if ln.strip() and not ln.startswith("#")]
+    if lines[:1] != ["*"] or not all(ln.startswith("!") for ln in lines[1:]):
+        return None                   # a context this cannot enumerate: never reused
+    parts = [*words, bases.build_base, bases.kasm]
+    for entry in sorted(ln[1:].rstrip("/") for ln in lines[1:]):
+        top = os.path.join(SOURCE_ROOT, entry)
+        paths = [top] if os.path.isfile(top) else sorted(
+            os.path.join(d, n) for d, _, names in os.walk(top) for n in names)
+        for path in paths:
+            parts += [os.path.relpath(path, SOURCE_ROOT), os.stat(path).st_mode,
+                      base_images.file_bytes(path)]
+    return base_images.digest(*parts)
+
+
+def cached_images(engine):
+    """The images earlier tests of this run kept for reuse (a test's first cleanup keeps
+    them)."""
+    return set(engine.docker("images", "--format", "{{.Repository}}:{{.Tag}}",
+                             IMAGE_CACHE).stdout.split())
+
+
+def build_image(engine, bases, reuse=False):
+    """The README's docker build; with reuse, the image an earlier test of this run built from
+    exactly the same context, if there is one."""
     words = readme_build_command()
     tag = words[words.index("-t") + 1]
+    digest = build_context_digest(words, bases)
+    cached = f"{IMAGE_CACHE}:{digest}" if digest else None
+    if reuse and cached and bases.have(cached):
+        engine.docker("tag", cached, tag)
+        engine.keep.add(cached)
+        return tag
     extra = ["--network", "host", "--build-arg", f"BUILD_BASE={bases.build_base}",
              "--build-arg", f"KASM_BASE={bases.kasm}"]
     res = subprocess.run(engine.cli(words[1], *extra, *words[2:]), cwd=SOURCE_ROOT,
                          capture_output=True, text=True, env=dict(os.environ, DOCKER_BUILDKIT="0"))
     if res.returncode != 0:
         raise eng.EngineError(f"docker build failed:\n{res.stdout[-6000:]}{res.stderr[-3000:]}")
+    for ref in cached_images(engine):
+        engine.docker("rmi", ref, check=False)
+    if cached:
+        engine.docker("tag", tag, cached)
+        engine.keep.add(cached)
     return tag
 
 

@@ -75,7 +75,7 @@ def apply_and_sessions(engine, launcher, scratch):
 
 def window_with_containers(launcher, scratch):
     with StandIn(os.path.join(scratch, "kasm-window"), launcher=launcher) as kasm:
-        found, lines = window.run_window(kasm, os.path.join(scratch, "window"), lead=45, gap=30,
+        found, lines = window.run_window(kasm, os.path.join(scratch, "window"), lead=30, gap=20,
                                          folders_of=container_folders, running=launcher.running)
         for line in lines:
             log(line)
@@ -97,10 +97,11 @@ def main():
     exec_config = kasm_image.load_exec_config(image_sessions.EXEC_CONFIG)
     with eng.Engine() as engine:
         bases = base_images.Bases(engine, image_sessions.DOCKERFILE, log)
-        engine.keep = bases.refs()
+        engine.keep = bases.refs() | image_sessions.cached_images(engine)
         engine.cleanup(engine.keep)
         bases.ensure()
-        image = image_sessions.build_image(engine, bases)
+        # The image docker-sessions built earlier in this run, when the source is the same.
+        image = image_sessions.build_image(engine, bases, reuse=True)
         log(f"image ready in {time.monotonic() - t0:.0f} s")
         client = engine.client()
         os.makedirs(os.path.join(engine.scratch, "host"), exist_ok=True)

@@ -125,10 +125,11 @@ def written(standin, since=0):
 # --- what vault-policy decides ------------------------------------------------------------
 
 def load_users(path):
-    import yaml
-    with open(path, encoding="utf-8") as f:
-        return [{"username": u["name"], "id": str(u["id"]), "groups": list(u["groups"])}
-                for u in yaml.safe_load(f)["users"]]
+    """[{username, id, groups}] of a users file (the example's flat format, read by the
+    session simulator's small reader; vault-policy reads the same file strictly)."""
+    import examples
+    return [{"username": u["name"], "id": u["id"], "groups": u["groups"]}
+            for u in examples.load_users(path)]
 
 
 def seed(standin, users_file):
