@@ -97,6 +97,12 @@ static int compare_kasm_user_name(const void *key, const void *item)
         return strcmp(key, ((const struct kasm_user *)item)->name);
 }
 
+/* Kasm's users by name (struct kasm_user: its name is not where vs_user's is). */
+static int compare_kasm_users(const void *a, const void *b)
+{
+        return strcmp(((const struct kasm_user *)a)->name, ((const struct kasm_user *)b)->name);
+}
+
 /* The users file's users Kasm does not have: reported, nothing to do until they log in. */
 static int find_unknown(struct orch_desired *d, const struct kasm_state *state,
                         const struct vs_users *file)
@@ -105,7 +111,7 @@ static int find_unknown(struct orch_desired *d, const struct kasm_state *state,
         if (!by_name)
                 return -ENOMEM;
         memcpy(by_name, state->users, state->n_users * sizeof(*by_name));
-        qsort(by_name, state->n_users, sizeof(*by_name), compare_user_name);
+        qsort(by_name, state->n_users, sizeof(*by_name), compare_kasm_users);
         d->unknown = calloc(file->count + 1, sizeof(char *));
         for (size_t i = 0; d->unknown && i < file->count; i++)
                 if (!bsearch(file->items[i].name, by_name, state->n_users, sizeof(*by_name),
