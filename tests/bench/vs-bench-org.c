@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Write a generated organisation (vault-policy's org generator) as DIR/policy.yaml and
- * DIR/users.yaml: usage: vs-bench-org NxMxU DIR */
+ * DIR/users.yaml: usage: vs-bench-org NxMxU DIR [dense] */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "org-generator.h"
 
@@ -24,10 +25,12 @@ int main(int argc, char **argv)
         size_t n;
         char *policy, *users;
         size_t policy_len, users_len;
-        if (argc != 3 || org_parse_shapes(argv[1], &shapes, &n) < 0 || n != 1) {
-                fprintf(stderr, "usage: vs-bench-org NxMxU DIR\n");
+        bool dense = argc == 4 && strcmp(argv[3], "dense") == 0;
+        if ((argc != 3 && !dense) || org_parse_shapes(argv[1], &shapes, &n) < 0 || n != 1) {
+                fprintf(stderr, "usage: vs-bench-org NxMxU DIR [dense]\n");
                 return 2;
         }
+        shapes[0].dense = dense;
         if (org_generate(&shapes[0], &policy, &policy_len, &users, &users_len) < 0) {
                 fprintf(stderr, "vs-bench-org: out of memory\n");
                 return 1;

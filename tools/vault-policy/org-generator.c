@@ -5,6 +5,12 @@
  * ro, compound all (two teams), everyone-ro, contractor windows spread over the year from
  * 2027-01-01, intern denies, write denies and implies.  Used for the admin-objects table of
  * kasm-native and by the classes/schedule benchmark.
+ *
+ * The dense variant (the benchmark's second organisation) is what an outside check found
+ * hard: a fifth of the users are contractors and a quarter of those are in 2-4 of
+ * DENSE_WINDOW_GROUPS window groups, each of which opens most folders for a few weeks at its
+ * own dates; most folders also deny interns, a team, or contractors' writes.  Nearly every
+ * window bound then moves some user into a class of their own.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -16,6 +22,7 @@
 
 #define YEAR_START INT64_C(1798761600) /* 2027-01-01T00:00:00Z */
 #define DAY 86400
+#define DENSE_WINDOW_GROUPS 40
 
 static uint64_t next_random(uint64_t *state) /* splitmix64 */
 {
@@ -46,6 +53,29 @@ static void put_time(FILE *out, const char *key, int64_t t)
 static size_t teams_of(const struct org_shape *shape)
 {
         return shape->groups > 4 ? shape->groups - 3 : 1;
+}
+
+/* One window of a few weeks for a window group, somewhere in the year. */
+static void write_window(FILE *out, uint64_t *rng)
+{
+        int64_t opens = YEAR_START + (int64_t)pick(rng, 330) * DAY;
+        fprintf(out, "      - groups: [window-%02zu]\n        mode: %s\n", 1 + pick(rng, DENSE_WINDOW_GROUPS),
+                chance(rng, 50) ? "rw" : "ro");
+        put_time(out, "not_before", opens);
+        put_time(out, "not_after", opens + (int64_t)(7 + pick(rng, 50)) * DAY);
+}
+
+static void write_dense_rules(FILE *out, size_t teams, uint64_t *rng)
+{
+        for (int w = 0; w < 2; w++)
+                if (chance(rng, w == 0 ? 80 : 40))
+                        write_window(out, rng);
+        if (chance(rng, 40))
+                fprintf(out, "      - groups: [interns]\n        effect: deny\n");
+        if (chance(rng, 30))
+                fprintf(out, "      - groups: [team-%03zu]\n        effect: deny\n", 1 + pick(rng, teams));
+        if (chance(rng, 40))
+                fprintf(out, "      - groups: [contractors]\n        effect: deny\n        scope: write\n");
 }
 
 static void write_policy(FILE *out, const struct org_shape *shape, uint64_t *rng)
@@ -80,6 +110,8 @@ static void write_policy(FILE *out, const struct org_shape *shape, uint64_t *rng
                 if (chance(rng, 10))
                         fprintf(out, "      - groups: [contractors]\n        effect: deny\n        "
                                      "scope: write\n");
+                if (shape->dense)
+                        write_dense_rules(out, teams, rng);
                 if (f + 1 < shape->folders && chance(rng, 10))
                         fprintf(out, "    implies:\n      - folder: f-%04zu\n", f + 1);
         }
@@ -103,6 +135,11 @@ static void write_users(FILE *out, const struct org_shape *shape, uint64_t *rng)
                         fprintf(out, ", interns");
                 for (size_t n = 1 + pick(rng, 3); n > 0; n--)
                         fprintf(out, ", team-%03zu", 1 + first + pick(rng, size));
+                if (shape->dense && contractor && chance(rng, 25)) {
+                        size_t window = pick(rng, DENSE_WINDOW_GROUPS), step = 1 + pick(rng, 7);
+                        for (size_t n = 2 + pick(rng, 3); n > 0; n--, window += step)
+                                fprintf(out, ", window-%02zu", 1 + window % DENSE_WINDOW_GROUPS);
+                }
                 fprintf(out, "]\n");
         }
 }
@@ -135,7 +172,7 @@ int org_parse_shapes(const char *text, struct org_shape **ret, size_t *n_ret)
         struct org_shape *shapes = NULL;
         size_t n = 0;
         for (const char *p = text; *p;) {
-                struct org_shape s;
+                struct org_shape s = { 0 };
                 int used = 0;
                 if (sscanf(p, "%zux%zux%zu%n", &s.folders, &s.groups, &s.users, &used) != 3 ||
                     s.folders < 2 || s.groups < 1 || s.users < 1 ||

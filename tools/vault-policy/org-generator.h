@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "vault-policy.h"
@@ -10,6 +11,9 @@
 
 struct org_shape {
         size_t folders, groups, users;
+        /* The planning benchmark's harder organisation: a quarter of the contractors in window
+         * groups with windows on most folders, and denies on most folders (org-generator.c). */
+        bool dense;
 };
 
 /* The policy and users file (YAML text, caller frees) of a generated organisation. */
