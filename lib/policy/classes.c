@@ -215,6 +215,7 @@ static int plan_user(struct vp_plan *plan, struct class_table *table, struct scr
                         goto out;
                 current = next;
         }
+        plan->refusable[u] = refusals.any;
         if (refusals.unsafe && memchr(refusals.unsafe, 1, plan->compiled->policy->n_folders)) {
                 plan->unsafe[u] = refusals.unsafe;
                 refusals.unsafe = NULL;
@@ -239,9 +240,11 @@ int vp_plan_build(const struct vs_policy *policy, const struct vs_users *users, 
         plan.initial = calloc(users->count + 1, sizeof(size_t));
         plan.valid_until = calloc(users->count + 1, sizeof(int64_t));
         plan.unsafe = calloc(users->count + 1, sizeof(uint8_t *));
+        plan.refusable = calloc(users->count + 1, 1);
         s.match = calloc(plan.compiled->n_rules + 1, 1);
         s.modes = calloc(policy->n_folders + 1, 1);
-        if (!plan.initial || !plan.valid_until || !plan.unsafe || !s.match || !s.modes)
+        if (!plan.initial || !plan.valid_until || !plan.unsafe || !plan.refusable || !s.match ||
+            !s.modes)
                 goto out;
         for (size_t u = 0; u < users->count; u++)
                 if ((r = plan_user(&plan, &table, &s, u, &users->items[u], start, end,
@@ -269,6 +272,7 @@ void vp_plan_clear(struct vp_plan *plan)
         for (size_t u = 0; plan->unsafe && u < plan->n_users; u++)
                 free(plan->unsafe[u]);
         free(plan->unsafe);
+        free(plan->refusable);
         free(plan->initial);
         free(plan->valid_until);
         free(plan->changes);

@@ -39,6 +39,9 @@ struct vp_plan {
         size_t *initial;            /* per user: class at the start */
         int64_t *valid_until;       /* per user: next instant its class changes (any horizon) */
         uint8_t **unsafe; /* per user: NULL, or per folder 1 when substitution refuses it */
+        /* per user: 1 when a folder may be refused at some instant (an unsafe name, host paths
+         * that meet or nest after substitution): vs_policy_decide says which and why */
+        uint8_t *refusable;
         struct vp_change *changes;  /* at in (start, end), sorted by (at, user) */
         size_t n_changes;
         size_t n_users;

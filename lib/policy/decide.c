@@ -189,6 +189,90 @@ static int refuse_shared_source(struct vs_decision *d, size_t f)
         return 0;
 }
 
+static enum vs_mode mounted_mode(const struct vs_folder_decision *fd)
+{
+        return fd->status == VS_FOLDER_MOUNTED ? fd->mode : VS_MODE_NONE;
+}
+
+static const char *decision_words(const struct vs_folder_decision *fd)
+{
+        if (fd->status == VS_FOLDER_MOUNTED)
+                return fd->mode == VS_MODE_RW ? "rw" : "only ro";
+        return fd->status == VS_FOLDER_DENIED ? "DENIED" : "no access";
+}
+
+static bool path_inside(const char *inner, const char *outer)
+{
+        size_t n = strlen(outer);
+        return strncmp(inner, outer, n) == 0 && inner[n] == '/';
+}
+
+/* The folder (index + 1) whose substituted host path lies inside f's and which the user gets
+ * less of than f, or 0.  Only a template can make two paths nest for one user alone
+ * (/data/{user_id} and /data/{username}/private when a name equals an id); literal pairs and
+ * a template with a literal were checked for every user when the policy loaded (nesting.c). */
+static size_t exposed_inner(const struct vs_decision *d, char *const *paths, size_t f)
+{
+        const struct vs_folder_decision *outer = &d->folders[f];
+        if (outer->status != VS_FOLDER_MOUNTED || !paths[f])
+                return 0;
+        for (size_t i = 0; i < d->n_folders; i++) {
+                const struct vs_folder_decision *inner = &d->folders[i];
+                if (i == f || !paths[i] || inner->status == VS_FOLDER_REFUSED ||
+                    (!strchr(outer->folder->path, '{') && !strchr(inner->folder->path, '{')))
+                        continue;
+                if (path_inside(paths[i], paths[f]) && mounted_mode(inner) < outer->mode)
+                        return i + 1;
+        }
+        return 0;
+}
+
+/* Per user, after substitution: a folder whose host path holds the files of a folder the user
+ * gets less of is refused (mounting it would hand those files over with its mode).  Decided
+ * on the statuses before host paths that meet are refused, as vp_apply_refusals does. */
+static int find_nested_refusals(const struct vs_decision *d, const struct vs_request *request,
+                                size_t *exposed)
+{
+        size_t n = d->n_folders;
+        char **paths = calloc(n + 1, sizeof(*paths));
+        int r = paths ? 0 : -ENOMEM;
+        for (size_t f = 0; r == 0 && f < n; f++) {
+                const char *why;
+                if (d->folders[f].status == VS_FOLDER_REFUSED)
+                        continue;
+                r = vs_policy_substitute(d->folders[f].folder->path, request->user_name,
+                                         request->user_id, &paths[f], &why);
+                r = r == -ENOMEM ? r : 0;
+        }
+        for (size_t f = 0; r == 0 && f < n; f++)
+                exposed[f] = exposed_inner(d, paths, f);
+        for (size_t f = 0; paths && f < n; f++)
+                free(paths[f]);
+        free(paths);
+        return r;
+}
+
+static int refuse_nested(struct vs_decision *d, size_t f, size_t inner_index)
+{
+        struct vs_folder_decision *fd = &d->folders[f];
+        const struct vs_folder_decision *inner = &d->folders[inner_index];
+        if (fd->status != VS_FOLDER_MOUNTED)
+                return 0;
+        if (asprintf(&fd->refusal,
+                     "host path %s (from %s) holds the files of folder \"%s\" (host path %s), "
+                     "which this user gets %s: mounting it would make them reachable %s",
+                     fd->source, fd->folder->path, inner->folder->name, inner->folder->path,
+                     decision_words(inner), vs_mode_to_string(fd->mode)) < 0) {
+                fd->refusal = NULL;
+                return -ENOMEM;
+        }
+        free(fd->source);
+        fd->source = NULL;
+        fd->status = VS_FOLDER_REFUSED;
+        d->n_refused++;
+        return 0;
+}
+
 static const char *personal_folder(const struct vs_policy *policy, const struct vs_decision *d)
 {
         bool marked = false;
@@ -207,13 +291,20 @@ static const char *personal_folder(const struct vs_policy *policy, const struct 
 int vs_policy_decide(const struct vs_policy *policy, const struct vs_request *request,
                      struct vs_decision **ret)
 {
+        return vp_decide(policy, request, true, ret);
+}
+
+int vp_decide(const struct vs_policy *policy, const struct vs_request *request,
+              bool refuse_nested_paths, struct vs_decision **ret)
+{
         size_t n = policy->n_folders;
         struct vs_decision *d = calloc(1, sizeof(*d));
         size_t *pending = calloc(n ? n : 1, sizeof(*pending)); /* undecided sources per folder */
         size_t *queue = calloc(n ? n : 1, sizeof(*queue));
+        size_t *exposed = calloc(n ? n : 1, sizeof(*exposed)); /* per folder: inner index + 1 */
         int r = -ENOMEM;
 
-        if (!d || !pending || !queue)
+        if (!d || !pending || !queue || !exposed)
                 goto fail;
         d->now = request->now;
         d->valid_until = VS_TIME_NONE;
@@ -283,12 +374,18 @@ int vs_policy_decide(const struct vs_policy *policy, const struct vs_request *re
                 }
         }
 
-        for (size_t f = 0; f < n; f++) {
-                struct vs_folder_decision *fd = &d->folders[f];
-                if (substitute_folder(policy, fd, request, &d->n_refused) < 0 ||
-                    refuse_shared_source(d, f) < 0)
+        for (size_t f = 0; f < n; f++)
+                if (substitute_folder(policy, &d->folders[f], request, &d->n_refused) < 0)
                         goto fail;
-                if (fd->status == VS_FOLDER_MOUNTED)
+        if (refuse_nested_paths && find_nested_refusals(d, request, exposed) < 0)
+                goto fail;
+        for (size_t f = 0; f < n; f++)
+                if (refuse_shared_source(d, f) < 0)
+                        goto fail;
+        for (size_t f = 0; f < n; f++) {
+                if (exposed[f] && refuse_nested(d, f, exposed[f] - 1) < 0)
+                        goto fail;
+                if (d->folders[f].status == VS_FOLDER_MOUNTED)
                         d->n_mounted++;
         }
         d->personal = personal_folder(policy, d);
@@ -297,11 +394,13 @@ int vs_policy_decide(const struct vs_policy *policy, const struct vs_request *re
 
         free(pending);
         free(queue);
+        free(exposed);
         *ret = d;
         return 0;
 fail:
         free(pending);
         free(queue);
+        free(exposed);
         vs_decision_free(d);
         return r;
 }

@@ -262,6 +262,42 @@ ssize_t vp_boundaries(const struct vp_compiled *c, const uint8_t *match, int64_t
         return (ssize_t)unique;
 }
 
+static int add_pair(size_t (**pairs)[2], size_t *n, size_t a, size_t b)
+{
+        size_t (*grown)[2] = realloc(*pairs, (*n + 1) * sizeof(**pairs));
+        if (!grown)
+                return -ENOMEM;
+        *pairs = grown;
+        grown[*n][0] = a;
+        grown[*n][1] = b;
+        (*n)++;
+        return 0;
+}
+
+static bool path_inside(const char *inner, const char *outer)
+{
+        size_t n = strlen(outer);
+        return strncmp(inner, outer, n) == 0 && inner[n] == '/';
+}
+
+/* Substituted paths that nest, one of them a template's (as decide.c's exposed_inner). */
+static int find_nests(const struct vp_compiled *c, char *const *paths, struct vp_refusals *r)
+{
+        const struct vs_policy *p = c->policy;
+        for (size_t o = 0; o < p->n_folders; o++)
+                for (size_t i = 0; i < p->n_folders; i++) {
+                        const char *outer = c->templated[o] ? paths[o] : p->folders[o].path;
+                        const char *inner = c->templated[i] ? paths[i] : p->folders[i].path;
+                        if (i == o || !outer || !inner || (!c->templated[o] && !c->templated[i]) ||
+                            !path_inside(inner, outer))
+                                continue;
+                        if (add_pair(&r->nests, &r->n_nests, i, o) < 0)
+                                return -ENOMEM;
+                        r->any = true;
+                }
+        return 0;
+}
+
 int vp_refusals_for(const struct vp_compiled *c, const char *user_name, const char *user_id,
                     struct vp_refusals *ret)
 {
@@ -301,16 +337,13 @@ int vp_refusals_for(const struct vp_compiled *c, const char *user_name, const ch
                         if (g == f || !other || strcmp(paths[f], other) != 0 ||
                             (c->templated[g] && g < f))
                                 continue;
-                        size_t (*grown)[2] = realloc(r.meets, (r.n_meets + 1) * sizeof(*r.meets));
-                        if (!grown)
+                        if (add_pair(&r.meets, &r.n_meets, f < g ? f : g, f < g ? g : f) < 0)
                                 goto fail;
-                        r.meets = grown;
-                        r.meets[r.n_meets][0] = f < g ? f : g;
-                        r.meets[r.n_meets][1] = f < g ? g : f;
-                        r.n_meets++;
                         r.any = true;
                 }
         }
+        if (find_nests(c, paths, &r) < 0)
+                goto fail;
         err = 0;
 fail:
         for (size_t f = 0; paths && f < p->n_folders; f++)
@@ -328,8 +361,12 @@ void vp_refusals_clear(struct vp_refusals *r)
 {
         free(r->unsafe);
         free(r->meets);
+        free(r->nests);
         *r = (struct vp_refusals){ 0 };
 }
+
+/* Marks a folder refused for nesting until the host paths that meet are settled. */
+#define NESTED_REFUSAL 0x80
 
 void vp_apply_refusals(const struct vp_compiled *c, const struct vp_refusals *r, uint8_t *modes)
 {
@@ -337,9 +374,20 @@ void vp_apply_refusals(const struct vp_compiled *c, const struct vp_refusals *r,
         for (size_t f = 0; f < nf; f++)
                 if (modes[f] == VP_DENIED || (r->unsafe && r->unsafe[f]))
                         modes[f] = VS_MODE_NONE;
-        /* As decide.c: in name order, a folder meeting an earlier still-mounted one is refused. */
+        /* As decide.c: nesting is judged on the modes before meeting paths are refused... */
+        for (size_t i = 0; i < r->n_nests; i++) {
+                uint8_t inner = modes[r->nests[i][0]] & ~NESTED_REFUSAL;
+                uint8_t outer = modes[r->nests[i][1]] & ~NESTED_REFUSAL;
+                if (inner < outer)
+                        modes[r->nests[i][1]] |= NESTED_REFUSAL;
+        }
+        /* ...then in name order, a folder meeting an earlier still-mounted one is refused... */
         for (size_t f = 0; r->n_meets && f < nf; f++)
                 for (size_t i = 0; i < r->n_meets; i++)
                         if (r->meets[i][1] == f && modes[r->meets[i][0]] != VS_MODE_NONE)
                                 modes[f] = VS_MODE_NONE;
+        /* ...and last the folders that hold a folder the user gets less of. */
+        for (size_t i = 0; i < r->n_nests; i++)
+                if (modes[r->nests[i][1]] & NESTED_REFUSAL)
+                        modes[r->nests[i][1]] = VS_MODE_NONE;
 }

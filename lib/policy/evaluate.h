@@ -65,6 +65,10 @@ struct vp_refusals {
         size_t (*meets)[2];         /* pairs (earlier, later) of folders with the same host path */
         size_t n_meets;
         bool any;
+        /* Pairs (inner, outer), one of them a template, whose substituted host paths nest: the
+         * outer is refused whenever it grants more than the inner (decide.c). */
+        size_t (*nests)[2];
+        size_t n_nests;
 };
 
 int vp_refusals_for(const struct vp_compiled *c, const char *user_name, const char *user_id,

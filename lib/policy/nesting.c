@@ -11,6 +11,13 @@
  * Only the groups and time bounds of the two folders and of the folders that imply them
  * (transitively) can change their decisions, so trying every subset of those groups at
  * every boundary instant is exhaustive.
+ *
+ * A template path (/users/{username}) meets a literal one (/users/alice/special) only for
+ * the users whose name or id fills it that way (template-paths.c): the pair is checked as
+ * above for each such user, and the error names the template, the literal and the user.
+ * Two templates can meet only for particular users too (/data/{user_id} and
+ * /data/{username}/private when a name equals an id): that is decided per user, after
+ * substitution (decide.c refuses the outer folder for such a user).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -99,14 +106,17 @@ static int collect_inputs(const struct vs_policy *policy, const bool *marked, st
         return 0;
 }
 
+/* What the rules grant: a folder refused because another one mounts the same host path (for
+ * the user a template is filled for) still has the files its rules grant in that mount. */
 static enum vs_mode mounted_mode(const struct vs_folder_decision *fd)
 {
-        return fd->status == VS_FOLDER_MOUNTED ? fd->mode : VS_MODE_NONE;
+        return fd->status == VS_FOLDER_MOUNTED || fd->status == VS_FOLDER_REFUSED ? fd->mode
+                                                                                 : VS_MODE_NONE;
 }
 
 static const char *decision_words(const struct vs_folder_decision *fd)
 {
-        if (fd->status == VS_FOLDER_MOUNTED)
+        if (fd->status == VS_FOLDER_MOUNTED || fd->status == VS_FOLDER_REFUSED)
                 return fd->mode == VS_MODE_RW ? "rw" : "only ro";
         return fd->status == VS_FOLDER_DENIED ? "DENIED" : "no access";
 }
@@ -131,11 +141,33 @@ static char *group_set_text(const struct pair_inputs *in, unsigned mask)
         return text;
 }
 
+/* Who a pair is checked for: a binding's user, else anyone. */
+struct pair_user {
+        const struct vp_binding *binding; /* NULL: literal paths (or templates sharing a prefix) */
+        char *inner_path, *outer_path;    /* substituted for that user */
+};
+
+/* " for user \"alice\"", " for user id \"7002\"", or "" for anyone. */
+static void user_words(const struct vp_binding *b, char *buf, size_t size)
+{
+        if (!b)
+                snprintf(buf, size, "%s", "");
+        else if (b->user_name && b->user_id)
+                snprintf(buf, size, " for user \"%s\" (id \"%s\")", b->user_name, b->user_id);
+        else if (b->user_name)
+                snprintf(buf, size, " for user \"%s\"", b->user_name);
+        else
+                snprintf(buf, size, " for user id \"%s\"", b->user_id);
+}
+
 static int report_exposure(const struct vs_policy *policy, const struct vs_policy_folder *inner,
                            const struct vs_policy_folder *outer, const struct pair_inputs *in,
                            unsigned mask, int64_t now, const struct vs_decision *d,
-                           struct vs_diags *diags)
+                           const struct pair_user *who, struct vs_diags *diags)
 {
+        char user[600]; /* two names of at most 255 bytes */
+        const char *rest = who->inner_path + strlen(who->outer_path);
+        user_words(who->binding, user, sizeof(user));
         const struct vs_folder_decision *fi = &d->folders[inner - policy->folders];
         const struct vs_folder_decision *fo = &d->folders[outer - policy->folders];
         char when[VS_TIME_BUF + 4] = "";
@@ -147,15 +179,15 @@ static int report_exposure(const struct vs_policy *policy, const struct vs_polic
                 vs_time_format(now, when + 4);
         }
         vs_diags_add(diags, policy->file, inner->path_mark.line, inner->path_mark.column,
-                     "host path \"%s\" of folder \"%s\" lies inside \"%s\" of folder \"%s\" (%u:%u), "
+                     "host path \"%s\" of folder \"%s\" %s \"%s\" of folder \"%s\" (%u:%u)%s, "
                      "and a user in %s%s gets \"%s\" %s but \"%s\" %s: the files of \"%s\" are "
                      "reachable %s at %s/%s%s; give \"%s\" a host path outside \"%s\", or grant it "
                      "at least what \"%s\" grants",
-                     inner->path, inner->name, outer->path, outer->name, outer->path_mark.line,
-                     outer->path_mark.column, groups, when, outer->name, decision_words(fo),
-                     inner->name, decision_words(fi), inner->name,
-                     vs_mode_to_string(mounted_mode(fo)), policy->vault, outer->name,
-                     inner->path + strlen(outer->path), inner->name, outer->path, outer->name);
+                     inner->path, inner->name, *rest ? "lies inside" : "is the same as",
+                     outer->path, outer->name, outer->path_mark.line, outer->path_mark.column,
+                     user, groups, when, outer->name, decision_words(fo), inner->name,
+                     decision_words(fi), inner->name, vs_mode_to_string(mounted_mode(fo)),
+                     policy->vault, outer->name, rest, inner->name, outer->path, outer->name);
         free(groups);
         return 0;
 }
@@ -166,8 +198,13 @@ static unsigned popcount(unsigned x)
 }
 
 /* 1 when an exposure was reported, 0 when none exists, -errno. */
-static int check_pair(const struct vs_policy *policy, size_t i, size_t o, struct vs_diags *diags)
+static int check_pair(const struct vs_policy *policy, size_t i, size_t o,
+                      const struct vp_binding *binding, struct vs_diags *diags)
 {
+        struct pair_user who = { .binding = binding };
+        const char *user_name = binding && binding->user_name ? binding->user_name : "user";
+        const char *user_id = binding && binding->user_id ? binding->user_id : "1000";
+        const char *why;
         const struct vs_policy_folder *inner = &policy->folders[i], *outer = &policy->folders[o];
         struct pair_inputs in = { 0 };
         bool *marked = calloc(policy->n_folders, sizeof(*marked));
@@ -178,6 +215,11 @@ static int check_pair(const struct vs_policy *policy, size_t i, size_t o, struct
                 mark_relevant(policy, i, o, marked);
                 r = collect_inputs(policy, marked, &in);
         }
+        if (r == 0 && (vs_policy_substitute(policy->folders[i].path, user_name, user_id,
+                                            &who.inner_path, &why) < 0 ||
+                       vs_policy_substitute(policy->folders[o].path, user_name, user_id,
+                                            &who.outer_path, &why) < 0))
+                r = -ENOMEM; /* the names are safe: only allocation can fail */
         if (r == 0 && in.n_groups > NESTING_MAX_GROUPS) {
                 vs_diags_add(diags, policy->file, inner->path_mark.line, inner->path_mark.column,
                              "host path \"%s\" of folder \"%s\" lies inside \"%s\" of folder \"%s\" "
@@ -203,25 +245,59 @@ static int check_pair(const struct vs_policy *policy, size_t i, size_t o, struct
                                         chosen[n++] = in.groups[g];
                         for (size_t t = 0; r == 0 && t < in.n_instants; t++) {
                                 struct vs_request request = {
-                                        .user_name = "user", .user_id = "1000", .groups = chosen,
-                                        .n_groups = n, .now = in.instants[t],
+                                        .user_name = user_name, .user_id = user_id,
+                                        .groups = chosen, .n_groups = n, .now = in.instants[t],
                                 };
                                 struct vs_decision *d;
-                                r = vs_policy_decide(policy, &request, &d);
+                                r = vp_decide(policy, &request, false, &d);
                                 if (r < 0)
                                         break;
                                 if (mounted_mode(&d->folders[i]) < mounted_mode(&d->folders[o])) {
                                         r = report_exposure(policy, inner, outer, &in, mask,
-                                                            in.instants[t], d, diags);
+                                                            in.instants[t], d, &who, diags);
                                         r = r < 0 ? r : 1;
                                 }
                                 vs_decision_free(d);
                         }
                 }
+        free(who.inner_path);
+        free(who.outer_path);
         free(chosen);
         free(in.groups);
         free(in.instants);
         free(marked);
+        return r;
+}
+
+static bool templated(const struct vs_policy_folder *folder)
+{
+        return strchr(folder->path, '{') != NULL;
+}
+
+/* A template and a literal path: checked for every user whose name or id makes them meet.
+ * 1 when an exposure was reported, 0 when none exists, -errno. */
+static int check_template_pair(const struct vs_policy *policy, size_t t, size_t l,
+                               struct vs_diags *diags)
+{
+        static const enum vp_meeting meetings[] = { VP_MEET_CONTAINS, VP_MEET_INSIDE,
+                                                    VP_MEET_SAME };
+        int r = 0;
+        for (size_t k = 0; r == 0 && k < sizeof(meetings) / sizeof(*meetings); k++) {
+                struct vp_binding *bindings;
+                size_t n;
+                r = vp_template_bindings(policy->folders[t].path, policy->folders[l].path,
+                                         meetings[k], &bindings, &n);
+                if (r < 0)
+                        return r;
+                for (size_t b = 0; r == 0 && b < n; b++) {
+                        /* The same path nests both ways: either mount reaches the other's files. */
+                        if (meetings[k] != VP_MEET_INSIDE)
+                                r = check_pair(policy, l, t, &bindings[b], diags);
+                        if (r == 0 && meetings[k] != VP_MEET_CONTAINS)
+                                r = check_pair(policy, t, l, &bindings[b], diags);
+                }
+                vp_bindings_free(bindings, n);
+        }
         return r;
 }
 
@@ -230,10 +306,19 @@ unsigned vs_policy_check_nesting(const struct vs_policy *policy, struct vs_diags
         unsigned errors = 0;
         for (size_t o = 0; o < policy->n_folders; o++)
                 for (size_t i = 0; i < policy->n_folders; i++) {
-                        if (i == o || !path_inside(policy->folders[i].path, policy->folders[o].path))
+                        const struct vs_policy_folder *fo = &policy->folders[o],
+                                                      *fi = &policy->folders[i];
+                        if (i == o)
                                 continue;
-                        if (check_pair(policy, i, o, diags) != 0)
-                                errors++;
+                        if (path_inside(fi->path, fo->path)) {
+                                if (check_pair(policy, i, o, NULL, diags) != 0)
+                                        errors++;
+                        } else if (o < i && templated(fo) != templated(fi) &&
+                                   !path_inside(fo->path, fi->path)) {
+                                size_t t = templated(fo) ? o : i;
+                                if (check_template_pair(policy, t, t == o ? i : o, diags) != 0)
+                                        errors++;
+                        }
                 }
         return errors;
 }

@@ -13,6 +13,31 @@ unsigned vs_policy_validate(struct vs_policy *policy, struct vs_diags *diags);
  * much (see nesting.c); call on an indexed policy.  Returns the number of errors. */
 unsigned vs_policy_check_nesting(const struct vs_policy *policy, struct vs_diags *diags);
 
+/* How a template host path can meet a literal one for some user (template-paths.c). */
+enum vp_meeting {
+        VP_MEET_CONTAINS,           /* the substituted template is a parent of the literal */
+        VP_MEET_INSIDE,             /* the substituted template lies inside the literal */
+        VP_MEET_SAME,               /* they are the same path */
+};
+
+/* The user name and id a template was filled with; NULL where it has no such placeholder. */
+struct vp_binding {
+        char *user_name;
+        char *user_id;
+};
+
+/* Every filling of template's {username} / {user_id} with safe values (at most 64) that makes
+ * it meet literal that way; *ret is freed with vp_bindings_free. */
+int vp_template_bindings(const char *template, const char *literal, enum vp_meeting meeting,
+                         struct vp_binding **ret, size_t *n_ret);
+void vp_bindings_free(struct vp_binding *bindings, size_t n);
+
+/* vs_policy_decide, optionally without refusing a folder whose substituted host path holds
+ * another's that grants the user less (the nesting check of a loading policy looks at what
+ * the rules alone decide). */
+int vp_decide(const struct vs_policy *policy, const struct vs_request *request,
+              bool refuse_nested, struct vs_decision **ret);
+
 /* Sort folders by name and resolve implies targets; call after validation succeeded
  * (index.c, with vs_policy_find_folder). */
 void vs_policy_index(struct vs_policy *policy);

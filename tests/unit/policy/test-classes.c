@@ -96,20 +96,20 @@ static struct vs_decision *decide(const struct vs_policy *policy, const struct v
         return d;
 }
 
-static void test_evaluator_agrees_with_decide(void **state)
+/* The compiled evaluator gives every user, at every instant, what decide.c mounts. */
+static void assert_evaluator_agrees(const struct vs_policy *policy, const struct vs_users *users)
 {
-        struct fixture *f = *state;
         struct vp_compiled *c;
         uint8_t match[64], modes[16];
-        assert_int_equal(vp_compile(f->policy, &c), 0);
-        assert_true(c->n_rules <= sizeof(match));
-        for (size_t u = 0; u < f->users.count; u++) {
-                const struct vs_user *user = &f->users.items[u];
+        assert_int_equal(vp_compile(policy, &c), 0);
+        assert_true(c->n_rules <= sizeof(match) && policy->n_folders <= sizeof(modes));
+        for (size_t u = 0; u < users->count; u++) {
+                const struct vs_user *user = &users->items[u];
                 struct vp_refusals refusals;
                 assert_int_equal(vp_refusals_for(c, user->name, user->id, &refusals), 0);
                 vp_match_rules(c, (const char *const *)user->groups, user->n_groups, match);
                 for (size_t i = 0; i < sizeof(instants) / sizeof(*instants); i++) {
-                        struct vs_decision *d = decide(f->policy, user, at(instants[i]));
+                        struct vs_decision *d = decide(policy, user, at(instants[i]));
                         vp_evaluate(c, match, at(instants[i]), modes);
                         vp_apply_refusals(c, &refusals, modes);
                         for (size_t k = 0; k < d->n_folders; k++) {
@@ -123,6 +123,74 @@ static void test_evaluator_agrees_with_decide(void **state)
                 vp_refusals_clear(&refusals);
         }
         vp_compiled_free(c);
+}
+
+static void test_evaluator_agrees_with_decide(void **state)
+{
+        struct fixture *f = *state;
+        assert_evaluator_agrees(f->policy, &f->users);
+}
+
+/* Two templates meet only for some users: a name equal to an id makes /data/{username}/private
+ * lie inside /data/{user_id}, and /u/{username} the same path as /u/{user_id}. */
+static void test_templates_meet_per_user(void **state)
+{
+        static const char yaml[] =
+                "folders:\n"
+                "  - {name: by-id, path: '/data/{user_id}', access: [{groups: [staff], mode: rw}]}\n"
+                "  - {name: home, path: '/u/{username}', access: [{groups: [staff], mode: rw}]}\n"
+                "  - {name: home-id, path: '/u/{user_id}', access: [{groups: [staff], mode: ro}]}\n"
+                "  - name: private\n"
+                "    path: '/data/{username}/private'\n"
+                "    access:\n"
+                "      - {groups: [staff], mode: rw, not_before: 2027-01-31T00:00:00Z}\n"
+                "      - {groups: [interns], effect: deny}\n";
+        static const char users[] =
+                "users:\n"
+                "  - {name: '7002', id: '7002', groups: [staff]}\n"
+                "  - {name: '7003', id: '7003', groups: [staff, interns]}\n"
+                "  - {name: alice, id: '7004', groups: [staff]}\n";
+        struct vs_diags diags = { 0 };
+        struct vs_policy *policy;
+        struct vs_users u;
+        (void)state;
+        assert_int_equal(vs_policy_parse("p.yaml", yaml, strlen(yaml), &policy, &diags), 0);
+        assert_int_equal(vs_users_parse("u.yaml", users, strlen(users), &u, &diags), 0);
+        assert_evaluator_agrees(policy, &u);
+
+        /* 7002 before the private folder opens: by-id would hand it over rw. */
+        struct vs_decision *d = decide(policy, &u.items[0], at("2026-12-15T00:00:00Z"));
+        assert_int_equal(d->folders[0].status, VS_FOLDER_REFUSED);
+        assert_string_equal(d->folders[0].refusal,
+                            "host path /data/7002 (from /data/{user_id}) holds the files of folder "
+                            "\"private\" (host path /data/{username}/private), which this user gets "
+                            "no access: mounting it would make them reachable rw");
+        assert_int_equal(d->folders[1].status, VS_FOLDER_MOUNTED);
+        assert_int_equal(d->folders[2].status, VS_FOLDER_REFUSED);
+        assert_string_equal(d->folders[2].refusal,
+                            "host path /u/7002 is already mounted as folder \"home\"");
+        assert_int_equal(d->n_refused, 2);
+        vs_decision_free(d);
+        /* Once it grants rw, by-id gives nothing more: both are mounted. */
+        d = decide(policy, &u.items[0], at("2027-06-01T00:00:00Z"));
+        assert_int_equal(d->folders[0].status, VS_FOLDER_MOUNTED);
+        assert_int_equal(d->folders[3].status, VS_FOLDER_MOUNTED);
+        vs_decision_free(d);
+        /* An intern is denied the private folder at any time; alice's paths never meet. */
+        d = decide(policy, &u.items[1], at("2027-06-01T00:00:00Z"));
+        assert_int_equal(d->folders[0].status, VS_FOLDER_REFUSED);
+        vs_decision_free(d);
+        d = decide(policy, &u.items[2], at("2026-12-15T00:00:00Z"));
+        assert_int_equal(d->n_refused, 0);
+        vs_decision_free(d);
+
+        /* The plan knows which users may be refused something. */
+        struct vp_plan plan;
+        assert_int_equal(vp_plan_build(policy, &u, at("2026-11-01T00:00:00Z"), at("2027-12-01T00:00:00Z"), &plan), 0);
+        assert_true(plan.refusable[0] && plan.refusable[1] && !plan.refusable[2]);
+        vp_plan_clear(&plan);
+        vs_users_clear(&u);
+        vs_policy_free(policy);
 }
 
 static void test_valid_until_both_directions(void **state)
@@ -185,6 +253,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_evaluator_agrees_with_decide),
+                cmocka_unit_test(test_templates_meet_per_user),
                 cmocka_unit_test(test_valid_until_both_directions),
                 cmocka_unit_test(test_classes_and_changes),
         };

@@ -259,7 +259,7 @@ static void test_shared_source(void **state)
         static const char yaml[] =
                 "folders:\n"
                 "  - {name: a, path: '/u/{username}', access: [{groups: [x], mode: rw}]}\n"
-                "  - {name: b, path: /u/alice, access: [{groups: [x]}]}\n";
+                "  - {name: b, path: /u/alice, access: [{groups: [x], mode: rw}]}\n";
         struct vs_diags diags = { 0 };
         struct vs_policy *policy = NULL;
         assert_int_equal(vs_policy_parse("p.yaml", yaml, strlen(yaml), &policy, &diags), 0);

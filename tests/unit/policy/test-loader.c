@@ -45,6 +45,24 @@ static const struct bad_case bad_cases[] = {
           "  - name: secrets\n    path: /eng/secrets\n    access:\n      - {groups: [eng], mode: rw}\n"
           "      - {groups: [interns], effect: deny}\n",
           { "t.yaml:6:11: host path \"/eng/secrets\" of folder \"secrets\" lies inside \"/eng\" of folder \"eng\" (3:11), and a user in [eng, interns] gets \"eng\" rw but \"secrets\" DENIED: the files of \"secrets\" are reachable rw at /vault/eng/secrets; give \"secrets\" a host path outside \"/eng\", or grant it at least what \"eng\" grants" } },
+        /* A template beside a literal it can produce, for the user whose name produces it. */
+        { "template_holds_literal",
+          "folders:\n  - name: personal\n    path: /users/{username}\n    access: [{groups: [everyone], mode: rw}]\n"
+          "  - name: special\n    path: /users/alice/special\n    access:\n      - {groups: [everyone], mode: rw}\n"
+          "      - {groups: [alice], effect: deny}\n",
+          { "t.yaml:6:11: host path \"/users/alice/special\" of folder \"special\" lies inside \"/users/{username}\" of folder \"personal\" (3:11) for user \"alice\", and a user in [everyone, alice] gets \"personal\" rw but \"special\" DENIED: the files of \"special\" are reachable rw at /vault/personal/special; give \"special\" a host path outside \"/users/{username}\", or grant it at least what \"personal\" grants" } },
+        { "template_holds_literal_ro",
+          "folders:\n  - name: personal\n    path: /data/{user_id}\n    access: [{groups: [staff], mode: rw}]\n"
+          "  - name: private\n    path: /data/7002/private\n    access: [{groups: [staff]}]\n",
+          { "t.yaml:6:11: host path \"/data/7002/private\" of folder \"private\" lies inside \"/data/{user_id}\" of folder \"personal\" (3:11) for user id \"7002\", and a user in [staff] gets \"personal\" rw but \"private\" only ro: the files of \"private\" are reachable rw at /vault/personal/private; give \"private\" a host path outside \"/data/{user_id}\", or grant it at least what \"personal\" grants" } },
+        { "template_is_literal",
+          "folders:\n  - name: home\n    path: /u/{username}\n    access: [{groups: [x], mode: rw}]\n"
+          "  - name: zed\n    path: /u/alice\n    access: [{groups: [x]}]\n",
+          { "t.yaml:6:11: host path \"/u/alice\" of folder \"zed\" is the same as \"/u/{username}\" of folder \"home\" (3:11) for user \"alice\", and a user in [x] gets \"home\" rw but \"zed\" only ro: the files of \"zed\" are reachable rw at /vault/home; give \"zed\" a host path outside \"/u/{username}\", or grant it at least what \"home\" grants" } },
+        { "template_inside_literal",
+          "folders:\n  - name: notes\n    path: /n/{username}-notes/x\n    access: [{groups: [x]}]\n"
+          "  - name: shared\n    path: /n/bob-notes\n    access: [{groups: [x], mode: rw}]\n",
+          { "t.yaml:3:11: host path \"/n/{username}-notes/x\" of folder \"notes\" lies inside \"/n/bob-notes\" of folder \"shared\" (6:11) for user \"bob\", and a user in [x] gets \"shared\" rw but \"notes\" only ro: the files of \"notes\" are reachable rw at /vault/shared/x; give \"notes\" a host path outside \"/n/bob-notes\", or grant it at least what \"shared\" grants" } },
         { "bad_yaml",
           "folders: [\n",
           { "t.yaml:2:1: YAML syntax error: did not find expected node content while parsing a flow node" } },
