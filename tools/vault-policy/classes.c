@@ -15,6 +15,7 @@
 #include "policy/kasm-mapping.h"
 #include "vault-policy.h"
 #include "classes-output.h"
+#include "json-stream.h"
 
 json_t *class_folders(const struct vs_policy *policy, const struct vp_class *c)
 {
@@ -63,55 +64,50 @@ static int print_csv(const struct vp_plan *plan, const struct vs_users *users)
         return fflush(stdout) == EOF ? -EIO : 0;
 }
 
-/* Every refused folder as {"user", "folder", "reason"}, each also told on stderr. */
-static json_t *refusals_json(const struct vs_policy *policy, const struct vp_plan *plan, const struct vs_users *users)
+/* The document print_json would print, written class by class and member by member. */
+static int stream_json(const struct vs_policy *policy, const struct vs_users *users,
+                       const struct vp_plan *plan, int64_t at, json_t *refused)
 {
-        json_t *list = json_array();
-        for (size_t u = 0; list && u < users->count; u++)
-                for (size_t f = 0; plan->unsafe[u] && f < policy->n_folders; f++) {
-                        char why[VS_USER_TOKEN_WHY];
-                        const char *problem;
-                        if (!plan->unsafe[u][f])
-                                continue;
-                        problem = vs_user_token_problem(users->items[u].name, why);
-                        if (!problem)
-                                problem = vs_user_token_problem(users->items[u].id, why);
-                        fprintf(stderr, "vault-policy: user \"%s\": folder \"%s\" refused: %s\n", users->items[u].name,
-                                policy->folders[f].name, problem ? problem : "unsafe substitution");
-                        json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "user", users->items[u].name,
-                                                              "folder", policy->folders[f].name, "reason",
-                                                              problem ? problem : "unsafe substitution"));
-                }
-        return list;
+        struct json_stream s;
+        json_stream_init(&s, stdout);
+        json_stream_begin(&s, '{');
+        json_stream_key(&s, "at");
+        json_stream_value(&s, vp_json_time(at));
+        json_stream_key(&s, "classes");
+        json_stream_begin(&s, '[');
+        for (size_t c = 0; c < plan->n_classes && !s.failed; c++) {
+                json_t *item = class_json(policy, &plan->classes[c]);
+                json_object_set_new(item, "members", json_integer((json_int_t)plan->classes[c].members));
+                json_stream_value(&s, item);
+        }
+        json_stream_end(&s, ']');
+        json_stream_key(&s, "members");
+        json_stream_begin(&s, '[');
+        for (size_t u = 0; u < users->count && !s.failed; u++)
+                json_stream_value(&s, json_pack("{s:s, s:s, s:s, s:o}", "user", users->items[u].name, "id",
+                                                users->items[u].id, "group", plan->classes[plan->initial[u]].name,
+                                                "valid_until", vp_json_time(plan->valid_until[u])));
+        json_stream_end(&s, ']');
+        json_stream_key(&s, "refused");
+        json_stream_value(&s, json_incref(refused));
+        json_stream_end(&s, '}');
+        return json_stream_finish(&s);
 }
 
 int run_classes(const struct vs_policy *policy, const struct vs_users *users, int64_t at, const char *format)
 {
         struct vp_plan plan;
-        int r = vp_plan_build(policy, users, at, VS_TIME_NONE, &plan);
-        if (r < 0)
+        size_t refused = 0;
+        json_t *list = json_array();
+        int r = list ? vp_plan_build(policy, users, at, VS_TIME_NONE, &plan) : -ENOMEM;
+        if (r < 0) {
+                json_decref(list);
                 return r;
-        if (strcmp(format, "csv") == 0) {
-                json_decref(refusals_json(policy, &plan, users));
-                r = print_csv(&plan, users);
-        } else {
-                json_t *classes = json_array(), *members = json_array();
-                for (size_t c = 0; c < plan.n_classes; c++) {
-                        json_t *item = class_json(policy, &plan.classes[c]);
-                        json_object_set_new(item, "members", json_integer((json_int_t)plan.classes[c].members));
-                        json_array_append_new(classes, item);
-                }
-                for (size_t u = 0; u < users->count; u++)
-                        json_array_append_new(members, json_pack("{s:s, s:s, s:s, s:o}", "user", users->items[u].name,
-                                                                 "id", users->items[u].id, "group",
-                                                                 plan.classes[plan.initial[u]].name, "valid_until",
-                                                                 vp_json_time(plan.valid_until[u])));
-                r = print_json(json_pack("{s:o, s:o, s:o, s:o}", "at", vp_json_time(at), "classes", classes,
-                                         "members", members, "refused", refusals_json(policy, &plan, users)));
         }
-        bool refused = false;
-        for (size_t u = 0; u < users->count; u++)
-                refused |= plan.unsafe[u] != NULL;
+        r = report_refusals_at(policy, users, plan.refusable, at, list, &refused);
+        if (r == 0)
+                r = strcmp(format, "csv") == 0 ? print_csv(&plan, users) : stream_json(policy, users, &plan, at, list);
+        json_decref(list);
         vp_plan_clear(&plan);
         if (r < 0)
                 return r;

@@ -372,7 +372,13 @@ int run_kasm_native(const struct vs_policy *policy, const struct vs_users *users
         }
         if (r < 0)
                 return r;
+        size_t refused = 0;
         vs_time_format(at, when);
+        r = report_refusals_at(policy, users, NULL, at, NULL, &refused);
+        if (r < 0) {
+                free(shapes);
+                return r;
+        }
         printf("Kasm-native Pattern A against the policy at %s\n\n", when);
         r = admin_objects(policy, users, at, rows, &cmp, true);
         if (r == 0) {
@@ -395,5 +401,7 @@ int run_kasm_native(const struct vs_policy *policy, const struct vs_users *users
         free(shapes);
         if (r < 0)
                 return r;
-        return fflush(stdout) == EOF ? -EIO : EXIT_OK;
+        if (fflush(stdout) == EOF)
+                return -EIO;
+        return refused ? EXIT_PARTIAL : EXIT_OK;
 }

@@ -412,14 +412,6 @@ static int decide(const struct options *o, bool need_uid, struct vs_policy **pol
         return EXIT_OK;
 }
 
-static void report_refusals(const struct vs_decision *d)
-{
-        for (size_t i = 0; i < d->n_folders; i++)
-                if (d->folders[i].status == VS_FOLDER_REFUSED)
-                        fprintf(stderr, "vault-policy: folder \"%s\" refused: %s\n", d->folders[i].folder->name,
-                                d->folders[i].refusal);
-}
-
 static int cmd_resolve(const struct options *o)
 {
         const char *format = o->format ? o->format : "manifest";
@@ -430,7 +422,7 @@ static int cmd_resolve(const struct options *o)
         int status = decide(o, true, &policy, &d);
         if (status != EXIT_OK)
                 return status;
-        report_refusals(d);
+        report_decision_refusals(d, NULL);
         /* vault-first-launch reads the user's name and id as safe tokens; never hand it others. */
         char why_name[VS_USER_TOKEN_WHY], why_id[VS_USER_TOKEN_WHY];
         const char *bad_name = vs_user_token_problem(d->user_name, why_name);
@@ -468,8 +460,12 @@ static int cmd_explain(const struct options *o)
         } else if (r < 0) {
                 fprintf(stderr, "vault-policy: %s\n", strerror(-r));
                 status = EXIT_INVALID;
-        } else if (text) {
-                printf("%s\n", text);
+        } else {
+                if (text)
+                        printf("%s\n", text);
+                /* told as resolve tells it: explain decides the same way */
+                if (report_decision_refusals(d, NULL) > 0)
+                        status = EXIT_PARTIAL;
         }
         free(text);
         vs_decision_free(d);

@@ -62,11 +62,7 @@ int run_matrix(const struct vs_policy *policy, const struct vs_users *users, int
                 r = decide_user(policy, user, now, &d);
                 if (r < 0)
                         break;
-                refused += d->n_refused;
-                for (size_t f = 0; f < d->n_folders; f++)
-                        if (d->folders[f].status == VS_FOLDER_REFUSED)
-                                fprintf(stderr, "vault-policy: user \"%s\": folder \"%s\" refused: %s\n", user->name,
-                                        d->folders[f].folder->name, d->folders[f].refusal);
+                refused += report_decision_refusals(d, NULL);
                 json_t *cells = json_object(), *groups = json_array();
                 if (!json)
                         printf("%-*s", (int)user_width, user->name);

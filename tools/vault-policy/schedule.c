@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "classes-output.h"
+#include "json-stream.h"
 #include "policy/json-time.h"
 #include "vault-policy.h"
 
@@ -51,55 +52,47 @@ static char *kasm_steps(const char *user, const char *from, const char *to, bool
         return n < 0 ? NULL : text;
 }
 
-static json_t *build_schedule(const struct vs_policy *policy, const struct vs_users *users,
-                              const struct vp_plan *plan, int64_t from, int64_t to)
+/* The classes anyone is in during the range: at the start, or moved into by a change. */
+static bool *classes_used(const struct vp_plan *plan)
 {
-        json_t *classes = json_array(), *start = json_array(), *instants = json_array();
         bool *used = calloc(plan->n_classes + 1, sizeof(bool));
-        if (!used)
-                return NULL;
-        for (size_t u = 0; u < users->count; u++) {
+        for (size_t u = 0; used && u < plan->n_users; u++)
                 used[plan->initial[u]] = true;
-                json_array_append_new(start,
-                                      json_pack("{s:s, s:s, s:s}", "user", users->items[u].name,
-                                                "id", users->items[u].id, "group",
-                                                plan->classes[plan->initial[u]].name));
-        }
-        for (size_t i = 0; i < plan->n_changes;) {
-                int64_t at = plan->changes[i].at;
-                json_t *changes = json_array(), *kasm = json_array(), *create = json_array();
-                for (; i < plan->n_changes && plan->changes[i].at == at; i++) {
-                        const struct vp_change *ch = &plan->changes[i];
-                        const struct vp_class *a = &plan->classes[ch->from],
-                                              *b = &plan->classes[ch->to];
-                        const char *name = users->items[ch->user].name;
-                        json_t *gains = json_array(), *losses = json_array();
-                        if (!used[ch->to]) {
-                                used[ch->to] = true;
-                                json_array_append_new(create, json_string(b->name));
-                        }
-                        diff_classes(policy, a, b, gains, losses);
-                        bool loses = json_array_size(losses) > 0;
-                        char *steps = kasm_steps(name, a->name, b->name, loses);
-                        json_array_append_new(
-                                changes,
-                                json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:b}", "user", name, "id",
-                                          users->items[ch->user].id, "from", a->name, "to", b->name,
-                                          "gains", gains, "losses", losses, "end_sessions", loses));
-                        json_array_append_new(kasm, json_string(steps ? steps : "?"));
-                        free(steps);
+        for (size_t i = 0; used && i < plan->n_changes; i++)
+                used[plan->changes[i].to] = true;
+        return used;
+}
+
+/* The instant of plan->changes[*i] with every change at it, {"at", "create_groups",
+ * "changes", "kasm"}; advances *i past them.  created: the classes someone was in before
+ * (the start's, and earlier instants'), updated. */
+static json_t *instant_json(const struct vs_policy *policy, const struct vs_users *users,
+                            const struct vp_plan *plan, size_t *i, bool *created)
+{
+        int64_t at = plan->changes[*i].at;
+        json_t *changes = json_array(), *kasm = json_array(), *create = json_array();
+        for (; *i < plan->n_changes && plan->changes[*i].at == at; (*i)++) {
+                const struct vp_change *ch = &plan->changes[*i];
+                const struct vp_class *a = &plan->classes[ch->from], *b = &plan->classes[ch->to];
+                const char *name = users->items[ch->user].name;
+                json_t *gains = json_array(), *losses = json_array();
+                if (!created[ch->to]) {
+                        created[ch->to] = true;
+                        json_array_append_new(create, json_string(b->name));
                 }
-                json_array_append_new(instants, json_pack("{s:o, s:o, s:o, s:o}", "at",
-                                                          vp_json_time(at), "create_groups", create,
-                                                          "changes", changes, "kasm", kasm));
+                diff_classes(policy, a, b, gains, losses);
+                bool loses = json_array_size(losses) > 0;
+                char *steps = kasm_steps(name, a->name, b->name, loses);
+                json_array_append_new(changes,
+                                      json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:b}", "user", name,
+                                                "id", users->items[ch->user].id, "from", a->name,
+                                                "to", b->name, "gains", gains, "losses", losses,
+                                                "end_sessions", loses));
+                json_array_append_new(kasm, json_string(steps ? steps : "?"));
+                free(steps);
         }
-        for (size_t c = 0; c < plan->n_classes; c++)
-                if (used[c])
-                        json_array_append_new(classes, class_json(policy, &plan->classes[c]));
-        free(used);
-        return json_pack("{s:o, s:o, s:o, s:o, s:o}", "from", vp_json_time(from), "to",
-                         vp_json_time(to), "classes", classes, "start", start, "instants",
-                         instants);
+        return json_pack("{s:o, s:o, s:o, s:o}", "at", vp_json_time(at), "create_groups", create,
+                         "changes", changes, "kasm", kasm);
 }
 
 static void print_folder_list(const char *label, json_t *list)
@@ -124,37 +117,139 @@ static void print_folder_list(const char *label, json_t *list)
         printf("\n");
 }
 
-static void print_text(json_t *doc)
+static size_t count_instants(const struct vp_plan *plan)
 {
-        json_t *instants = json_object_get(doc, "instants"), *instant;
-        size_t i, n_changes = 0;
-        json_array_foreach (instants, i, instant)
-                n_changes += json_array_size(json_object_get(instant, "changes"));
-        printf("schedule from %s to %s: %zu instants, %zu class changes, %zu class groups in use\n",
-               json_string_value(json_object_get(doc, "from")),
-               json_string_value(json_object_get(doc, "to")), json_array_size(instants), n_changes,
-               json_array_size(json_object_get(doc, "classes")));
-        printf("at the start: the memberships of `vault-policy classes --at %s`\n",
-               json_string_value(json_object_get(doc, "from")));
-        json_array_foreach (instants, i, instant) {
-                json_t *changes = json_object_get(instant, "changes"),
-                       *create = json_object_get(instant, "create_groups");
-                json_t *kasm = json_object_get(instant, "kasm"), *change, *g;
-                size_t j;
-                printf("\n%s\n", json_string_value(json_object_get(instant, "at")));
-                json_array_foreach(create, j, g) printf(
-                        "  create group %s (its volume_mapping is in --json's \"classes\")\n",
-                        json_string_value(g));
-                json_array_foreach (changes, j, change) {
-                        printf("  %s: %s -> %s\n",
-                               json_string_value(json_object_get(change, "user")),
-                               json_string_value(json_object_get(change, "from")),
-                               json_string_value(json_object_get(change, "to")));
-                        print_folder_list("gains", json_object_get(change, "gains"));
-                        print_folder_list("loses", json_object_get(change, "losses"));
-                        printf("    Kasm: %s\n", json_string_value(json_array_get(kasm, j)));
-                }
+        size_t n = 0;
+        for (size_t i = 0; i < plan->n_changes; i++)
+                n += i == 0 || plan->changes[i].at != plan->changes[i - 1].at;
+        return n;
+}
+
+static void print_instant_text(json_t *instant)
+{
+        json_t *changes = json_object_get(instant, "changes"),
+               *create = json_object_get(instant, "create_groups");
+        json_t *kasm = json_object_get(instant, "kasm"), *change, *g;
+        size_t j;
+        printf("\n%s\n", json_string_value(json_object_get(instant, "at")));
+        json_array_foreach (create, j, g)
+                printf("  create group %s (its volume_mapping is in --json's \"classes\")\n",
+                       json_string_value(g));
+        json_array_foreach (changes, j, change) {
+                printf("  %s: %s -> %s\n", json_string_value(json_object_get(change, "user")),
+                       json_string_value(json_object_get(change, "from")),
+                       json_string_value(json_object_get(change, "to")));
+                print_folder_list("gains", json_object_get(change, "gains"));
+                print_folder_list("loses", json_object_get(change, "losses"));
+                printf("    Kasm: %s\n", json_string_value(json_array_get(kasm, j)));
         }
+}
+
+/* The document print_json would print, written instant by instant: only one instant's JSON
+ * is ever held (a year of a large organisation's changes would be hundreds of MiB). */
+static int stream_json(const struct vs_policy *policy, const struct vs_users *users,
+                       const struct vp_plan *plan, const bool *used, bool *created, int64_t from,
+                       int64_t to)
+{
+        struct json_stream s;
+        json_stream_init(&s, stdout);
+        json_stream_begin(&s, '{');
+        json_stream_key(&s, "classes");
+        json_stream_begin(&s, '[');
+        for (size_t c = 0; c < plan->n_classes; c++)
+                if (used[c])
+                        json_stream_value(&s, class_json(policy, &plan->classes[c]));
+        json_stream_end(&s, ']');
+        json_stream_key(&s, "from");
+        json_stream_value(&s, vp_json_time(from));
+        json_stream_key(&s, "instants");
+        json_stream_begin(&s, '[');
+        for (size_t i = 0; i < plan->n_changes && !s.failed;)
+                json_stream_value(&s, instant_json(policy, users, plan, &i, created));
+        json_stream_end(&s, ']');
+        json_stream_key(&s, "start");
+        json_stream_begin(&s, '[');
+        for (size_t u = 0; u < users->count && !s.failed; u++)
+                json_stream_value(&s, json_pack("{s:s, s:s, s:s}", "user", users->items[u].name,
+                                                "id", users->items[u].id, "group",
+                                                plan->classes[plan->initial[u]].name));
+        json_stream_end(&s, ']');
+        json_stream_key(&s, "to");
+        json_stream_value(&s, vp_json_time(to));
+        json_stream_end(&s, '}');
+        return json_stream_finish(&s);
+}
+
+static int print_text(const struct vs_policy *policy, const struct vs_users *users,
+                      const struct vp_plan *plan, const bool *used, bool *created, int64_t from,
+                      int64_t to)
+{
+        char from_text[VS_TIME_BUF], to_text[VS_TIME_BUF];
+        size_t n_used = 0;
+        for (size_t c = 0; c < plan->n_classes; c++)
+                n_used += used[c];
+        vs_time_format(from, from_text);
+        vs_time_format(to, to_text);
+        printf("schedule from %s to %s: %zu instants, %zu class changes, %zu class groups in use\n",
+               from_text, to_text, count_instants(plan), plan->n_changes, n_used);
+        printf("at the start: the memberships of `vault-policy classes --at %s`\n", from_text);
+        for (size_t i = 0; i < plan->n_changes;) {
+                json_t *instant = instant_json(policy, users, plan, &i, created);
+                if (!instant)
+                        return -ENOMEM;
+                print_instant_text(instant);
+                json_decref(instant);
+        }
+        return fflush(stdout) == EOF ? -EIO : 0;
+}
+
+/* A refusal once per user, folder and reason over the range: at the start, or at an instant
+ * the user's class changes (only then can what is refused change). */
+static int report_new_refusals(const struct vs_policy *policy, const struct vs_user *user,
+                               int64_t at, json_t *seen, size_t *count)
+{
+        struct vs_request request = {
+                .user_name = user->name, .user_id = user->id,
+                .groups = (const char *const *)user->groups, .n_groups = user->n_groups, .now = at,
+        };
+        struct vs_decision *d;
+        int r = vs_policy_decide(policy, &request, &d);
+        if (r < 0)
+                return r;
+        for (size_t f = 0; r == 0 && f < d->n_folders; f++) {
+                const struct vs_folder_decision *fd = &d->folders[f];
+                char *key = NULL;
+                if (fd->status != VS_FOLDER_REFUSED)
+                        continue;
+                if (asprintf(&key, "%s\n%s\n%s", user->name, fd->folder->name, fd->refusal) < 0) {
+                        r = -ENOMEM;
+                        break;
+                }
+                if (!json_object_get(seen, key)) {
+                        report_refusal(user->name, fd->folder->name, fd->refusal);
+                        json_object_set_new(seen, key, json_true());
+                        (*count)++;
+                }
+                free(key);
+        }
+        vs_decision_free(d);
+        return r;
+}
+
+static int report_schedule_refusals(const struct vs_policy *policy, const struct vs_users *users,
+                                    const struct vp_plan *plan, int64_t from, size_t *count)
+{
+        json_t *seen = json_object();
+        int r = seen ? 0 : -ENOMEM;
+        for (size_t u = 0; r == 0 && u < users->count; u++)
+                if (plan->refusable[u])
+                        r = report_new_refusals(policy, &users->items[u], from, seen, count);
+        for (size_t i = 0; r == 0 && i < plan->n_changes; i++)
+                if (plan->refusable[plan->changes[i].user])
+                        r = report_new_refusals(policy, &users->items[plan->changes[i].user],
+                                                plan->changes[i].at, seen, count);
+        json_decref(seen);
+        return r;
 }
 
 int run_schedule(const struct vs_policy *policy, const struct vs_users *users, int64_t from,
@@ -164,13 +259,20 @@ int run_schedule(const struct vs_policy *policy, const struct vs_users *users, i
         int r = vp_plan_build(policy, users, from, to, &plan);
         if (r < 0)
                 return r;
-        json_t *doc = build_schedule(policy, users, &plan, from, to);
+        bool *used = classes_used(&plan), *created = calloc(plan.n_classes + 1, sizeof(bool));
+        size_t refused = 0;
+        if (!used || !created) {
+                r = -ENOMEM;
+        } else if ((r = report_schedule_refusals(policy, users, &plan, from, &refused)) == 0) {
+                for (size_t u = 0; u < plan.n_users; u++)
+                        created[plan.initial[u]] = true;
+                r = json ? stream_json(policy, users, &plan, used, created, from, to)
+                         : print_text(policy, users, &plan, used, created, from, to);
+        }
+        free(used);
+        free(created);
         vp_plan_clear(&plan);
-        if (!doc)
-                return -ENOMEM;
-        if (json)
-                return print_json(doc) < 0 ? -EIO : EXIT_OK;
-        print_text(doc);
-        json_decref(doc);
-        return fflush(stdout) == EOF ? -EIO : EXIT_OK;
+        if (r < 0)
+                return r;
+        return refused ? EXIT_PARTIAL : EXIT_OK;
 }

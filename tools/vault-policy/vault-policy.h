@@ -106,4 +106,16 @@ int run_classes(const struct vs_policy *policy, const struct vs_users *users, in
 int run_schedule(const struct vs_policy *policy, const struct vs_users *users, int64_t from, int64_t to, bool json);
 int run_kasm_native(const struct vs_policy *policy, const struct vs_users *users, int64_t at, const char *orgs);
 
+/* Refusals, told alike by every command that decides (refusals.c): one stderr line per refused
+ * folder, and {"user", "folder", "reason"} appended to list when it is not NULL. */
+void report_refusal(const char *user, const char *folder, const char *reason);
+size_t report_decision_refusals(const struct vs_decision *d, json_t *list);
+/* Decide for user at `at` and report its refusals; *count grows by their number. */
+int report_user_refusals(const struct vs_policy *policy, const struct vs_user *user, int64_t at,
+                         json_t *list, size_t *count);
+/* The same for every user a folder may be refused to (refusable: per user, as in a plan; NULL:
+ * found here). */
+int report_refusals_at(const struct vs_policy *policy, const struct vs_users *users,
+                       const uint8_t *refusable, int64_t at, json_t *list, size_t *count);
+
 int run_matrix(const struct vs_policy *policy, const struct vs_users *users, int64_t now, bool json);
