@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "jwt-key.h"
 #include "shared/read-input.h"
 #include "vault-policy.h"
 
@@ -74,6 +75,23 @@ static char *base64url_decode(const char *in, size_t len)
         return out;
 }
 
+/* RFC 7515 §4.1.11: a recipient must refuse a token whose "crit" header names an extension
+ * it does not understand; this verifier understands none. */
+static int check_critical(json_t *crit, char **error)
+{
+        if (!crit)
+                return 0;
+        json_t *first = json_array_get(crit, 0);
+        if (!json_is_array(crit) || !json_is_string(first))
+                return refuse(error, -EPERM,
+                              "token refused: malformed, its header's \"crit\" must be a non-empty array of "
+                              "header names (RFC 7515 §4.1.11)");
+        return refuse(error, -EPERM,
+                      "token refused: its header marks \"%s\" critical (\"crit\"), an extension this "
+                      "verifier does not understand (RFC 7515 §4.1.11)",
+                      json_string_value(first));
+}
+
 /*
  * Look at the token before verifying it, so that each refusal says what is wrong: not a
  * JWS at all, unsigned ("alg": "none"), no signature, or another algorithm than the pinned one.
@@ -97,6 +115,8 @@ static int check_shape(const char *token, jwt_alg_t pinned, const char *alg, cha
                 r = refuse(error, -EPERM, "token refused: it is signed with %s, but --jwt-alg pins %s", named, alg);
         else if (dot2[1] == '\0')
                 r = refuse(error, -EPERM, "token refused: it carries no signature");
+        else
+                r = check_critical(json_object_get(root, "crit"), error);
         json_decref(root);
         free(header);
         return r;
@@ -117,6 +137,15 @@ static int check_key(const char *key, size_t len, jwt_alg_t pinned, const char *
                               HS256_MIN_KEY_BYTES);
         if (pinned != JWT_ALG_HS256 && !pem)
                 return refuse(error, -EIO, "%s: expected a PEM public key for %s", key_file, jwt_alg_str(pinned));
+        if (pinned == JWT_ALG_HS256)
+                return 0;
+        enum jwt_key_kind kind = jwt_key_kind(key);
+        enum jwt_key_kind wanted = pinned == JWT_ALG_RS256 ? JWT_KEY_RSA_PUBLIC : JWT_KEY_EC_P256_PUBLIC;
+        if (kind != wanted)
+                return refuse(error, -EIO,
+                              "%s: the key type does not match the algorithm: it is %s, but %s verifies with %s%s",
+                              key_file, jwt_key_kind_name(kind), jwt_alg_str(pinned), jwt_key_kind_name(wanted),
+                              kind == JWT_KEY_PRIVATE ? " (give the public key: openssl pkey -in KEY -pubout)" : "");
         return 0;
 }
 
@@ -159,28 +188,48 @@ static int read_groups_claim(jwt_t *jwt, const char *claim, struct group_list *r
         return 0;
 }
 
+/* A NumericDate claim as whole seconds: 1 when absent, 0, or a refusal (a fraction, a
+ * string, anything else is malformed: never read as 0, which would say "expired in 1970"). */
+static int numeric_date(jwt_t *jwt, const char *claim, int64_t *ret, char **error)
+{
+        char *text = jwt_get_grants_json(jwt, claim);
+        if (!text)
+                return 1;
+        json_t *value = json_loads(text, JSON_DECODE_ANY, NULL);
+        int r = 0;
+        if (!json_is_integer(value))
+                r = refuse(error, -EPERM,
+                           "token refused: its claim \"%s\" is malformed: expected whole seconds since "
+                           "1970-01-01T00:00:00Z (a NumericDate without a fraction), got %s",
+                           claim, text);
+        else
+                *ret = (int64_t)json_integer_value(value);
+        json_decref(value);
+        free(text);
+        return r;
+}
+
 /* Check exp (required) and nbf (optional) against now. */
 static int check_times(jwt_t *jwt, int64_t now, char **error)
 {
         char when[VS_TIME_BUF];
-        errno = 0;
-        long exp = jwt_get_grant_int(jwt, "exp");
-        if (errno == ENOENT)
+        int64_t exp, nbf;
+        int r = numeric_date(jwt, "exp", &exp, error);
+        if (r < 0)
+                return r;
+        if (r > 0)
                 return refuse(error, -EPERM, "token refused: no \"exp\" claim; a token that never expires is not accepted");
-        if (errno != 0)
-                return refuse(error, -EPERM, "token refused: its claim \"exp\" is not a number");
-        if (now >= (int64_t)exp) {
+        if (now >= exp) {
                 vs_time_format(exp, when);
                 return refuse(error, -EPERM, "token refused: token expired at %s", when);
         }
-        errno = 0;
-        long nbf = jwt_get_grant_int(jwt, "nbf");
-        if (errno == 0 && now < (int64_t)nbf) {
+        r = numeric_date(jwt, "nbf", &nbf, error);
+        if (r < 0)
+                return r;
+        if (r == 0 && now < nbf) {
                 vs_time_format(nbf, when);
                 return refuse(error, -EPERM, "token refused: token not valid before %s", when);
         }
-        if (errno != 0 && errno != ENOENT)
-                return refuse(error, -EPERM, "token refused: its claim \"nbf\" is not a number");
         return 0;
 }
 
@@ -242,6 +291,31 @@ void jwt_identity_clear(struct jwt_identity *id)
         *id = (struct jwt_identity){ 0 };
 }
 
+/* A secret written with echo ends with a newline that the issuer's secret lacks: a bad key
+ * file (exit 1) when the token verifies without it, else a refused token that says so. */
+static int refuse_signature(const char *token, const char *key, size_t key_len, jwt_alg_t pinned,
+                            const char *key_file, char **error)
+{
+        size_t stripped = key_len;
+        while (stripped > 0 && (key[stripped - 1] == '\n' || key[stripped - 1] == '\r'))
+                stripped--;
+        if (pinned != JWT_ALG_HS256 || stripped == key_len)
+                return refuse(error, -EPERM, "token refused: its signature does not verify with %s (signed with another key?)",
+                              key_file);
+        jwt_t *jwt = NULL;
+        bool without = jwt_decode(&jwt, token, (const unsigned char *)key, (int)stripped) == 0 && jwt;
+        if (jwt)
+                jwt_free(jwt);
+        if (without)
+                return refuse(error, -EIO,
+                              "%s: the HS256 secret ends with a line break, which is part of the secret, and the "
+                              "token verifies only without it: write the key file without it (printf '%%s' "
+                              "\"$SECRET\" > %s)", key_file, key_file);
+        return refuse(error, -EPERM,
+                      "token refused: its signature does not verify with %s (signed with another key?; the "
+                      "file ends with a line break, which counts as part of the HS256 secret)", key_file);
+}
+
 int jwt_verify(const struct jwt_request *req, struct jwt_identity *ret, char **error)
 {
         jwt_alg_t pinned = jwt_str_alg(req->alg);
@@ -275,9 +349,8 @@ int jwt_verify(const struct jwt_request *req, struct jwt_identity *ret, char **e
 
         /* The header named the pinned algorithm; libjwt verifies with the one the token names. */
         if (jwt_decode(&jwt, token, (const unsigned char *)key, (int)key_len) != 0 || !jwt) {
-                r = refuse(error, -EPERM, "token refused: its signature does not verify with %s (signed with another key?)",
-                           req->key_file);
                 jwt = NULL;
+                r = refuse_signature(token, key, key_len, pinned, req->key_file, error);
                 goto out;
         }
         if (jwt_get_alg(jwt) != pinned) {

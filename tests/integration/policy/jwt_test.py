@@ -4,7 +4,8 @@
 Each case is (what, how the token is made, --jwt-alg, key file, --now, expected exit, expected
 stdout/stderr fragment).  Accepted tokens must yield the groups they carry (Keycloak's leading
 '/' stripped); every refusal must print nothing on stdout and exit 4; a token that is not for --user is
-refused; an unreadable token or an unusable key (a PEM or short HS256 secret) exits 1.
+refused; an unreadable token or an unusable key (a PEM or short HS256 secret, a key of another
+type than the algorithm's, a secret file whose final newline the token's secret lacks) exits 1.
 """
 import base64
 import hashlib
@@ -55,6 +56,7 @@ class Keys:
         self.hs = self.path("hs.key")
         self.other_hs = self.path("other-hs.key")
         self.short_hs = self.path("short-hs.key")
+        self.hs_newline = self.path("hs-newline.key")
         self.other_rsa = self.path("other-rsa.pem")
         openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", self.rsa)
         openssl("pkey", "-in", self.rsa, "-pubout", "-out", self.rsa_pub)
@@ -64,6 +66,8 @@ class Keys:
             f.write(os.urandom(32).hex().encode())
         with open(self.other_hs, "wb") as f:
             f.write(os.urandom(32).hex().encode())
+        with open(self.hs_newline, "wb") as f:  # the secret of hs.key as `echo` writes it
+            f.write(open(self.hs, "rb").read() + b"\n")
         with open(self.short_hs, "wb") as f:
             f.write(os.urandom(8).hex().encode())  # 16 bytes: too short for HS256
         openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", self.other_rsa)
@@ -83,8 +87,11 @@ class Keys:
             return der_to_raw(openssl("dgst", "-sha256", "-sign", key or self.ec, data=signing_input))
         raise ValueError(alg)
 
-    def token(self, alg, claims, key=None, tamper=False, unsigned=False):
-        header = b64url(json.dumps({"alg": alg, "typ": "JWT"}).encode())
+    def token(self, alg, claims, key=None, tamper=False, unsigned=False, crit=False):
+        fields = {"alg": alg, "typ": "JWT"}
+        if crit:
+            fields.update(crit=["exp-at-edge"], **{"exp-at-edge": True})
+        header = b64url(json.dumps(fields).encode())
         payload = b64url(json.dumps(claims).encode())
         signing_input = f"{header}.{payload}".encode()
         if unsigned:
@@ -178,6 +185,25 @@ def main():
              "the HS256 secret has 16 bytes; it needs at least 32"),
             ("RS256 with a raw secret as the key", "RS256", claims(), None, "RS256", keys.hs, [], 1,
              "expected a PEM public key for RS256"),
+            # Each wrong key is a bad input (exit 1), and says what is wrong with it.
+            ("EC public key for RS256", "RS256", claims(), None, "RS256", keys.ec_pub, [], 1,
+             "the key type does not match the algorithm: it is an EC P-256 public key, but RS256 verifies with an "
+             "RSA public key"),
+            ("private-key PEM for RS256", "RS256", claims(), None, "RS256", keys.rsa, [], 1,
+             "the key type does not match the algorithm: it is a private key"),
+            ("RSA public key for ES256", "ES256", claims(), None, "ES256", keys.rsa_pub, [], 1,
+             "the key type does not match the algorithm: it is an RSA public key"),
+            ("HS256 secret file with a trailing newline", "HS256", claims(), keys.hs, "HS256", keys.hs_newline, [], 1,
+             "the HS256 secret ends with a line break"),
+            # Malformed claims and headers are refused as such.
+            ("fractional exp", "RS256", claims(exp=NOW + 3600.5), None, "RS256", keys.rsa_pub, [], 4,
+             'its claim "exp" is malformed'),
+            ("string exp", "RS256", claims(exp=str(NOW + 3600)), None, "RS256", keys.rsa_pub, [], 4,
+             'its claim "exp" is malformed'),
+            ("fractional nbf", "RS256", claims(nbf=NOW - 0.5), None, "RS256", keys.rsa_pub, [], 4,
+             'its claim "nbf" is malformed'),
+            ("unknown crit header", "RS256", claims(), None, "RS256", keys.rsa_pub, ["CRIT"], 4,
+             'its header marks "exp-at-edge" critical'),
             ("missing token file", "RS256", claims(), None, "RS256", keys.rsa_pub, ["NO_TOKEN"], 1,
              "cannot read token: No such file or directory"),
         ]
@@ -186,11 +212,12 @@ def main():
             tamper = what.startswith("bad ")
             token_file = keys.path("token")
             with open(token_file, "w") as f:
-                f.write(keys.token(alg, body, sign_key, tamper, unsigned="UNSIGNED" in extra) + "\n")
+                f.write(keys.token(alg, body, sign_key, tamper, unsigned="UNSIGNED" in extra,
+                                   crit="CRIT" in extra) + "\n")
             if "NO_TOKEN" in extra:
                 token_file = keys.path("no-such-token")
             user = [] if "NO_USER" in extra or "--user" in extra else ["--user", "dana"]
-            extra = [a for a in extra if a not in ("NO_USER", "UNSIGNED", "NO_TOKEN")]
+            extra = [a for a in extra if a not in ("NO_USER", "UNSIGNED", "NO_TOKEN", "CRIT")]
             args = [TOOL, "resolve", POLICY, *user, "--uid", "1001", "--now", NOW_TEXT, "--format", "json",
                     "--jwt", token_file, "--jwt-key", key, "--jwt-alg", pin, *extra]
             res = subprocess.run(args, capture_output=True, text=True, timeout=30)
