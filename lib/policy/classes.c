@@ -195,7 +195,7 @@ static int plan_user(struct vp_plan *plan, struct class_table *table, struct scr
                 size_t next;
                 if (end == VS_TIME_NONE && plan->valid_until[u] != VS_TIME_NONE)
                         break;
-                if (end != VS_TIME_NONE && s->times[i] >= end &&
+                if (end != VS_TIME_NONE && s->times[i] > end &&
                     plan->valid_until[u] != VS_TIME_NONE)
                         break;
                 vp_evaluate(c, s->match, s->times[i], s->modes);
@@ -206,7 +206,7 @@ static int plan_user(struct vp_plan *plan, struct class_table *table, struct scr
                         continue;
                 if (plan->valid_until[u] == VS_TIME_NONE)
                         plan->valid_until[u] = s->times[i];
-                if (end != VS_TIME_NONE && s->times[i] < end &&
+                if (end != VS_TIME_NONE && s->times[i] <= end &&
                     (r = add_change(
                              plan, changes_cap,
                              (struct vp_change){

@@ -42,12 +42,14 @@ struct vp_plan {
         /* per user: 1 when a folder may be refused at some instant (an unsafe name, host paths
          * that meet or nest after substitution): vs_policy_decide says which and why */
         uint8_t *refusable;
-        struct vp_change *changes;  /* at in (start, end), sorted by (at, user) */
+        /* at in (start, end], sorted by (at, user): a change at start is part of the start (the
+         * classes at start), one at end is listed, so (a, b] and (b, c] tile without a gap */
+        struct vp_change *changes;
         size_t n_changes;
         size_t n_users;
 };
 
-/* Classes at start, and (when end != VS_TIME_NONE) every change in (start, end). */
+/* Classes at start, and (when end != VS_TIME_NONE) every change in (start, end]. */
 int vp_plan_build(const struct vs_policy *policy, const struct vs_users *users, int64_t start,
                   int64_t end, struct vp_plan *ret);
 void vp_plan_clear(struct vp_plan *plan);

@@ -222,8 +222,20 @@ static void load_folder(struct loader *l, const struct yt_node *node, struct vs_
                 l->errors++;
 }
 
+bool vp_root_key(const struct yt_node *map, const char *name, const struct yt_node **key)
+{
+        for (size_t i = 0; map->kind == YT_MAPPING && i < map->n_children; i++)
+                if (map->keys[i]->kind == YT_SCALAR && strcmp(map->keys[i]->value, name) == 0) {
+                        if (key)
+                                *key = map->keys[i];
+                        return true;
+                }
+        return false;
+}
+
 static void load_root(struct loader *l, const struct yt_node *root, struct vs_policy *policy)
 {
+        const struct yt_node *users_key = NULL;
         static const struct yt_key keys[] = { { "version", false },
                                               { "vault", false },
                                               { "folders", true } };
@@ -236,6 +248,13 @@ static void load_root(struct loader *l, const struct yt_node *root, struct vs_po
         }
         if (!yt_expect(l->doc, root, YT_MAPPING, "the policy", l->diags)) {
                 l->errors++;
+                return;
+        }
+        /* Two files in one command are easily swapped: say which one this is. */
+        if (vp_root_key(root, "users", &users_key) && !vp_root_key(root, "folders", NULL)) {
+                load_error(l, users_key,
+                           "this looks like a users file (a top-level \"users\" list, no \"folders\"), not "
+                           "a policy: give it with --users and the policy as POLICY");
                 return;
         }
         l->errors += yt_map_fields(l->doc, root, "the policy", keys, 3, v, l->diags);

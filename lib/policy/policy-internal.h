@@ -45,6 +45,9 @@ void vs_policy_index(struct vs_policy *policy);
 /* RFC 3339 for a window bound: a fraction of a second rounds up.  -EINVAL. */
 int vp_time_parse_bound(const char *text, int64_t *ret);
 
+/* Whether a mapping has the key; *key (when not NULL) set to its node (loader.c). */
+bool vp_root_key(const struct yt_node *map, const char *name, const struct yt_node **key);
+
 /* Read path and hand its text to parse; a read failure becomes a "path: cannot read <what>" record. */
 typedef int (*vp_parse_fn)(const char *name, const char *text, size_t len, void *ret, struct vs_diags *diags);
 int vp_load_file(const char *path, const char *what, vp_parse_fn parse, void *ret, struct vs_diags *diags);

@@ -54,7 +54,7 @@ static unsigned load_user(const struct yt_doc *doc, const struct yt_node *node,
 int vs_users_parse(const char *name, const char *text, size_t len, struct vs_users *ret, struct vs_diags *diags)
 {
         static const struct yt_key keys[] = { { "users", true } };
-        const struct yt_node *v[1];
+        const struct yt_node *v[1], *folders_key = NULL;
         struct yt_doc doc;
         struct vs_users users = { 0 };
         unsigned errors = 0;
@@ -67,6 +67,11 @@ int vs_users_parse(const char *name, const char *text, size_t len, struct vs_use
                 vs_diags_add(diags, name, 1, 1, "empty users file; expected a mapping with a \"users\" list");
                 errors++;
         } else if (!yt_expect(&doc, doc.root, YT_MAPPING, "the users file", diags)) {
+                errors++;
+        } else if (vp_root_key(doc.root, "folders", &folders_key) && !vp_root_key(doc.root, "users", NULL)) {
+                vs_diags_add(diags, name, folders_key->line, folders_key->column,
+                             "this looks like a policy (a top-level \"folders\" list, no \"users\"), not a users "
+                             "file: give the users file with --users and the policy as POLICY");
                 errors++;
         } else {
                 errors += yt_map_fields(&doc, doc.root, "the users file", keys, 1, v, diags);

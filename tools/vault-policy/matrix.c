@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "shared/display-width.h"
 #include "vault-policy.h"
 
 static int decide_user(const struct vs_policy *policy, const struct vs_user *user, int64_t now,
@@ -36,6 +37,15 @@ static void print_cell(const char *header, const char *text, bool last)
                 printf("  %-*s", (int)column_width(header), text);
 }
 
+/* The user column: padded to width by what the name shows, not by its bytes (jürgen, 李). */
+static void print_user(const char *name, size_t width)
+{
+        size_t shown = vs_display_width(name);
+        fputs(name, stdout);
+        for (; shown < width; shown++)
+                putchar(' ');
+}
+
 int run_matrix(const struct vs_policy *policy, const struct vs_users *users, int64_t now, bool json)
 {
         json_t *rows = json_array(), *names = json_array();
@@ -43,10 +53,10 @@ int run_matrix(const struct vs_policy *policy, const struct vs_users *users, int
         int r = 0;
 
         for (size_t u = 0; u < users->count; u++)
-                if (strlen(users->items[u].name) > user_width)
-                        user_width = strlen(users->items[u].name);
+                if (vs_display_width(users->items[u].name) > user_width)
+                        user_width = vs_display_width(users->items[u].name);
         if (!json) {
-                printf("%-*s", (int)user_width, "user");
+                print_user("user", user_width);
                 for (size_t f = 0; f < policy->n_folders; f++)
                         print_cell(policy->folders[f].name, policy->folders[f].name,
                                    f + 1 == policy->n_folders);
@@ -65,7 +75,7 @@ int run_matrix(const struct vs_policy *policy, const struct vs_users *users, int
                 refused += report_decision_refusals(d, NULL);
                 json_t *cells = json_object(), *groups = json_array();
                 if (!json)
-                        printf("%-*s", (int)user_width, user->name);
+                        print_user(user->name, user_width);
                 for (size_t f = 0; f < d->n_folders; f++) {
                         const struct vs_folder_decision *fd = &d->folders[f];
                         if (json)
