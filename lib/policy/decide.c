@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +165,27 @@ static int substitute_folder(const struct vs_policy *policy, struct vs_folder_de
         return 0;
 }
 
+/* A mounted folder refused after substitution: its reason replaces its source. */
+static int refuse_mounted(struct vs_decision *d, struct vs_folder_decision *fd, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+static int refuse_mounted(struct vs_decision *d, struct vs_folder_decision *fd, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vasprintf(&fd->refusal, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+                fd->refusal = NULL;
+                return -ENOMEM;
+        }
+        free(fd->source);
+        fd->source = NULL;
+        fd->status = VS_FOLDER_REFUSED;
+        d->n_refused++;
+        return 0;
+}
+
 /* Two templates can meet after substitution (/u/{username} and /u/alice for alice); Kasm and
  * Docker key mounts by host path, so the later folder (by name) is refused, not overwritten. */
 static int refuse_shared_source(struct vs_decision *d, size_t f)
@@ -175,16 +197,8 @@ static int refuse_shared_source(struct vs_decision *d, size_t f)
                 const struct vs_folder_decision *other = &d->folders[g];
                 if (other->status != VS_FOLDER_MOUNTED || strcmp(other->source, fd->source) != 0)
                         continue;
-                if (asprintf(&fd->refusal, "host path %s is already mounted as folder \"%s\"",
-                             fd->source, other->folder->name) < 0) {
-                        fd->refusal = NULL;
-                        return -ENOMEM;
-                }
-                free(fd->source);
-                fd->source = NULL;
-                fd->status = VS_FOLDER_REFUSED;
-                d->n_refused++;
-                return 0;
+                return refuse_mounted(d, fd, "host path %s is already mounted as folder \"%s\"",
+                                      fd->source, other->folder->name);
         }
         return 0;
 }
@@ -201,12 +215,6 @@ static const char *decision_words(const struct vs_folder_decision *fd)
         return fd->status == VS_FOLDER_DENIED ? "DENIED" : "no access";
 }
 
-static bool path_inside(const char *inner, const char *outer)
-{
-        size_t n = strlen(outer);
-        return strncmp(inner, outer, n) == 0 && inner[n] == '/';
-}
-
 /* The folder (index + 1) whose substituted host path lies inside f's and which the user gets
  * less of than f, or 0.  Only a template can make two paths nest for one user alone
  * (/data/{user_id} and /data/{username}/private when a name equals an id); literal pairs and
@@ -221,7 +229,7 @@ static size_t exposed_inner(const struct vs_decision *d, char *const *paths, siz
                 if (i == f || !paths[i] || inner->status == VS_FOLDER_REFUSED ||
                     (!strchr(outer->folder->path, '{') && !strchr(inner->folder->path, '{')))
                         continue;
-                if (path_inside(paths[i], paths[f]) && mounted_mode(inner) < outer->mode)
+                if (vp_path_inside(paths[i], paths[f]) && mounted_mode(inner) < outer->mode)
                         return i + 1;
         }
         return 0;
@@ -258,19 +266,12 @@ static int refuse_nested(struct vs_decision *d, size_t f, size_t inner_index)
         const struct vs_folder_decision *inner = &d->folders[inner_index];
         if (fd->status != VS_FOLDER_MOUNTED)
                 return 0;
-        if (asprintf(&fd->refusal,
-                     "host path %s (from %s) holds the files of folder \"%s\" (host path %s), "
-                     "which this user gets %s: mounting it would make them reachable %s",
-                     fd->source, fd->folder->path, inner->folder->name, inner->folder->path,
-                     decision_words(inner), vs_mode_to_string(fd->mode)) < 0) {
-                fd->refusal = NULL;
-                return -ENOMEM;
-        }
-        free(fd->source);
-        fd->source = NULL;
-        fd->status = VS_FOLDER_REFUSED;
-        d->n_refused++;
-        return 0;
+        return refuse_mounted(d, fd,
+                              "host path %s (from %s) holds the files of folder \"%s\" (host path "
+                              "%s), which this user gets %s: mounting it would make them reachable %s",
+                              fd->source, fd->folder->path, inner->folder->name,
+                              inner->folder->path, decision_words(inner),
+                              vs_mode_to_string(fd->mode));
 }
 
 static const char *personal_folder(const struct vs_policy *policy, const struct vs_decision *d)

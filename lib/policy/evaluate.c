@@ -274,12 +274,6 @@ static int add_pair(size_t (**pairs)[2], size_t *n, size_t a, size_t b)
         return 0;
 }
 
-static bool path_inside(const char *inner, const char *outer)
-{
-        size_t n = strlen(outer);
-        return strncmp(inner, outer, n) == 0 && inner[n] == '/';
-}
-
 /* Substituted paths that nest, one of them a template's (as decide.c's exposed_inner). */
 static int find_nests(const struct vp_compiled *c, char *const *paths, struct vp_refusals *r)
 {
@@ -289,7 +283,7 @@ static int find_nests(const struct vp_compiled *c, char *const *paths, struct vp
                         const char *outer = c->templated[o] ? paths[o] : p->folders[o].path;
                         const char *inner = c->templated[i] ? paths[i] : p->folders[i].path;
                         if (i == o || !outer || !inner || (!c->templated[o] && !c->templated[i]) ||
-                            !path_inside(inner, outer))
+                            !vp_path_inside(inner, outer))
                                 continue;
                         if (add_pair(&r->nests, &r->n_nests, i, o) < 0)
                                 return -ENOMEM;

@@ -35,7 +35,7 @@ struct pair_inputs {
         size_t n_instants;
 };
 
-static bool path_inside(const char *inner, const char *outer)
+bool vp_path_inside(const char *inner, const char *outer)
 {
         size_t n = strlen(outer);
         return strncmp(inner, outer, n) == 0 && inner[n] == '/';
@@ -310,11 +310,11 @@ unsigned vs_policy_check_nesting(const struct vs_policy *policy, struct vs_diags
                                                       *fi = &policy->folders[i];
                         if (i == o)
                                 continue;
-                        if (path_inside(fi->path, fo->path)) {
+                        if (vp_path_inside(fi->path, fo->path)) {
                                 if (check_pair(policy, i, o, NULL, diags) != 0)
                                         errors++;
                         } else if (o < i && templated(fo) != templated(fi) &&
-                                   !path_inside(fo->path, fi->path)) {
+                                   !vp_path_inside(fo->path, fi->path)) {
                                 size_t t = templated(fo) ? o : i;
                                 if (check_template_pair(policy, t, t == o ? i : o, diags) != 0)
                                         errors++;

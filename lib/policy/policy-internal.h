@@ -13,6 +13,9 @@ unsigned vs_policy_validate(struct vs_policy *policy, struct vs_diags *diags);
  * much (see nesting.c); call on an indexed policy.  Returns the number of errors. */
 unsigned vs_policy_check_nesting(const struct vs_policy *policy, struct vs_diags *diags);
 
+/* Whether host path inner lies strictly inside outer (nesting.c). */
+bool vp_path_inside(const char *inner, const char *outer);
+
 /* How a template host path can meet a literal one for some user (template-paths.c). */
 enum vp_meeting {
         VP_MEET_CONTAINS,           /* the substituted template is a parent of the literal */

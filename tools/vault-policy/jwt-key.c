@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base64.h"
 #include "jwt-key.h"
 
 /* DER of the OIDs: rsaEncryption, id-ecPublicKey, prime256v1 (P-256). */
@@ -16,18 +17,8 @@ static const unsigned char OID_RSA[] = { 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf
 static const unsigned char OID_EC[] = { 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01 };
 static const unsigned char OID_P256[] = { 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 };
 
-static int base64_value(char c)
-{
-        if (c >= 'A' && c <= 'Z')
-                return c - 'A';
-        if (c >= 'a' && c <= 'z')
-                return c - 'a' + 26;
-        if (c >= '0' && c <= '9')
-                return c - '0' + 52;
-        return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
-/* The body between the first BEGIN line and its END line, decoded; NULL when malformed. */
+/* The body between the first BEGIN line and its END line, decoded; NULL when malformed (a
+ * header line such as "Proc-Type:" of an encrypted key is not base64). */
 static unsigned char *pem_body(const char *pem, size_t *len)
 {
         const char *start = strstr(pem, "-----BEGIN ");
@@ -35,27 +26,7 @@ static unsigned char *pem_body(const char *pem, size_t *len)
         const char *end = body ? strstr(body + 5, "-----END ") : NULL;
         if (!end)
                 return NULL;
-        body += 5;
-        unsigned char *out = malloc((size_t)(end - body) * 3 / 4 + 1);
-        unsigned acc = 0, bits = 0;
-        size_t n = 0;
-        for (const char *p = body; out && p < end; p++) {
-                int v = base64_value(*p);
-                if (*p == '=' || *p == '\n' || *p == '\r' || *p == ' ' || *p == '\t')
-                        continue;
-                if (v < 0) { /* a header line such as "Proc-Type:" of an encrypted key */
-                        free(out);
-                        return NULL;
-                }
-                acc = (acc << 6) | (unsigned)v;
-                bits += 6;
-                if (bits >= 8) {
-                        bits -= 8;
-                        out[n++] = (unsigned char)((acc >> bits) & 0xff);
-                }
-        }
-        *len = n;
-        return out;
+        return (unsigned char *)base64_decode(body + 5, (size_t)(end - body - 5), false, len);
 }
 
 static bool contains(const unsigned char *der, size_t len, const unsigned char *oid, size_t n)

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base64.h"
 #include "jwt-key.h"
 #include "shared/read-input.h"
 #include "vault-policy.h"
@@ -39,42 +40,6 @@ static const char *normalise_group(const char *name)
         return name[0] == '/' ? name + 1 : name;
 }
 
-static int base64url_value(char c)
-{
-        if (c >= 'A' && c <= 'Z')
-                return c - 'A';
-        if (c >= 'a' && c <= 'z')
-                return c - 'a' + 26;
-        if (c >= '0' && c <= '9')
-                return c - '0' + 52;
-        return c == '-' ? 62 : c == '_' ? 63 : -1;
-}
-
-/* Decode unpadded base64url (a JWS part) into a NUL-terminated buffer; NULL if malformed. */
-static char *base64url_decode(const char *in, size_t len)
-{
-        char *out = malloc(len * 3 / 4 + 2);
-        size_t n = 0;
-        unsigned bits = 0, acc = 0;
-        if (!out)
-                return NULL;
-        for (size_t i = 0; i < len; i++) {
-                int v = base64url_value(in[i]);
-                if (v < 0) {
-                        free(out);
-                        return NULL;
-                }
-                acc = (acc << 6) | (unsigned)v;
-                bits += 6;
-                if (bits >= 8) {
-                        bits -= 8;
-                        out[n++] = (char)((acc >> bits) & 0xff);
-                }
-        }
-        out[n] = '\0';
-        return out;
-}
-
 /* RFC 7515 §4.1.11: a recipient must refuse a token whose "crit" header names an extension
  * it does not understand; this verifier understands none. */
 static int check_critical(json_t *crit, char **error)
@@ -102,7 +67,7 @@ static int check_shape(const char *token, jwt_alg_t pinned, const char *alg, cha
         if (!dot1 || !dot2 || strchr(dot2 + 1, '.'))
                 return refuse(error, -EPERM,
                               "token refused: malformed, expected three base64url parts separated by '.' (a JWS)");
-        char *header = base64url_decode(token, (size_t)(dot1 - token));
+        char *header = base64_decode(token, (size_t)(dot1 - token), true, NULL);
         json_t *root = header ? json_loads(header, 0, NULL) : NULL;
         const char *named = json_string_value(json_object_get(root, "alg"));
         int r = 0;
