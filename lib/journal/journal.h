@@ -55,11 +55,16 @@ enum vs_journal_phase {
         VS_JOURNAL_SOURCE_REMOVAL, /* removing the set-aside source */
 };
 
+/* Bytes of a file handle kept (the kernel's MAX_HANDLE_SZ). */
+#define VS_HANDLE_MAX 128
+
 /*
  * What proves that an object is the one the move saw.  dev is filled from stat for the
  * engine's own use (lock names) but never recorded nor compared: st_dev changes across a
  * reboot for btrfs, overlayfs, NFS, device-mapper and loop devices; the object is instead
- * looked up beneath a verified mount (struct vs_mount_identity).
+ * looked up beneath a verified mount (struct vs_mount_identity).  The inode number is
+ * reused as soon as it is freed, so the proof is the filesystem's file handle (its
+ * generation is in it) and the birth time, which no one can set (identity.c).
  */
 struct vs_identity {
         bool known;
@@ -71,6 +76,12 @@ struct vs_identity {
         int64_t mtime_nsec;
         int64_t ctime_sec;
         int64_t ctime_nsec;
+        bool has_btime; /* the filesystem reports a birth time */
+        int64_t btime_sec;
+        int64_t btime_nsec;
+        uint32_t handle_type;
+        uint32_t handle_len; /* 0: the filesystem gives no handle, nothing is provable */
+        unsigned char handle[VS_HANDLE_MAX];
 };
 
 /*
@@ -98,6 +109,9 @@ struct vs_journal_entry {
         struct vs_identity source_id;      /* the source as planned */
         struct vs_identity aside_id;       /* the source once set aside (its ctime moved) */
         struct vs_identity staging_id;     /* known once the staging object exists */
+        /* The staging object as the complete copy left it (its size, the times the copy
+         * set), durable before the install: without it nothing proves the copy whole. */
+        struct vs_identity copied_id;
         struct vs_identity target_prev_id; /* the replaced target, for OVERWRITE */
 };
 
@@ -135,10 +149,24 @@ struct vs_journal {
         struct vs_journal_entry entry;
 };
 
+/* --- identity.c: what an object is, and what proves it is the recorded one ---------- */
+
+/* From a stat alone: no handle, so nothing it names is provable (tests, old callers). */
 void vs_identity_from_stat(struct vs_identity *id, const struct stat *st);
+/* From a statx: the birth time when the mask has it, no handle. */
 void vs_identity_from_statx(struct vs_identity *id, const struct statx *stx);
-/* Same object: inode number and type (looked up beneath one verified mount). */
+/* The identity of dirfd/name (never following a symlink) or of the object fd (O_PATH will
+ * do), with birth time and file handle where the filesystem has them.  0 or -errno. */
+int vs_identity_at(int dirfd, const char *name, struct vs_identity *out);
+int vs_identity_of_fd(int fd, struct vs_identity *out);
+/* Same inode number and type: a hint, never a proof (numbers are reused). */
 bool vs_identity_same_object(const struct vs_identity *a, const struct vs_identity *b);
+/* The identity carries a file handle: a later object can be proven to be it, or not. */
+bool vs_identity_has_proof(const struct vs_identity *id);
+/* Provably the recorded object: the same inode, the same file handle (so the same
+ * generation) and, when recorded, the same birth time.  False whenever either side lacks
+ * a handle: recovery then deletes nothing. */
+bool vs_identity_proven(const struct vs_identity *recorded, const struct vs_identity *now);
 /* Same object, contents unchanged: also size and mtime (a rename moves ctime). */
 bool vs_identity_same_content(const struct vs_identity *a, const struct vs_identity *b);
 /* Same object, untouched: also ctime. */

@@ -4,14 +4,20 @@
  * mid-append leaves a torn last line (short, or zeros on filesystems that extend the size
  * before the data lands), which the checksum rejects, so the previous state stands.
  *
- *   vsj2 <id> <kind> <phase> <source mount> <target mount> <source> <target>
- *        <source-id> <aside-id> <staging-id> <prev-id> <fnv>
+ *   vsj3 <id> <kind> <phase> <source mount> <target mount> <source> <target>
+ *        <source-id> <aside-id> <staging-id> <copied-id> <prev-id> <fnv>
  *
  * A mount is six fields: point root fstype major:minor fsid(hex) root-ino.  Paths are
  * %XX-escaped (bytes <= 0x20, 0x7f and '%'); mount points and roots are absolute, source
  * and target relative to their mount point and free of "", ".", ".." components.
- * Identities are "-" or ino:mode:size:msec:mnsec:csec:cnsec in decimal (no st_dev: it does
- * not survive a reboot).  <fnv> is FNV-1a 32 over the rest of the line.
+ * Identities are "-" or ino:mode:size:msec:mnsec:csec:cnsec:btime:handle in decimal (no
+ * st_dev: it does not survive a reboot), btime "-" or sec.nsec, handle "-" or
+ * type.hex-bytes (identity.c: the proof).  <copied-id> is the staging object once the copy
+ * completed it.  <fnv> is FNV-1a 32 over the rest of the line.
+ *
+ * Records of the previous format (vsj2: no <copied-id>, identities of seven fields) are
+ * still read, so that a move that crashed before an upgrade is recovered; they carry no
+ * proof, so recovery deletes nothing of theirs.
  *
  * The parser is the one piece of the journal that reads bytes from disk: it is strict (every
  * field checked, nothing left over) and fuzzed (tests/fuzz/fuzz-journal-record.c).
@@ -23,16 +29,21 @@
 #include "fmt/fmt.h"
 #include "journal/journal.h"
 
-#define RECORD_MAGIC "vsj2"
+#define RECORD_MAGIC "vsj3"
+#define V2_RECORD_MAGIC "vsj2"
 #define OLD_RECORD_MAGIC "vsj1 "
 
 enum {
         F_MAGIC, F_ID, F_KIND, F_PHASE,
         F_SMOUNT, F_TMOUNT = F_SMOUNT + 6,
         F_SOURCE = F_TMOUNT + 6, F_TARGET,
-        F_SOURCE_ID, F_ASIDE_ID, F_STAGING_ID, F_PREV_ID,
+        F_SOURCE_ID, F_ASIDE_ID, F_STAGING_ID, F_COPIED_ID, F_PREV_ID,
         F_SUM, FIELDS
 };
+/* vsj2 has no F_COPIED_ID: its fields from F_PREV_ID on sit one place earlier. */
+#define V2_FIELDS (FIELDS - 1)
+#define ID_PARTS 9
+#define V2_ID_PARTS 7
 
 static const char *const kind_names[] = {
         [VS_JOURNAL_FILE] = "file",
@@ -106,6 +117,26 @@ static void out_identity(struct vs_buf *o, const struct vs_identity *id)
                 vs_buf_puts(o, ":");
                 vs_buf_putd(o, signed_fields[i]);
         }
+        vs_buf_puts(o, ":");
+        if (id->has_btime) {
+                vs_buf_putd(o, id->btime_sec);
+                vs_buf_puts(o, ".");
+                vs_buf_putd(o, id->btime_nsec);
+        } else {
+                vs_buf_puts(o, "-");
+        }
+        vs_buf_puts(o, ":");
+        if (id->handle_len == 0 || id->handle_len > VS_HANDLE_MAX) {
+                vs_buf_puts(o, "-");
+                return;
+        }
+        static const char hex[] = "0123456789abcdef";
+        vs_buf_putu(o, id->handle_type, 0);
+        vs_buf_puts(o, ".");
+        for (uint32_t i = 0; i < id->handle_len; i++) {
+                char b[2] = { hex[id->handle[i] >> 4], hex[id->handle[i] & 15] };
+                vs_buf_putn(o, b, 2);
+        }
 }
 
 static void out_mount(struct vs_buf *o, const struct vs_mount_identity *m)
@@ -142,6 +173,7 @@ int vs_journal_format(const struct vs_journal_entry *e, char *buf, size_t size)
         out_identity(&o, &e->source_id);
         out_identity(&o, &e->aside_id);
         out_identity(&o, &e->staging_id);
+        out_identity(&o, &e->copied_id);
         out_identity(&o, &e->target_prev_id);
         if (o.overflow)
                 return -ENAMETOOLONG;
@@ -281,14 +313,55 @@ static int split(struct field f, char sep, struct field *parts, size_t max)
         return (int)n;
 }
 
-static int parse_identity(struct field f, struct vs_identity *id)
+static bool is_dash(struct field f)
 {
-        if (f.len == 1 && f.s[0] == '-') {
+        return f.len == 1 && f.s[0] == '-';
+}
+
+/* "-" or sec.nsec */
+static int parse_btime(struct field f, struct vs_identity *v)
+{
+        struct field t[2];
+        if (is_dash(f))
+                return 0;
+        if (split(f, '.', t, 2) != 2 || parse_i64(t[0].s, t[0].len, &v->btime_sec) < 0 ||
+            parse_i64(t[1].s, t[1].len, &v->btime_nsec) < 0)
+                return -EBADMSG;
+        v->has_btime = true;
+        return 0;
+}
+
+/* "-" or type.hex, an even number of lower-case hex digits, at most VS_HANDLE_MAX bytes */
+static int parse_handle(struct field f, struct vs_identity *v)
+{
+        struct field h[2];
+        uint64_t type;
+        if (is_dash(f))
+                return 0;
+        if (split(f, '.', h, 2) != 2 || parse_u64(h[0].s, h[0].len, &type) < 0 ||
+            type > INT32_MAX || h[1].len == 0 || h[1].len % 2 || h[1].len > 2 * VS_HANDLE_MAX)
+                return -EBADMSG;
+        for (size_t i = 0; i < h[1].len; i += 2) {
+                int hi = hexval(h[1].s[i]), lo = hexval(h[1].s[i + 1]);
+                if (hi < 0 || lo < 0 || (h[1].s[i] >= 'A' && h[1].s[i] <= 'F') ||
+                    (h[1].s[i + 1] >= 'A' && h[1].s[i + 1] <= 'F'))
+                        return -EBADMSG;
+                v->handle[i / 2] = (unsigned char)(hi << 4 | lo);
+        }
+        v->handle_type = (uint32_t)type;
+        v->handle_len = (uint32_t)(h[1].len / 2);
+        return 0;
+}
+
+/* An identity of `parts` fields: 9 (vsj3) or 7 (vsj2, no birth time nor handle). */
+static int parse_identity(struct field f, size_t parts, struct vs_identity *id)
+{
+        if (is_dash(f)) {
                 *id = (struct vs_identity){ 0 };
                 return 0;
         }
-        struct field p[7];
-        if (split(f, ':', p, 7) != 7)
+        struct field p[ID_PARTS];
+        if (split(f, ':', p, parts) != (int)parts)
                 return -EBADMSG;
         struct vs_identity v = { .known = true };
         uint64_t mode;
@@ -298,6 +371,8 @@ static int parse_identity(struct field f, struct vs_identity *id)
             parse_i64(p[4].s, p[4].len, &v.mtime_nsec) < 0 ||
             parse_i64(p[5].s, p[5].len, &v.ctime_sec) < 0 ||
             parse_i64(p[6].s, p[6].len, &v.ctime_nsec) < 0)
+                return -EBADMSG;
+        if (parts == ID_PARTS && (parse_btime(p[7], &v) < 0 || parse_handle(p[8], &v) < 0))
                 return -EBADMSG;
         v.mode = (uint32_t)mode;
         *id = v;
@@ -344,19 +419,32 @@ static int parse_id(struct field f, char *dst, size_t size)
         return 0;
 }
 
-/* Parse one line (without its newline) into *e; the checksum must match. */
+static bool field_is(struct field f, const char *s)
+{
+        return f.len == strlen(s) && memcmp(f.s, s, f.len) == 0;
+}
+
+/* Parse one line (without its newline) into *e; the checksum must match.  A vsj2 line is
+ * read into the vsj3 layout: no copy evidence, no birth times, no handles. */
 static int parse_line(const char *line, size_t len, struct vs_journal_entry *e)
 {
         struct field f[FIELDS];
-        if (split((struct field){ line, len }, ' ', f, FIELDS) != FIELDS || f[F_SUM].len != 8)
+        int n = split((struct field){ line, len }, ' ', f, FIELDS);
+        bool v2 = n == V2_FIELDS && field_is(f[F_MAGIC], V2_RECORD_MAGIC);
+        if (v2) {
+                f[F_SUM] = f[F_PREV_ID];
+                f[F_PREV_ID] = f[F_COPIED_ID];
+                f[F_COPIED_ID] = (struct field){ "-", 1 };
+        } else if (n != FIELDS || !field_is(f[F_MAGIC], RECORD_MAGIC)) {
+                return -EBADMSG;
+        }
+        if (f[F_SUM].len != 8)
                 return -EBADMSG;
         uint64_t sum;
         size_t body = (size_t)(f[F_SUM].s - line) - 1;
         if (parse_hex64(f[F_SUM], &sum) < 0 || (uint32_t)sum != fnv1a(line, body))
                 return -EBADMSG;
-        if (f[F_MAGIC].len != strlen(RECORD_MAGIC) ||
-            memcmp(f[F_MAGIC].s, RECORD_MAGIC, f[F_MAGIC].len) != 0)
-                return -EBADMSG;
+        size_t parts = v2 ? V2_ID_PARTS : ID_PARTS;
         int kind = lookup_name(kind_names, COUNT(kind_names), f[F_KIND]);
         int phase = lookup_name(phase_names, COUNT(phase_names), f[F_PHASE]);
         if (kind < 0 || phase < 0 || parse_id(f[F_ID], e->id, sizeof(e->id)) < 0)
@@ -367,10 +455,11 @@ static int parse_line(const char *line, size_t len, struct vs_journal_entry *e)
             parse_mount(f + F_TMOUNT, &e->target_mount) < 0 ||
             parse_relative(f[F_SOURCE], e->source, sizeof(e->source)) < 0 ||
             parse_relative(f[F_TARGET], e->target, sizeof(e->target)) < 0 ||
-            parse_identity(f[F_SOURCE_ID], &e->source_id) < 0 ||
-            parse_identity(f[F_ASIDE_ID], &e->aside_id) < 0 ||
-            parse_identity(f[F_STAGING_ID], &e->staging_id) < 0 ||
-            parse_identity(f[F_PREV_ID], &e->target_prev_id) < 0)
+            parse_identity(f[F_SOURCE_ID], parts, &e->source_id) < 0 ||
+            parse_identity(f[F_ASIDE_ID], parts, &e->aside_id) < 0 ||
+            parse_identity(f[F_STAGING_ID], parts, &e->staging_id) < 0 ||
+            parse_identity(f[F_COPIED_ID], ID_PARTS, &e->copied_id) < 0 ||
+            parse_identity(f[F_PREV_ID], parts, &e->target_prev_id) < 0)
                 return -EBADMSG;
         /* A record without the source's identity could never prove anything. */
         return e->source_id.known ? 0 : -EBADMSG;

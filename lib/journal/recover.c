@@ -3,12 +3,14 @@
  * Recovery: finish or roll back one interrupted move of this user, from a record of this
  * user's private journal.  Every object is looked up beneath the recorded mount, after
  * proving that the mount there now is the same folder; nothing is followed (no symlink,
- * "..", or other mount), and only objects whose inode identity matches the record are
- * touched:
- *   the target is the staging object -> installed: remove the set-aside source if it is
- *                                       the recorded source, unchanged (else keep it);
- *   otherwise                        -> not installed: remove the staging object if it is
- *                                       ours, and put the set-aside source back;
+ * "..", or other mount), and nothing is deleted that is not proven to be the recorded
+ * object (inode and generation, proof.c):
+ *   the target is the complete staging -> installed: remove the set-aside source if it is
+ *   copy, proven                          the recorded source, unchanged (else keep it);
+ *   the target has the staging copy's  -> not proven installed: the source goes back to
+ *   inode number, and nothing more        its name, the target is kept, and it is reported;
+ *   otherwise                          -> not installed: remove the staging object if it is
+ *                                         proven ours, and put the set-aside source back;
  *   a mount that is not the recorded one -> nothing is touched; the record waits for a
  *                                       session that has that folder again.
  * Nothing is ever deleted for being byte-equal to something: equal bytes prove nothing
@@ -27,6 +29,7 @@
 #include "base/syscall.h"
 #include "fmt/fmt.h"
 #include "journal/journal.h"
+#include "journal/proof.h"
 #include "journal/tree.h"
 
 #ifndef RENAME_NOREPLACE
@@ -98,14 +101,11 @@ struct side {
 
 static int lookup(int dirfd, const char *name, bool *exists, struct vs_identity *id)
 {
-        struct stat st;
         *exists = false;
-        if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        int r = vs_identity_at(dirfd, name, id);
+        if (r == 0)
                 *exists = true;
-                vs_identity_from_stat(id, &st);
-                return 0;
-        }
-        return errno == ENOENT ? 0 : -errno;
+        return r == -ENOENT ? 0 : r;
 }
 
 /* Open the directory of rel beneath the verified mount and look up base and hidden. */
@@ -223,12 +223,16 @@ static void roll_forward(struct vs_recovery_result *r, struct side *src, struct 
                 return;
         }
         const char *name = aside ? src->hidden : src->base;
+        const struct vs_identity *now = aside ? &src->hidden_id : &src->base_id;
+        /* Only the recorded source, by generation, never another file with its number. */
+        bool proven = vs_proof_source(e, now);
         int err = 0;
-        if (e->kind == VS_JOURNAL_TREE) {
+        if (!proven) {
+                r->source_kept++;
+        } else if (e->kind == VS_JOURNAL_TREE) {
                 err = vs_journal_remove_copied(src->dirfd, name, dst->dirfd, dst->base, dry_run,
                                                &r->source_removed, &r->source_kept);
         } else {
-                const struct vs_identity *now = aside ? &src->hidden_id : &src->base_id;
                 /* Set aside, its ctime moved: the aside identity proves it exactly when it
                  * made it into the record, else size and mtime of the planned source do. */
                 bool unchanged = aside ? (e->aside_id.known ? vs_identity_unchanged(&e->aside_id, now)
@@ -250,12 +254,45 @@ static void roll_forward(struct vs_recovery_result *r, struct side *src, struct 
                 if (aside && restore_aside(r, src, dry_run) == 1)
                         return;
                 r->outcome = VS_RECOVERY_KEPT;
-                set_detail(r, "installed, but the source changed after it was copied: it was kept",
+                set_detail(r, proven ? "installed, but the source changed after it was copied: "
+                                       "it was kept"
+                                     : "installed, but nothing proves that the source found is "
+                                       "the one copied (no generation to compare): it was kept",
                            aside ? " at its name" : "", NULL);
                 return;
         }
         r->outcome = VS_RECOVERY_ROLLED_FORWARD;
         set_detail(r, "installed: removed the source, which the target holds", NULL, NULL);
+}
+
+/*
+ * The target has the inode number of this move's staging copy and nothing more is proven:
+ * the copy never completed (someone renamed it there), or another file was given the
+ * number.  Deleting the source on that would lose the only whole copy: it goes back to its
+ * name, the target is kept, and a person is told.
+ */
+static void keep_unproven_target(struct vs_recovery_result *r, struct side *src,
+                                 bool aside, bool dry_run)
+{
+        if (aside) {
+                int e = restore_aside(r, src, dry_run);
+                if (e == 1)
+                        return;
+                if (e < 0) {
+                        keep_after_error(r, e, "could not put the set-aside source back");
+                        return;
+                }
+                r->source_kept++;
+        } else if (src->base_exists &&
+                   vs_identity_same_object(&r->entry.source_id, &src->base_id)) {
+                r->source_kept++;
+        }
+        r->outcome = VS_RECOVERY_KEPT;
+        set_detail(r, "not proven installed: the target has the inode number of this move's "
+                      "staging copy, but not its generation or the record's proof that the "
+                      "copy was complete; ",
+                   r->source_kept ? "the source is at its name" : "no copy of the source is left",
+                   ", the target was kept");
 }
 
 /* The lock file a killed mover left beside the object (named after the object's device, which
@@ -299,21 +336,30 @@ static void decide(struct vs_recovery_result *r, bool dry_run)
                 goto out;
         }
 
-        bool installed = dst.base_exists && vs_identity_same_object(&e->staging_id, &dst.base_id);
-        /*
-         * The staging object is ours when its identity is the recorded one.  Its name (64
-         * random bits) is in the durable record before it exists, and it is installed only
-         * after its identity is durable; so an object under that name while the record has
-         * no identity yet (a power cut between its creation and that sync) is this move's,
-         * or was put there, in the shared folder, by someone who replaced ours: removed.
-         */
-        bool staged = dst.hidden_exists && (e->staging_id.known
-                                                    ? vs_identity_same_object(&e->staging_id, &dst.hidden_id)
-                                                    : !installed);
+        enum vs_target_proof target = dst.base_exists ? vs_proof_target(e, &dst.base_id)
+                                                      : VS_TARGET_OTHER;
+        bool installed = target == VS_TARGET_COMPLETE;
+        /* The staging object is removed only when it is provably ours (proof.c); it is
+         * installed only after its identity is durable. */
+        bool staged = dst.hidden_exists && vs_proof_staging(e, &dst.hidden_id) &&
+                      (e->staging_id.known || !installed);
+        /* Putting the source back (never over anything) deletes nothing: no proof needed. */
         bool aside_ours = src.hidden_exists && vs_identity_same_object(&e->source_id, &src.hidden_id);
+        if (target == VS_TARGET_UNPROVEN) {
+                keep_unproven_target(r, &src, aside_ours, dry_run);
+                goto out;
+        }
         if (dst.hidden_exists && !staged) {
+                int back = !installed && aside_ours ? restore_aside(r, &src, dry_run) : 0;
+                if (back == 1)
+                        goto out;
+                if (back < 0) {
+                        keep_after_error(r, back, "could not put the set-aside source back");
+                        goto out;
+                }
                 r->outcome = VS_RECOVERY_KEPT;
-                set_detail(r, dst.hidden, " is not provably this move's staging copy: kept", NULL);
+                set_detail(r, dst.hidden, " is not provably this move's staging copy: kept",
+                           !installed && aside_ours ? "; the source is back at its name" : NULL);
                 goto out;
         }
         if (installed)

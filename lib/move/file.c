@@ -25,10 +25,11 @@ static int stage_copy(const struct vs_plan *plan, const char *aside, struct stat
         ctx->journal = journal;
         int r = vs_node_copy(old->dirfd, aside, st, new->dirfd, temp, ctx, &temp_fd);
         /* From the install on, a crash should find the copy's identity in the record (its
-         * line was written when the copy was created); then the copy's data, before the
-         * install can reach the disk. */
+         * line was written when the copy was created) and the proof that it is complete;
+         * then the copy's data, before the install can reach the disk. */
         if (r == 0)
-                r = vs_move_journal_sync(journal, vs_durability_record_staged(d, false));
+                r = vs_move_journal_copied(journal, temp_fd, new->dirfd, temp,
+                                           vs_durability_record_staged(d, false));
         if (r == 0 && temp_fd >= 0)
                 r = vs_fault_at(VS_STEP_FSYNC_TEMP);
         if (r == 0 && temp_fd >= 0)

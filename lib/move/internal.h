@@ -224,6 +224,11 @@ int vs_move_journal_begin(const struct vs_plan *plan, enum vs_journal_kind kind,
 /* The staging object dirfd/name exists: record its identity, synced as `how` says. */
 int vs_move_journal_staged(struct vs_journal *j, int dirfd, const char *name,
                            enum vs_journal_sync how);
+/* The staging copy is complete (fd, or dirfd/name when fd < 0): record its size and the
+ * times the copy set, the evidence recovery needs before it removes the source, synced as
+ * `how` says.  -EBUSY when the object is not the staging object the record names. */
+int vs_move_journal_copied(struct vs_journal *j, int fd, int dirfd, const char *name,
+                           enum vs_journal_sync how);
 /* Make the record as durable as `how` says (no record: nothing to do). */
 int vs_move_journal_sync(struct vs_journal *j, enum vs_journal_sync how);
 /* The source is set aside (st: as it is there), a progress mark, not synced. */

@@ -15,6 +15,22 @@ static int copy_name(char *dst, size_t size, const char *name)
         return 0;
 }
 
+/* The source's file handle and birth time, which let recovery prove it is the object it
+ * removes: taken only from the planned object (a name saved over since has none, and
+ * recovery then keeps it, whatever it is). */
+static void add_proof(struct vs_identity *id, int dirfd, const char *name)
+{
+        struct vs_identity now;
+        if (vs_identity_at(dirfd, name, &now) < 0 || !vs_identity_same_object(id, &now))
+                return;
+        id->has_btime = now.has_btime;
+        id->btime_sec = now.btime_sec;
+        id->btime_nsec = now.btime_nsec;
+        id->handle_type = now.handle_type;
+        id->handle_len = now.handle_len;
+        memcpy(id->handle, now.handle, now.handle_len);
+}
+
 int vs_move_journal_begin(const struct vs_plan *plan, enum vs_journal_kind kind,
                           struct vs_journal *j, struct vs_durability *d, char *staging,
                           char *aside, size_t size)
@@ -30,6 +46,7 @@ int vs_move_journal_begin(const struct vs_plan *plan, enum vs_journal_kind kind,
         }
         struct vs_identity source, target;
         vs_identity_from_statx(&source, &plan->old.st);
+        add_proof(&source, plan->old.dirfd, plan->old.path.last);
         if (plan->new.exists)
                 vs_identity_from_statx(&target, &plan->new.st);
         const struct vs_journal_config cfg = { .dir = opts->journal_dir,
@@ -68,11 +85,31 @@ int vs_move_journal_staged(struct vs_journal *j, int dirfd, const char *name,
 {
         if (!j || j->fd < 0)
                 return 0;
-        struct statx st;
-        int r = vs_statx(dirfd, name, &st);
+        struct vs_identity staged;
+        int r = vs_identity_at(dirfd, name, &staged);
         if (r < 0)
                 return r;
-        vs_identity_from_statx(&j->entry.staging_id, &st);
+        j->entry.staging_id = staged;
+        j->entry.copied_id = (struct vs_identity){ 0 }; /* a new copy: not complete yet */
+        return vs_journal_update(j, how);
+}
+
+int vs_move_journal_copied(struct vs_journal *j, int fd, int dirfd, const char *name,
+                           enum vs_journal_sync how)
+{
+        if (!j || j->fd < 0)
+                return 0;
+        struct vs_identity copied;
+        int r = fd >= 0 ? vs_identity_of_fd(fd, &copied) : vs_identity_at(dirfd, name, &copied);
+        if (r < 0)
+                return r;
+        /* What was copied into must be what the record names: someone who swapped the
+         * staging name in the shared folder gets no proof of ours. */
+        const struct vs_identity *staged = &j->entry.staging_id;
+        if (!vs_identity_same_object(staged, &copied) ||
+            (vs_identity_has_proof(staged) && !vs_identity_proven(staged, &copied)))
+                return -EBUSY;
+        j->entry.copied_id = copied;
         return vs_journal_update(j, how);
 }
 

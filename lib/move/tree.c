@@ -364,7 +364,7 @@ static int copy_leave(void *ctx, const struct vs_walk_entry *e)
 }
 
 static int stage_tree(const struct vs_plan *plan, int source_fd, int stage_fd,
-                      struct tree_copy *tc, struct vs_durability *d)
+                      struct tree_copy *tc, struct vs_durability *d, struct vs_journal *journal)
 {
         struct vs_writeback writeback = { 0 };
         static const struct vs_walk_ops ops = {
@@ -409,6 +409,10 @@ static int stage_tree(const struct vs_plan *plan, int source_fd, int stage_fd,
                 r = w;
         if (r == 0)
                 r = vs_attrs_copy(source_fd, stage_fd, -1, NULL, &plan->old.st, &stage_hints);
+        /* Complete: the record says so before the syncfs that makes the tree durable. */
+        if (r == 0)
+                r = vs_move_journal_copied(journal, stage_fd, -1, NULL,
+                                           vs_durability_record_staged(d, true));
         if (r == 0)
                 r = vs_fault_at(VS_STEP_STAGE_SYNC);
         if (r == 0 && !vs_durability_tree_by_writeback(d))
@@ -462,7 +466,7 @@ int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats)
 
         struct timespec staged_from;
         clock_gettime(CLOCK_REALTIME, &staged_from);
-        r = stage_tree(plan, source_fd, stage_fd, &tc, &d);
+        r = stage_tree(plan, source_fd, stage_fd, &tc, &d, &journal);
         stats->bytes = tc.copy.bytes;
         stats->methods = tc.copy.methods;
         stats->dropped = tc.copy.dropped;

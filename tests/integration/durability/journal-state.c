@@ -6,7 +6,8 @@
  *                                                    ASIDE" (absolute paths), and exit
  *                                                    without finishing (a crash);
  *   journal-state staged RECORD                      append "staging complete" with the
- *                                                    staging object's identity;
+ *                                                    staging object's identity, as the
+ *                                                    engine does once the copy is whole;
  *   journal-state aside RECORD                       append the set-aside source's identity;
  *   journal-state hold JOURNAL SOURCE TARGET SECONDS a live move: print as begin, keep the
  *                                                    record locked, then finish it.
@@ -41,18 +42,17 @@ static int parent_fd(const char *path)
 static int begin(const char *journal, enum vs_journal_kind kind, const char *src,
                  const char *dst, struct vs_journal *j)
 {
-        struct stat st;
         struct vs_identity sid, prev = { 0 };
-        if (lstat(src, &st) < 0)
-                return -errno;
-        vs_identity_from_stat(&sid, &st);
-        if (lstat(dst, &st) == 0)
-                vs_identity_from_stat(&prev, &st);
+        int r = vs_identity_at(AT_FDCWD, src, &sid);
+        if (r < 0)
+                return r;
+        if (vs_identity_at(AT_FDCWD, dst, &prev) < 0)
+                prev = (struct vs_identity){ 0 };
         int sfd = parent_fd(src), tfd = parent_fd(dst);
         const struct vs_journal_config cfg = { .dir = journal };
-        int r = sfd < 0 || tfd < 0 ? -errno
-                                   : vs_journal_begin(j, &cfg, kind, sfd, src, tfd, dst, &sid,
-                                                      prev.known ? &prev : NULL);
+        r = sfd < 0 || tfd < 0 ? -errno
+                               : vs_journal_begin(j, &cfg, kind, sfd, src, tfd, dst, &sid,
+                                                  prev.known ? &prev : NULL);
         if (sfd >= 0)
                 close(sfd);
         if (tfd >= 0)
@@ -92,16 +92,21 @@ static int append(const char *record, bool aside)
                 return -errno;
         ssize_t n = read(fd, text, sizeof(text));
         int r = n < 0 ? -errno : vs_journal_parse(text, (size_t)n, &e);
-        struct stat st;
+        struct vs_identity id;
         char path[2 * PATH_MAX];
         if (aside)
                 aside_path(&e, path, sizeof(path));
         else
                 staging_path(&e, path, sizeof(path));
-        if (r == 0 && lstat(path, &st) < 0)
-                r = -errno;
+        if (r == 0)
+                r = vs_identity_at(AT_FDCWD, path, &id);
         if (r == 0) {
-                vs_identity_from_stat(aside ? &e.aside_id : &e.staging_id, &st);
+                if (aside) {
+                        e.aside_id = id;
+                } else {
+                        e.staging_id = id;
+                        e.copied_id = id;
+                }
                 int len = vs_journal_format(&e, text, sizeof(text));
                 r = len < 0 ? len : write(fd, text, (size_t)len) == len ? 0 : -EIO;
         }

@@ -122,12 +122,10 @@ static void begin(const struct vault *v, struct vs_journal *j, enum vs_journal_k
                   const char *src_rel, const char *dst_rel, bool transient)
 {
         char src[PATH_MAX], dst[PATH_MAX];
-        struct stat st;
         struct vs_identity sid;
         path_at(src, v, src_rel);
         path_at(dst, v, dst_rel);
-        assert_int_equal(lstat(src, &st), 0);
-        vs_identity_from_stat(&sid, &st);
+        assert_int_equal(vs_identity_at(AT_FDCWD, src, &sid), 0);
         const struct vs_journal_config cfg = { .dir = v->journal, .transient = transient };
         assert_int_equal(vs_journal_begin(j, &cfg, kind, v->a, src, v->b, dst, &sid, NULL), 0);
 }
@@ -158,18 +156,41 @@ static void rename_rel(const struct vault *v, const char *from, const char *to)
         assert_int_equal(rename(a, b), 0);
 }
 
-/* A file move that stops after `steps` of: stage, set aside, install.  Then a kill -9. */
+/* The filesystem under the scratch directory gives file handles: without them nothing is
+ * provable, and recovery rightly keeps everything (a container's overlayfs /tmp on an old
+ * kernel). */
+static void require_proof(const struct vault *v)
+{
+        struct vs_identity id;
+        assert_int_equal(vs_identity_of_fd(v->a, &id), 0);
+        if (!vs_identity_has_proof(&id))
+                skip();
+}
+
+/* Record the staging object rel as the engine does: its identity once created, then, when
+ * complete, the evidence of the complete copy. */
+static void record_staged(const struct vault *v, struct vs_journal *j, const char *rel,
+                          bool complete)
+{
+        char p[PATH_MAX];
+        path_at(p, v, rel);
+        assert_int_equal(vs_identity_at(AT_FDCWD, p, &j->entry.staging_id), 0);
+        assert_int_equal(vs_journal_update(j, VS_JOURNAL_SYNC_NONE), 0);
+        if (complete) {
+                assert_int_equal(vs_identity_at(AT_FDCWD, p, &j->entry.copied_id), 0);
+                assert_int_equal(vs_journal_update(j, VS_JOURNAL_SYNC_DATA), 0);
+        }
+}
+
+/* A file move that stops after `steps` of: stage (and complete the copy), set aside,
+ * install.  Then a kill -9. */
 static void crashed_file_move(struct vault *v, struct vs_journal *j, int steps)
 {
+        require_proof(v);
         write_file(v, "a/note.md", "the note\n");
         begin(v, j, VS_JOURNAL_FILE, "a/note.md", "b/note.md", false);
-        char p[PATH_MAX];
-        struct stat st;
         write_file(v, staging_rel(j), "the note\n");
-        path_at(p, v, staging_rel(j));
-        assert_int_equal(lstat(p, &st), 0);
-        vs_identity_from_stat(&j->entry.staging_id, &st);
-        assert_int_equal(vs_journal_update(j, VS_JOURNAL_SYNC_DATA), 0);
+        record_staged(v, j, staging_rel(j), true);
         if (steps >= 2)
                 rename_rel(v, "a/note.md", aside_rel(j));
         if (steps >= 3)
@@ -480,6 +501,7 @@ static void test_tree_rolls_forward_keeping_changed_entries(void **state)
         struct vault *v = *state;
         struct vs_journal j;
         char p[PATH_MAX];
+        require_proof(v);
         path_at(p, v, "a/t");
         mkdir(p, 0755);
         write_file(v, "a/t/one.md", "1");
@@ -491,10 +513,7 @@ static void test_tree_rolls_forward_keeping_changed_entries(void **state)
         path_at(src, v, "a/t");
         snprintf(cmd, sizeof(cmd), "cp -a %s %s", src, p);
         assert_int_equal(system(cmd), 0);
-        struct stat st;
-        assert_int_equal(lstat(p, &st), 0);
-        vs_identity_from_stat(&j.entry.staging_id, &st);
-        assert_int_equal(vs_journal_update(&j, VS_JOURNAL_SYNC_DATA), 0);
+        record_staged(v, &j, staging_rel(&j), true);
         rename_rel(v, "a/t", aside_rel(&j));
         rename_rel(v, staging_rel(&j), "b/t");
         vs_journal_abandon(&j);
@@ -508,6 +527,251 @@ static void test_tree_rolls_forward_keeping_changed_entries(void **state)
         assert_false(exists(v, "a/t/one.md"));
         assert_content(v, "a/t/two.md", "2, changed after the copy");
         assert_content(v, "b/t/one.md", "1");
+}
+
+/* ---- proof before any deletion (vault-fsck(8)) ---- */
+
+static uint32_t fnv1a(const char *s, size_t len)
+{
+        uint32_t h = 2166136261u;
+        for (size_t i = 0; i < len; i++) {
+                h ^= (unsigned char)s[i];
+                h *= 16777619u;
+        }
+        return h;
+}
+
+/* body + its checksum + newline, as a record line. */
+static const char *with_sum(const char *body)
+{
+        static char line[8192];
+        int n = snprintf(line, sizeof(line), "%s %08x\n", body, fnv1a(body, strlen(body)));
+        assert_true(n > 0 && (size_t)n < sizeof(line));
+        return line;
+}
+
+static void test_format_carries_the_proof(void **state)
+{
+        (void)state;
+        struct vs_journal_entry e = sample_entry(), back;
+        e.staging_id.has_btime = true;
+        e.staging_id.btime_sec = 1765000000;
+        e.staging_id.btime_nsec = 123456789;
+        e.staging_id.handle_type = 1;
+        e.staging_id.handle_len = 8;
+        memcpy(e.staging_id.handle, "\x0c\0\0\0\xef\xbe\xad\xde", 8);
+        e.copied_id = e.staging_id;
+        e.copied_id.size = 4096;
+        char line[8192];
+        int len = vs_journal_format(&e, line, sizeof(line));
+        assert_true(len > 0);
+        assert_non_null(strstr(line, ":1765000000.123456789:1.0c000000efbeadde "));
+        assert_int_equal(vs_journal_parse(line, (size_t)len, &back), 0);
+        assert_true(vs_identity_proven(&e.staging_id, &back.staging_id));
+        assert_true(vs_identity_proven(&back.copied_id, &back.staging_id));
+        assert_int_equal(back.copied_id.size, 4096);
+        assert_false(vs_identity_has_proof(&back.source_id)); /* recorded without one */
+        /* Another generation, or another birth time: not the same object. */
+        struct vs_identity other = back.staging_id;
+        other.handle[7] ^= 1;
+        assert_false(vs_identity_proven(&e.staging_id, &other));
+        other = back.staging_id;
+        other.btime_nsec++;
+        assert_false(vs_identity_proven(&e.staging_id, &other));
+        other = back.staging_id;
+        other.handle_len = 0;
+        assert_false(vs_identity_proven(&other, &other));
+}
+
+static void test_parser_refuses_malformed_proofs(void **state)
+{
+        (void)state;
+        const char *head = "vsj3 1.2.3 file staged / / ext4 8:1 ab 2 / / ext4 8:1 ab 2 a b";
+        static const char *const bad[] = {
+                "5:33188:1:2:3:4:5:-:1.abc",       /* odd number of hex digits */
+                "5:33188:1:2:3:4:5:-:1.AB",        /* upper case: one spelling only */
+                "5:33188:1:2:3:4:5:-:x.ab",        /* no type */
+                "5:33188:1:2:3:4:5:-:1.",          /* no bytes */
+                "5:33188:1:2:3:4:5:7:1.ab",        /* a birth time without nanoseconds */
+                "5:33188:1:2:3:4:5:-",             /* a field short */
+                "5:33188:1:2:3:4:5:-:1.ab:9",      /* a field too many */
+                "5:33188:1:2:3:4:5",               /* the old, proof-less shape */
+        };
+        char body[4096];
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                snprintf(body, sizeof(body), "%s %s - - - -", head, bad[i]);
+                const char *line = with_sum(body);
+                struct vs_journal_entry back;
+                assert_int_equal(vs_journal_parse(line, strlen(line), &back), -ENODATA);
+        }
+        char hex[2 * VS_HANDLE_MAX + 3];
+        memset(hex, 'a', sizeof(hex) - 1);
+        hex[sizeof(hex) - 1] = '\0';
+        snprintf(body, sizeof(body), "%s 5:33188:1:2:3:4:5:-:1.%s - - - -", head, hex);
+        const char *line = with_sum(body); /* a handle longer than any the kernel gives */
+        struct vs_journal_entry back;
+        assert_int_equal(vs_journal_parse(line, strlen(line), &back), -ENODATA);
+        snprintf(body, sizeof(body), "%s 5:33188:1:2:3:4:5:-7.5:1.ab - - - -", head);
+        line = with_sum(body);
+        assert_int_equal(vs_journal_parse(line, strlen(line), &back), 0);
+        assert_true(back.source_id.has_btime && back.source_id.btime_sec == -7);
+}
+
+/* The previous format (vsj2), as an earlier version left it at a crash. */
+static void test_old_format_is_read_without_proof(void **state)
+{
+        (void)state;
+        const char *body = "vsj2 1.2.3 overwrite installed /vault/personal /users/alice ext4 8:1 "
+                           "ab 2 /vault/engineering /shared/eng ext4 8:1 ab 2 plan.md plan.md "
+                           "12:33188:5:-3:0:0:9 - 13:33152:5:1:2:3:4 14:33188:0:1:2:3:4";
+        const char *line = with_sum(body);
+        struct vs_journal_entry back;
+        assert_int_equal(vs_journal_parse(line, strlen(line), &back), 0);
+        assert_int_equal(back.phase, VS_JOURNAL_INSTALLED);
+        assert_int_equal(back.source_id.ino, 12);
+        assert_int_equal(back.staging_id.ino, 13);
+        assert_int_equal(back.target_prev_id.ino, 14);
+        assert_false(back.copied_id.known);
+        assert_false(vs_identity_has_proof(&back.source_id));
+        assert_false(vs_identity_has_proof(&back.staging_id));
+        /* A vsj2 line in the new shape, or a vsj3 line in the old one, is neither. */
+        char swapped[4096];
+        snprintf(swapped, sizeof(swapped), "vsj3%s", body + 4);
+        line = with_sum(swapped);
+        assert_int_equal(vs_journal_parse(line, strlen(line), &back), -ENODATA);
+}
+
+/* The record's staging line without the completion evidence: the move died copying. */
+static void crash_while_copying(struct vault *v, struct vs_journal *j)
+{
+        require_proof(v);
+        write_file(v, "a/note.md", "the whole note\n");
+        begin(v, j, VS_JOURNAL_FILE, "a/note.md", "b/note.md", false);
+        rename_rel(v, "a/note.md", aside_rel(j));
+        write_file(v, staging_rel(j), "the who");
+        record_staged(v, j, staging_rel(j), false);
+        vs_journal_abandon(j);
+}
+
+/* Issue 20, 1 (i): a colleague renames the half-made staging file onto the target name. */
+static void test_incomplete_copy_renamed_onto_the_target_keeps_the_source(void **state)
+{
+        struct vault *v = *state;
+        struct vs_journal j;
+        crash_while_copying(v, &j);
+        rename_rel(v, staging_rel(&j), "b/note.md");
+        struct outcomes *o = recover(v, VS_RECOVER_DRY_RUN);
+        assert_int_equal(o->last.outcome, VS_RECOVERY_KEPT);
+        assert_int_equal(o->last.source_removed, 0);
+        o = recover(v, VS_RECOVER_REPAIR);
+        assert_int_equal(o->last.outcome, VS_RECOVERY_KEPT);
+        assert_int_equal(o->last.source_removed, 0);
+        assert_content(v, "a/note.md", "the whole note\n");
+        assert_content(v, "b/note.md", "the who");
+}
+
+/* Issue 20, 1 (ii): the staging file deleted, a new file given its inode number, saved
+ * under the target name.  Only a filesystem that reuses numbers at once can show it. */
+static void test_reused_inode_number_keeps_the_source(void **state)
+{
+        struct vault *v = *state;
+        struct vs_journal j;
+        crashed_file_move(v, &j, 2); /* the copy complete, its evidence recorded */
+        char p[PATH_MAX], q[PATH_MAX];
+        path_at(p, v, staging_rel(&j));
+        assert_int_equal(unlink(p), 0);
+        path_at(q, v, "b/note.md");
+        bool reused = false;
+        for (int i = 0; i < 2000 && !reused; i++) {
+                int fd = open(q, O_WRONLY | O_CREAT | O_EXCL, 0644);
+                assert_true(fd >= 0);
+                assert_int_equal(write(fd, "the note\n", 9), 9); /* even the same bytes */
+                struct stat st;
+                assert_int_equal(fstat(fd, &st), 0);
+                close(fd);
+                reused = st.st_ino == j.entry.staging_id.ino;
+                if (!reused) {
+                        char spare[PATH_MAX];
+                        int n = snprintf(spare, sizeof(spare), "%s.%d", q, i);
+                        assert_true(n > 0 && n < PATH_MAX);
+                        assert_int_equal(rename(q, spare), 0); /* keep its number taken */
+                }
+        }
+        if (!reused)
+                skip();
+        struct outcomes *o = recover(v, VS_RECOVER_REPAIR);
+        assert_int_equal(o->last.outcome, VS_RECOVERY_KEPT);
+        assert_int_equal(o->last.source_removed, 0);
+        assert_content(v, "a/note.md", "the note\n");
+        assert_true(exists(v, "b/note.md"));
+}
+
+/* A record of the previous format, installed: nothing in it proves the target complete. */
+static void test_old_record_after_install_keeps_both(void **state)
+{
+        struct vault *v = *state;
+        struct vs_journal j;
+        crashed_file_move(v, &j, 3);
+        struct vs_journal_entry *e = &j.entry;
+        const struct vs_mount_identity *sm = &e->source_mount, *tm = &e->target_mount;
+        const struct vs_identity *si = &e->source_id, *gi = &e->staging_id;
+        char body[4 * PATH_MAX], record[PATH_MAX];
+        int n = snprintf(body, sizeof(body),
+                 "vsj2 %s file installed %s %s %s %u:%u %llx %llu %s %s %s %u:%u %llx %llu %s %s "
+                 "%llu:%u:%lld:%lld:%lld:%lld:%lld - %llu:%u:%lld:%lld:%lld:%lld:%lld -",
+                 e->id, sm->point, sm->root, sm->fstype, sm->dev_major, sm->dev_minor,
+                 (unsigned long long)sm->fsid, (unsigned long long)sm->root_ino, tm->point,
+                 tm->root, tm->fstype, tm->dev_major, tm->dev_minor,
+                 (unsigned long long)tm->fsid, (unsigned long long)tm->root_ino, e->source,
+                 e->target, (unsigned long long)si->ino, si->mode, (long long)si->size,
+                 (long long)si->mtime_sec, (long long)si->mtime_nsec, (long long)si->ctime_sec,
+                 (long long)si->ctime_nsec, (unsigned long long)gi->ino, gi->mode,
+                 (long long)gi->size, (long long)gi->mtime_sec, (long long)gi->mtime_nsec,
+                 (long long)gi->ctime_sec, (long long)gi->ctime_nsec);
+        assert_true(n > 0 && (size_t)n < sizeof(body));
+        snprintf(record, sizeof(record), "%s/%s", v->journal, j.name);
+        FILE *f = fopen(record, "w");
+        fputs(with_sum(body), f);
+        fclose(f);
+        struct outcomes *o = recover(v, VS_RECOVER_REPAIR);
+        assert_true(o->last.parsed);
+        assert_int_equal(o->last.outcome, VS_RECOVERY_KEPT);
+        assert_int_equal(o->last.source_removed, 0);
+        assert_content(v, "a/note.md", "the note\n");
+        assert_content(v, "b/note.md", "the note\n");
+}
+
+/* Installed and complete, but the record's source has no proof: the source is kept. */
+static void test_source_without_proof_is_kept(void **state)
+{
+        struct vault *v = *state;
+        struct vs_journal j;
+        crashed_file_move(v, &j, 2);
+        j.entry.source_id.handle_len = 0; /* as on a filesystem without handles */
+        char record[PATH_MAX], text[16384];
+        snprintf(record, sizeof(record), "%s/%s", v->journal, j.name);
+        int len = vs_journal_format(&j.entry, text, sizeof(text));
+        FILE *f = fopen(record, "a");
+        fwrite(text, 1, (size_t)len, f);
+        fclose(f);
+        rename_rel(v, staging_rel(&j), "b/note.md");
+        struct outcomes *o = recover(v, VS_RECOVER_REPAIR);
+        assert_int_equal(o->last.outcome, VS_RECOVERY_KEPT);
+        assert_int_equal(o->last.source_removed, 0);
+        assert_content(v, "a/note.md", "the note\n");
+        assert_content(v, "b/note.md", "the note\n");
+}
+
+/* Installed and complete, then rewritten by a colleague (other size): kept, both. */
+static void test_target_unlike_the_completed_copy_keeps_the_source(void **state)
+{
+        struct vault *v = *state;
+        struct vs_journal j;
+        crashed_file_move(v, &j, 3);
+        write_file(v, "b/note.md", "rewritten in place, the same inode\n");
+        struct outcomes *o = recover(v, VS_RECOVER_REPAIR);
+        assert_int_equal(o->last.outcome, VS_RECOVERY_KEPT);
+        assert_content(v, "a/note.md", "the note\n");
 }
 
 static void test_lock_wait_is_bounded(void **state)
@@ -537,6 +801,9 @@ int main(void)
                 cmocka_unit_test(test_format_roundtrip),
                 cmocka_unit_test(test_torn_last_line_keeps_previous_state),
                 cmocka_unit_test(test_parser_refuses_paths_that_leave_the_mount),
+                cmocka_unit_test(test_format_carries_the_proof),
+                cmocka_unit_test(test_parser_refuses_malformed_proofs),
+                cmocka_unit_test(test_old_format_is_read_without_proof),
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
                 T(test_mount_identity_of_a_directory),
                 T(test_private_directory_only),
@@ -552,6 +819,11 @@ int main(void)
                 T(test_other_object_at_the_staging_name_is_kept),
                 T(test_other_mount_defers_and_touches_nothing),
                 T(test_tree_rolls_forward_keeping_changed_entries),
+                T(test_incomplete_copy_renamed_onto_the_target_keeps_the_source),
+                T(test_reused_inode_number_keeps_the_source),
+                T(test_old_record_after_install_keeps_both),
+                T(test_source_without_proof_is_kept),
+                T(test_target_unlike_the_completed_copy_keeps_the_source),
                 T(test_lock_wait_is_bounded),
 #undef T
         };

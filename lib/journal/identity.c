@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Object identities, and what proves that an object found now is the one a record names.
+ *
+ * An inode number proves nothing on its own: ext4 hands a freed number to the next file
+ * created, and anyone with write access to a shared folder can delete a hidden file and
+ * create another.  What a colleague can neither reuse nor forge is the pair (inode
+ * number, generation), which the filesystem's own file handle carries (name_to_handle_at:
+ * ext4, xfs, btrfs and tmpfs put the generation in it, as NFS needs them to), and the
+ * birth time, which no system call sets.  Where a filesystem gives no handle, nothing is
+ * proven, and recovery keeps both copies.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "journal/journal.h"
+
+#define IDENTITY_STATX_MASK (STATX_BASIC_STATS | STATX_BTIME)
+#ifndef AT_HANDLE_FID
+#define AT_HANDLE_FID 0x200 /* Linux 6.5: a handle to identify, not to open */
+#endif
+#define FILEID_INO64_GEN 0x81 /* include/linux/exportfs.h */
+
+void vs_identity_from_statx(struct vs_identity *id, const struct statx *stx)
+{
+        bool btime = (stx->stx_mask & STATX_BTIME) != 0;
+        *id = (struct vs_identity){
+                .known = true,
+                .dev = makedev(stx->stx_dev_major, stx->stx_dev_minor),
+                .ino = stx->stx_ino,
+                .mode = stx->stx_mode,
+                .size = (int64_t)stx->stx_size,
+                .mtime_sec = stx->stx_mtime.tv_sec,
+                .mtime_nsec = stx->stx_mtime.tv_nsec,
+                .ctime_sec = stx->stx_ctime.tv_sec,
+                .ctime_nsec = stx->stx_ctime.tv_nsec,
+                .has_btime = btime,
+                .btime_sec = btime ? stx->stx_btime.tv_sec : 0,
+                .btime_nsec = btime ? stx->stx_btime.tv_nsec : 0,
+        };
+}
+
+void vs_identity_from_stat(struct vs_identity *id, const struct stat *st)
+{
+        *id = (struct vs_identity){
+                .known = true,
+                .dev = (uint64_t)st->st_dev,
+                .ino = (uint64_t)st->st_ino,
+                .mode = (uint32_t)st->st_mode,
+                .size = (int64_t)st->st_size,
+                .mtime_sec = (int64_t)st->st_mtim.tv_sec,
+                .mtime_nsec = (int64_t)st->st_mtim.tv_nsec,
+                .ctime_sec = (int64_t)st->st_ctim.tv_sec,
+                .ctime_nsec = (int64_t)st->st_ctim.tv_nsec,
+        };
+}
+
+/* The handle of the object fd (O_PATH will do) into id; id->handle_len stays 0 when the
+ * filesystem gives none. */
+static void read_handle(int fd, struct vs_identity *id)
+{
+        union {
+                struct file_handle fh;
+                unsigned char bytes[sizeof(struct file_handle) + VS_HANDLE_MAX];
+        } h;
+        int mount_id;
+        h.fh.handle_bytes = VS_HANDLE_MAX;
+        int r = name_to_handle_at(fd, "", &h.fh, &mount_id, AT_EMPTY_PATH);
+        /* Overlayfs (a container's /tmp) gives a decodable handle only with nfs_export on;
+         * its identifying handle wraps the real filesystem's.  The generic one the kernel
+         * makes for a filesystem without export support (FILEID_INO64_GEN) may hold a
+         * generation of 0: no proof. */
+        if (r < 0 && errno == EOPNOTSUPP) {
+                h.fh.handle_bytes = VS_HANDLE_MAX;
+                r = name_to_handle_at(fd, "", &h.fh, &mount_id, AT_EMPTY_PATH | AT_HANDLE_FID);
+                if (r == 0 && h.fh.handle_type == FILEID_INO64_GEN)
+                        return;
+        }
+        if (r < 0 || h.fh.handle_bytes == 0 || h.fh.handle_bytes > VS_HANDLE_MAX ||
+            h.fh.handle_type < 0)
+                return;
+        id->handle_type = (uint32_t)h.fh.handle_type;
+        id->handle_len = h.fh.handle_bytes;
+        memcpy(id->handle, h.fh.f_handle, h.fh.handle_bytes);
+}
+
+int vs_identity_of_fd(int fd, struct vs_identity *out)
+{
+        struct statx stx;
+        if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, IDENTITY_STATX_MASK, &stx) < 0)
+                return -errno;
+        struct vs_identity id;
+        vs_identity_from_statx(&id, &stx);
+        read_handle(fd, &id);
+        *out = id;
+        return 0;
+}
+
+int vs_identity_at(int dirfd, const char *name, struct vs_identity *out)
+{
+        /* One open object for both questions: a name swapped between a stat and a handle
+         * lookup would otherwise pair one object's inode with another's generation. */
+        int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        int r = vs_identity_of_fd(fd, out);
+        close(fd);
+        return r;
+}
+
+bool vs_identity_same_object(const struct vs_identity *a, const struct vs_identity *b)
+{
+        return a->known && b->known && a->ino == b->ino &&
+               (a->mode & S_IFMT) == (b->mode & S_IFMT);
+}
+
+bool vs_identity_has_proof(const struct vs_identity *id)
+{
+        return id->known && id->handle_len > 0;
+}
+
+bool vs_identity_proven(const struct vs_identity *recorded, const struct vs_identity *now)
+{
+        if (!vs_identity_same_object(recorded, now) || !vs_identity_has_proof(recorded) ||
+            !vs_identity_has_proof(now))
+                return false;
+        if (recorded->handle_type != now->handle_type ||
+            recorded->handle_len != now->handle_len ||
+            memcmp(recorded->handle, now->handle, recorded->handle_len) != 0)
+                return false;
+        /* Recorded, the birth time must be there still: a filesystem does not stop
+         * reporting it, and an object that has another one was born another time. */
+        return !recorded->has_btime ||
+               (now->has_btime && recorded->btime_sec == now->btime_sec &&
+                recorded->btime_nsec == now->btime_nsec);
+}
+
+bool vs_identity_same_content(const struct vs_identity *a, const struct vs_identity *b)
+{
+        return vs_identity_same_object(a, b) && a->size == b->size &&
+               a->mtime_sec == b->mtime_sec && a->mtime_nsec == b->mtime_nsec;
+}
+
+bool vs_identity_unchanged(const struct vs_identity *a, const struct vs_identity *b)
+{
+        return vs_identity_same_content(a, b) && a->ctime_sec == b->ctime_sec &&
+               a->ctime_nsec == b->ctime_nsec;
+}
