@@ -88,10 +88,11 @@ static void read_handle(int fd, struct vs_identity *id)
         memcpy(id->handle, h.fh.f_handle, h.fh.handle_bytes);
 }
 
-int vs_identity_of_fd(int fd, struct vs_identity *out)
+static int identity_of_fd(int fd, int sync, struct vs_identity *out)
 {
         struct statx stx;
-        if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, IDENTITY_STATX_MASK, &stx) < 0)
+        if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | sync, IDENTITY_STATX_MASK,
+                  &stx) < 0)
                 return -errno;
         struct vs_identity id;
         vs_identity_from_statx(&id, &stx);
@@ -100,16 +101,34 @@ int vs_identity_of_fd(int fd, struct vs_identity *out)
         return 0;
 }
 
-int vs_identity_at(int dirfd, const char *name, struct vs_identity *out)
+int vs_identity_of_fd(int fd, struct vs_identity *out)
+{
+        return identity_of_fd(fd, AT_STATX_SYNC_AS_STAT, out);
+}
+
+static int identity_at(int dirfd, const char *name, int sync, struct vs_identity *out)
 {
         /* One open object for both questions: a name swapped between a stat and a handle
          * lookup would otherwise pair one object's inode with another's generation. */
         int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
-        int r = vs_identity_of_fd(fd, out);
+        int r = identity_of_fd(fd, sync, out);
         close(fd);
         return r;
+}
+
+int vs_identity_at(int dirfd, const char *name, struct vs_identity *out)
+{
+        return identity_at(dirfd, name, AT_STATX_SYNC_AS_STAT, out);
+}
+
+int vs_identity_at_cached(int dirfd, const char *name, struct vs_identity *out)
+{
+        /* A FUSE mount asks its server again for a birth time it never cached; rclone
+         * answers for a file it is still uploading with the time now, which the move's
+         * later checks would then see as a write. */
+        return identity_at(dirfd, name, AT_STATX_DONT_SYNC, out);
 }
 
 bool vs_identity_same_object(const struct vs_identity *a, const struct vs_identity *b)

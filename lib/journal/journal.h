@@ -159,6 +159,9 @@ void vs_identity_from_statx(struct vs_identity *id, const struct statx *stx);
  * do), with birth time and file handle where the filesystem has them.  0 or -errno. */
 int vs_identity_at(int dirfd, const char *name, struct vs_identity *out);
 int vs_identity_of_fd(int fd, struct vs_identity *out);
+/* The same from what the kernel has cached, without asking a network or FUSE filesystem's
+ * server again (birth time then often unknown): for an object just looked at. */
+int vs_identity_at_cached(int dirfd, const char *name, struct vs_identity *out);
 /* Same inode number and type: a hint, never a proof (numbers are reused). */
 bool vs_identity_same_object(const struct vs_identity *a, const struct vs_identity *b);
 /* The identity carries a file handle: a later object can be proven to be it, or not. */

@@ -20,17 +20,39 @@ enum vs_target_proof vs_proof_target(const struct vs_journal_entry *e,
         if (!vs_identity_same_object(&e->staging_id, target))
                 return VS_TARGET_OTHER;
         const struct vs_identity *copied = &e->copied_id;
-        if (!copied->known || !vs_identity_proven(&e->staging_id, target) ||
-            !vs_identity_proven(copied, target))
-                return VS_TARGET_UNPROVEN;
+        if (!vs_identity_proven(&e->staging_id, target))
+                return VS_TARGET_UNPROVEN_OBJECT;
+        if (!copied->known)
+                return VS_TARGET_UNPROVEN_COMPLETE;
+        if (!vs_identity_proven(copied, target))
+                return VS_TARGET_UNPROVEN_OBJECT;
         /* A tree's entries are compared one by one before any source entry goes
          * (tree.c); its root directory's own size and mtime move with every save in it. */
         if (e->kind == VS_JOURNAL_TREE)
                 return VS_TARGET_COMPLETE;
         /* The install (a rename) moves the ctime, never the size or the mtime the copy
          * gave it. */
-        return target->size == copied->size && same_mtime(target, copied) ? VS_TARGET_COMPLETE
-                                                                         : VS_TARGET_UNPROVEN;
+        return target->size == copied->size && same_mtime(target, copied)
+                       ? VS_TARGET_COMPLETE
+                       : VS_TARGET_UNPROVEN_CONTENT;
+}
+
+const char *vs_proof_target_why(enum vs_target_proof proof)
+{
+        switch (proof) {
+        case VS_TARGET_UNPROVEN_OBJECT:
+                return "but not its generation and birth time (another file was given the "
+                       "number, or the filesystem gives no file handles)";
+        case VS_TARGET_UNPROVEN_COMPLETE:
+                return "but the record has no proof that the copy ever completed (was it "
+                       "renamed there half-made?)";
+        case VS_TARGET_UNPROVEN_CONTENT:
+                return "but not the size and modification time the completed copy had";
+        case VS_TARGET_OTHER:
+        case VS_TARGET_COMPLETE:
+                break;
+        }
+        return "";
 }
 
 bool vs_proof_source(const struct vs_journal_entry *e, const struct vs_identity *now)

@@ -175,6 +175,15 @@ static int restore_aside(struct vs_recovery_result *r, struct side *src, bool dr
         return e == -EEXIST ? 1 : e;
 }
 
+/* restore_aside(), its failures settling the outcome: true when there is no more to do. */
+static bool put_source_back(struct vs_recovery_result *r, struct side *src, bool dry_run)
+{
+        int e = restore_aside(r, src, dry_run);
+        if (e < 0)
+                keep_after_error(r, e, "could not put the set-aside source back");
+        return e != 0;
+}
+
 static void roll_back(struct vs_recovery_result *r, struct side *src, struct side *dst,
                       bool staged, bool aside, bool dry_run)
 {
@@ -187,15 +196,8 @@ static void roll_back(struct vs_recovery_result *r, struct side *src, struct sid
                         return;
                 }
         }
-        if (aside) {
-                int e = restore_aside(r, src, dry_run);
-                if (e == 1)
-                        return;
-                if (e < 0) {
-                        keep_after_error(r, e, "could not put the set-aside source back");
-                        return;
-                }
-        }
+        if (aside && put_source_back(r, src, dry_run))
+                return;
         if (kept) {
                 r->outcome = VS_RECOVERY_KEPT;
                 set_detail(r, "not installed; part of the staging copy was too deep to remove",
@@ -272,27 +274,25 @@ static void roll_forward(struct vs_recovery_result *r, struct side *src, struct 
  * name, the target is kept, and a person is told.
  */
 static void keep_unproven_target(struct vs_recovery_result *r, struct side *src,
-                                 bool aside, bool dry_run)
+                                 enum vs_target_proof proof, bool aside, bool dry_run)
 {
         if (aside) {
-                int e = restore_aside(r, src, dry_run);
-                if (e == 1)
+                if (put_source_back(r, src, dry_run))
                         return;
-                if (e < 0) {
-                        keep_after_error(r, e, "could not put the set-aside source back");
-                        return;
-                }
                 r->source_kept++;
         } else if (src->base_exists &&
                    vs_identity_same_object(&r->entry.source_id, &src->base_id)) {
                 r->source_kept++;
         }
         r->outcome = VS_RECOVERY_KEPT;
-        set_detail(r, "not proven installed: the target has the inode number of this move's "
-                      "staging copy, but not its generation or the record's proof that the "
-                      "copy was complete; ",
-                   r->source_kept ? "the source is at its name" : "no copy of the source is left",
-                   ", the target was kept");
+        struct vs_buf b;
+        vs_buf_init(&b, r->detail, sizeof(r->detail));
+        vs_buf_puts(&b, "not proven installed: the target has the inode number of this move's "
+                        "staging copy, ");
+        vs_buf_puts(&b, vs_proof_target_why(proof));
+        vs_buf_puts(&b, r->source_kept ? "; the source is at its name" : "; no copy of the "
+                                                                          "source is left");
+        vs_buf_puts(&b, ", the target was kept");
 }
 
 /* The lock file a killed mover left beside the object (named after the object's device, which
@@ -345,18 +345,13 @@ static void decide(struct vs_recovery_result *r, bool dry_run)
                       (e->staging_id.known || !installed);
         /* Putting the source back (never over anything) deletes nothing: no proof needed. */
         bool aside_ours = src.hidden_exists && vs_identity_same_object(&e->source_id, &src.hidden_id);
-        if (target == VS_TARGET_UNPROVEN) {
-                keep_unproven_target(r, &src, aside_ours, dry_run);
+        if (target != VS_TARGET_OTHER && !installed) {
+                keep_unproven_target(r, &src, target, aside_ours, dry_run);
                 goto out;
         }
         if (dst.hidden_exists && !staged) {
-                int back = !installed && aside_ours ? restore_aside(r, &src, dry_run) : 0;
-                if (back == 1)
+                if (!installed && aside_ours && put_source_back(r, &src, dry_run))
                         goto out;
-                if (back < 0) {
-                        keep_after_error(r, back, "could not put the set-aside source back");
-                        goto out;
-                }
                 r->outcome = VS_RECOVERY_KEPT;
                 set_detail(r, dst.hidden, " is not provably this move's staging copy: kept",
                            !installed && aside_ours ? "; the source is back at its name" : NULL);

@@ -21,7 +21,7 @@ static int copy_name(char *dst, size_t size, const char *name)
 static void add_proof(struct vs_identity *id, int dirfd, const char *name)
 {
         struct vs_identity now;
-        if (vs_identity_at(dirfd, name, &now) < 0 || !vs_identity_same_object(id, &now))
+        if (vs_identity_at_cached(dirfd, name, &now) < 0 || !vs_identity_same_object(id, &now))
                 return;
         id->has_btime = now.has_btime;
         id->btime_sec = now.btime_sec;
