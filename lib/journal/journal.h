@@ -197,6 +197,22 @@ int vs_journal_location(char *out, size_t size);
  * needs a sync).  Returns an fd or -errno.
  */
 int vs_journal_dir_open(const char *path, bool create, bool *created);
+/*
+ * The journal directory `dir` (absolute) with its deepest existing ancestor resolved
+ * (realpath) and the rest as written: the place to compare with the vault roots.
+ */
+int vs_journal_resolve(const char *dir, char *out, size_t size);
+/*
+ * A journal inside the vault (in_vault: `resolved` is below a vault root) is private only
+ * below the personal folder that the image names (VAULTSHIM_PERSONAL, read with
+ * secure_getenv) and on that folder's own mount: every other vault folder may be mounted
+ * into other users' sessions, where anyone could read, forge or remove its records.  0, or
+ * -EPERM with *why one of these (a word for the log and the reports):
+ */
+#define VS_JOURNAL_PERSONAL_UNKNOWN "journal-personal-unknown" /* no VAULTSHIM_PERSONAL */
+#define VS_JOURNAL_OUTSIDE_PERSONAL "journal-outside-personal" /* another vault folder */
+#define VS_JOURNAL_OTHER_MOUNT "journal-on-other-mount" /* a mount inside the personal one */
+int vs_journal_check_place(const char *resolved, bool in_vault, const char **why);
 /* The directory is empty: remove it (inside a vault mount it must leave no trace). */
 void vs_journal_dir_remove_if_empty(const char *path);
 

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -37,6 +38,94 @@ int vs_journal_location(char *out, size_t size)
                 return -EINVAL; /* a relative journal would move with the working directory */
         while (b.len > 1 && out[b.len - 1] == '/')
                 out[--b.len] = '\0';
+        return 0;
+}
+
+/* The deepest existing ancestor of path (path itself if it exists) resolved, plus the rest
+ * as written: where the journal is, or will be once its first move makes it. */
+int vs_journal_resolve(const char *dir, char *out, size_t size)
+{
+        char head[PATH_MAX], real[PATH_MAX];
+        size_t len = strlen(dir);
+        if (dir[0] != '/' || len >= sizeof(head))
+                return -EINVAL;
+        memcpy(head, dir, len + 1);
+        while (!realpath(head, real)) {
+                char *slash = strrchr(head, '/');
+                if ((errno != ENOENT && errno != ENOTDIR) || !slash || strcmp(head, "/") == 0)
+                        return -errno;
+                if (slash == head)
+                        slash[1] = '\0';
+                else
+                        *slash = '\0';
+        }
+        size_t head_len = strcmp(head, "/") == 0 ? 0 : strlen(head);
+        struct vs_buf b;
+        vs_buf_init(&b, out, size);
+        vs_buf_puts(&b, strcmp(real, "/") == 0 && dir[head_len] ? "" : real);
+        vs_buf_puts(&b, dir + head_len);
+        if (b.overflow)
+                return -ENAMETOOLONG;
+        return 0;
+}
+
+static int mount_id(const char *path, uint64_t *id)
+{
+        struct statx stx;
+        if (statx(AT_FDCWD, path, AT_NO_AUTOMOUNT, STATX_MNT_ID, &stx) < 0)
+                return -errno;
+        if (!(stx.stx_mask & STATX_MNT_ID))
+                return -EOPNOTSUPP;
+        *id = stx.stx_mnt_id;
+        return 0;
+}
+
+/* The mount of the deepest existing ancestor of path (path itself if it exists). */
+static int nearest_mount_id(const char *path, uint64_t *id)
+{
+        char head[PATH_MAX];
+        if (strlen(path) >= sizeof(head))
+                return -ENAMETOOLONG;
+        strcpy(head, path);
+        for (;;) {
+                int r = mount_id(head, id);
+                char *slash = strrchr(head, '/');
+                if (r != -ENOENT || !slash || strcmp(head, "/") == 0)
+                        return r;
+                if (slash == head)
+                        slash[1] = '\0';
+                else
+                        *slash = '\0';
+        }
+}
+
+static bool strictly_inside(const char *path, const char *dir)
+{
+        size_t n = strlen(dir);
+        return n > 1 ? strncmp(path, dir, n) == 0 && path[n] == '/' && path[n + 1]
+                     : path[0] == '/' && path[1];
+}
+
+int vs_journal_check_place(const char *resolved, bool in_vault, const char **why)
+{
+        if (!in_vault)
+                return 0; /* the user's own state directory: checked as it is opened */
+        const char *personal = secure_getenv("VAULTSHIM_PERSONAL");
+        char folder[PATH_MAX];
+        if (!personal || personal[0] != '/' || !realpath(personal, folder)) {
+                *why = VS_JOURNAL_PERSONAL_UNKNOWN;
+                return -EPERM;
+        }
+        if (!strictly_inside(resolved, folder)) {
+                *why = VS_JOURNAL_OUTSIDE_PERSONAL;
+                return -EPERM;
+        }
+        /* A folder mounted inside the personal one (a shared folder, say) is not private. */
+        uint64_t a, b;
+        if (mount_id(folder, &a) < 0 || nearest_mount_id(resolved, &b) < 0 || a != b) {
+                *why = VS_JOURNAL_OTHER_MOUNT;
+                return -EPERM;
+        }
         return 0;
 }
 

@@ -20,8 +20,16 @@ void vs_shim_config_load(struct vs_shim_config *config)
         config->log_path[0] = '\0';
         if (log && strlen(log) < sizeof(config->log_path))
                 strcpy(config->log_path, log);
-        if (vs_journal_location(config->journal_dir, sizeof(config->journal_dir)) < 0)
+        config->journal_refused = NULL;
+        char resolved[PATH_MAX];
+        if (vs_journal_location(config->journal_dir, sizeof(config->journal_dir)) < 0 ||
+            vs_journal_resolve(config->journal_dir, resolved, sizeof(resolved)) < 0) {
                 config->journal_dir[0] = '\0';
-        config->journal_in_vault = config->journal_dir[0] &&
-                                   vs_roots_find(&config->roots, config->journal_dir) != NULL;
+                config->journal_in_vault = false;
+                return;
+        }
+        /* Where it really is: a symbolic link on the way must not hide a vault folder. */
+        config->journal_in_vault = vs_roots_find(&config->roots, resolved) != NULL;
+        (void)vs_journal_check_place(resolved, config->journal_in_vault,
+                                     &config->journal_refused);
 }

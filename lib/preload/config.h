@@ -17,6 +17,9 @@ struct vs_shim_config {
          * then no move is emulated, the caller gets the kernel's EXDEV. */
         char journal_dir[PATH_MAX];
         bool journal_in_vault; /* inside a root: removed whenever empty (leaves no trace) */
+        /* Why the journal is not private (vs_journal_check_place: in a vault folder other
+         * users may mount), or NULL.  Then no move is emulated either. */
+        const char *journal_refused;
 };
 
 void vs_shim_config_load(struct vs_shim_config *config);

@@ -95,8 +95,9 @@ static int emulate(int olddirfd, const char *oldpath, int newdirfd, const char *
                 return -1; /* RENAME_EXCHANGE, RENAME_WHITEOUT: the kernel's answer stands */
         pthread_once(&config_once, load_config);
         char src[PATH_MAX], dst[PATH_MAX];
-        /* Without a private journal a crash could not be recovered safely: not emulated. */
-        if (config.disabled || !config.journal_dir[0] ||
+        /* Without a private journal a crash could not be recovered safely, and a journal
+         * that others can reach would let them forge or hide records: not emulated. */
+        if (config.disabled || !config.journal_dir[0] || config.journal_refused ||
             !vs_roots_resolve(&config.roots, olddirfd, oldpath, src) ||
             !vs_roots_resolve(&config.roots, newdirfd, newpath, dst)) {
                 errno = EXDEV;

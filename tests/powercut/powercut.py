@@ -304,7 +304,7 @@ class Rig:
     def shim_env(self):
         """The vault, and a private journal in the personal folder (on a recorded disk,
         never in the host's home)."""
-        return {"VAULTSHIM_ROOTS": self.vault,
+        return {"VAULTSHIM_ROOTS": self.vault, "VAULTSHIM_PERSONAL": self.path("personal"),
                 "VAULTSHIM_JOURNAL": self.path("personal/" + self.JOURNAL)}
 
     def journal_dir_entry(self):

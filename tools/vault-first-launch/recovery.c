@@ -16,6 +16,7 @@
 #include "journal/journal.h"
 #include "program.h"
 #include "recovery.h"
+#include "shim-check.h"
 
 #define FSCK_TIMEOUT_MS 60000 /* VAULT_FSCK_TIMEOUT (seconds) overrides it */
 
@@ -47,10 +48,44 @@ static const char *personal_folder(const struct vs_manifest *m)
         return "";
 }
 
+/* Is path in the vault: below the manifest's root or a root of VAULTSHIM_ROOTS (as the shim
+ * sees them)? */
+static bool in_vault(const struct vs_manifest *m, const char *path)
+{
+        const char *roots = getenv("VAULTSHIM_ROOTS");
+        char vault[PATH_MAX];
+        return fl_roots_cover(roots && *roots ? roots : "/vault", path) ||
+               (realpath(m->vault, vault) && inside(path, vault)) || inside(path, m->vault);
+}
+
+/* A journal the shim refuses as not private (vs_journal_check_place): an error, exit 1,
+ * since no move would be emulated and records there would be open to other users. */
+static void refuse_shared_journal(struct fl_report *r, const char *shown, const char *why)
+{
+        const char *personal = personal_folder(r->manifest);
+        const char *fix = *personal ? personal : "the personal folder";
+        if (strcmp(why, VS_JOURNAL_PERSONAL_UNKNOWN) == 0)
+                fl_report_add(r, VS_SEVERITY_ERROR, "recovery",
+                              "VAULTSHIM_JOURNAL (%s) is in the vault, and VAULTSHIM_PERSONAL names "
+                              "no personal folder to tell it private: moves across folders are not "
+                              "emulated, they fail with EXDEV; fix: set VAULTSHIM_PERSONAL=%s in "
+                              "the image environment", shown, fix);
+        else
+                fl_report_add(r, VS_SEVERITY_ERROR, "recovery",
+                              "VAULTSHIM_JOURNAL (%s) is %s, which other users' sessions may "
+                              "mount: it is not private, so moves across folders are not "
+                              "emulated, they fail with EXDEV; fix: set VAULTSHIM_JOURNAL to a "
+                              "directory below %s", shown,
+                              strcmp(why, VS_JOURNAL_OTHER_MOUNT) == 0
+                                      ? "on a folder mounted inside the personal folder"
+                                      : "in a vault folder other than the personal one",
+                              fix);
+}
+
 /* Is there a private place for the journal?  If not, say why: moves are not emulated. */
 static void check_journal(struct fl_report *r)
 {
-        char dir[PATH_MAX], parent[PATH_MAX];
+        char dir[PATH_MAX], parent[PATH_MAX], resolved[PATH_MAX];
         int e = vs_journal_location(dir, sizeof(dir));
         if (e < 0) {
                 fl_report_add(r, VS_SEVERITY_WARNING, "recovery",
@@ -60,6 +95,22 @@ static void check_journal(struct fl_report *r)
                 return;
         }
         char *shown = escaped(dir);
+        const char *why = NULL;
+        if (vs_journal_resolve(dir, resolved, sizeof(resolved)) == 0) {
+                bool vaulted = in_vault(r->manifest, resolved);
+                char personal[PATH_MAX];
+                /* The shim knows the personal folder from VAULTSHIM_PERSONAL alone: that must
+                 * be the manifest's too. */
+                if (vs_journal_check_place(resolved, vaulted, &why) == 0 && vaulted &&
+                    !(realpath(personal_folder(r->manifest), personal) &&
+                      inside(resolved, personal)))
+                        why = VS_JOURNAL_OUTSIDE_PERSONAL;
+        }
+        if (why) {
+                refuse_shared_journal(r, shown ? shown : "?", why);
+                free(shown);
+                return;
+        }
         bool created;
         int fd = vs_journal_dir_open(dir, false, &created);
         if (fd == -ENOENT) {
@@ -80,12 +131,6 @@ static void check_journal(struct fl_report *r)
                               "are not emulated, they fail with EXDEV",
                               shown ? shown : "?", strerror(-e),
                               e == -EPERM ? ": it must be a directory of this user that nobody else can write" : "");
-        else if (r->manifest && inside(dir, r->manifest->vault) &&
-                 !inside(dir, personal_folder(r->manifest)))
-                fl_report_add(r, VS_SEVERITY_WARNING, "recovery",
-                              "the private journal %s is in the vault but not in the personal folder: "
-                              "if that folder is shared, other users can forge or read its records",
-                              shown ? shown : "?");
         free(shown);
 }
 

@@ -27,8 +27,7 @@ static bool preload_names_shim(const char *preload)
         return found;
 }
 
-/* Does a colon-separated VAULTSHIM_ROOTS cover path (the root itself or an ancestor)? */
-static bool roots_cover(const char *roots, const char *path)
+bool fl_roots_cover(const char *roots, const char *path)
 {
         char *copy = strdup(roots), *save = NULL;
         bool found = false;
@@ -143,7 +142,7 @@ void fl_check_shim(struct fl_report *r, bool dry_run)
         if (disabled && strcmp(disabled, "1") == 0)
                 fl_report_add(r, VS_SEVERITY_WARNING, "shim",
                               "VAULTSHIM_DISABLE=1 turns the shim off; fix: unset it");
-        if (r->manifest && !roots_cover(roots ? roots : "/vault", r->manifest->vault))
+        if (r->manifest && !fl_roots_cover(roots ? roots : "/vault", r->manifest->vault))
                 fl_report_add(r, VS_SEVERITY_WARNING, "shim",
                               "VAULTSHIM_ROOTS (%s) does not cover the vault %s; fix: add it",
                               roots ? roots : "default /vault", r->manifest->vault);

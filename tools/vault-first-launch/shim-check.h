@@ -9,3 +9,6 @@
  * folders (in this process, so the preloaded shim, if any, does the move).
  */
 void fl_check_shim(struct fl_report *r, bool dry_run);
+
+/* Does a colon-separated VAULTSHIM_ROOTS cover path (the root itself or an ancestor)? */
+bool fl_roots_cover(const char *roots, const char *path);

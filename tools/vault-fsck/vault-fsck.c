@@ -232,6 +232,38 @@ static void recover_journal(const char *dir, struct report *rep, struct foreign_
         close(fd);
 }
 
+/*
+ * The configured journal is in a vault folder other users may mount (the shim's own test,
+ * vs_journal_check_place, with the roots of VAULTSHIM_ROOTS): anyone there could have
+ * written its records, so none is read.  Why (a word), or NULL.
+ */
+static const char *journal_not_private(const char *journal)
+{
+        char resolved[PATH_MAX];
+        struct vs_roots roots;
+        const char *why = NULL;
+        vs_roots_from_env(&roots);
+        if (vs_journal_resolve(journal, resolved, sizeof(resolved)) == 0)
+                (void)vs_journal_check_place(resolved, vs_roots_find(&roots, resolved) != NULL,
+                                             &why);
+        return why;
+}
+
+static void on_refused_journal(const char *journal, const char *why, struct report *rep)
+{
+        static char shown[ESC_MAX];
+        esc(journal, shown, sizeof(shown));
+        rep->errors++;
+        const char *text = "not private (in a vault folder other users may mount, see "
+                           "VAULTSHIM_PERSONAL in vaultshim(7)): its records are not read";
+        if (rep->json)
+                json_array_append_new(rep->error_list, json_pack("{s:s, s:s, s:s}", "path", shown,
+                                                                 "error", text, "reason", why));
+        else
+                fprintf(stderr, "vault-fsck: the journal %s (VAULTSHIM_JOURNAL) is %s [%s]\n",
+                        shown, text, why);
+}
+
 /* A journal directory inside a vault folder goes once empty: it must leave no trace. */
 static void remove_journal_if_empty(const char *journal, char **roots, int n_roots)
 {
@@ -320,7 +352,10 @@ int main(int argc, char **argv)
         rep.error_list = json_array();
         rep.warnings = json_array();
 
-        if (jr == 0)
+        const char *refused = jr == 0 && !journal_arg ? journal_not_private(journal) : NULL;
+        if (refused)
+                on_refused_journal(journal, refused, &rep);
+        else if (jr == 0)
                 recover_journal(journal, &rep, &fo);
         else
                 on_error("the private journal (VAULTSHIM_JOURNAL, XDG_STATE_HOME, HOME)", jr, &rep);

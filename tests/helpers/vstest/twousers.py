@@ -3,7 +3,7 @@
 in a fresh private mount namespace that binds the shared host folder at <vault>/engineering
 and that user's own host folder at <vault>/personal, as uid 1000 (like every Kasm user),
 with libvaultshim.so preloaded and the private journal in the personal folder (as the
-image sets VAULTSHIM_JOURNAL).  The same path means different things for alice and bob.
+image sets VAULTSHIM_JOURNAL and VAULTSHIM_PERSONAL).  The same path means different things for alice and bob.
 
 Every command runs under a deadline: a hang is a failure, never a stuck test.
 """
@@ -69,6 +69,7 @@ class Host(vstest.Scratch):
         env = {k: v for k, v in os.environ.items()
                if k != "LD_PRELOAD" and not k.startswith("VAULTSHIM_")}
         env.update(LD_PRELOAD=self.shim, VAULTSHIM_ROOTS=self.vault,
+                   VAULTSHIM_PERSONAL=self.path("personal"),
                    VAULTSHIM_JOURNAL=self.path(f"personal/{JOURNAL_NAME}"), UV_USE_IO_URING="0")
         env.update({k: str(v) for k, v in extra.items()})
         return env

@@ -23,7 +23,8 @@ FLUSH_CALLS = "fsync,fdatasync,syncfs,sync"
 
 def move(vault, src, dst, log, journal):
     """Rename through the shim; (the log line, the flush calls strace saw or None)."""
-    env = d.shim_env(vault, VAULTSHIM_LOG=log, VAULTSHIM_JOURNAL=journal)
+    env = d.shim_env(vault, VAULTSHIM_LOG=log, VAULTSHIM_JOURNAL=journal,
+                     VAULTSHIM_PERSONAL=vault.path("personal"))
     argv = [sys.executable, "-c", d.RENAME_CHILD, vault.path(src), vault.path(dst)]
     seen = None
     with tempfile.NamedTemporaryFile("r") as report:

@@ -18,7 +18,7 @@ check "the probe leaves nothing behind" \
         test -z "$(find "$vault/personal" "$vault/engineering" -name '.vaultshim-probe-*')"
 shim=$VS_BUILD_ROOT/lib/preload/libvaultshim.so
 # The private journal, in the personal folder as the image sets it (vaultshim(7)).
-export VAULTSHIM_JOURNAL=$vault/personal/.vaultshim-private
+export VAULTSHIM_JOURNAL=$vault/personal/.vaultshim-private VAULTSHIM_PERSONAL=$vault/personal
 # A sanitizer build cannot take another LD_PRELOAD before its runtime.
 if ldd "$tool" | grep -q libasan; then
         echo "# sanitizer build: the preloaded-shim checks are left to the normal build"

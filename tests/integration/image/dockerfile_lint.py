@@ -10,7 +10,8 @@ hadolint is not packaged in Debian 12, so this checks what matters for this imag
   required package or one that stage installs (looked up with dpkg on this Debian 12
   machine); in the final stage, a tool of the Kasm base image or one the build installs;
 - the build stage installs the -dev package of every dependency meson looks for;
-- the session environment (LD_PRELOAD, UV_USE_IO_URING, VAULTSHIM_ROOTS, USER 1000);
+- the session environment (LD_PRELOAD, UV_USE_IO_URING, VAULTSHIM_ROOTS, VAULTSHIM_PERSONAL and
+  VAULTSHIM_JOURNAL below it, USER 1000);
 - exec_config.json has Kasm's shape and its hooks run only programs the image has.
 """
 import functools
@@ -252,6 +253,11 @@ def check_final_stage(df, stage, programs):
     for key, value in (("UV_USE_IO_URING", "0"), ("VAULTSHIM_ROOTS", "/vault")):
         if env.get(key) != value:
             error(f"{df.path}: final stage must set {key}={value}")
+    personal, journal = env.get("VAULTSHIM_PERSONAL", ""), env.get("VAULTSHIM_JOURNAL", "")
+    if not personal.startswith("/vault/") or not journal.startswith(personal + "/"):
+        error(f"{df.path}: final stage must set VAULTSHIM_PERSONAL to the personal folder and "
+              f"VAULTSHIM_JOURNAL below it (a journal elsewhere in the vault is refused), got "
+              f"{personal!r} and {journal!r}")
     if not env.get("VAULT_MANIFEST", "").startswith("/"):
         error(f"{df.path}: final stage must set VAULT_MANIFEST to the default manifest path")
     users = [i for i in stage.instructions if i.name == "USER"]

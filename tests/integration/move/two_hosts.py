@@ -53,8 +53,10 @@ try:
         lines.append(f"rename {personal}/{host}{i:03d}.md {shared}/{host}{i:03d}.md 0")
         lines.append(f"rename {shared}/s{i:03d}.md {personal}/s{i:03d}.md 0")
         lines.append(f"renameat2 {personal}/c{i:03d}.md {shared}/c{i:03d}.md 1")
+    # The host's private journal beside its vault, not in it (vaultshim(7): a journal in
+    # the vault must be in the personal folder's own mount).
     env = dict(os.environ, LD_PRELOAD=os.environ["VS_SHIM"], VAULTSHIM_ROOTS=root,
-               VAULTSHIM_JOURNAL=os.path.join(root, "journal"))
+               VAULTSHIM_JOURNAL=root + ".journal")
     while time.time() < start_at:
         time.sleep(0.001)
     out = subprocess.run([sys.executable, "-c", os.environ["VS_MOVER"]], env=env, text=True,

@@ -12,9 +12,10 @@ one case:
   probe     bob plants the probe names vault-first-launch once used (pid 1-50), holds their
             locks and re-saves them: the session-start probe still finishes within its bound
             (run as pid 1, as in a container's own pid namespace), and bob's files stay;
-  journal   VAULTSHIM_JOURNAL in the shared folder: the move fails as the kernel's does
-            (EXDEV, nothing changed, nothing written there), and vault-first-launch exits 1
-            naming the setting.
+  journal   VAULTSHIM_JOURNAL in the shared folder (or in the personal folder that no
+            VAULTSHIM_PERSONAL names, or on a shared folder mounted inside it): the move fails
+            as the kernel's does (EXDEV, nothing changed, nothing written there), and
+            vault-first-launch exits 1 naming the setting.
 
 The bound is vaultshim(7)'s (VS_MOVE_BOUND_MS); it is asserted with a margin of MARGIN
 seconds, as a correctness bound (without one deadline per call these moves block for
@@ -186,13 +187,13 @@ def case_node(host):
     check(sorted(os.listdir(a)) == ["own.md"], f"alice's folder: {sorted(os.listdir(a))}")
 
 
-def first_launch(host, user, *args, pid1=False, **extra):
+def first_launch(host, user, *args, pid1=False, recovery=False, **extra):
     """vault-first-launch --discover in user's container; as pid 1 of a new pid namespace
     when asked (a container's own)."""
     tool = vstest.reachable_copy(vstest.build_path("tools", "vault-first-launch",
                                                    "vault-first-launch"))
-    argv = host.argv(user, [tool, "--discover", "--vault", host.vault, "--no-recovery",
-                            *args])
+    argv = host.argv(user, [tool, "--discover", "--vault", host.vault, *args] +
+                     ([] if recovery else ["--no-recovery"]))
     if pid1:
         argv = ["unshare", "--pid", "--fork", "--"] + argv
     start = time.monotonic()
@@ -227,6 +228,81 @@ def case_probe(host):
     probes = [n for n in os.listdir(host.shared) + os.listdir(host.personal("alice"))
               if n.startswith(".vaultshim-probe-") and n not in names]
     check(not probes, f"the probe left {probes}")
+
+
+# Alice's container with the shared folder also mounted inside her personal folder (team/).
+ENTER_WITH_TEAM = (
+    'set -e; mount --bind "$1" "$3/engineering"; mount --bind "$2" "$3/personal"; '
+    'mount --bind "$1" "$3/personal/team"; '
+    'shift 3; exec setpriv --reuid=1000 --regid=1000 --clear-groups -- "$@"'
+)
+
+
+def timed_rename(host, argv, old, new, **extra):
+    """The errno name ('0' on success) of os.rename(vault/old, vault/new) run through argv
+    (a function making a container's argv of a command)."""
+    cmd = [sys.executable, "-c", TIMED_RENAME, host.path(old), host.path(new)]
+    r = subprocess.run(argv(cmd), env=host.env(**extra), timeout=tu.DEADLINE, text=True,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return r.stdout.split()[0] if r.returncode == 0 and r.stdout else \
+        f"exit {r.returncode}: {r.stderr.strip()}"
+
+
+def case_journal(host):
+    """A journal that is not private is refused: EXDEV, nothing changed, nothing written in
+    the shared folder; vault-first-launch exits 1 naming VAULTSHIM_JOURNAL."""
+    a = host.personal("alice")
+    host.write(f"{a}/plan.md", "alice's plan\n")
+    os.makedirs(f"{a}/team")
+    os.chown(f"{a}/team", tu.UID, tu.UID)
+    # A private-looking directory in the shared folder (0700, uid 1000: every Kasm user's).
+    os.makedirs(f"{host.shared}/.vaultshim-made", mode=0o700)
+    os.chown(f"{host.shared}/.vaultshim-made", tu.UID, tu.UID)
+    personal = host.path("personal")
+
+    def alice(cmd):
+        return host.argv("alice", cmd)
+
+    def alice_with_team(cmd):
+        return ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
+                ENTER_WITH_TEAM, "enter", host.shared, a, host.vault] + cmd
+
+    cases = [
+        ("in the shared folder", alice,
+         dict(VAULTSHIM_JOURNAL=host.path("engineering/.vaultshim-private"))),
+        ("in the shared folder, 0700 and uid 1000", alice,
+         dict(VAULTSHIM_JOURNAL=host.path("engineering/.vaultshim-made"))),
+        ("in the personal folder, but no VAULTSHIM_PERSONAL names it", alice,
+         dict(VAULTSHIM_PERSONAL="")),
+        ("on a shared folder mounted inside the personal one", alice_with_team,
+         dict(VAULTSHIM_JOURNAL=host.path("personal/team/.vaultshim-private"),
+              VAULTSHIM_PERSONAL=personal)),
+    ]
+    for label, argv, env in cases:
+        before = (host.tree(a), host.tree(host.shared))
+        got = timed_rename(host, argv, "personal/plan.md", "engineering/plan.md", **env)
+        print(f"journal {label}: {got}")
+        check(got == "EXDEV", f"journal {label}: the move gave {got}, not the kernel's EXDEV")
+        check((host.tree(a), host.tree(host.shared)) == before,
+              f"journal {label}: the refused move changed something")
+
+    # The image's own setting: the same move is emulated, and leaves nothing of ours.
+    got = timed_rename(host, alice, "personal/plan.md", "engineering/plan.md")
+    check(got == "0", f"journal in the personal folder: {got}")
+    left = [n for n in host.ours(host.shared) + host.ours(a)
+            if not n.endswith("/.vaultshim-made")]
+    check(not left, f"the emulated move left {left}")
+
+    for label, _, env in cases[:3]:
+        rc, out, _ = first_launch(host, "alice", recovery=True, **env)
+        print(f"vault-first-launch, journal {label}: exit {rc}")
+        check(rc == 1, f"vault-first-launch with the journal {label}: exit {rc}\n{out}")
+        named = [line for line in out.splitlines() if "VAULTSHIM_JOURNAL" in line]
+        check(named, f"vault-first-launch does not name VAULTSHIM_JOURNAL:\n{out}")
+        print("  " + (named[0] if named else ""))
+    rc, out, _ = first_launch(host, "alice", recovery=True)
+    check(rc in (0, 3) and "VAULTSHIM_JOURNAL" not in out,
+          f"vault-first-launch with the image's journal: exit {rc}\n{out}")
 
 
 def main():

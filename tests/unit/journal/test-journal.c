@@ -338,6 +338,40 @@ static void test_private_directory_only(void **state)
         unsetenv("XDG_STATE_HOME");
 }
 
+/* Where a journal may be: anywhere outside the vault; in it, only below VAULTSHIM_PERSONAL
+ * on that folder's mount.  Resolved as far as it exists (it is made by the first move). */
+static void test_journal_place(void **state)
+{
+        struct vault *v = *state;
+        char personal[PATH_MAX], resolved[PATH_MAX], journal[PATH_MAX], want[2 * PATH_MAX];
+        char real[PATH_MAX];
+        path_at(personal, v, "a");
+        assert_non_null(realpath(personal, real));
+        path_at(journal, v, "a/not/yet/journal");
+        assert_int_equal(vs_journal_resolve(journal, resolved, sizeof(resolved)), 0);
+        snprintf(want, sizeof(want), "%s/not/yet/journal", real);
+        assert_string_equal(resolved, want);
+        assert_int_equal(vs_journal_resolve("relative", resolved, sizeof(resolved)), -EINVAL);
+
+        const char *why = NULL;
+        unsetenv("VAULTSHIM_PERSONAL");
+        snprintf(want, sizeof(want), "%s/not/yet/journal", real);
+        assert_int_equal(vs_journal_check_place(want, false, &why), 0); /* not in the vault */
+        assert_int_equal(vs_journal_check_place(want, true, &why), -EPERM);
+        assert_string_equal(why, VS_JOURNAL_PERSONAL_UNKNOWN);
+        setenv("VAULTSHIM_PERSONAL", personal, 1);
+        assert_int_equal(vs_journal_check_place(want, true, &why), 0);
+        assert_int_equal(vs_journal_check_place(real, true, &why), -EPERM); /* the folder itself */
+        path_at(journal, v, "b/journal");
+        assert_int_equal(vs_journal_resolve(journal, resolved, sizeof(resolved)), 0);
+        assert_int_equal(vs_journal_check_place(resolved, true, &why), -EPERM);
+        assert_string_equal(why, VS_JOURNAL_OUTSIDE_PERSONAL);
+        /* A sibling whose name starts like the folder's is not inside it. */
+        snprintf(want, sizeof(want), "%sx/journal", real);
+        assert_int_equal(vs_journal_check_place(want, true, &why), -EPERM);
+        unsetenv("VAULTSHIM_PERSONAL");
+}
+
 static void test_begin_finish_leaves_nothing(void **state)
 {
         struct vault *v = *state;
@@ -807,6 +841,7 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
                 T(test_mount_identity_of_a_directory),
                 T(test_private_directory_only),
+                T(test_journal_place),
                 T(test_begin_finish_leaves_nothing),
                 T(test_live_move_is_left_alone),
                 T(test_crash_before_aside_rolls_back),
