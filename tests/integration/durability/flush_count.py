@@ -23,8 +23,9 @@ FLUSH_CALLS = "fsync,fdatasync,syncfs,sync"
 
 def move(vault, src, dst, log, journal):
     """Rename through the shim; (the log line, the flush calls strace saw or None)."""
+    # The journal's folder is the personal one (a journal elsewhere in the vault is refused).
     env = d.shim_env(vault, VAULTSHIM_LOG=log, VAULTSHIM_JOURNAL=journal,
-                     VAULTSHIM_PERSONAL=vault.path("personal"))
+                     VAULTSHIM_PERSONAL=os.path.dirname(journal))
     argv = [sys.executable, "-c", d.RENAME_CHILD, vault.path(src), vault.path(dst)]
     seen = None
     with tempfile.NamedTemporaryFile("r") as report:
