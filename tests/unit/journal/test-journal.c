@@ -775,6 +775,38 @@ static void test_old_record_after_install_keeps_both(void **state)
         assert_content(v, "b/note.md", "the note\n");
 }
 
+/* A tree whose staging copy was half made (one of two notes) when the move died, renamed
+ * onto the target by a colleague: no source entry is removed, and the source is back. */
+static void test_half_made_tree_renamed_onto_the_target_keeps_the_source(void **state)
+{
+        struct vault *v = *state;
+        struct vs_journal j;
+        char p[PATH_MAX];
+        require_proof(v);
+        path_at(p, v, "a/t");
+        mkdir(p, 0755);
+        write_file(v, "a/t/one.md", "1");
+        write_file(v, "a/t/two.md", "2");
+        begin(v, &j, VS_JOURNAL_TREE, "a/t", "b/t", false);
+        path_at(p, v, staging_rel(&j));
+        assert_int_equal(mkdir(p, 0755), 0);
+        record_staged(v, &j, staging_rel(&j), false);
+        char one[PATH_MAX];
+        int n = snprintf(one, sizeof(one), "%s/one.md", staging_rel(&j));
+        assert_true(n > 0 && n < PATH_MAX);
+        write_file(v, one, "1");
+        rename_rel(v, "a/t", aside_rel(&j));
+        vs_journal_abandon(&j);
+        rename_rel(v, staging_rel(&j), "b/t");
+        struct outcomes *o = recover(v, VS_RECOVER_REPAIR);
+        assert_int_equal(o->last.outcome, VS_RECOVERY_KEPT);
+        assert_int_equal(o->last.source_removed, 0);
+        assert_content(v, "a/t/one.md", "1");
+        assert_content(v, "a/t/two.md", "2");
+        assert_content(v, "b/t/one.md", "1");
+        assert_false(exists(v, "b/t/two.md"));
+}
+
 /* Installed and complete, but the record's source has no proof: the source is kept. */
 static void test_source_without_proof_is_kept(void **state)
 {
@@ -857,6 +889,7 @@ int main(void)
                 T(test_incomplete_copy_renamed_onto_the_target_keeps_the_source),
                 T(test_reused_inode_number_keeps_the_source),
                 T(test_old_record_after_install_keeps_both),
+                T(test_half_made_tree_renamed_onto_the_target_keeps_the_source),
                 T(test_source_without_proof_is_kept),
                 T(test_target_unlike_the_completed_copy_keeps_the_source),
                 T(test_lock_wait_is_bounded),
