@@ -222,14 +222,15 @@ static const char *decision_words(const struct vs_folder_decision *fd)
 static size_t exposed_inner(const struct vs_decision *d, char *const *paths, size_t f)
 {
         const struct vs_folder_decision *outer = &d->folders[f];
+        bool outer_templated = strchr(outer->folder->path, '{') != NULL;
         if (outer->status != VS_FOLDER_MOUNTED || !paths[f])
                 return 0;
         for (size_t i = 0; i < d->n_folders; i++) {
                 const struct vs_folder_decision *inner = &d->folders[i];
-                if (i == f || !paths[i] || inner->status == VS_FOLDER_REFUSED ||
-                    (!strchr(outer->folder->path, '{') && !strchr(inner->folder->path, '{')))
+                if (i == f || !paths[i] || inner->status == VS_FOLDER_REFUSED)
                         continue;
-                if (vp_path_inside(paths[i], paths[f]) && mounted_mode(inner) < outer->mode)
+                if (vp_path_inside(paths[i], paths[f]) && mounted_mode(inner) < outer->mode &&
+                    (outer_templated || strchr(inner->folder->path, '{')))
                         return i + 1;
         }
         return 0;

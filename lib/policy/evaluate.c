@@ -274,21 +274,28 @@ static int add_pair(size_t (**pairs)[2], size_t *n, size_t a, size_t b)
         return 0;
 }
 
-/* Substituted paths that nest, one of them a template's (as decide.c's exposed_inner). */
+/* Substituted paths that nest, one of them a template's (as decide.c's exposed_inner): each
+ * template against every other folder, both ways, so a policy of literal paths costs nothing. */
 static int find_nests(const struct vp_compiled *c, char *const *paths, struct vp_refusals *r)
 {
         const struct vs_policy *p = c->policy;
-        for (size_t o = 0; o < p->n_folders; o++)
-                for (size_t i = 0; i < p->n_folders; i++) {
-                        const char *outer = c->templated[o] ? paths[o] : p->folders[o].path;
-                        const char *inner = c->templated[i] ? paths[i] : p->folders[i].path;
-                        if (i == o || !outer || !inner || (!c->templated[o] && !c->templated[i]) ||
-                            !vp_path_inside(inner, outer))
+        for (size_t t = 0; t < p->n_folders; t++) {
+                if (!c->templated[t] || !paths[t])
+                        continue;
+                for (size_t g = 0; g < p->n_folders; g++) {
+                        const char *other = c->templated[g] ? paths[g] : p->folders[g].path;
+                        /* a pair of templates is met once, from its first */
+                        if (g == t || !other || (c->templated[g] && g < t))
                                 continue;
-                        if (add_pair(&r->nests, &r->n_nests, i, o) < 0)
+                        if (vp_path_inside(other, paths[t]) &&
+                            add_pair(&r->nests, &r->n_nests, g, t) < 0)
                                 return -ENOMEM;
-                        r->any = true;
+                        if (vp_path_inside(paths[t], other) &&
+                            add_pair(&r->nests, &r->n_nests, t, g) < 0)
+                                return -ENOMEM;
                 }
+        }
+        r->any |= r->n_nests > 0;
         return 0;
 }
 
