@@ -3,24 +3,52 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "apply.h"
 #include "orchestrator.h"
 
+static double monotonic(void)
+{
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+int orch_read(const struct orch_context *ctx, struct kasm_state *state, double *seconds)
+{
+        double start = monotonic();
+        if (kasm_read_state(ctx->kasm, state) < 0) {
+                orch_log("cannot read Kasm's state: %s", ctx->kasm->error);
+                return EXIT_KASM;
+        }
+        *seconds = monotonic() - start;
+        return 0;
+}
+
 int orch_cycle(const struct orch_context *ctx, int64_t at, bool write, struct orch_outcome *out)
 {
         struct kasm_state state = { 0 };
+        double seconds = 0;
+        if (orch_read(ctx, &state, &seconds) != 0)
+                return EXIT_KASM;
+        if (out)
+                out->read_seconds = seconds;
+        return orch_cycle_state(ctx, &state, at, write, out);
+}
+
+int orch_cycle_state(const struct orch_context *ctx, struct kasm_state *given, int64_t at,
+                     bool write, struct orch_outcome *out)
+{
+        struct kasm_state state = *given;
         struct orch_desired desired = { 0 };
         struct orch_plan plan = { 0 };
         struct intents intents = { 0 };
         bool *pending = NULL;
         char why[512];
         unsigned writes_before = ctx->kasm->writes;
-        int r = kasm_read_state(ctx->kasm, &state);
-        if (r < 0) {
-                orch_log("cannot read Kasm's state: %s", ctx->kasm->error);
-                return EXIT_KASM;
-        }
+        int r;
+        *given = (struct kasm_state){ 0 };
         if (intents_load(ctx->state_dir, &intents, why) < 0) {
                 orch_log("%s", why);
                 r = EXIT_INPUT;

@@ -31,10 +31,10 @@ static void quote(char *out, size_t size, const char *text)
 static void fail(struct kasm_client *kasm, const char *call, const char *what,
                  const char *reply)
 {
-        char quoted[KASM_ERROR_MAX];
-        quote(quoted, sizeof(quoted) - 256, reply);
-        snprintf(kasm->error, sizeof(kasm->error), "%s: %s%s%s", call, what,
-                 reply ? ": " : "", reply ? quoted : "");
+        int n = snprintf(kasm->error, sizeof(kasm->error), "%s: %s%s", call, what,
+                         reply ? ": " : "");
+        if (reply && n > 0 && (size_t)n < sizeof(kasm->error))
+                quote(kasm->error + n, sizeof(kasm->error) - (size_t)n, reply);
 }
 
 /* Serialise the request, key pair included, and wipe it once sent. */

@@ -34,11 +34,17 @@ struct orch_context {
 struct orch_outcome {
         int64_t next;               /* the next instant a user's class changes, or VS_TIME_NONE */
         unsigned writes;            /* write calls confirmed */
+        double read_seconds;        /* how long reading Kasm's state took */
 };
 
 /* Read Kasm, compute the desired state at `at`, and print the plan (write false) or make Kasm
  * match it and print what was done (write true).  Returns an exit status. */
 int orch_cycle(const struct orch_context *ctx, int64_t at, bool write, struct orch_outcome *out);
+/* The same from a state already read (run reads ahead of an instant); state is consumed. */
+int orch_cycle_state(const struct orch_context *ctx, struct kasm_state *state, int64_t at,
+                     bool write, struct orch_outcome *out);
+/* Read Kasm's state, timed; 0, or EXIT_KASM after saying why. */
+int orch_read(const struct orch_context *ctx, struct kasm_state *state, double *seconds);
 
 /* The `run` service: apply now, then at every schedule instant or poll interval. */
 int orch_run(const struct orch_context *ctx, unsigned poll_seconds);

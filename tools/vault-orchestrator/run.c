@@ -23,36 +23,61 @@ static void sleep_until(const struct orch_context *ctx, int64_t when)
                 ;
 }
 
+/*
+ * At a schedule instant only the writes should stand between the instant and the sessions
+ * ending: reading every group's settings can take seconds on a large Kasm.  So Kasm is read
+ * ahead of the instant by as long as the last read took, plus a second, and the plan is made
+ * at the instant from that state.  What changed in between (a user SSO just added) is caught
+ * by the poll that follows; a write the stale state makes redundant is confirmed by reading
+ * back (kasm-api.c), and one that fails leaves the next cycle, moments later, to repair.
+ */
 int orch_run(const struct orch_context *ctx, unsigned poll_seconds)
 {
         unsigned retry = RETRY_FIRST_S;
+        int64_t at = (int64_t)time(NULL);
+        struct kasm_state ahead = { 0 };
+        bool have_ahead = false;
         while (!*ctx->stop) {
                 struct orch_outcome out = { .next = VS_TIME_NONE };
+                int status = have_ahead ? orch_cycle_state(ctx, &ahead, at, true, &out)
+                                        : orch_cycle(ctx, at, true, &out);
                 int64_t now = (int64_t)time(NULL), wake;
-                int status = orch_cycle(ctx, now, true, &out);
+                double read_seconds = out.read_seconds;
+                have_ahead = false;
                 if (*ctx->stop)
                         break;
                 if (status == EXIT_KASM) {
-                        char at[VS_TIME_BUF];
-                        vs_time_format(now, at);
+                        char when[VS_TIME_BUF];
+                        vs_time_format(now, when);
                         orch_log("Kasm is unreachable or refused a call at %s: the policy is "
                                  "NOT being enforced; retrying in %u s",
-                                 at, retry);
-                        wake = now + retry;
+                                 when, retry);
+                        wake = now + (retry < poll_seconds ? retry : poll_seconds);
                         retry = retry * 2 > RETRY_MAX_S ? RETRY_MAX_S : retry * 2;
-                        if (wake > now + (int64_t)poll_seconds)
-                                wake = now + (int64_t)poll_seconds;
-                } else {
-                        retry = RETRY_FIRST_S;
-                        wake = now + (int64_t)poll_seconds;
-                        if (out.next != VS_TIME_NONE && out.next < wake)
-                                wake = out.next;
-                        if (status == EXIT_INPUT)
-                                orch_log("this cycle failed (see above); trying again at the "
-                                         "next instant or poll");
+                        sleep_until(ctx, wake);
+                        at = (int64_t)time(NULL);
+                        continue;
                 }
-                sleep_until(ctx, wake);
+                retry = RETRY_FIRST_S;
+                if (status == EXIT_INPUT)
+                        orch_log("this cycle failed (see above); trying again at the next "
+                                 "instant or poll");
+                wake = now + (int64_t)poll_seconds;
+                if (out.next == VS_TIME_NONE || out.next >= wake) {
+                        sleep_until(ctx, wake);
+                        at = (int64_t)time(NULL);
+                        continue;
+                }
+                int64_t lead = (int64_t)read_seconds + 1;
+                if (out.next - lead > now)
+                        sleep_until(ctx, out.next - lead);
+                if (*ctx->stop)
+                        break;
+                have_ahead = orch_read(ctx, &ahead, &read_seconds) == 0;
+                sleep_until(ctx, out.next);
+                at = out.next;
         }
+        kasm_state_clear(&ahead);
         orch_log("stopped by a signal");
         return EXIT_IN_SYNC;
 }

@@ -410,6 +410,39 @@ static void pending_intent_ends_sessions(void **state)
         orch_desired_clear(&d);
 }
 
+/* --users: the file's groups by user name; a Kasm user it does not name has no group, a user
+ * it names that Kasm lacks is reported. */
+static void users_file_decides_groups(void **state)
+{
+        struct fixture *f = *state;
+        struct orch_desired from_file, from_kasm;
+        struct vs_users users = { 0 };
+        struct vs_diags diags = { 0 };
+        static const char users_yaml[] = "users:\n"
+                                         "  - {name: erin, id: '5', groups: [staff, legal]}\n"
+                                         "  - {name: zoe, id: '9', groups: [staff]}\n";
+        assert_int_equal(vs_users_parse("users.yaml", users_yaml, sizeof(users_yaml) - 1, &users,
+                                        &diags),
+                         0);
+        example_users(f);
+        resolve(f);
+        assert_int_equal(orch_desired_build(f->policy, &f->state, &users, at(IN_WINDOW),
+                                            &from_file),
+                         0);
+        assert_int_equal(orch_desired_build(f->policy, &f->state, NULL, at(IN_WINDOW), &from_kasm),
+                         0);
+        assert_int_equal(from_file.n_unknown, 1);
+        assert_string_equal(from_file.unknown[0], "zoe");
+        assert_int_equal(from_file.n_absent, 2); /* alice and bob */
+        /* erin as the file has her (alice's groups) is in alice's class as Kasm has alice */
+        assert_string_equal(from_file.plan.classes[from_file.plan.initial[1]].name,
+                            from_kasm.plan.classes[from_kasm.plan.initial[0]].name);
+        assert_int_equal(from_file.plan.classes[from_file.plan.initial[0]].n_mounted, 0);
+        orch_desired_clear(&from_file);
+        orch_desired_clear(&from_kasm);
+        vs_users_clear(&users);
+}
+
 /* What counts as losing access, entry by entry. */
 static void mapping_loss_table(void **state)
 {
@@ -454,6 +487,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(foreign_groups_are_reported_never_touched, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(pending_intent_ends_sessions, setup, teardown),
+                cmocka_unit_test_setup_teardown(users_file_decides_groups, setup, teardown),
                 cmocka_unit_test(mapping_loss_table),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
