@@ -67,7 +67,8 @@ int orch_cycle_state(const struct orch_context *ctx, struct kasm_state *given, i
                 r = orch_plan_pending(&plan) || plan.n_refused ? EXIT_PENDING : EXIT_IN_SYNC;
         } else {
                 r = orch_apply(ctx, &state, &desired, &plan, &intents);
-                if (r != EXIT_KASM && r != EXIT_INPUT)
+                if (r != EXIT_KASM && r != EXIT_INPUT &&
+                    !(ctx->quiet_in_sync && plan.n_actions == 0 && plan.n_drifts == 0))
                         orch_report(ctx, &state, &desired, &plan, true);
         }
         if (out) {

@@ -25,7 +25,9 @@ static int compare_group_id(const void *key, const void *item)
 size_t kasm_state_find_group(const struct kasm_state *state, const char *id)
 {
         const struct kasm_group *g =
-                bsearch(id, state->groups, state->n_groups, sizeof(*g), compare_group_id);
+                state->n_groups ? bsearch(id, state->groups, state->n_groups, sizeof(*g),
+                                          compare_group_id)
+                                : NULL;
         return g ? (size_t)(g - state->groups) : SIZE_MAX;
 }
 
@@ -184,8 +186,10 @@ static int compare_class_name(const void *key, const void *item)
 
 size_t orch_desired_find_class(const struct orch_desired *d, const char *name)
 {
-        const struct vp_class *c = bsearch(name, d->plan.classes, d->plan.n_classes,
-                                           sizeof(*c), compare_class_name);
+        const struct vp_class *c = d->plan.n_classes ? bsearch(name, d->plan.classes,
+                                                               d->plan.n_classes, sizeof(*c),
+                                                               compare_class_name)
+                                                     : NULL;
         return c ? (size_t)(c - d->plan.classes) : SIZE_MAX;
 }
 

@@ -113,7 +113,8 @@ int intents_load(const char *dir, struct intents *ret, char why[512])
                         goto out;
                 r = -EINVAL;
         }
-        qsort(in.user_ids, in.count, sizeof(char *), compare_ids);
+        if (in.count)
+                qsort(in.user_ids, in.count, sizeof(char *), compare_ids);
         r = 0;
 out:
         json_decref(root);

@@ -324,7 +324,8 @@ int main(int argc, char **argv)
         struct orch_context ctx = { .policy_path = o.policy, .policy = res.policy,
                                     .users_file = o.users ? &res.users : NULL,
                                     .kasm = &res.kasm, .audit = &res.audit,
-                                    .state_dir = res.state_dir, .json = o.json, .stop = &stop };
+                                    .state_dir = res.state_dir, .json = o.json,
+                                    .quiet_in_sync = run, .stop = &stop };
         status = run ? orch_run(&ctx, poll) : orch_cycle(&ctx, at, !plan, NULL);
 out:
         resources_clear(&res);

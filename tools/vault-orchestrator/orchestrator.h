@@ -27,6 +27,7 @@ struct orch_context {
         struct audit *audit;
         const char *state_dir;
         bool json;
+        bool quiet_in_sync;         /* run: say nothing of a cycle that found nothing */
         volatile sig_atomic_t *stop;
 };
 
