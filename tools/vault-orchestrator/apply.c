@@ -93,9 +93,11 @@ static char *rules_for_user(const struct orch_context *ctx, const struct kasm_st
 {
         const struct vs_user *user = &d->users.items[u];
         const struct vp_class *cls = &d->plan.classes[d->plan.initial[u]];
-        struct vs_request req = { .user_name = user->name, .user_id = user->id,
+        struct vs_request req = { .user_name = user->name,
+                                  .user_id = user->id,
                                   .groups = (const char *const *)user->groups,
-                                  .n_groups = user->n_groups, .now = d->at };
+                                  .n_groups = user->n_groups,
+                                  .now = d->at };
         struct vs_decision *decision = NULL;
         char *labels = NULL;
         if (vs_policy_decide(ctx->policy, &req, &decision) < 0)
@@ -103,8 +105,8 @@ static char *rules_for_user(const struct orch_context *ctx, const struct kasm_st
         for (size_t f = 0; f < ctx->policy->n_folders; f++) {
                 const struct vs_policy_folder *folder = &ctx->policy->folders[f];
                 const char *was = old_mode(state, &state->users[u], folder->path);
-                const char *now = cls->modes[f] == VS_MODE_NONE ? NULL
-                                                                 : vs_mode_to_string(cls->modes[f]);
+                const char *now =
+                        cls->modes[f] == VS_MODE_NONE ? NULL : vs_mode_to_string(cls->modes[f]);
                 if ((!was && !now) || (was && now && strcmp(was, now) == 0))
                         continue;
                 const struct vs_folder_decision *fd = &decision->folders[f];
@@ -129,7 +131,7 @@ struct run {
         const struct orch_desired *desired;
         const struct orch_plan *plan;
         struct created created;
-        char **user_rules;          /* per user, computed at their first write */
+        char **user_rules; /* per user, computed at their first write */
 };
 
 static json_t *why_json(struct run *run, const struct orch_action *a, bool for_user)
@@ -146,8 +148,7 @@ static json_t *why_json(struct run *run, const struct orch_action *a, bool for_u
                          vp_json_time(run->desired->at));
 }
 
-static json_t *target_json(const struct run *run, const struct orch_action *a,
-                           const char *group_id)
+static json_t *target_json(const struct run *run, const struct orch_action *a, const char *group_id)
 {
         const struct kasm_state *state = run->state;
         json_t *target = json_object();
@@ -175,8 +176,7 @@ static int execute(struct run *run, const struct orch_action *a)
 {
         struct kasm_client *kasm = run->ctx->kasm;
         const struct kasm_user *user = &run->state->users[a->user];
-        const char *group_id = a->group_id ? a->group_id : created_id(&run->created,
-                                                                       a->group_name);
+        const char *group_id = a->group_id ? a->group_id : created_id(&run->created, a->group_name);
         char *new_id = NULL;
         int r;
         if (a->kind != ORCH_CREATE_GROUP && !group_id)
@@ -241,15 +241,15 @@ static int end_sessions(struct run *run, struct intents *intents)
                                 break;
                 if (u == state->n_users || !run->plan->end_sessions[u])
                         continue;
-                struct orch_action a = { .kind = ORCH_END_SESSION, .user = u,
+                struct orch_action a = { .kind = ORCH_END_SESSION,
+                                         .user = u,
                                          .why = run->plan->changes[u] == ORCH_LOSS
                                                         ? "access lost"
                                                         : "access lost (an earlier run was "
                                                           "interrupted)" };
                 r = kasm_destroy_kasm(kasm, session->kasm_id, session->user_id);
-                json_t *target = json_pack("{s:s, s:s, s:s}", "kasm_id", session->kasm_id,
-                                           "user", state->users[u].name, "user_id",
-                                           state->users[u].id);
+                json_t *target = json_pack("{s:s, s:s, s:s}", "kasm_id", session->kasm_id, "user",
+                                           state->users[u].name, "user_id", state->users[u].id);
                 int ar = audit_write(run->ctx->audit, "destroy_kasm", target,
                                      why_json(run, &a, true), r >= 0, r < 0 ? kasm->error : NULL);
                 if (r >= 0 && ar < 0)
@@ -285,8 +285,8 @@ int orch_apply(const struct orch_context *ctx, struct kasm_state *state,
                         any_end = true;
                         r = intents_add(intents, state->users[u].id);
                 }
-        if (r >= 0 && intents->count != before && (r = intents_save(ctx->state_dir, intents,
-                                                                     why)) < 0) {
+        if (r >= 0 && intents->count != before &&
+            (r = intents_save(ctx->state_dir, intents, why)) < 0) {
                 orch_log("cannot record the sessions to end, so nothing was changed: %s", why);
                 r = EXIT_INPUT;
                 goto out;

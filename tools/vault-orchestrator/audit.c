@@ -35,10 +35,10 @@ void audit_close(struct audit *a)
 int audit_write(struct audit *a, const char *call, json_t *target, json_t *why, bool ok,
                 const char *error)
 {
-        json_t *line = json_pack("{s:o, s:s, s:o, s:o, s:b}", "time",
-                                 vp_json_time((int64_t)time(NULL)), "call", call, "target",
-                                 target ? target : json_object(), "why",
-                                 why ? why : json_object(), "ok", ok);
+        json_t *line =
+                json_pack("{s:o, s:s, s:o, s:o, s:b}", "time", vp_json_time((int64_t)time(NULL)),
+                          "call", call, "target", target ? target : json_object(), "why",
+                          why ? why : json_object(), "ok", ok);
         char *text;
         int r = 0;
         if (a->fd < 0) {

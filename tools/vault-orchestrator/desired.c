@@ -24,10 +24,9 @@ static int compare_group_id(const void *key, const void *item)
 
 size_t kasm_state_find_group(const struct kasm_state *state, const char *id)
 {
-        const struct kasm_group *g =
-                state->n_groups ? bsearch(id, state->groups, state->n_groups, sizeof(*g),
-                                          compare_group_id)
-                                : NULL;
+        const struct kasm_group *g = state->n_groups ? bsearch(id, state->groups, state->n_groups,
+                                                               sizeof(*g), compare_group_id)
+                                                     : NULL;
         return g ? (size_t)(g - state->groups) : SIZE_MAX;
 }
 
@@ -83,8 +82,8 @@ static int build_users(struct orch_desired *d, const struct kasm_state *state,
                         r = groups_from_kasm(state, ku, user);
                 } else {
                         struct vs_user key = { .name = ku->name };
-                        const struct vs_user *found = bsearch(&key, sorted, file->count,
-                                                              sizeof(key), compare_user_name);
+                        const struct vs_user *found =
+                                bsearch(&key, sorted, file->count, sizeof(key), compare_user_name);
                         d->n_absent += !found;
                         r = found ? groups_from_file(found, user) : groups_from_file(&key, user);
                 }
@@ -153,8 +152,8 @@ int orch_desired_build(const struct vs_policy *policy, const struct kasm_state *
                         d.next = d.plan.valid_until[u];
         }
         for (size_t c = 0; c < d.plan.n_classes; c++)
-                if (d.used[c] && !(d.mappings[c] = vp_class_volume_mapping(policy,
-                                                                          &d.plan.classes[c])))
+                if (d.used[c] &&
+                    !(d.mappings[c] = vp_class_volume_mapping(policy, &d.plan.classes[c])))
                         goto out;
         r = 0;
 out:
@@ -186,10 +185,10 @@ static int compare_class_name(const void *key, const void *item)
 
 size_t orch_desired_find_class(const struct orch_desired *d, const char *name)
 {
-        const struct vp_class *c = d->plan.n_classes ? bsearch(name, d->plan.classes,
-                                                               d->plan.n_classes, sizeof(*c),
-                                                               compare_class_name)
-                                                     : NULL;
+        const struct vp_class *c = d->plan.n_classes
+                                           ? bsearch(name, d->plan.classes, d->plan.n_classes,
+                                                     sizeof(*c), compare_class_name)
+                                           : NULL;
         return c ? (size_t)(c - d->plan.classes) : SIZE_MAX;
 }
 

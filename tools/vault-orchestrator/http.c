@@ -42,8 +42,9 @@ int http_check_url(const char *url, char why[HTTP_ERROR_MAX])
         } else if (strcasecmp(scheme, "https") == 0) {
                 r = 0;
         } else if (strcasecmp(scheme, "http") != 0) {
-                snprintf(why, HTTP_ERROR_MAX, "the scheme must be https:// (http:// only to "
-                                              "a loopback address)");
+                snprintf(why, HTTP_ERROR_MAX,
+                         "the scheme must be https:// (http:// only to "
+                         "a loopback address)");
         } else if (!loopback_host(host)) {
                 snprintf(why, HTTP_ERROR_MAX,
                          "http:// is accepted only to a loopback address (127.0.0.0/8, ::1, "
@@ -202,8 +203,8 @@ int http_post(struct http_client *c, const char *path, const char *body, struct 
                         snprintf(why, HTTP_ERROR_MAX, "HTTP %ld", got.status);
                 } else {
                         r = transport_errno(code, &retry);
-                        snprintf(why, HTTP_ERROR_MAX, "%s", errbuf[0] ? errbuf
-                                                                      : curl_easy_strerror(code));
+                        snprintf(why, HTTP_ERROR_MAX, "%s",
+                                 errbuf[0] ? errbuf : curl_easy_strerror(code));
                 }
                 http_reply_clear(&got);
                 if (!retry || attempt >= c->attempts)

@@ -100,11 +100,14 @@ int intents_load(const char *dir, struct intents *ret, char why[512])
         ids = json_object_get(root, "user_ids");
         r = -EINVAL;
         if (!json_is_array(ids)) {
-                snprintf(why, 512, "%s: not {\"user_ids\": [...]}; it was written by "
-                                   "vault-orchestrator and must not be edited", path);
+                snprintf(why, 512,
+                         "%s: not {\"user_ids\": [...]}; it was written by "
+                         "vault-orchestrator and must not be edited",
+                         path);
                 goto out;
         }
-        json_array_foreach (ids, i, id) {
+        json_array_foreach(ids, i, id)
+        {
                 if (!json_is_string(id)) {
                         snprintf(why, 512, "%s: user_ids[%zu] is not a string", path, i);
                         goto out;

@@ -28,8 +28,7 @@ static void quote(char *out, size_t size, const char *text)
         out[o] = '\0';
 }
 
-static void fail(struct kasm_client *kasm, const char *call, const char *what,
-                 const char *reply)
+static void fail(struct kasm_client *kasm, const char *call, const char *what, const char *reply)
 {
         int n = snprintf(kasm->error, sizeof(kasm->error), "%s: %s%s", call, what,
                          reply ? ": " : "");
@@ -107,8 +106,7 @@ static int write_call(struct kasm_client *kasm, const char *name, json_t *reques
         return 0;
 }
 
-static int unexpected(struct kasm_client *kasm, const char *name, const char *what,
-                      json_t *reply)
+static int unexpected(struct kasm_client *kasm, const char *name, const char *what, json_t *reply)
 {
         char *text = json_dumps(reply, JSON_COMPACT);
         fail(kasm, name, what, text ? text : "?");
@@ -143,7 +141,8 @@ static int read_groups(struct kasm_client *kasm, struct kasm_state *state)
                 json_decref(reply);
                 return -ENOMEM;
         }
-        json_array_foreach (list, i, item) {
+        json_array_foreach(list, i, item)
+        {
                 struct kasm_group *g = &state->groups[state->n_groups];
                 if (!json_is_string(json_object_get(item, "group_id")) ||
                     !json_is_string(json_object_get(item, "name")))
@@ -192,7 +191,8 @@ static int read_settings(struct kasm_client *kasm, struct kasm_group *g)
                 json_decref(reply);
                 return -ENOMEM;
         }
-        json_array_foreach (list, i, item) {
+        json_array_foreach(list, i, item)
+        {
                 const char *name = json_string_value(json_object_get(item, "name"));
                 struct kasm_setting *s = &g->mappings[g->n_mappings];
                 if (!name || strcmp(name, "volume_mapping") != 0)
@@ -220,7 +220,8 @@ static int read_user(struct kasm_state *state, const json_t *item, struct kasm_u
         user->groups = calloc(json_array_size(groups) + 1, sizeof(size_t));
         if (!user->id || !user->name || !user->groups)
                 return -ENOMEM;
-        json_array_foreach (groups, i, g) {
+        json_array_foreach(groups, i, g)
+        {
                 const char *id = json_string_value(json_object_get(g, "group_id"));
                 size_t index = id ? kasm_state_find_group(state, id) : SIZE_MAX;
                 if (index != SIZE_MAX)
@@ -244,7 +245,8 @@ static int read_users(struct kasm_client *kasm, struct kasm_state *state)
                 json_decref(reply);
                 return -ENOMEM;
         }
-        json_array_foreach (list, i, item) {
+        json_array_foreach(list, i, item)
+        {
                 json_t *groups = json_object_get(item, "groups");
                 if (!json_is_string(json_object_get(item, "user_id")) ||
                     !json_is_string(json_object_get(item, "username")) ||
@@ -279,7 +281,8 @@ int kasm_read_sessions(struct kasm_client *kasm, struct kasm_state *state)
                 json_decref(reply);
                 return -ENOMEM;
         }
-        json_array_foreach (list, i, item) {
+        json_array_foreach(list, i, item)
+        {
                 struct kasm_session *s = &sessions[n];
                 if (!json_is_string(json_object_get(item, "kasm_id")) ||
                     !json_is_string(json_object_get(item, "user_id")))
@@ -406,7 +409,8 @@ static int is_member(struct kasm_client *kasm, const char *user_id, const char *
                 json_decref(reply);
                 return -1;
         }
-        json_array_foreach (json_object_get(reply, "users"), i, user) {
+        json_array_foreach(json_object_get(reply, "users"), i, user)
+        {
                 const char *id = json_string_value(json_object_get(user, "user_id"));
                 found |= id && strcmp(id, user_id) == 0;
         }
@@ -432,8 +436,7 @@ int kasm_create_group(struct kasm_client *kasm, const char *name, const char *de
                 return r;
         json_t *group = json_object_get(reply, "group");
         if (!json_is_string(json_object_get(group, "group_id")))
-                return unexpected(kasm, "create_group", "no group.group_id in the reply",
-                                  reply);
+                return unexpected(kasm, "create_group", "no group.group_id in the reply", reply);
         *group_id = dup_string(group, "group_id");
         json_decref(reply);
         return *group_id ? 0 : -ENOMEM;
@@ -467,12 +470,11 @@ int kasm_add_mapping(struct kasm_client *kasm, const char *group_id, const json_
         bool absent;
         int r = write_call(kasm, "add_settings_group",
                            json_pack("{s:{s:s}, s:{s:s, s:o*}}", "target_group", "group_id",
-                                     group_id, "target_setting", "name", "volume_mapping",
-                                     "value", mapping_text(mapping)),
+                                     group_id, "target_setting", "name", "volume_mapping", "value",
+                                     mapping_text(mapping)),
                            NULL);
         if (retried_into_error(kasm, r, &saved))
-                return confirmed(kasm, has_mapping(kasm, group_id, NULL, mapping, &absent),
-                                 &saved);
+                return confirmed(kasm, has_mapping(kasm, group_id, NULL, mapping, &absent), &saved);
         return r;
 }
 

@@ -93,8 +93,8 @@ int api_key_read(const char *path, bool credential, struct api_key *ret,
         }
         r = -EINVAL;
         if (st.st_size > KEY_FILE_MAX) {
-                snprintf(why, KEY_FILE_ERROR_MAX, "%s: %lld bytes is not one API key line",
-                         path, (long long)st.st_size);
+                snprintf(why, KEY_FILE_ERROR_MAX, "%s: %lld bytes is not one API key line", path,
+                         (long long)st.st_size);
                 goto out;
         }
         while (len < KEY_FILE_MAX && (n = read(fd, text + len, KEY_FILE_MAX - len)) != 0) {

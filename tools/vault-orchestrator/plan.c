@@ -56,7 +56,8 @@ bool orch_mapping_loses(const json_t *from, const json_t *to)
 {
         const char *host;
         json_t *old;
-        json_object_foreach ((json_t *)from, host, old) {
+        json_object_foreach((json_t *)from, host, old)
+        {
                 const json_t *new = json_object_get(to, host);
                 if (!new || strcmp(entry_string(old, "bind"), entry_string(new, "bind")) != 0)
                         return true;
@@ -148,15 +149,16 @@ static void check_foreign(struct builder *b, const struct kasm_group *g, const c
                                   vault);
                         continue;
                 }
-                json_object_foreach (g->mappings[s].value, host, entry) {
+                json_object_foreach(g->mappings[s].value, host, entry)
+                {
                         const char *bind = entry_string(entry, "bind");
                         if (under_vault(bind, vault))
                                 add_drift(b,
                                           (struct orch_drift){ .kind = ORCH_DRIFT_FOREIGN_MAPPING,
                                                                .group_name = g->name,
                                                                .group_id = g->id },
-                                          "maps %s to %s (mode %s), under the vault root %s",
-                                          host, bind, entry_string(entry, "mode"), vault);
+                                          "maps %s to %s (mode %s), under the vault root %s", host,
+                                          bind, entry_string(entry, "mode"), vault);
                 }
         }
 }
@@ -181,7 +183,8 @@ static void plan_groups(struct builder *b, const struct kasm_state *state,
                 if (!d->used[c] || keeper[c] == SIZE_MAX)
                         continue;
                 const struct kasm_group *g = &state->groups[keeper[c]];
-                struct orch_action a = { .group_name = g->name, .group_id = g->id,
+                struct orch_action a = { .group_name = g->name,
+                                         .group_id = g->id,
                                          .mapping = d->mappings[c] };
                 if (g->n_mappings == 0) {
                         a.kind = ORCH_ADD_SETTING;
@@ -253,15 +256,17 @@ static void plan_user(struct builder *b, const struct kasm_state *state,
         b->plan->changes[u] = loses ? ORCH_LOSS : in_target && !others ? ORCH_SAME : ORCH_GAIN;
         if (others > 1 || (others && in_target))
                 add_drift(b,
-                          (struct orch_drift){ .kind = ORCH_DRIFT_TWO_GROUPS, .user = u,
-                                               .group_name = name },
+                          (struct orch_drift){
+                                  .kind = ORCH_DRIFT_TWO_GROUPS, .user = u, .group_name = name },
                           "%s is in %zu vault- groups; their class group is %s", ku->name,
                           others + in_target, name);
         const char *why = others > 1 || (others && in_target) ? "drift: several vault- groups"
-                                                               : "class change";
-        struct orch_action join = { .kind = ORCH_ADD_MEMBER, .group_name = name, .user = u,
-                                    .group_id = target == SIZE_MAX ? NULL
-                                                                   : state->groups[target].id,
+                                                              : "class change";
+        struct orch_action join = { .kind = ORCH_ADD_MEMBER,
+                                    .group_name = name,
+                                    .user = u,
+                                    .group_id =
+                                            target == SIZE_MAX ? NULL : state->groups[target].id,
                                     .why = why };
         if (!in_target && !loses)
                 add_action(b, join);
@@ -270,7 +275,8 @@ static void plan_user(struct builder *b, const struct kasm_state *state,
                 if (kasm_group_owned(g) && ku->groups[i] != target)
                         add_action(b, (struct orch_action){ .kind = ORCH_REMOVE_MEMBER,
                                                             .group_name = g->name,
-                                                            .group_id = g->id, .user = u,
+                                                            .group_id = g->id,
+                                                            .user = u,
                                                             .why = why });
         }
         if (!in_target && loses)
@@ -302,11 +308,12 @@ static void plan_sessions(struct builder *b, const struct kasm_state *state)
         qsort(by_id, state->n_users, sizeof(*by_id), compare_id_index);
         for (size_t s = 0; s < state->n_sessions; s++) {
                 struct id_index key = { state->sessions[s].user_id, 0 };
-                const struct id_index *hit = bsearch(&key, by_id, state->n_users,
-                                                     sizeof(key), compare_id_index);
+                const struct id_index *hit =
+                        bsearch(&key, by_id, state->n_users, sizeof(key), compare_id_index);
                 if (hit && p->end_sessions[hit->index])
                         add_action(b, (struct orch_action){
-                                              .kind = ORCH_END_SESSION, .user = hit->index,
+                                              .kind = ORCH_END_SESSION,
+                                              .user = hit->index,
                                               .session = s,
                                               .why = p->changes[hit->index] == ORCH_LOSS
                                                              ? "access lost"
@@ -316,8 +323,8 @@ static void plan_sessions(struct builder *b, const struct kasm_state *state)
         free(by_id);
 }
 
-int orch_plan_build(const struct kasm_state *state, const struct orch_desired *d,
-                    const char *vault, const bool *pending, struct orch_plan *ret)
+int orch_plan_build(const struct kasm_state *state, const struct orch_desired *d, const char *vault,
+                    const bool *pending, struct orch_plan *ret)
 {
         struct orch_plan plan = { .n_users = state->n_users };
         struct builder b = { .plan = &plan };
@@ -360,8 +367,7 @@ int orch_plan_build(const struct kasm_state *state, const struct orch_desired *d
                                                .group_name = group->name,
                                                .group_id = group->id },
                           "no user's class is %s%s", group->name,
-                          c != SIZE_MAX && d->used[c] ? " here (another group has that name)"
-                                                      : "");
+                          c != SIZE_MAX && d->used[c] ? " here (another group has that name)" : "");
                 add_action(&b, (struct orch_action){ .kind = ORCH_DELETE_GROUP,
                                                      .group_name = group->name,
                                                      .group_id = group->id,

@@ -168,16 +168,15 @@ static void print_text(const struct kasm_state *state, const struct orch_desired
                         fputs(" ", stdout);
                 }
                 put_escaped(d->detail);
-                puts(drift_repaired(d->kind)
-                             ? (done ? " (repaired)" : " (apply repairs it)")
-                             : d->kind == ORCH_DRIFT_UNKNOWN_USER
-                                       ? ""
-                                       : " (not a vault- group: never touched, an admin must "
-                                         "fix it)");
+                puts(drift_repaired(d->kind) ? (done ? " (repaired)" : " (apply repairs it)")
+                     : d->kind == ORCH_DRIFT_UNKNOWN_USER
+                             ? ""
+                             : " (not a vault- group: never touched, an admin must "
+                               "fix it)");
         }
         if (plan->n_actions == 0) {
-                printf("%s\n", plan->n_refused ? "in sync, but drift remains for an admin"
-                                               : "in sync");
+                printf("%s\n",
+                       plan->n_refused ? "in sync, but drift remains for an admin" : "in sync");
                 return;
         }
         printf("%s %zu writes:", done ? "made" : "pending", plan->n_actions);
@@ -200,13 +199,12 @@ void orch_report(const struct orch_context *ctx, const struct kasm_state *state,
                 json_array_append_new(actions, action_json(state, &plan->actions[i]));
         for (size_t i = 0; i < plan->n_drifts; i++)
                 json_array_append_new(drift, drift_json(state, &plan->drifts[i]));
-        json_t *root = json_pack("{s:s, s:o, s:o, s:b, s:o, s:o, s:o, s:i, s:i}", "command",
-                                 done ? "apply" : "plan", "at", vp_json_time(desired->at),
-                                 "next_change", vp_json_time(desired->next), "in_sync",
-                                 done || plan->n_actions == 0, "counts", counts_json(plan),
-                                 "actions", actions, "drift", drift, "users",
-                                 (json_int_t)state->n_users, "sessions",
-                                 (json_int_t)state->n_sessions);
+        json_t *root =
+                json_pack("{s:s, s:o, s:o, s:b, s:o, s:o, s:o, s:i, s:i}", "command",
+                          done ? "apply" : "plan", "at", vp_json_time(desired->at), "next_change",
+                          vp_json_time(desired->next), "in_sync", done || plan->n_actions == 0,
+                          "counts", counts_json(plan), "actions", actions, "drift", drift, "users",
+                          (json_int_t)state->n_users, "sessions", (json_int_t)state->n_sessions);
         if (root)
                 json_dumpf(root, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
         putchar('\n');
