@@ -28,7 +28,7 @@ import tempfile
 
 from vstest.image import BUILD_ROOT, SOURCE_ROOT, finish
 
-TOOLS = ("vault-policy", "vault-first-launch", "vault-fsck")
+TOOLS = ("vault-policy", "vault-first-launch", "vault-fsck", "vault-orchestrator")
 DOC = os.path.join(SOURCE_ROOT, "doc")
 DOCS = sorted(glob.glob(os.path.join(DOC, "*.scd"))) + [
     os.path.join(SOURCE_ROOT, "README.md"), os.path.join(SOURCE_ROOT, "ARCHITECTURE.md")]
