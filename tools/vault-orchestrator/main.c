@@ -214,6 +214,14 @@ static void resources_clear(struct resources *res)
                 close(res->lock_fd);
 }
 
+/* A file systemd placed in $CREDENTIALS_DIRECTORY (LoadCredential=), named or by default. */
+static bool is_credential(const char *path)
+{
+        const char *dir = getenv("CREDENTIALS_DIRECTORY");
+        size_t n = dir ? strlen(dir) : 0;
+        return n > 0 && strncmp(path, dir, n) == 0 && path[n] == '/' && !strstr(path + n, "/..");
+}
+
 /* Policy, users file, key, URL: everything that is bad input exits 1 before Kasm is asked. */
 static int load_inputs(const struct options *o, struct resources *res, int64_t *at)
 {
@@ -250,7 +258,7 @@ static int load_inputs(const struct options *o, struct resources *res, int64_t *
                          KEY_FILE_CREDENTIAL);
                 return EXIT_INPUT;
         }
-        if (api_key_read(res->key_path, !o->key_file, &res->key, why) < 0) {
+        if (api_key_read(res->key_path, is_credential(res->key_path), &res->key, why) < 0) {
                 orch_log("%s", why);
                 return EXIT_INPUT;
         }
