@@ -286,6 +286,7 @@ class Runner:
         self.base_env = {k: v for k, v in os.environ.items()
                          if k != "LD_PRELOAD" and not k.startswith("VAULTSHIM_")}
         self.counter = 0
+        self.move_log = []  # the last shim call's VAULTSHIM_LOG lines
         # outside the roots: a directory on the scratch filesystem, and a symlink to the vault
         self.outside = os.path.join(scratch.fs, "outside")
         os.symlink(self.vault, os.path.join(scratch.dir, "vault-link"))
@@ -446,6 +447,25 @@ class Runner:
             return False
         return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
 
+    def log_path(self):
+        return os.path.join(self.log_dir, "moves.jsonl")
+
+    def log_size(self):
+        try:
+            return os.path.getsize(self.log_path())
+        except FileNotFoundError:
+            return 0
+
+    def log_since(self, offset):
+        """The VAULTSHIM_LOG lines one shim call appended: printed with a mismatch, since
+        meson keeps only the end of a test's output."""
+        try:
+            with open(self.log_path(), "rb") as f:
+                f.seek(offset)
+                return f.read().decode(errors="replace").splitlines()
+        except FileNotFoundError:
+            return []
+
     def journal(self, sc):
         return os.path.join(self.state, sc.get("as", "0:0").split(":")[0], "journal")
 
@@ -457,6 +477,8 @@ class Runner:
         """Build, call, tear down; returns (result line, snapshots before, snapshots after),
         one snapshot per side tree (see backings())."""
         sides = self.backings(label, same_mount)
+        if with_shim:
+            self.move_log = []
         shutil.rmtree(self.outside, ignore_errors=True)
         os.mkdir(self.outside, 0o777)
         builders = [self.build(backing, sc, on_storage) for backing, on_storage in sides]
@@ -476,9 +498,12 @@ class Runner:
             if same_mount:
                 self.moved = tuple(self.located(p, dirs[0]) for p in self.call_paths)
                 self.one_tree = self.reach_one_tree(*self.call_paths)
+            log_start = self.log_size()
             proc = subprocess.run(argv, env=self.env(sc, with_shim),
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                   timeout=120)
+            if with_shim:
+                self.move_log = self.log_since(log_start)
         finally:
             for fd in held:
                 os.close(fd)
@@ -684,6 +709,8 @@ def compare(sc, runner, problems, summary, wanted, got):
         problems.append(f"left behind in the vault directory: {residue}")
     if sc.get("known_failing"):
         return ("known-failing" if problems else "XPASS"), summary, problems
+    if problems:
+        problems += [f"move log: {line}" for line in runner.move_log] or ["move log: (none)"]
     return ("ok" if not problems else "MISMATCH"), summary, problems
 
 
@@ -752,6 +779,7 @@ def main():
               "(dev/install-deps installs them)")
         return 1
 
+    mismatches = []  # (scenario name, problems)
     counts = {"ok": 0, "MISMATCH": 0, "known-failing": 0, "XPASS": 0, "n/a": 0}
     with vstest.Scratch("tmpfs" if on_storage else args.fs) as scratch, \
             storage_for(args.fs, scratch) as storage_base:
@@ -770,9 +798,16 @@ def main():
                 print(f"    {line}")
             if problems and sc.get("known_failing"):
                 print(f"    known failing: {sc['known_failing']}")
+            if status == "MISMATCH":
+                mismatches.append((sc["name"], problems))
         bad_log = [] if args.kernel_only else invalid_log_lines(runner.log_dir)
         for line in bad_log:
             print(f"MISMATCH      VAULTSHIM_LOG line is not one JSON object: {line!r}")
+    # Again at the end: meson keeps only the last lines of a long run's output.
+    for name, problems in mismatches:
+        print(f"mismatched: {name}")
+        for line in problems:
+            print(f"    {line}")
     mode = "kernel only" if args.kernel_only else "shim vs kernel"
     where = f"{args.fs} ({'into' if args.side == 'new' else 'out of'} it from/to tmpfs)" \
         if on_storage else args.fs
