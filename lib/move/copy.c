@@ -90,6 +90,7 @@ void vs_copy_ctx_init(struct vs_copy_ctx *ctx, const struct vs_plan *plan)
         ctx->hints.caps = &ctx->caps;
         ctx->hints.src_caps = &ctx->src_caps;
         ctx->hints.dropped = &ctx->dropped;
+        ctx->settle_budget_ns = VS_SETTLE_BUDGET_NS;
 }
 
 /* Zeros over [from, to) at the end of dst_fd: a hole for a target that cannot seek. */

@@ -29,6 +29,12 @@ bool vs_unchanged_on(const struct vs_fscaps *caps, const struct statx *before,
 /* Same type, size and mtime: a copy made by the engine matches its source.  dropped
  * (enum vs_dropped): the times the target could hold, compared only as far as it could. */
 bool vs_copy_matches(const struct statx *src, const struct statx *copy, unsigned dropped);
+/* On storage whose times are unstable (caps), a regular file's time that may be a reader's
+ * "now" is read again, pausing at most *budget_ns in all, until it goes back to an earlier
+ * one: then st takes that time (true).  Nothing else of st changes. */
+#define VS_SETTLE_BUDGET_NS (500 * 1000000LL)
+bool vs_settle_times(int dirfd, const char *name, const struct vs_fscaps *caps,
+                     struct statx *st, int64_t *budget_ns);
 
 /* ---- creds.c: permission checks as the kernel makes them for the caller ---- */
 struct vs_creds {
@@ -74,6 +80,7 @@ struct vs_copy_ctx {
         struct vs_attr_hints hints;
         struct vs_fscaps caps, src_caps;
         unsigned dropped;
+        int64_t settle_budget_ns; /* what the move may still wait for unstable source times */
 };
 
 /* copy.c: a copy context for a move from the plan's old side to its new side. */

@@ -7,10 +7,14 @@
 
 #include "move/internal.h"
 
-static int copy_regular(int src_dirfd, const char *src_name, const struct statx *st,
+static int copy_regular(int src_dirfd, const char *src_name, const struct statx *planned,
                         int dst_dirfd, const char *dst_name, struct vs_copy_ctx *ctx, int *keep_fd)
 {
         int dst_fd = -1, r;
+        /* Before this copy opens it: reading makes rclone show "now" until released. */
+        struct statx settled = *planned;
+        const struct statx *st = &settled;
+        vs_settle_times(src_dirfd, src_name, &ctx->src_caps, &settled, &ctx->settle_budget_ns);
         /* Reading must not touch the source's atime: a move that fails changes nothing.
          * O_NOATIME is the owner's (or CAP_FOWNER's) privilege; others read as usual. */
         const int flags = O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC;

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "move/internal.h"
 
@@ -56,4 +57,62 @@ bool vs_copy_matches(const struct statx *src, const struct statx *copy, unsigned
         if (dropped & VS_DROPPED_TIME_NSEC)
                 return src->stx_mtime.tv_sec == copy->stx_mtime.tv_sec;
         return vs_same_time(&src->stx_mtime, &copy->stx_mtime);
+}
+
+/*
+ * rclone 1.60 (--vfs-cache-mode writes) shows a file that waits for its upload with the time
+ * of its cache file.  Any open that reads the file truncates that cache file to its own size
+ * (vfscache Item.open), which sets the cache file's time to that instant; rclone puts the
+ * file's time back only when the last descriptor is released, and the kernel sends that
+ * release after close() has returned (here up to 24 ms later for a 4 MiB file, at load 16).
+ * So a file another program has just read, or still reads, shows "now": never earlier than
+ * its own time.  Such a time, read recently enough to be one, is read again with growing
+ * pauses until it goes back; a move waits at most VS_SETTLE_BUDGET_NS in all.
+ */
+#define VS_NS_PER_SEC 1000000000LL
+#define VS_SETTLE_RECENT_NS (2 * VS_NS_PER_SEC)
+
+static int64_t ns_of(const struct statx_timestamp *t)
+{
+        return (int64_t)t->tv_sec * VS_NS_PER_SEC + t->tv_nsec;
+}
+
+static int64_t clock_ns(clockid_t clock)
+{
+        struct timespec ts;
+        clock_gettime(clock, &ts);
+        return (int64_t)ts.tv_sec * VS_NS_PER_SEC + ts.tv_nsec;
+}
+
+bool vs_settle_times(int dirfd, const char *name, const struct vs_fscaps *caps,
+                     struct statx *st, int64_t *budget_ns)
+{
+        if (!caps || caps->stable_times != VS_CAP_NO || !S_ISREG(st->stx_mode) ||
+            ns_of(&st->stx_mtime) < clock_ns(CLOCK_REALTIME) - VS_SETTLE_RECENT_NS)
+                return false;
+        int64_t pause = 1000000; /* 1 ms, doubled up to 32 ms */
+        while (*budget_ns > 0) {
+                if (pause > *budget_ns)
+                        pause = *budget_ns;
+                int64_t start = clock_ns(CLOCK_MONOTONIC);
+                struct timespec ts = { .tv_sec = pause / VS_NS_PER_SEC,
+                                       .tv_nsec = pause % VS_NS_PER_SEC };
+                while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                        ;
+                *budget_ns -= clock_ns(CLOCK_MONOTONIC) - start;
+                struct statx again;
+                /* Gone, replaced or rewritten: the move's own checks deal with that. */
+                if (vs_statx(dirfd, name, &again) < 0 || !vs_same_inode(st, &again) ||
+                    again.stx_size != st->stx_size)
+                        return false;
+                if (ns_of(&again.stx_mtime) < ns_of(&st->stx_mtime)) {
+                        st->stx_atime = again.stx_atime;
+                        st->stx_mtime = again.stx_mtime;
+                        st->stx_ctime = again.stx_ctime;
+                        return true;
+                }
+                if (pause < 32000000)
+                        pause *= 2;
+        }
+        return false;
 }
