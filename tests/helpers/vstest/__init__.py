@@ -218,13 +218,18 @@ KIND = {stat.S_IFREG: "file", stat.S_IFDIR: "dir", stat.S_IFLNK: "symlink",
         stat.S_IFBLK: "blockdev"}
 
 
-def snapshot(root, recent_ns):
+def snapshot(root, recent_ns, reads_show_now=False):
     """Map each path under root (relative; root itself is ".") to its comparable attributes.
 
     mtime/atime at or after recent_ns is reported as "recent": the rename touched it, and two runs
     at different instants cannot agree on the exact value.  Directory sizes are left out
     (ext4 keeps a grown directory's size); file allocation goes into "blocks" for the
     hole comparison, which is done with a tolerance by diff_snapshots.
+
+    reads_show_now: the storage shows a file it has not uploaded yet with the time of the
+    last read of it until that reader's descriptor is released, after close() returned
+    (rclone, --vfs-cache-mode writes): after reading each file, wait (bounded) until it
+    shows its own time again, so that the snapshot leaves nothing for the next program to see.
     """
     entries = {}
 
@@ -242,6 +247,8 @@ def snapshot(root, recent_ns):
             attrs["size"] = st.st_size
             attrs["sha256"] = file_digest(path)
             attrs["blocks"] = st.st_blocks
+            if reads_show_now:
+                _wait_time_back(path, st.st_mtime_ns)
         elif kind == "symlink":
             attrs["target"] = os.readlink(path)
         elif kind in ("chardev", "blockdev"):
@@ -253,6 +260,12 @@ def snapshot(root, recent_ns):
 
     visit(root, ".")
     return entries
+
+
+def _wait_time_back(path, mtime_ns, timeout=5):
+    deadline = time.monotonic() + timeout
+    while os.lstat(path).st_mtime_ns != mtime_ns and time.monotonic() < deadline:
+        time.sleep(0.001)
 
 
 def contents(top):

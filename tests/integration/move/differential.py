@@ -263,7 +263,7 @@ def strip_features(sc, features):
 # ------------------------------------------------------------------ running one call
 class Runner:
     def __init__(self, scratch, shim, storage_base=None, storage_side="new", exceptions=None,
-                 storage_export=None):
+                 storage_export=None, reads_show_now=False):
         self.scratch = scratch
         self.shim = shim
         # With a storage: the kernel reference runs on it, the moves between it and tmpfs.
@@ -271,6 +271,7 @@ class Runner:
         self.storage_side = storage_side
         self.exceptions = exceptions or {}
         self.storage_export = storage_export
+        self.reads_show_now = reads_show_now
         self.helper = vstest.helper("vs-rename-call")
         self.vault = os.path.join(scratch.dir, "vault")
         self.a = os.path.join(self.vault, "a")
@@ -410,26 +411,33 @@ class Runner:
         rel = os.path.relpath(os.path.join(os.path.realpath(parent), name), backing)
         return None if rel.startswith("..") else rel
 
+    def on_storage(self, path):
+        return self.storage_base is not None and \
+            os.path.commonpath([path, self.storage_base]) == self.storage_base
+
     def snapshot(self, backing, recent_ns):
         """rclone (writes) fails reads with EIO in a folder renamed before its files were
         uploaded, until they are (--vfs-write-back; rclone's own rename does the same):
-        wait for that, bounded."""
+        wait for that, bounded.  Its reads of the storage leave no reader's "now" behind
+        for the move or the next snapshot to see (storage.READS_SHOW_NOW)."""
         deadline = time.monotonic() + 30
+        reads_show_now = self.reads_show_now and self.on_storage(backing)
         while True:
             try:
-                return vstest.snapshot(backing, recent_ns)
+                return vstest.snapshot(backing, recent_ns, reads_show_now)
             except OSError as e:
                 if e.errno != errno.EIO or time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
 
     def settled_snapshot(self, backing, on_storage, recent_ns):
-        """The tree as built.  rclone (writes) shows a file it is still uploading with the
-        time of now, not the time the builder set, so a move that read the times then would
-        carry "now": wait until every regular file shows its set time, bounded."""
+        """The tree as built, once every regular file on the storage shows the time the
+        builder set (bounded): rclone (writes) shows "now" for a file not yet uploaded that a
+        program has open or has just closed (storage.READS_SHOW_NOW), and the reference runs
+        must start from the same times."""
         deadline = time.monotonic() + 20
         while True:
-            tree = vstest.snapshot(backing, recent_ns)
+            tree = vstest.snapshot(backing, recent_ns, self.reads_show_now and on_storage)
             if not on_storage or time.monotonic() > deadline or not any(
                     a["type"] == "file" and a["mtime_ns"] == "recent" for a in tree.values()):
                 return tree
@@ -784,7 +792,7 @@ def main():
     with vstest.Scratch("tmpfs" if on_storage else args.fs) as scratch, \
             storage_for(args.fs, scratch) as storage_base:
         runner = Runner(scratch, shim, storage_base, args.side, exceptions,
-                        os.path.join(scratch.dir, "export"))
+                        os.path.join(scratch.dir, "export"), args.fs in storage.READS_SHOW_NOW)
         for sc in scenarios:
             try:
                 status, summary, problems = check_scenario(runner, sc, args.kernel_only,
