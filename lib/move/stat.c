@@ -36,12 +36,22 @@ bool vs_unchanged(const struct statx *before, const struct statx *after)
                vs_same_time(&before->stx_ctime, &after->stx_ctime);
 }
 
+/* The same object, as far as the filesystem's inode numbers can show it. */
+static bool same_object_on(const struct vs_fscaps *caps, const struct statx *a,
+                           const struct statx *b)
+{
+        return (caps && caps->stable_inodes == VS_CAP_NO) || vs_same_inode(a, b);
+}
+
 bool vs_unchanged_on(const struct vs_fscaps *caps, const struct statx *before,
                      const struct statx *after)
 {
+        if (!same_object_on(caps, before, after) || before->stx_size != after->stx_size)
+                return false;
         if (caps && caps->stable_times == VS_CAP_NO)
-                return vs_same_inode(before, after) && before->stx_size == after->stx_size;
-        return vs_unchanged(before, after);
+                return true;
+        return vs_same_time(&before->stx_mtime, &after->stx_mtime) &&
+               vs_same_time(&before->stx_ctime, &after->stx_ctime);
 }
 
 bool vs_copy_matches(const struct statx *src, const struct statx *copy, unsigned dropped)
@@ -102,7 +112,7 @@ bool vs_settle_times(int dirfd, const char *name, const struct vs_fscaps *caps,
                 *budget_ns -= clock_ns(CLOCK_MONOTONIC) - start;
                 struct statx again;
                 /* Gone, replaced or rewritten: the move's own checks deal with that. */
-                if (vs_statx(dirfd, name, &again) < 0 || !vs_same_inode(st, &again) ||
+                if (vs_statx(dirfd, name, &again) < 0 || !same_object_on(caps, st, &again) ||
                     again.stx_size != st->stx_size)
                         return false;
                 if (ns_of(&again.stx_mtime) < ns_of(&st->stx_mtime)) {

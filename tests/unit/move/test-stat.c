@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* vs_settle_times(): a time that may be rclone's "now" for a file another program reads is
+/* What "unchanged" means on storage whose times and inode numbers are unstable, and
+ * vs_settle_times(): a time that may be rclone's "now" for a file another program reads is
  * read again until it goes back.  rclone is played on a local filesystem by a capability
- * entry with unstable times and a thread that sets the file's time back, as rclone does when
- * the reader's descriptor is released. */
+ * entry with unstable times and inode numbers, and a thread that sets the file's time back,
+ * as rclone does when the reader's descriptor is released. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -37,7 +38,9 @@ static int world_setup(void **state)
         w->dirfd = open(w->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
         assert_true(w->dirfd >= 0);
         w->unstable.stable_times = VS_CAP_NO;
+        w->unstable.stable_inodes = VS_CAP_NO;
         w->stable.stable_times = VS_CAP_YES;
+        w->stable.stable_inodes = VS_CAP_YES;
         int fd = openat(w->dirfd, "note.md", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
         assert_true(fd >= 0);
         assert_int_equal(write(fd, "note\n", 5), 5);
@@ -92,6 +95,31 @@ static void *after_a_while(void *arg)
         const struct timespec old[2] = { { OLD_SEC, OLD_NSEC }, { OLD_SEC, OLD_NSEC } };
         utimensat(l->dirfd, "note.md", old, 0);
         return NULL;
+}
+
+static void test_unchanged_as_far_as_the_storage_shows(void **state)
+{
+        (void)state;
+        struct statx before = { .stx_ino = 7, .stx_size = 5,
+                                .stx_mtime = { OLD_SEC, OLD_NSEC },
+                                .stx_ctime = { OLD_SEC, OLD_NSEC } };
+        struct statx touched = before, renumbered = before, grown = before;
+        touched.stx_mtime.tv_sec++;
+        renumbered.stx_ino = 8; /* rclone: the same file, seen under its new name */
+        grown.stx_size++;
+        struct vs_fscaps local = { .stable_times = VS_CAP_YES, .stable_inodes = VS_CAP_YES };
+        struct vs_fscaps times_only = { .stable_times = VS_CAP_NO, .stable_inodes = VS_CAP_YES };
+        struct vs_fscaps rclone = { .stable_times = VS_CAP_NO, .stable_inodes = VS_CAP_NO };
+
+        assert_true(vs_unchanged_on(NULL, &before, &before));
+        assert_false(vs_unchanged_on(NULL, &before, &touched));
+        assert_false(vs_unchanged_on(&local, &before, &touched));
+        assert_false(vs_unchanged_on(&local, &before, &renumbered));
+        assert_true(vs_unchanged_on(&times_only, &before, &touched));
+        assert_false(vs_unchanged_on(&times_only, &before, &renumbered));
+        assert_true(vs_unchanged_on(&rclone, &before, &touched));
+        assert_true(vs_unchanged_on(&rclone, &before, &renumbered));
+        assert_false(vs_unchanged_on(&rclone, &before, &grown));
 }
 
 static void test_stable_storage_is_trusted(void **state)
@@ -167,6 +195,7 @@ static void test_rewritten_file_is_left_to_the_move(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_unchanged_as_far_as_the_storage_shows),
                 cmocka_unit_test_setup_teardown(test_stable_storage_is_trusted, world_setup,
                                                 world_teardown),
                 cmocka_unit_test_setup_teardown(test_old_time_is_never_a_readers, world_setup,
