@@ -738,6 +738,18 @@ def invalid_log_lines(log_dir):
     return bad
 
 
+def storage_errors(scratch_dir, lines=20):
+    """The end of the storage daemon's own log (rclone logs errors only), read before the
+    scratch directory goes."""
+    work = os.path.join(scratch_dir, "storage-work")
+    out = []
+    for name in sorted(os.listdir(work)) if os.path.isdir(work) else []:
+        if name.endswith(".log"):
+            with open(os.path.join(work, name), errors="replace") as f:
+                out += [f"{name}: {line.rstrip()}" for line in f.readlines()[-lines:]]
+    return out
+
+
 @contextlib.contextmanager
 def storage_for(kind, scratch):
     """The FUSE mount the storage side of every move lives on (None: no storage tested):
@@ -809,6 +821,7 @@ def main():
             if status == "MISMATCH":
                 mismatches.append((sc["name"], problems))
         bad_log = [] if args.kernel_only else invalid_log_lines(runner.log_dir)
+        storage_log_tail = storage_errors(scratch.dir) if mismatches else []
         for line in bad_log:
             print(f"MISMATCH      VAULTSHIM_LOG line is not one JSON object: {line!r}")
     # Again at the end: meson keeps only the last lines of a long run's output.
@@ -816,6 +829,10 @@ def main():
         print(f"mismatched: {name}")
         for line in problems:
             print(f"    {line}")
+        if storage_log_tail:
+            print("    the storage's log (its errors), last lines:")
+            for line in storage_log_tail:
+                print(f"    | {line}")
     mode = "kernel only" if args.kernel_only else "shim vs kernel"
     where = f"{args.fs} ({'into' if args.side == 'new' else 'out of'} it from/to tmpfs)" \
         if on_storage else args.fs
