@@ -191,7 +191,9 @@ void vs_journal_display_path(const struct vs_mount_identity *m, const char *rel,
  */
 int vs_journal_location(char *out, size_t size);
 /*
- * Open the journal directory, creating it (and one missing parent) mode 0700 when create.
+ * Open the journal directory, creating it mode 0700 when create: with every missing
+ * ancestor for the default location (XDG), with at most two for a VAULTSHIM_JOURNAL that
+ * is set.
  * Refuses with -EPERM anything that is not a directory owned by this effective uid and
  * writable by nobody else.  *created tells whether this call made it (its parent then
  * needs a sync).  Returns an fd or -errno.

@@ -140,24 +140,65 @@ static int check_private(int fd)
         return 0;
 }
 
-/* mkdir path, and once its parent if that is missing too (XDG's ~/.local/state/...). */
-static int make_dir(const char *path, int depth)
+/* A directory entry made by make_dir() reaches the disk with its parent's fsync. */
+static void sync_dir(const char *path)
 {
-        if (mkdir(path, 0700) == 0 || errno == EEXIST)
-                return 0;
-        if (errno != ENOENT || depth == 0)
-                return -errno;
-        char parent[PATH_MAX];
-        const char *slash = strrchr(path, '/');
-        size_t len = slash ? (size_t)(slash - path) : 0;
-        if (len == 0 || len >= sizeof(parent))
-                return -ENOENT;
-        memcpy(parent, path, len);
-        parent[len] = '\0';
-        int r = make_dir(parent, depth - 1);
-        if (r < 0)
-                return r;
-        return mkdir(path, 0700) == 0 || errno == EEXIST ? 0 : -errno;
+        int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd >= 0) {
+                (void)fsync(fd);
+                close(fd);
+        }
+}
+
+/*
+ * mkdir path (mode 0700), and up to levels - 1 missing ancestors first.  Iterative: the
+ * default location may lack every level below $HOME, and this runs on an application's
+ * thread.  The entries of the ancestors made here are synced (once per machine); the
+ * journal directory's own is synced with the first record (vs_journal_sync), as always.
+ */
+static int make_dir(const char *path, unsigned levels)
+{
+        char p[PATH_MAX];
+        size_t len = strlen(path);
+        if (len >= sizeof(p))
+                return -ENAMETOOLONG;
+        memcpy(p, path, len + 1);
+        unsigned cut = 0;
+        while (mkdir(p, 0700) < 0 && errno != EEXIST) {
+                char *slash = strrchr(p, '/');
+                if (errno != ENOENT || cut + 1 >= levels || !slash || slash == p)
+                        return -errno;
+                *slash = '\0';
+                cut++;
+        }
+        for (; cut > 0; cut--) {
+                char *end = p + strlen(p);
+                *end = '/';
+                if (mkdir(p, 0700) < 0 && errno != EEXIST)
+                        return -errno;
+                if (cut > 1) { /* an ancestor made here: its entry, in its parent */
+                        *end = '\0';
+                        sync_dir(p);
+                        *end = '/';
+                }
+        }
+        return 0;
+}
+
+/*
+ * How many missing levels vs_journal_dir_open() makes.  The XDG Base Directory spec asks
+ * for every missing one of $XDG_STATE_HOME (mode 0700), so the default location works on a
+ * fresh machine without ~/.local; a VAULTSHIM_JOURNAL that is set belongs to the image,
+ * which lays it out: the directory and at most two missing ancestors.
+ */
+static unsigned levels_to_make(const char *path)
+{
+        const char *set = secure_getenv("VAULTSHIM_JOURNAL");
+        char fallback[PATH_MAX];
+        if ((!set || !*set) && vs_journal_location(fallback, sizeof(fallback)) == 0 &&
+            strcmp(fallback, path) == 0)
+                return PATH_MAX / 2;
+        return 3;
 }
 
 int vs_journal_dir_open(const char *path, bool create, bool *created)
@@ -165,7 +206,7 @@ int vs_journal_dir_open(const char *path, bool create, bool *created)
         *created = false;
         int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0 && errno == ENOENT && create) {
-                int r = make_dir(path, 2);
+                int r = make_dir(path, levels_to_make(path));
                 if (r < 0)
                         return r;
                 *created = true;
