@@ -53,7 +53,21 @@ struct vs_move_stats {
         unsigned dropped;   /* OR of enum vs_dropped */
         unsigned flushes;   /* fsync, fdatasync and syncfs calls the move made (its record's
                                included; sync_file_range, which never flushes, is not) */
+        const char *not_emulated; /* the move was not emulated and the caller gets the
+                                     kernel's EXDEV: why (a VS_NOT_EMULATED_* word); else NULL */
 };
+
+/* Why a move between two paths under the roots is not emulated (the kernel's EXDEV passes
+ * through, nothing changes): the "reason" of a "not-emulated" line of VAULTSHIM_LOG. */
+#define VS_NOT_EMULATED_FLAGS "flags"               /* RENAME_EXCHANGE, RENAME_WHITEOUT */
+#define VS_NOT_EMULATED_NO_JOURNAL "no-journal"     /* no journal location configured */
+#define VS_NOT_EMULATED_JOURNAL_UNUSABLE "journal-unusable" /* cannot be made, not ours alone,
+                                                               or a side's mount unknown */
+#define VS_NOT_EMULATED_MOUNT_POINT "mount-point"   /* a mount point, or one inside a tree */
+#define VS_NOT_EMULATED_SPECIAL "special-file"      /* a socket or a device */
+#define VS_NOT_EMULATED_TOO_DEEP "too-deep"         /* a tree deeper than the fd budget */
+/* A journal that is not private: "journal-personal-unknown", "journal-outside-personal",
+ * "journal-on-other-mount" (lib/journal/journal.h, vs_journal_check_place). */
 
 struct vs_move_opts {
         struct vs_move_stats *stats; /* optional out-parameter, also written on failure */
@@ -106,7 +120,8 @@ struct vs_log_record {
 
 /*
  * Append one JSON line {"time","pid","src","dst","type","bytes","entries","method",
- * "flushes","duration_ns","result","errno","dropped":[names]} to log_path with a single O_APPEND write, so concurrent
- * writers never interleave.  Returns 0 or a negative errno.
+ * "flushes","duration_ns","result","errno","dropped":[names]} to log_path with a single
+ * O_APPEND write, so concurrent writers never interleave; "result" is "ok", "error", or
+ * "not-emulated" followed by "reason" (stats->not_emulated).  Returns 0 or a negative errno.
  */
 VS_EXPORT int vs_log_append(const char *log_path, const struct vs_log_record *rec);

@@ -17,6 +17,12 @@
 #include "move/fscaps.h"
 #include "move/steps.h"
 
+/* ---- not-emulated.c: why the kernel's EXDEV is passed through ---- */
+/* Note why (a VS_NOT_EMULATED_* word) for vs_move()'s stats; returns -EXDEV. */
+int vs_not_emulated(const char *why);
+/* The last reason noted on this thread, and forget it (NULL: none). */
+const char *vs_not_emulated_take(void);
+
 /* ---- stat.c: statx wrappers (never follow the last symlink) ---- */
 int vs_statx(int dirfd, const char *name, struct statx *out);
 bool vs_same_inode(const struct statx *a, const struct statx *b);

@@ -55,12 +55,15 @@ int vs_move_journal_begin(const struct vs_plan *plan, enum vs_journal_kind kind,
         int r = vs_journal_begin(j, &cfg, kind, plan->old.dirfd, opts->source_path,
                                  plan->new.dirfd, opts->target_path, &source,
                                  plan->new.exists ? &target : NULL);
+        if (r == -EXDEV)
+                return vs_not_emulated(VS_NOT_EMULATED_JOURNAL_UNUSABLE);
         if (r < 0)
                 return r;
         vs_durability_init(d, plan, j);
         if (vs_journal_sync(j, vs_durability_record_begin(d, kind == VS_JOURNAL_TREE)) < 0) {
                 vs_journal_finish(j);
-                return -EXDEV; /* as when the record cannot be made */
+                /* as when the record cannot be made */
+                return vs_not_emulated(VS_NOT_EMULATED_JOURNAL_UNUSABLE);
         }
         vs_fault_watch(j->dirfd, plan->old.dirfd, plan->new.dirfd);
         char name[NAME_MAX + 1];

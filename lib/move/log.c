@@ -108,11 +108,19 @@ int vs_log_append(const char *log_path, const struct vs_log_record *rec)
         vs_buf_putu(&b, st ? st->flushes : 0, 0);
         vs_buf_puts(&b, ",\"duration_ns\":");
         vs_buf_putu(&b, rec->duration_ns, 0);
-        /* "ok", or "error" with the errno the caller got. */
+        /* "ok", or "error" with the errno the caller got, or "not-emulated" (the kernel's
+         * EXDEV passed through) and why. */
         uint64_t err = rec->result < 0 ? (uint64_t)-(int64_t)rec->result : 0;
-        vs_buf_puts(&b, err ? ",\"result\":\"error\"" : ",\"result\":\"ok\"");
+        const char *why = err == EXDEV && st ? st->not_emulated : NULL;
+        vs_buf_puts(&b, why   ? ",\"result\":\"not-emulated\""
+                        : err ? ",\"result\":\"error\""
+                              : ",\"result\":\"ok\"");
         vs_buf_puts(&b, ",\"errno\":");
         vs_buf_putu(&b, err, 0);
+        if (why) {
+                vs_buf_puts(&b, ",\"reason\":");
+                vs_buf_put_json(&b, why);
+        }
         put_dropped(&b, st ? st->dropped : 0);
         vs_buf_puts(&b, "}\n");
         if (b.overflow)

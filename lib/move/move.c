@@ -80,6 +80,7 @@ int vs_move(int olddirfd, const char *oldpath, int newdirfd, const char *newpath
         uint64_t deadline = (opts && opts->started_ms ? opts->started_ms : vs_journal_now_ms()) +
                             VS_MOVE_BOUND_MS;
 
+        (void)vs_not_emulated_take(); /* nothing left from an earlier call */
         struct vs_plan plan;
         int r, attempts = 0;
         for (;;) {
@@ -104,6 +105,7 @@ int vs_move(int olddirfd, const char *oldpath, int newdirfd, const char *newpath
         }
         if (r == -EAGAIN || r == VS_MOVE_REPLAN)
                 r = -EBUSY;
+        stats->not_emulated = r == -EXDEV ? vs_not_emulated_take() : NULL;
 
         errno = saved_errno;
         pthread_setcancelstate(cancel_state, NULL);

@@ -108,5 +108,5 @@ int vs_node_copy(int src_dirfd, const char *src_name, const struct statx *st, in
                 return copy_symlink(src_dirfd, src_name, st, dst_dirfd, dst_name, ctx);
         if (S_ISFIFO(st->stx_mode))
                 return create_special(NULL, st, dst_dirfd, dst_name, ctx);
-        return -EXDEV;
+        return vs_not_emulated(VS_NOT_EMULATED_SPECIAL);
 }

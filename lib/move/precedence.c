@@ -110,7 +110,7 @@ int vs_plan_check(struct vs_plan *plan, int olddirfd, const char *oldpath, int n
 
         /* Only 0 and RENAME_NOREPLACE are emulated; the caller keeps its EXDEV otherwise. */
         if (flags & ~(unsigned)RENAME_NOREPLACE)
-                return -EXDEV;
+                return vs_not_emulated(VS_NOT_EMULATED_FLAGS);
 
         int r = vs_path_split(oldpath, &old->path);
         if (r < 0)
@@ -182,9 +182,9 @@ int vs_plan_check(struct vs_plan *plan, int olddirfd, const char *oldpath, int n
         /* Where the kernel would say EBUSY for a mount point, a copy must not start:
          * keep EXDEV.  Sockets and devices cannot be recreated faithfully either. */
         if (is_mount_root(old) || (new->exists && is_mount_root(new)))
-                return -EXDEV;
+                return vs_not_emulated(VS_NOT_EMULATED_MOUNT_POINT);
         if (!emulable_type(old->st.stx_mode))
-                return -EXDEV;
+                return vs_not_emulated(VS_NOT_EMULATED_SPECIAL);
 
         if (isdir && new->exists && dir_is_empty(new->dirfd, new->path.last) == 0)
                 return -ENOTEMPTY;

@@ -39,9 +39,9 @@ static int check_entry(void *ctx, const struct vs_walk_entry *e)
         struct tree_check *c = ctx;
         mode_t mode = e->st->stx_mode;
         if (e->st->stx_mnt_id != c->mnt_id || (e->st->stx_attributes & STATX_ATTR_MOUNT_ROOT))
-                return -EXDEV; /* never copy a mount */
+                return vs_not_emulated(VS_NOT_EMULATED_MOUNT_POINT); /* never copy a mount */
         if (!(S_ISREG(mode) || S_ISDIR(mode) || S_ISLNK(mode) || S_ISFIFO(mode)))
-                return -EXDEV; /* sockets and devices */
+                return vs_not_emulated(VS_NOT_EMULATED_SPECIAL); /* sockets and devices */
         /* The target's directory inside the source tree, reached through a bind mount of a
          * subdirectory that ".." cannot see past: the kernel's EINVAL, before any copy into
          * itself. */

@@ -122,7 +122,7 @@ int vs_walk(int root_fd, const struct statx *root_st, const struct vs_walk_ops *
                 if (r < 0)
                         break;
                 if (n > max_depth) {
-                        r = -EXDEV; /* deeper than the fd budget: not emulated */
+                        r = vs_not_emulated(VS_NOT_EMULATED_TOO_DEEP); /* past the fd budget */
                         break;
                 }
                 int child = openat(dirfd(top->dir), d->d_name,

@@ -87,22 +87,41 @@ static uint64_t elapsed_ns(const struct timespec *start)
                (uint64_t)now.tv_nsec - (uint64_t)start->tv_nsec;
 }
 
+/* The kernel's EXDEV stands for a move under the roots that is not emulated: the audit log
+ * says why, since the library itself never prints. */
+static int not_emulated(const char *src, const char *dst, const char *why)
+{
+        if (config.log_path[0]) {
+                struct vs_move_stats stats = { .not_emulated = why };
+                const struct vs_log_record rec = {
+                        .src = src, .dst = dst, .stats = &stats, .result = -EXDEV,
+                };
+                (void)vs_log_append(config.log_path, &rec);
+        }
+        errno = EXDEV;
+        return -1;
+}
+
 /* Called with errno == EXDEV from the real function. */
 static int emulate(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
                    unsigned int flags, int caller_errno, uint64_t started_ms)
 {
-        if (flags & ~(unsigned int)RENAME_NOREPLACE)
-                return -1; /* RENAME_EXCHANGE, RENAME_WHITEOUT: the kernel's answer stands */
         pthread_once(&config_once, load_config);
         char src[PATH_MAX], dst[PATH_MAX];
-        /* Without a private journal a crash could not be recovered safely, and a journal
-         * that others can reach would let them forge or hide records: not emulated. */
-        if (config.disabled || !config.journal_dir[0] || config.journal_refused ||
-            !vs_roots_resolve(&config.roots, olddirfd, oldpath, src) ||
+        if (config.disabled || !vs_roots_resolve(&config.roots, olddirfd, oldpath, src) ||
             !vs_roots_resolve(&config.roots, newdirfd, newpath, dst)) {
                 errno = EXDEV;
-                return -1;
+                return -1; /* not the vault's: the kernel's answer stands, unremarked */
         }
+        /* RENAME_EXCHANGE and RENAME_WHITEOUT only the kernel can do.  Without a private
+         * journal a crash could not be recovered safely, and a journal that others can reach
+         * would let them forge or hide records. */
+        if (flags & ~(unsigned int)RENAME_NOREPLACE)
+                return not_emulated(src, dst, VS_NOT_EMULATED_FLAGS);
+        if (!config.journal_dir[0])
+                return not_emulated(src, dst, VS_NOT_EMULATED_NO_JOURNAL);
+        if (config.journal_refused)
+                return not_emulated(src, dst, config.journal_refused);
 
         in_shim = 1;
         struct timespec start;

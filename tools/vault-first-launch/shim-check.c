@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
+#include "probe.h"
 #include "shim-check.h"
 
 #define SHIM_NAME "libvaultshim.so"
@@ -61,66 +61,6 @@ static bool pick_probe_folders(const struct fl_report *r, const char **a, const 
         return *a && *b;
 }
 
-/*
- * A probe name nobody can predict (128 random bits): the probe's target is in a shared
- * folder, where a colleague could otherwise plant the name, or hold its lock, beforehand.
- */
-static int probe_name(char *buf, size_t size)
-{
-        unsigned char nonce[16];
-        if (getrandom(nonce, sizeof(nonce), 0) != (ssize_t)sizeof(nonce))
-                return -EIO;
-        int n = snprintf(buf, size, ".vaultshim-probe-");
-        for (size_t i = 0; i < sizeof(nonce) && n > 0 && (size_t)n + 2 < size; i++)
-                n += snprintf(buf + n, size - (size_t)n, "%02x", nonce[i]);
-        return 0;
-}
-
-/*
- * One rename across mounts, in this process, so that the preloaded shim (if any) moves it.
- * Bounded: the shim returns within its bound of one call (VS_MOVE_BOUND_MS) whatever
- * another user does, and creating and removing the probe never waits.
- */
-static void probe_rename(struct fl_report *r, const char *from_dir, const char *to_dir)
-{
-        char *from = NULL, *to = NULL, name[64];
-        int e = probe_name(name, sizeof(name));
-        if (e < 0) {
-                fl_report_add(r, VS_SEVERITY_WARNING, "shim", "probe skipped: no random name: %s",
-                              strerror(-e));
-                return;
-        }
-        if (asprintf(&from, "%s/%s", from_dir, name) < 0 ||
-            asprintf(&to, "%s/%s", to_dir, name) < 0)
-                abort();
-        int fd = open(from, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
-                      0600);
-        if (fd < 0) {
-                fl_report_add(r, VS_SEVERITY_WARNING, "shim", "probe: cannot create %s: %s", from,
-                              strerror(errno));
-                goto out;
-        }
-        (void)!write(fd, "vaultshim probe\n", 16);
-        close(fd);
-        if (rename(from, to) == 0)
-                fl_report_add(r, VS_SEVERITY_OK, "shim",
-                              "probe: moved a file from %s to %s across mounts", from_dir, to_dir);
-        else if (errno == EXDEV)
-                fl_report_add(
-                        r, VS_SEVERITY_WARNING, "shim",
-                        "probe: moving a file from %s to %s failed with EXDEV: the shim is not "
-                        "active, so Obsidian cannot move notes between folders; fix: %s",
-                        from_dir, to_dir, SHIM_FIX);
-        else
-                fl_report_add(r, VS_SEVERITY_WARNING, "shim", "probe: moving %s to %s failed: %s",
-                              from, to, strerror(errno));
-out:
-        (void)unlink(from);
-        (void)unlink(to);
-        free(from);
-        free(to);
-}
-
 void fl_check_shim(struct fl_report *r, bool dry_run)
 {
         const char *preload = getenv("LD_PRELOAD");
@@ -153,5 +93,5 @@ void fl_check_shim(struct fl_report *r, bool dry_run)
                               "probe skipped: it needs two writable mounted folders");
                 return;
         }
-        probe_rename(r, a, b);
+        fl_probe_rename(r, a, b, SHIM_FIX);
 }

@@ -293,13 +293,20 @@ def case_journal(host):
             if not n.endswith("/.vaultshim-made")]
     check(not left, f"the emulated move left {left}")
 
-    for label, _, env in cases[:3]:
+    reasons = ["journal-outside-personal", "journal-outside-personal",
+               "journal-personal-unknown"]
+    for (label, _, env), reason in zip(cases[:3], reasons):
         rc, out, _ = first_launch(host, "alice", recovery=True, **env)
         print(f"vault-first-launch, journal {label}: exit {rc}")
         check(rc == 1, f"vault-first-launch with the journal {label}: exit {rc}\n{out}")
         named = [line for line in out.splitlines() if "VAULTSHIM_JOURNAL" in line]
         check(named, f"vault-first-launch does not name VAULTSHIM_JOURNAL:\n{out}")
         print("  " + (named[0] if named else ""))
+        # Its probe says why the shim passed the kernel's EXDEV through (issue 24, item 3).
+        probe = [line for line in out.splitlines() if "probe:" in line]
+        check(probe and f"did not emulate the move ({reason}:" in probe[0],
+              f"the probe does not report the reason {reason}: {probe}")
+        print("  " + (probe[0] if probe else ""))
     rc, out, _ = first_launch(host, "alice", recovery=True)
     check(rc in (0, 3) and "VAULTSHIM_JOURNAL" not in out,
           f"vault-first-launch with the image's journal: exit {rc}\n{out}")
