@@ -60,6 +60,15 @@ bool vs_proof_source(const struct vs_journal_entry *e, const struct vs_identity 
         return vs_identity_proven(&e->source_id, now);
 }
 
+/* Source and target on one filesystem: their inode numbers can be compared. */
+static bool same_filesystem(const struct vs_journal_entry *e)
+{
+        const struct vs_mount_identity *a = &e->source_mount, *b = &e->target_mount;
+        if (a->fsid && b->fsid)
+                return a->fsid == b->fsid;
+        return a->dev_major == b->dev_major && a->dev_minor == b->dev_minor;
+}
+
 bool vs_proof_staging(const struct vs_journal_entry *e, const struct vs_identity *now)
 {
         if (e->staging_id.known)
@@ -68,8 +77,9 @@ bool vs_proof_staging(const struct vs_journal_entry *e, const struct vs_identity
          * No identity recorded yet (a power cut between the staging object's creation and
          * the sync of the line naming it): its name, 64 random bits, was durable in the
          * record before it existed, so what holds it is this move's or was put there on
-         * purpose.  Never the source, though, renamed there by someone on its filesystem.
+         * purpose.  Never the source, though, renamed there by someone on its filesystem
+         * (on another filesystem an equal inode number is only a coincidence).
          */
-        return !vs_identity_same_object(&e->source_id, now) &&
-               !vs_identity_same_object(&e->aside_id, now);
+        return !same_filesystem(e) || (!vs_identity_same_object(&e->source_id, now) &&
+                                       !vs_identity_same_object(&e->aside_id, now));
 }
