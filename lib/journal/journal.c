@@ -33,9 +33,54 @@ int vs_journal_staging_name(const struct vs_journal_entry *e, char *buf, size_t 
                          e->id, buf, size);
 }
 
-int vs_journal_aside_name(const struct vs_journal_entry *e, char *buf, size_t size)
+int vs_journal_aside_legacy_name(const struct vs_journal_entry *e, char *buf, size_t size)
 {
         return name_with(VS_TEMP_ASIDE_PREFIX, e->id, buf, size);
+}
+
+int vs_journal_aside_name(const struct vs_journal_entry *e, char *buf, size_t size)
+{
+        int r = vs_journal_aside_legacy_name(e, buf, size);
+        if (r == 0) {
+                const char *slash = strrchr(e->source, '/');
+                vs_aside_name_add_source(buf, size, slash ? slash + 1 : e->source);
+        }
+        return r;
+}
+
+void vs_aside_name_add_source(char *aside, size_t size, const char *source_name)
+{
+        size_t len = strlen(aside), add = strlen(source_name);
+        /* Too long for one name: the leftover then goes back under its kept name. */
+        if (len + 1 + add > NAME_MAX || len + 1 + add >= size)
+                return;
+        aside[len] = VS_ASIDE_NAME_SEP;
+        memcpy(aside + len + 1, source_name, add + 1);
+}
+
+/* A name an object can go back to: not empty, ".", "..", and without a slash. */
+static bool plain_name(const char *name)
+{
+        return *name && strcmp(name, ".") != 0 && strcmp(name, "..") != 0 && !strchr(name, '/');
+}
+
+int vs_aside_leftover_names(const char *aside, char *home, char *kept, size_t size)
+{
+        size_t plen = strlen(VS_TEMP_ASIDE_PREFIX);
+        if (strncmp(aside, VS_TEMP_ASIDE_PREFIX, plen) != 0 || !aside[plen])
+                return -EINVAL;
+        const char *sep = strchr(aside + plen, VS_ASIDE_NAME_SEP);
+        struct vs_buf b;
+        vs_buf_init(&b, kept, size);
+        vs_buf_puts(&b, VS_ASIDE_KEPT_PREFIX);
+        vs_buf_puts(&b, aside + plen);
+        if (b.overflow || strlen(kept) > NAME_MAX)
+                return -ENAMETOOLONG;
+        if (sep && plain_name(sep + 1) && strlen(sep + 1) < size)
+                strcpy(home, sep + 1);
+        else
+                strcpy(home, kept); /* an older version's: its name is not known */
+        return 0;
 }
 
 void vs_journal_display_path(const struct vs_mount_identity *m, const char *rel, char *buf,

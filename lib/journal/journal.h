@@ -19,9 +19,10 @@
  *   vs_journal_begin()   record created, locked and durable before any name of ours exists
  *                        in the vault (so every staging or set-aside name is covered);
  *   stage the copy (a temp file or directory beside the target), record its identity;
- *   set the source aside: a same-directory rename to a hidden name (the instant of the
- *                        move for everyone else: a save by path after it makes a new file);
- *   install (rename staging -> target), then remove the set-aside source if unchanged;
+ *   install (rename staging -> target; proven to be the staged object), the move's instant:
+ *                        the source never left its name before it;
+ *   set the source aside: a same-directory rename to a hidden name that carries its own
+ *                        name, then remove it if unchanged (else put it back);
  *   vs_journal_finish()  drop the record.
  * The record file is flock()ed while its move is live, so recovery never touches a move
  * that is still running in another thread or process.
@@ -50,9 +51,10 @@ enum vs_journal_kind {
 };
 
 enum vs_journal_phase {
-        VS_JOURNAL_STAGED,         /* staging being built; the source may be set aside */
+        VS_JOURNAL_STAGED,         /* staging being built; the source at its name (an older
+                                      version's move may have set it aside) */
         VS_JOURNAL_INSTALLED,      /* staging renamed onto the target */
-        VS_JOURNAL_SOURCE_REMOVAL, /* removing the set-aside source */
+        VS_JOURNAL_SOURCE_REMOVAL, /* setting the source aside and removing it */
 };
 
 /* Bytes of a file handle kept (the kernel's MAX_HANDLE_SZ). */
@@ -107,7 +109,8 @@ struct vs_journal_entry {
         char source[PATH_MAX]; /* relative to source_mount.point; never "", "..", or "//" */
         char target[PATH_MAX]; /* relative to target_mount.point */
         struct vs_identity source_id;      /* the source as planned */
-        struct vs_identity aside_id;       /* the source once set aside (its ctime moved) */
+        struct vs_identity aside_id;       /* the source once set aside (its ctime moved), or
+                                              put back by the mover after a failure */
         struct vs_identity staging_id;     /* known once the staging object exists */
         /* The staging object as the complete copy left it (its size, the times the copy
          * set), durable before the install: without it nothing proves the copy whole. */
@@ -175,9 +178,25 @@ bool vs_identity_same_content(const struct vs_identity *a, const struct vs_ident
 /* Same object, untouched: also ctime. */
 bool vs_identity_unchanged(const struct vs_identity *a, const struct vs_identity *b);
 
-/* The staging and set-aside names of a record (in the target's / source's directory). */
+/* The staging and set-aside names of a record (in the target's / source's directory).  A
+ * set-aside name carries the source's own name after VS_ASIDE_NAME_SEP when both fit in
+ * NAME_MAX, so that any session finding it left over can put it back (vaultshim(7)); the
+ * legacy name (older versions, or a name too long) is the prefix and the id alone. */
 int vs_journal_staging_name(const struct vs_journal_entry *e, char *buf, size_t size);
 int vs_journal_aside_name(const struct vs_journal_entry *e, char *buf, size_t size);
+int vs_journal_aside_legacy_name(const struct vs_journal_entry *e, char *buf, size_t size);
+
+/* Neither the journal's ids nor the engine's temporary names contain it. */
+#define VS_ASIDE_NAME_SEP '_'
+/* Where a set-aside leftover goes when its own name is taken or unknown: visible. */
+#define VS_ASIDE_KEPT_PREFIX "vaultshim-kept-"
+/* Append VS_ASIDE_NAME_SEP and source_name to the set-aside name in aside (a buffer of
+ * size bytes) when the result fits in one name; else leave it as it is. */
+void vs_aside_name_add_source(char *aside, size_t size, const char *source_name);
+/* For a set-aside name: home, the name it goes back to (its source's, or the kept name when
+ * that is not known), and kept, VS_ASIDE_KEPT_PREFIX and the rest of the set-aside name;
+ * each buffer of size bytes.  -EINVAL for any other name. */
+int vs_aside_leftover_names(const char *aside, char *home, char *kept, size_t size);
 /* point + "/" + rel, for display. */
 void vs_journal_display_path(const struct vs_mount_identity *m, const char *rel, char *buf,
                              size_t size);

@@ -160,19 +160,28 @@ static void keep_after_error(struct vs_recovery_result *r, int err, const char *
         set_detail(r, what, ": ", strerror(-err));
 }
 
-/* Put the set-aside source back at its name, never over anything. */
+/* Put the set-aside source back at its name, never over anything; when another file took
+ * the name, under its visible kept name: never left hidden. */
 static int restore_aside(struct vs_recovery_result *r, struct side *src, bool dry_run)
 {
         if (dry_run)
                 return 0;
         int e = vs_sys_renameat2(src->dirfd, src->hidden, src->dirfd, src->base,
                                  RENAME_NOREPLACE);
-        if (e == -EEXIST) {
-                r->outcome = VS_RECOVERY_KEPT;
+        if (e != -EEXIST)
+                return e;
+        char home[NAME_MAX + 1], kept[NAME_MAX + 1];
+        e = vs_aside_leftover_names(src->hidden, home, kept, sizeof(kept));
+        if (e == 0)
+                e = vs_sys_renameat2(src->dirfd, src->hidden, src->dirfd, kept, RENAME_NOREPLACE);
+        r->outcome = VS_RECOVERY_KEPT;
+        if (e == 0)
+                set_detail(r, "the source's name now holds another file: both kept, the source as ",
+                           kept, NULL);
+        else
                 set_detail(r, "the source was set aside as ", src->hidden,
                            " and its name now holds another file: both kept");
-        }
-        return e == -EEXIST ? 1 : e;
+        return 1;
 }
 
 /* restore_aside(), its failures settling the outcome: true when there is no more to do. */
@@ -239,7 +248,10 @@ static void roll_forward(struct vs_recovery_result *r, struct side *src, struct 
                  * made it into the record, else size and mtime of the planned source do. */
                 bool unchanged = aside ? (e->aside_id.known ? vs_identity_unchanged(&e->aside_id, now)
                                                            : vs_identity_same_content(&e->source_id, now))
-                                       : vs_identity_unchanged(&e->source_id, now);
+                                       : vs_identity_unchanged(&e->source_id, now) ||
+                                                 /* put back by the mover, as it recorded */
+                                                 (e->aside_id.known &&
+                                                  vs_identity_unchanged(&e->aside_id, now));
                 if (!unchanged)
                         r->source_kept++;
                 else if (!dry_run && unlinkat(src->dirfd, name, 0) < 0 && errno != ENOENT)
@@ -322,6 +334,13 @@ static void decide(struct vs_recovery_result *r, bool dry_run)
                 err = vs_journal_staging_name(e, staging, sizeof(staging));
         if (err == 0)
                 err = side_open(&src, &e->source_mount, e->source, aside);
+        if (err == 0 && src.dirfd >= 0 && !src.hidden_exists &&
+            vs_journal_aside_legacy_name(e, aside, sizeof(aside)) == 0) {
+                /* Set aside by an older version, under the id alone. */
+                err = lookup(src.dirfd, aside, &src.hidden_exists, &src.hidden_id);
+                if (err == 0 && src.hidden_exists)
+                        strcpy(src.hidden, aside);
+        }
         if (err == 0)
                 err = side_open(&dst, &e->target_mount, e->target, staging);
         if (err == -ESTALE) {

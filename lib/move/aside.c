@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The source set aside: one rename within its own directory (same mount, so atomic) to a
- * hidden name, before the copy of a file and before the install of a tree.  From that
- * instant the source's name is free, so a colleague's save by path creates a new file there,
- * exactly as after the kernel's rename; and the set-aside object is removed at the end only
- * if nothing wrote to it since it was copied (a writer that opened it earlier), else it is
- * kept where it was and reported.
+ * hidden name, only once its copy is installed under the new name, to decide whether it may
+ * go.  Whatever reaches it by path from then on finds the new name's copy or a new file, as
+ * after the kernel's rename; the set-aside object is removed only if nothing wrote to it
+ * since it was copied (a writer that opened it earlier), else it goes back to its name, and
+ * never stays hidden: when a new file took the name meanwhile, it goes to a visible kept
+ * name.  The set-aside name carries the source's name, so that any session that finds one
+ * left over can put it back (vs_aside_leftover_names()).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,37 +17,50 @@
 
 int vs_aside_take(const struct vs_side *old, const char *aside, struct statx *st)
 {
-        int r = vs_fault_at(VS_STEP_ASIDE);
-        if (r == 0) /* the aside name is random: only the atomic leaving of the old matters */
-                r = vs_rename_to_fresh_name(old->dirfd, &old->dir, old->path.last, aside);
-        if (r == -ENOENT)
-                return -ESTALE; /* moved or removed since the plan: plan again */
+        struct vs_fscaps caps;
+        vs_fscaps_get(old->dirfd, &old->dir, &caps);
+        /* The aside name is random: only the atomic leaving of the old matters. */
+        int r = vs_rename_to_fresh_name(old->dirfd, &old->dir, old->path.last, aside);
         if (r < 0)
                 return r;
         r = vs_statx(old->dirfd, aside, st);
-        if (r == 0 && !vs_same_inode(st, &old->st))
-                r = -ESTALE; /* another object had taken the name since the plan */
-        if (r < 0 && vs_aside_restore(old, aside) < 0)
-                return -EBUSY; /* cannot happen unless a new file took the name meanwhile */
+        if (r == 0 && !vs_same_object_on(&caps, st, &old->st))
+                r = -ESTALE; /* another object had taken the name meanwhile: not ours */
+        if (r < 0)
+                (void)vs_aside_restore(old, aside);
         return r;
 }
 
 int vs_aside_restore(const struct vs_side *old, const char *aside)
 {
         /* Never over a note saved at the name meanwhile, also without renameat2 flags. */
-        return vs_install(old->dirfd, &old->dir, aside, old->path.last,
-                          S_ISDIR(old->st.stx_mode), RENAME_NOREPLACE);
+        bool is_dir = S_ISDIR(old->st.stx_mode);
+        int r = vs_install(old->dirfd, &old->dir, aside, old->path.last, is_dir, RENAME_NOREPLACE);
+        if (r != -EEXIST)
+                return r;
+        char home[NAME_MAX + 1], kept[NAME_MAX + 1];
+        r = vs_aside_leftover_names(aside, home, kept, sizeof(home));
+        if (r == 0)
+                r = vs_install(old->dirfd, &old->dir, aside, kept, is_dir, RENAME_NOREPLACE);
+        return r == 0 ? 1 : r;
 }
 
-int vs_aside_release(const struct vs_side *old, const char *aside, const struct statx *copied)
+int vs_aside_release(const struct vs_side *old, const char *aside, const struct statx *copied,
+                     const struct statx *taken)
 {
+        struct vs_fscaps caps;
+        vs_fscaps_get(old->dirfd, &old->dir, &caps);
+        /* Setting it aside moved its ctime (taken is right after that); a write since the copy
+         * moved its size or mtime, or its ctime after it was set aside. */
         struct statx now;
         int r = vs_statx(old->dirfd, aside, &now);
         if (r < 0)
                 return r == -ENOENT ? 0 : r;
-        struct vs_fscaps caps;
-        vs_fscaps_get(old->dirfd, &old->dir, &caps);
-        if (vs_unchanged_on(&caps, copied, &now))
+        bool unchanged = vs_same_object_on(&caps, copied, &now) &&
+                         (caps.stable_times == VS_CAP_NO
+                                  ? copied->stx_size == now.stx_size
+                                  : vs_copy_matches(copied, &now, 0) && vs_unchanged(taken, &now));
+        if (unchanged)
                 return unlinkat(old->dirfd, aside, 0) < 0 && errno != ENOENT ? -errno : 0;
         /* Written through a descriptor opened before the move: never lose that. */
         (void)vs_aside_restore(old, aside);

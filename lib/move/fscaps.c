@@ -244,7 +244,7 @@ static void probe(int dirfd, const struct statx *dir, struct vs_fscaps *caps)
         bool rclone = caps->fuse && mount_has_type(dir->stx_mnt_id, "fuse.rclone");
         caps->rename_after_write = rclone ? VS_CAP_NO : VS_CAP_YES;
         caps->stable_times = rclone ? VS_CAP_NO : VS_CAP_YES;
-        caps->stable_inodes = rclone ? VS_CAP_NO : VS_CAP_YES;
+        caps->stable_inodes = caps->fuse ? VS_CAP_NO : VS_CAP_YES;
         caps->tmpfile = tmpfile_support(dirfd);
 }
 

@@ -46,10 +46,11 @@ struct vs_fscaps {
          * file (now) while a note written in the last seconds waits for its upload, so there
          * only identity and size can show that nobody wrote to it. */
         enum vs_cap stable_times;
-        /* A file keeps its inode number when renamed: rclone (1.60) numbers a file by its
-         * folder and name, so a renamed one shows another number once the kernel looks its
-         * new name up again (within a second or two here); there the number cannot show
-         * that the object at a name is still the one seen before. */
+        /* An inode number names one object for its life.  FUSE daemons make them up: rclone
+         * per lookup (a hash that changes after a rename, or once its cache forgets the
+         * node), libfuse per node (sshfs, bindfs without use_ino: a hard link is a new
+         * number, and so is a node looked up again after the kernel forgot it).  There an
+         * object is recognised by its type (and a file's size) alone. */
         enum vs_cap stable_inodes;
         /* Metadata changes reach the disk in the order they were made, and data written
          * back (and waited for) before a change is on the disk before that change: ext4

@@ -26,6 +26,11 @@ const char *vs_not_emulated_take(void);
 /* ---- stat.c: statx wrappers (never follow the last symlink) ---- */
 int vs_statx(int dirfd, const char *name, struct statx *out);
 bool vs_same_inode(const struct statx *a, const struct statx *b);
+/* The same object as far as the filesystem (caps, may be NULL) can tell: same type, and the
+ * same inode where inode numbers are stable (fscaps.h). */
+struct vs_fscaps;
+bool vs_same_object_on(const struct vs_fscaps *caps, const struct statx *a,
+                       const struct statx *b);
 bool vs_same_time(const struct statx_timestamp *a, const struct statx_timestamp *b);
 /* Same inode, size, mtime and ctime: nobody wrote to it in between. */
 bool vs_unchanged(const struct statx *before, const struct statx *after);
@@ -130,6 +135,14 @@ int vs_install(int dirfd, const struct statx *dir, const char *staged, const cha
 int vs_rename_to_fresh_name(int dirfd, const struct statx *dir, const char *from,
                             const char *fresh);
 int vs_temp_name(char *buf, size_t size, const char *prefix);
+/* install.c: the staged object (its statx in *staged, taken from the copy's own descriptor)
+ * installed at new's name and proven there, never following a link: 0; -EBUSY when the
+ * staging name or, after the rename, the target held another object (someone swapped it:
+ * the caller's data is where it was; a target that was free is freed again).  in_place: the
+ * copy was built at the target's name (no rename), only the proof is made. */
+struct vs_side;
+int vs_install_verified(const struct vs_side *new, const char *staged_name,
+                        const struct statx *staged, bool in_place, unsigned flags);
 
 /* ---- walk.c: iterative directory walk with one fd per level ---- */
 struct vs_walk_entry {
@@ -252,16 +265,18 @@ void vs_move_journal_phase(struct vs_journal *j, enum vs_journal_phase phase);
  * (installed but the source could not be removed, or kept for a person). */
 void vs_move_journal_end(struct vs_journal *j, bool done);
 
-/* ---- aside.c: the source renamed to a hidden name in its own directory ---- */
-/* The instant of the move for everyone else: a save by path after it creates a new file,
- * as after the kernel's rename.  *st: the object as it is now there.  -ESTALE (and the name
- * put back) when the name no longer led to the planned object. */
+/* ---- aside.c: the installed move's source renamed to a hidden name to decide its fate ---- */
+/* Set the source aside: 0 and *st as it is there; -ESTALE (put back) when the name led to
+ * another object than the planned one; -ENOENT when the name is gone; or -errno. */
 int vs_aside_take(const struct vs_side *old, const char *aside, struct statx *st);
-/* Back at its name, never over anything: 0, or -EEXIST when a new file took the name. */
+/* Back at its name, never over anything: 0; when a new object took the name, under its
+ * visible kept name (1); or -errno: it stays aside, and the record says so. */
 int vs_aside_restore(const struct vs_side *old, const char *aside);
-/* After the install: remove the set-aside file if unchanged since `copied` (0), else put it
- * back, or leave it aside when its name is taken (1: kept, the record stays). */
-int vs_aside_release(const struct vs_side *old, const char *aside, const struct statx *copied);
+/* Remove the set-aside object if it is unchanged since `copied` (the state its copy was made
+ * from; taken: right after it was set aside): 0; else it goes back (1: kept, the record
+ * stays). */
+int vs_aside_release(const struct vs_side *old, const char *aside, const struct statx *copied,
+                     const struct statx *taken);
 
 /* ---- file.c / tree.c: the moves themselves, after vs_plan_check() said proceed ---- */
 int vs_file_move(const struct vs_plan *plan, struct vs_move_stats *stats);

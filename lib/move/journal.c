@@ -42,7 +42,11 @@ int vs_move_journal_begin(const struct vs_plan *plan, enum vs_journal_kind kind,
                 vs_durability_init(d, plan, NULL);
                 int r = vs_temp_name(staging, size, kind == VS_JOURNAL_TREE ? VS_TEMP_STAGE_PREFIX
                                                                             : VS_TEMP_FILE_PREFIX);
-                return r < 0 ? r : vs_temp_name(aside, size, VS_TEMP_ASIDE_PREFIX);
+                if (r == 0)
+                        r = vs_temp_name(aside, size, VS_TEMP_ASIDE_PREFIX);
+                if (r == 0)
+                        vs_aside_name_add_source(aside, size, plan->old.path.last);
+                return r;
         }
         struct vs_identity source, target;
         vs_identity_from_statx(&source, &plan->old.st);

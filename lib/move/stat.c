@@ -24,6 +24,18 @@ bool vs_same_inode(const struct statx *a, const struct statx *b)
                a->stx_dev_minor == b->stx_dev_minor;
 }
 
+bool vs_same_object_on(const struct vs_fscaps *caps, const struct statx *a,
+                       const struct statx *b)
+{
+        if ((a->stx_mode & S_IFMT) != (b->stx_mode & S_IFMT))
+                return false;
+        if (caps && caps->stable_inodes == VS_CAP_NO)
+                return a->stx_dev_major == b->stx_dev_major &&
+                       a->stx_dev_minor == b->stx_dev_minor &&
+                       (!S_ISREG(a->stx_mode) || a->stx_size == b->stx_size);
+        return vs_same_inode(a, b);
+}
+
 bool vs_same_time(const struct statx_timestamp *a, const struct statx_timestamp *b)
 {
         return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
@@ -36,17 +48,10 @@ bool vs_unchanged(const struct statx *before, const struct statx *after)
                vs_same_time(&before->stx_ctime, &after->stx_ctime);
 }
 
-/* The same object, as far as the filesystem's inode numbers can show it. */
-static bool same_object_on(const struct vs_fscaps *caps, const struct statx *a,
-                           const struct statx *b)
-{
-        return (caps && caps->stable_inodes == VS_CAP_NO) || vs_same_inode(a, b);
-}
-
 bool vs_unchanged_on(const struct vs_fscaps *caps, const struct statx *before,
                      const struct statx *after)
 {
-        if (!same_object_on(caps, before, after) || before->stx_size != after->stx_size)
+        if (!vs_same_object_on(caps, before, after) || before->stx_size != after->stx_size)
                 return false;
         if (caps && caps->stable_times == VS_CAP_NO)
                 return true;

@@ -195,8 +195,10 @@ int vs_tree_remove(int dirfd, const char *name)
         return r;
 }
 
-/* Source entries (set aside) go only when the installed copy matches them; returns the
- * fault, if any.  *kept: something stayed (changed or new since the copy). */
+/* Once the copy is installed: the source is set aside, and its entries go only when the
+ * installed copy matches them; the rest goes back to its name.  Returns the fault, if any
+ * (the source then back at its name too).  *kept: something stayed hidden (its name and the
+ * kept name taken, or an error): the record reports it. */
 static int remove_source(const struct vs_plan *plan, int source_fd, const char *aside,
                          const struct vs_copy_ctx *copy, const struct timespec *staged_from,
                          bool *kept)
@@ -205,29 +207,36 @@ static int remove_source(const struct vs_plan *plan, int source_fd, const char *
                 .cap = 16, .dropped = copy->dropped, .staged_from = *staged_from,
                 .source_times_unstable = copy->src_caps.stable_times == VS_CAP_NO,
         };
+        struct statx taken;
+        *kept = false;
+        int r = vs_fault_at(VS_STEP_ASIDE);
+        if (r == 0)
+                r = vs_aside_take(&plan->old, aside, &taken);
+        if (r == -ESTALE || r == -ENOENT)
+                return 0; /* moved or replaced by someone since the copy: nothing of ours */
+        if (r < 0)
+                return r;
         rm.target_fds = calloc(rm.cap, sizeof(*rm.target_fds));
         if (!rm.target_fds)
-                return -ENOMEM;
-        rm.target_fds[0] = openat(plan->new.dirfd, plan->new.path.last,
-                                  O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        int r = 0;
-        if (rm.target_fds[0] >= 0) {
+                r = -ENOMEM;
+        else
+                rm.target_fds[0] = openat(plan->new.dirfd, plan->new.path.last,
+                                          O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (rm.target_fds && rm.target_fds[0] >= 0) {
                 r = vs_walk(source_fd, &plan->old.st, &remove_ops, &rm);
                 while (rm.open_depth > 0)
                         close(rm.target_fds[rm.open_depth--]);
                 close(rm.target_fds[0]);
         }
         free(rm.target_fds);
-        if (r < 0)
-                return r;
         struct statx now;
-        *kept = false;
-        if (vs_statx(plan->old.dirfd, aside, &now) == 0 && vs_same_inode(&now, &plan->old.st) &&
-            unlinkat(plan->old.dirfd, aside, AT_REMOVEDIR) < 0) {
+        if (vs_statx(plan->old.dirfd, aside, &now) == 0 &&
+            vs_same_object_on(&copy->src_caps, &now, &plan->old.st) &&
+            (r < 0 || unlinkat(plan->old.dirfd, aside, AT_REMOVEDIR) < 0)) {
                 /* Kept entries go back to where they were, beside nothing of ours. */
-                *kept = vs_aside_restore(&plan->old, aside) < 0;
+                *kept = vs_aside_restore(&plan->old, aside) != 0;
         }
-        return 0;
+        return r;
 }
 
 /* ---- staging ---- */
@@ -423,10 +432,10 @@ static int stage_tree(const struct vs_plan *plan, int source_fd, int stage_fd,
 int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats)
 {
         const struct vs_side *old = &plan->old, *new = &plan->new;
-        char stage[128], aside[128];
+        char stage[NAME_MAX + 1], aside[NAME_MAX + 1];
         const char *built = stage; /* the staging directory, or the target built in place */
         int stage_fd = -1, r;
-        bool staged = false, set_aside = false, installed = false, kept = false;
+        bool staged = false, installed = false, kept = false;
         bool in_place = false;
         struct tree_copy tc = { 0 };
         struct vs_journal journal = { .fd = -1, .dirfd = -1 };
@@ -474,51 +483,56 @@ int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats)
         if (r < 0)
                 goto out;
 
-        /* Set the source aside right before the install: whatever is saved into it by path
-         * from now on fails (its directory is gone), as after the kernel's rename. */
-        struct statx now;
+        /* The source stays at its name until its copy is installed and proven: saves into
+         * it by path meanwhile are kept (its entries go only where the copy matches). */
+        struct statx now, staged_st;
         r = vs_fault_at(VS_STEP_VERIFY_SOURCE);
         if (r == 0)
-                r = vs_aside_take(old, aside, &now);
-        if (r < 0)
-                goto out;
-        set_aside = true;
-        vs_move_journal_aside(&journal, &now);
-        r = vs_fault_at(VS_STEP_INSTALL);
-        if (r == 0 && !in_place)
-                r = vs_install(new->dirfd, &new->dir, stage, new->path.last, true,
-                               plan->flags);
+                r = vs_statx(old->dirfd, old->path.last, &now);
+        if (r == -ENOENT || (r == 0 && !vs_same_object_on(&tc.copy.src_caps, &now, &old->st)))
+                r = -ESTALE; /* moved, removed or replaced since the plan: plan again */
+        if (r == 0)
+                r = vs_statx(stage_fd, "", &staged_st);
+        if (r == 0)
+                r = vs_install_verified(new, stage, &staged_st, in_place, plan->flags);
         if (r < 0)
                 goto out;
         staged = false;
         installed = true;
-        vs_move_journal_phase(&journal, VS_JOURNAL_INSTALLED);
 
-        /* The copy must be durable under its new name before the source goes. */
-        r = vs_fault_at(VS_STEP_FSYNC_TARGET_DIR);
-        if (r == 0)
-                r = vs_durable_installed(&d, new->dirfd);
-        if (r == 0) {
+        /* The point of no return: a failure from here on keeps the source (a duplicate at
+         * its name that the record reports) and rename() returns 0. */
+        vs_move_journal_phase(&journal, VS_JOURNAL_INSTALLED);
+        int late = vs_fault_at(VS_STEP_FSYNC_TARGET_DIR);
+        if (late == 0) /* the copy must be durable under its new name before the source goes */
+                late = vs_durable_installed(&d, new->dirfd);
+        if (late == 0) {
                 vs_move_journal_phase(&journal, VS_JOURNAL_SOURCE_REMOVAL);
-                r = remove_source(plan, source_fd, aside, &tc.copy, &staged_from, &kept);
+                late = remove_source(plan, source_fd, aside, &tc.copy, &staged_from, &kept);
         }
-        if (r == 0)
-                r = vs_fault_at(VS_STEP_FSYNC_SOURCE_DIR);
+        if (late == 0)
+                late = vs_fault_at(VS_STEP_FSYNC_SOURCE_DIR);
         /* The record goes only once the removal is as durable as it must be. */
-        if (r == 0 && vs_durable_removed(&d, old->dirfd) < 0)
-                kept = true;
+        if (late == 0)
+                late = vs_durable_removed(&d, old->dirfd);
+        kept = kept || late < 0;
 out:
         stats->flushes += vs_durability_flushes(&d, &journal);
-        if (stage_fd >= 0)
+        if (stage_fd >= 0) {
+                /* Removed only while its name still leads to it: a staging directory that
+                 * someone swapped is not ours. */
+                struct statx mine, there;
+                if (staged && vs_statx(stage_fd, "", &mine) == 0 &&
+                    vs_statx(new->dirfd, built, &there) == 0 &&
+                    vs_same_object_on(&tc.copy.caps, &mine, &there))
+                        (void)vs_tree_remove(new->dirfd, built);
                 close(stage_fd);
-        if (staged)
-                (void)vs_tree_remove(new->dirfd, built);
-        bool restored = true;
-        if (set_aside && !installed)
-                restored = vs_aside_restore(old, aside) == 0;
-        /* Installed but the source stayed (or not installed and the source could not go
-         * back): the record lets recovery finish the move or report what was kept. */
-        vs_move_journal_end(&journal, restored && !kept && (!installed || r == 0));
+        } else if (staged) {
+                (void)unlinkat(new->dirfd, built, AT_REMOVEDIR); /* made but not opened */
+        }
+        /* Not installed: the source never left its name, and the record goes.  Installed
+         * but the source stayed: the record lets recovery finish the move or report it. */
+        vs_move_journal_end(&journal, !installed || !kept);
         close(source_fd);
         return r;
 }

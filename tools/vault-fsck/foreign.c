@@ -4,7 +4,10 @@
  * may have been written by any user of the folder, so it is never acted on: it is listed,
  * and removed with --purge-foreign only where this user could remove it anyway (the
  * kernel decides: no privilege is used, nothing outside the walked root is reached).
- * Lock files of movers that died are removed by the lock protocol's own rule.
+ * Lock files of movers that died are removed by the lock protocol's own rule.  A set-aside
+ * source that no live move holds is put back at the name it carries (or a visible kept
+ * name): whoever's move left it, a note in a shared folder must not stay hidden from the
+ * others (vaultshim(7)); nothing is deleted, so the worst case is a visible duplicate.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -13,10 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/syscall.h"
+#include "fmt/fmt.h"
 #include "foreign.h"
 #include "journal/journal.h"
 
@@ -105,6 +111,55 @@ static void vaultshim_dir(struct walk *w, int parentfd, size_t len)
         w->path[len] = '\0';
 }
 
+/* A live move holds the lock file named after its source (lock.c), which is the set-aside
+ * object: its directory's device and its inode. */
+static bool held_by_a_live_move(int dirfd, const struct stat *st)
+{
+        char name[64];
+        struct vs_buf b;
+        vs_buf_init(&b, name, sizeof(name));
+        vs_buf_puts(&b, VS_LOCK_PREFIX);
+        vs_buf_putx(&b, (uint64_t)st->st_dev, 0);
+        vs_buf_puts(&b, "-");
+        vs_buf_putx(&b, (uint64_t)st->st_ino, 0);
+        int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0)
+                return false;
+        bool held = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+        close(fd);
+        return held;
+}
+
+/* Never over anything: RENAME_NOREPLACE, or where the filesystem lacks it a hard link
+ * (which fails on an existing name) for a file; a folder waits for a filesystem that has it. */
+static int put_back(int dirfd, const char *name, const char *to, bool is_dir)
+{
+        int r = vs_sys_renameat2(dirfd, name, dirfd, to, RENAME_NOREPLACE);
+        if (r != -EINVAL || is_dir)
+                return r;
+        if (linkat(dirfd, name, dirfd, to, 0) < 0)
+                return -errno;
+        return unlinkat(dirfd, name, 0) < 0 ? -errno : 0;
+}
+
+static void aside_leftover(struct walk *w, int dirfd, const char *name, const struct stat *st)
+{
+        char home[NAME_MAX + 1], kept[NAME_MAX + 1];
+        if (vs_aside_leftover_names(name, home, kept, sizeof(home)) < 0 ||
+            held_by_a_live_move(dirfd, st))
+                return;
+        const char *as = home;
+        int err = 0;
+        if (!w->o->dry_run) {
+                err = put_back(dirfd, name, home, S_ISDIR(st->st_mode));
+                if (err == -EEXIST && strcmp(home, kept) != 0) {
+                        as = kept;
+                        err = put_back(dirfd, name, kept, S_ISDIR(st->st_mode));
+                }
+        }
+        w->sink->leftover(w->path, as, err, w->sink->userdata);
+}
+
 static bool is_skipped(const struct walk *w, const struct stat *st)
 {
         return st->st_dev == w->o->skip_dev && st->st_ino == w->o->skip_ino;
@@ -170,10 +225,13 @@ int foreign_scan(const char *root, const struct foreign_options *o, const struct
                                 sink->stale_lock(w.path, r < 0 ? r : 0, sink->userdata);
                         continue;
                 }
-                /* Never into a staging copy or a set-aside source: moves' own objects. */
+                if (strncmp(name, VS_TEMP_ASIDE_PREFIX, strlen(VS_TEMP_ASIDE_PREFIX)) == 0) {
+                        aside_leftover(&w, here, name, &st);
+                        continue;
+                }
+                /* Never into a staging copy: a move's own object. */
                 if (!S_ISDIR(st.st_mode) || is_skipped(&w, &st) ||
-                    strncmp(name, VS_TEMP_STAGE_PREFIX, strlen(VS_TEMP_STAGE_PREFIX)) == 0 ||
-                    strncmp(name, VS_TEMP_ASIDE_PREFIX, strlen(VS_TEMP_ASIDE_PREFIX)) == 0)
+                    strncmp(name, VS_TEMP_STAGE_PREFIX, strlen(VS_TEMP_STAGE_PREFIX)) == 0)
                         continue;
                 if (n >= max_depth) {
                         sink->error(w.path, -ELOOP, sink->userdata); /* too deep: not searched */

@@ -10,6 +10,10 @@ struct foreign_sink {
         void (*record)(const char *path, bool purged, int err, void *userdata);
         /* a lock file left by a mover that died, removed (protocol-safe: not held) */
         void (*stale_lock)(const char *path, int err, void *userdata);
+        /* a set-aside source that no live move holds (a crash, or an older version's move):
+         * put back at restored_as, its own name or, when that is taken or unknown, its
+         * visible kept name (err 0; in a dry run: would be), or not (err < 0) */
+        void (*leftover)(const char *path, const char *restored_as, int err, void *userdata);
         /* a directory the walk could not read, or did not enter (too deep) */
         void (*error)(const char *path, int err, void *userdata);
         void *userdata;
@@ -24,8 +28,9 @@ struct foreign_options {
 
 /*
  * Walk root (not following symlinks, crossing into the vault's bind mounts) for vaultshim's
- * old shared-location records (.vaultshim/journal/<id>, .vaultshim-journal-<id>) and stale
- * lock files.  Iterative, with a bounded depth and one open directory per level.  Returns 0
+ * old shared-location records (.vaultshim/journal/<id>, .vaultshim-journal-<id>), stale
+ * lock files, and set-aside sources left hidden (.vaultshim-aside-*), which any session puts
+ * back where everyone sees them, deleting nothing.  Iterative, with a bounded depth and one open directory per level.  Returns 0
  * or a negative errno when root itself cannot be opened.
  */
 int foreign_scan(const char *root, const struct foreign_options *o, const struct foreign_sink *sink);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * vault-fsck: finish or roll back the moves of this user that libvaultshim.so left
- * interrupted, from this user's private journal only (vaultshim(7): the trust model), and
- * list what older versions left in the shared folders without ever acting on it.
+ * interrupted, from this user's private journal only (vaultshim(7): the trust model), list
+ * what older versions left in the shared folders without ever acting on it, and put back
+ * where everyone sees them the notes that any user's unfinished move left hidden.
  * Exit status as fsck(8), OR-ed: 0 clean, 1 repaired, 4 something left for a person,
  * 8 operational error, 16 usage.
  */
@@ -41,6 +42,7 @@ struct report {
         unsigned errors;
         json_t *records;
         json_t *foreign_list;
+        json_t *leftover_list;
         json_t *error_list;
         json_t *warnings;
 };
@@ -179,6 +181,28 @@ static void on_foreign(const char *path, bool purged, int err, void *userdata)
         }
 }
 
+static void on_leftover(const char *path, const char *restored_as, int err, void *userdata)
+{
+        struct report *rep = userdata;
+        static char shown[ESC_MAX], as[ESC_MAX];
+        esc(path, shown, sizeof(shown));
+        esc(restored_as, as, sizeof(as));
+        if (err < 0) {
+                on_error(path, err, userdata);
+                return;
+        }
+        rep->repaired++; /* as a record's repair: also what a dry run would do */
+        const char *what = rep->dry_run ? "would put back as" : "put back as";
+        if (rep->json) {
+                json_array_append_new(rep->leftover_list,
+                                      json_pack("{s:s, s:s, s:s}", "path", shown, "action", what,
+                                                "name", as));
+        } else {
+                printf("%s: a note set aside by a move that did not finish, hidden from every "
+                       "user of the folder: %s %s\n", shown, what, as);
+        }
+}
+
 static void on_stale_lock(const char *path, int err, void *userdata)
 {
         if (err < 0)
@@ -191,7 +215,8 @@ static void usage(FILE *f)
                    "       vault-fsck --help | --version\n"
                    "Finish or roll back this user's interrupted vaultshim moves, from the private\n"
                    "journal (DIR, else $VAULTSHIM_JOURNAL, $XDG_STATE_HOME/vaultshim/journal or\n"
-                   "~/.local/state/vaultshim/journal), and list records of the old shared journal\n"
+                   "~/.local/state/vaultshim/journal), list records of the old shared journal\n"
+                   "and put back notes a move left hidden (.vaultshim-aside-*, deleting nothing)\n"
                    "under each ROOT (default: the roots of VAULTSHIM_ROOTS, else /vault).\n"
                    "Exit (OR-ed): 0 clean, 1 repaired, 4 left something for a person,\n"
                    "8 operational error, 16 usage.\n");
@@ -283,11 +308,13 @@ static void remove_journal_if_empty(const char *journal, char **roots, int n_roo
 static void print_json(struct report *rep, json_t *roots, const char *journal, int status)
 {
         static char shown[ESC_MAX];
-        json_t *out = json_pack("{s:o, s:s?, s:b, s:o, s:o, s:o, s:o, s:i, s:i, s:i, s:i, s:i}",
+        json_t *out = json_pack("{s:o, s:s?, s:b, s:o, s:o, s:o, s:o, s:o, s:i, s:i, s:i, s:i, "
+                                "s:i}",
                                 "roots", roots, "journal",
                                 journal ? esc(journal, shown, sizeof(shown)) : NULL,
                                 "dry_run", rep->dry_run, "records", rep->records, "foreign",
-                                rep->foreign_list, "errors", rep->error_list, "warnings",
+                                rep->foreign_list, "leftovers", rep->leftover_list,
+                                "errors", rep->error_list, "warnings",
                                 rep->warnings, "repaired", rep->repaired, "kept", rep->kept,
                                 "foreign_count", rep->foreign, "error_count", rep->errors,
                                 "exit", status);
@@ -349,6 +376,7 @@ int main(int argc, char **argv)
         }
         rep.records = json_array();
         rep.foreign_list = json_array();
+        rep.leftover_list = json_array();
         rep.error_list = json_array();
         rep.warnings = json_array();
 
@@ -360,7 +388,7 @@ int main(int argc, char **argv)
         else
                 on_error("the private journal (VAULTSHIM_JOURNAL, XDG_STATE_HOME, HOME)", jr, &rep);
 
-        struct foreign_sink sink = { on_foreign, on_stale_lock, on_error, &rep };
+        struct foreign_sink sink = { on_foreign, on_stale_lock, on_leftover, on_error, &rep };
         json_t *root_list = json_array();
         for (int i = 0; i < n_roots; i++) {
                 /* A relative root is taken from the working directory, and said so. */
@@ -393,6 +421,7 @@ int main(int argc, char **argv)
                 json_decref(root_list);
                 json_decref(rep.records);
                 json_decref(rep.foreign_list);
+                json_decref(rep.leftover_list);
                 json_decref(rep.error_list);
                 json_decref(rep.warnings);
                 if (rep.repaired || rep.kept || rep.errors || rep.foreign)

@@ -29,20 +29,26 @@ RENAME = (
     "    print(errno.errorcode.get(e.errno, e.errno)); sys.exit(1)\n"
 )
 
-# Enter the user's container: binds, then drop to uid 1000 and run the command.
+# Enter the user's container: binds (host folder, mount point pairs up to "--"), then drop
+# to uid 1000 and run the command.
 ENTER = (
-    'set -e; mount --bind "$1" "$3/engineering"; mount --bind "$2" "$3/personal"; '
-    'shift 3; exec setpriv --reuid=1000 --regid=1000 --clear-groups -- "$@"'
+    'set -e; while [ "$1" != -- ]; do mount --bind "$1" "$2"; shift 2; done; shift; '
+    'exec setpriv --reuid=1000 --regid=1000 --clear-groups -- "$@"'
 )
 
 
 class Host(vstest.Scratch):
-    """One host filesystem holding /shared/engineering and /users/<name>/personal."""
+    """One host filesystem holding /shared/engineering and /users/<name>/personal; with
+    more_shared, further shared folders (/shared/<name> at <vault>/<name>) for both users."""
+
+    def __init__(self, fstype="tmpfs", size_mib=256, more_shared=()):
+        super().__init__(fstype, size_mib)
+        self.more_shared = tuple(more_shared)
 
     def __enter__(self):
         super().__enter__()
         self.vault = os.path.join(self.dir, "vault")
-        for side in ("engineering", "personal"):
+        for side in ("engineering", "personal") + self.more_shared:
             os.makedirs(os.path.join(self.vault, side))
         self.make_folders()
         self.shim = vstest.shim_library()
@@ -50,13 +56,17 @@ class Host(vstest.Scratch):
         return self
 
     def make_folders(self):
-        for path in [self.shared] + [self.personal(u) for u in USERS]:
+        extra = [self.shared_folder(n) for n in self.more_shared]
+        for path in [self.shared] + extra + [self.personal(u) for u in USERS]:
             os.makedirs(path, exist_ok=True)
             os.chown(path, UID, UID)
 
     @property
     def shared(self):
         return os.path.join(self.fs, "shared", "engineering")
+
+    def shared_folder(self, name):
+        return os.path.join(self.fs, "shared", name)
 
     def personal(self, user):
         return os.path.join(self.fs, "users", user, "personal")
@@ -75,8 +85,11 @@ class Host(vstest.Scratch):
         return env
 
     def argv(self, user, argv):
-        return ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", ENTER, "enter",
-                self.shared, self.personal(user), self.vault] + list(argv)
+        binds = [self.shared, self.path("engineering"), self.personal(user), self.path("personal")]
+        for name in self.more_shared:
+            binds += [self.shared_folder(name), self.path(name)]
+        return (["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", ENTER,
+                 "enter"] + binds + ["--"] + list(argv))
 
     def run(self, user, argv, timeout=DEADLINE, **extra):
         """(exit status, stdout, stderr, seconds) of argv in user's container."""

@@ -3,7 +3,8 @@
 """A crash (_exit, as kill -9) at every step of a file move, an overwrite and a 200-entry
 tree move, then vault-fsck (of the mover's private journal): afterwards each move is whole on exactly one side (all of the
 source at the target and none left behind, or nothing changed), no byte is lost, nothing
-is duplicated, and no staging or journal residue is left.  The step list is read from the
+is duplicated, and no staging or journal residue is left; right after the crash, before any
+recovery, the move is whole under its old or its new name.  The step list is read from the
 engine's own step table, so a new step is covered the day it is added."""
 import os
 import re
@@ -83,6 +84,10 @@ for name in SCENARIOS:
             lost = [rel for rel, v in before_src.items()
                     if crashed_src.get(rel) != v and crashed_dst.get(rel) != v]
             fails.check(not lost, f"{what}: lost before recovery: {lost[:5]}")
+            # And whole under its old or its new name, for everyone, with nobody recovering:
+            # the new name exists before the old one goes (vaultshim(7)).
+            fails.check(d.snapshot(src) == before_src or d.snapshot(dst) == before_src,
+                        f"{what}: before recovery, whole under neither name")
 
             rc, report = d.fsck(vault.root)
             fails.check(rc in (0, 1), f"{what}: vault-fsck exit {rc}: {report}")

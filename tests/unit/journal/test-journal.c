@@ -435,7 +435,33 @@ static void test_aside_with_its_name_taken_is_kept(void **state)
         struct outcomes *o = recover(v, VS_RECOVER_REPAIR);
         assert_int_equal(o->last.outcome, VS_RECOVERY_KEPT);
         assert_content(v, "a/note.md", "a colleague's new save\n");
-        assert_content(v, aside_rel(&j), "the note\n");
+        /* Never left hidden: under its visible kept name, which still says its own. */
+        char home[NAME_MAX + 1], kept[NAME_MAX + 1], rel[PATH_MAX];
+        assert_int_equal(vs_aside_leftover_names(aside_rel(&j) + 2, home, kept, sizeof(kept)), 0);
+        assert_string_equal(home, "note.md");
+        assert_int_equal(strncmp(kept, VS_ASIDE_KEPT_PREFIX, strlen(VS_ASIDE_KEPT_PREFIX)), 0);
+        snprintf(rel, sizeof(rel), "a/%s", kept);
+        assert_content(v, rel, "the note\n");
+        assert_false(exists(v, aside_rel(&j)));
+}
+
+/* A set-aside name says where it goes back to; an older version's (the id alone) cannot. */
+static void test_aside_leftover_names(void **state)
+{
+        (void)state;
+        char home[NAME_MAX + 1], kept[NAME_MAX + 1];
+        assert_int_equal(vs_aside_leftover_names(VS_TEMP_ASIDE_PREFIX "1a.2.3.ff_my note.md",
+                                                 home, kept, sizeof(home)), 0);
+        assert_string_equal(home, "my note.md");
+        assert_string_equal(kept, VS_ASIDE_KEPT_PREFIX "1a.2.3.ff_my note.md");
+        assert_int_equal(vs_aside_leftover_names(VS_TEMP_ASIDE_PREFIX "1a.2.3.ff", home, kept,
+                                                 sizeof(home)), 0);
+        assert_string_equal(home, VS_ASIDE_KEPT_PREFIX "1a.2.3.ff");
+        assert_int_equal(vs_aside_leftover_names(VS_TEMP_ASIDE_PREFIX "1a_..", home, kept,
+                                                 sizeof(home)), 0);
+        assert_string_equal(home, VS_ASIDE_KEPT_PREFIX "1a_..");
+        assert_int_equal(vs_aside_leftover_names(".vaultshim-tmp-1a_x", home, kept, sizeof(home)),
+                         -EINVAL);
 }
 
 static void test_crash_after_install_rolls_forward_once(void **state)
@@ -879,6 +905,7 @@ int main(void)
                 T(test_crash_before_aside_rolls_back),
                 T(test_crash_after_aside_puts_source_back),
                 T(test_aside_with_its_name_taken_is_kept),
+                T(test_aside_leftover_names),
                 T(test_crash_after_install_rolls_forward_once),
                 T(test_changed_source_after_install_is_kept),
                 T(test_equal_bytes_prove_nothing),
