@@ -173,7 +173,7 @@ int vs_file_move(const struct vs_plan *plan, struct vs_move_stats *stats)
                 drop_temp(&ctx, new->dirfd, temp, &staged);
                 stats->flushes += vs_durability_flushes(&d, &journal);
                 vs_move_journal_end(&journal, true);
-                return r == -EAGAIN ? -EBUSY : r;
+                return r; /* -EAGAIN: vs_move() plans and copies again, in its bound */
         }
         stats->entries = 1;
 

@@ -105,8 +105,9 @@ int vs_copy_data(int src_fd, int dst_fd, uint64_t size, bool maybe_sparse,
 /* ---- node.c: one non-directory object (regular file, symlink, FIFO) ---- */
 /* Returns -EAGAIN when the source changed while it was copied.  The copy is not synced: the
  * caller makes it durable (a file move once its journal record is, a tree by one syncfs).
- * keep_fd: if not NULL, a regular file's copy is left open there, for that fsync. */
-int vs_node_copy(int src_dirfd, const char *src_name, const struct statx *st, int dst_dirfd,
+ * keep_fd: if not NULL, a regular file's copy is left open there, for that fsync.  *st: the
+ * source as planned (by name); on success, a regular file as it was copied. */
+int vs_node_copy(int src_dirfd, const char *src_name, struct statx *st, int dst_dirfd,
                  const char *dst_name, struct vs_copy_ctx *ctx, int *keep_fd);
 
 /* ---- links.c: hard links inside a tree, by inode ---- */

@@ -7,13 +7,12 @@
 
 #include "move/internal.h"
 
-static int copy_regular(int src_dirfd, const char *src_name, const struct statx *planned,
+static int copy_regular(int src_dirfd, const char *src_name, struct statx *planned,
                         int dst_dirfd, const char *dst_name, struct vs_copy_ctx *ctx, int *keep_fd)
 {
         int dst_fd = -1, r;
         /* Before this copy opens it: reading makes rclone show "now" until released. */
-        struct statx settled = *planned;
-        const struct statx *st = &settled;
+        struct statx settled = *planned, opened, after;
         vs_settle_times(src_dirfd, src_name, &ctx->src_caps, &settled, &ctx->settle_budget_ns);
         /* Reading must not touch the source's atime: a move that fails changes nothing.
          * O_NOATIME is the owner's (or CAP_FOWNER's) privilege; others read as usual. */
@@ -24,9 +23,18 @@ static int copy_regular(int src_dirfd, const char *src_name, const struct statx 
         if (src_fd < 0)
                 return -errno;
 
-        /* st was taken by name just before: the final check below proves that this fd is
-         * that inode, unchanged, so st describes what was copied. */
-        struct statx after;
+        /* The copy describes the file as it is when opened (planned by name before: it must
+         * be that object), and the final check below proves it unchanged until the copy is
+         * whole, so a writer saving by path between the two looks spoils nothing.  Where
+         * times are not stable (rclone shows "now" once opened) the settled times stay. */
+        const struct statx *st = &settled;
+        r = vs_statx(src_fd, "", &opened);
+        if (r == 0 && !vs_same_object_on(&ctx->src_caps, planned, &opened))
+                r = -EAGAIN; /* the name leads elsewhere now: the caller finds out */
+        if (r < 0)
+                goto out;
+        if (ctx->src_caps.stable_times != VS_CAP_NO)
+                st = &opened;
         r = vs_fault_at(VS_STEP_TEMP_CREATE);
         if (r < 0)
                 goto out;
@@ -53,6 +61,8 @@ static int copy_regular(int src_dirfd, const char *src_name, const struct statx 
         /* A writer during the copy: never install a stale copy (the caller retries). */
         if (r == 0 && !vs_unchanged_on(&ctx->src_caps, st, &after))
                 r = -EAGAIN;
+        if (r == 0)
+                *planned = *st;
 out:
         if (dst_fd >= 0 && r == 0 && keep_fd) {
                 *keep_fd = dst_fd;
@@ -99,7 +109,7 @@ static int copy_symlink(int src_dirfd, const char *src_name, const struct statx 
         return create_special(target, st, dst_dirfd, dst_name, ctx);
 }
 
-int vs_node_copy(int src_dirfd, const char *src_name, const struct statx *st, int dst_dirfd,
+int vs_node_copy(int src_dirfd, const char *src_name, struct statx *st, int dst_dirfd,
                  const char *dst_name, struct vs_copy_ctx *ctx, int *keep_fd)
 {
         if (S_ISREG(st->stx_mode))

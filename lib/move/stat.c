@@ -117,7 +117,7 @@ bool vs_settle_times(int dirfd, const char *name, const struct vs_fscaps *caps,
                 *budget_ns -= clock_ns(CLOCK_MONOTONIC) - start;
                 struct statx again;
                 /* Gone, replaced or rewritten: the move's own checks deal with that. */
-                if (vs_statx(dirfd, name, &again) < 0 || !same_object_on(caps, st, &again) ||
+                if (vs_statx(dirfd, name, &again) < 0 || !vs_same_object_on(caps, st, &again) ||
                     again.stx_size != st->stx_size)
                         return false;
                 if (ns_of(&again.stx_mtime) < ns_of(&st->stx_mtime)) {
