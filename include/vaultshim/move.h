@@ -83,6 +83,10 @@ struct vs_move_opts {
          * entry into vs_move()).  Every wait of the move, over all its re-plans and retries,
          * ends VS_MOVE_BOUND_MS after it. */
         uint64_t started_ms;
+        /* Durable when rename() returns (VAULTSHIM_DURABLE=return): one flush more where the
+         * filesystem's own order would leave the move to its next commit, as the kernel's
+         * rename does (vaultshim(7), DURABILITY). */
+        bool durable_at_return;
 };
 
 /* One deadline per call: what another user can make a move wait for (a lock file held in a

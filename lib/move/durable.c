@@ -9,10 +9,15 @@
  * depends on was made earlier on the same filesystem: the record before our names, the
  * copy's data (a tree's: every staged file's, VS_WRITEBACK_WINDOW at a time) before its
  * install, the install before the source's removal.  A flush is
- * needed only where one step depends on another made on a different filesystem, and once
- * at the end so that the move is durable when rename() returns.  On any other filesystem
- * (btrfs, FUSE, NFS, SMB) every step is flushed as it always was.  vaultshim(7),
- * DURABILITY, has one sentence per remaining flush.
+ * needed only where one step depends on another made on a different filesystem.  On one
+ * such filesystem a move then makes no flush at all and is durable when the kernel's rename
+ * would be: at the filesystem's next commit, or when the caller fsyncs the target's
+ * directory (on ext4 and xfs that forces the journal up to the install, and with it every
+ * earlier step; a removal of the source not yet committed then is finished by recovery from
+ * the record, which is removed only after it).  VAULTSHIM_DURABLE=return asks for one
+ * flush at the end instead, so that the move is durable when rename() returns.  On any
+ * other filesystem (btrfs, FUSE, NFS, SMB) every step is flushed as it always was.
+ * vaultshim(7), DURABILITY, has one sentence per remaining flush.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,7 +33,7 @@ static bool same_dev(const struct statx *a, const struct statx *b)
 void vs_durability_init(struct vs_durability *d, const struct vs_plan *plan,
                         const struct vs_journal *j)
 {
-        *d = (struct vs_durability){ 0 };
+        *d = (struct vs_durability){ .at_return = plan->opts && plan->opts->durable_at_return };
         struct vs_fscaps source, target, journal;
         vs_fscaps_get(plan->old.dirfd, &plan->old.dir, &source);
         vs_fscaps_get(plan->new.dirfd, &plan->new.dir, &target);
@@ -155,10 +160,11 @@ int vs_durable_installed(struct vs_durability *d, int target_dirfd)
 int vs_durable_removed(struct vs_durability *d, int source_dirfd)
 {
         /* Needed when the record goes on another filesystem than the source's removal
-         * (its removal must not reach the disk first), and as the move's one flush when
-         * the install had none. */
+         * (its removal must not reach the disk first), and, asked for, as the move's one
+         * flush when the install had none (else the filesystem's next commit makes it
+         * durable, as it does the kernel's rename). */
         bool needed = !d->journaled || !d->source_ordered || !d->journal_on_source ||
-                      !install_flushed(d);
+                      (d->at_return && !install_flushed(d));
         return needed ? fsync_dir(d, source_dirfd) : 0;
 }
 

@@ -199,6 +199,7 @@ struct vs_durability {
         bool source_is_target; /* one filesystem (dev) */
         bool journal_on_source, journal_on_target;
         bool tree_by_writeback; /* vs_durability_tree_by_writeback() */
+        bool at_return;        /* vs_move_opts.durable_at_return */
         unsigned flushes;      /* fsync, fdatasync and syncfs calls; the record's apart */
 };
 

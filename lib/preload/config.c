@@ -15,6 +15,8 @@ static bool env_flag(const char *name)
 void vs_shim_config_load(struct vs_shim_config *config)
 {
         config->disabled = env_flag("VAULTSHIM_DISABLE");
+        const char *durable = secure_getenv("VAULTSHIM_DURABLE");
+        config->durable_at_return = durable && strcmp(durable, "return") == 0;
         vs_roots_from_env(&config->roots);
         const char *log = secure_getenv("VAULTSHIM_LOG");
         config->log_path[0] = '\0';

@@ -132,6 +132,7 @@ static int emulate(int olddirfd, const char *oldpath, int newdirfd, const char *
                 .journal_dir = config.journal_dir,
                 .journal_transient = config.journal_in_vault,
                 .started_ms = started_ms,
+                .durable_at_return = config.durable_at_return,
         };
         int r = vs_move(olddirfd, oldpath, newdirfd, newpath, flags, &opts);
         if (config.log_path[0]) {

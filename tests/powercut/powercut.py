@@ -37,6 +37,10 @@ must find the note lost (the durability suite checks that it does).
 every filesystem of the move commits at every step of it, as the kernel's own periodic
 commit may at any instant, so that a crash state falls between every two steps and not only
 at the shim's own flushes (its flush count then includes those commits).
+--mover shim-fsync: the shim, then the caller fsyncs the target's directory, as a program
+that wants the kernel's rename durable does; every crash state after that fsync returned must
+show the move complete (after vault-fsck: every note at its target only, no duplicate).  The
+sample is drawn from those states only.
 Root only (loop devices, FUSE, mount namespace); exits 77 without root or /dev/fuse.
 """
 import argparse
@@ -457,7 +461,7 @@ def listing(rig):
 
 class Result:
     FIELDS = ("checked", "lost", "lost_before_fsck", "half", "residue", "fsck", "unmountable",
-              "duplicates")
+              "duplicates", "undone_after_fsync")
 
     def __init__(self):
         for f in self.FIELDS:
@@ -467,7 +471,8 @@ class Result:
 
     @property
     def failures(self):
-        return self.lost + self.half + self.residue + self.fsck + self.unmountable
+        return self.lost + self.half + self.residue + self.fsck + self.unmountable + \
+            self.undone_after_fsync
 
 
 def populate(rig, scenario):
@@ -497,6 +502,12 @@ CARELESS_MOVE = (
     "shutil.copyfile(src, dst)\n"
     "os.unlink(src)\n"
     "fd = os.open(os.path.dirname(src), os.O_RDONLY)\n"
+    "os.fsync(fd)\n"
+)
+# The caller's own fsync of the target's directory once rename() returned.
+FSYNC_DIR = (
+    "import os, sys\n"
+    "fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)\n"
     "os.fsync(fd)\n"
 )
 
@@ -534,6 +545,9 @@ def record(rig, scenario, mover, quiet):
     rig.mark("end")
     if r.returncode != 0 or (mover.startswith("shim") and not r.stdout.startswith("ret=0")):
         raise Failure(f"the move failed: {argv}: {r.stdout.strip()} {r.stderr.strip()}")
+    if mover == "shim-fsync":
+        sh(sys.executable, "-c", FSYNC_DIR, os.path.dirname(rig.path(scenario.target)))
+        rig.mark("fsynced")
     time.sleep(quiet)      # the kernel's own journal commits and writeback, if any
     rig.syncfs()
     rig.mark("synced")
@@ -583,6 +597,12 @@ def inspect(rig, scenario):
     return bool(lost), half, dups, detail
 
 
+def complete(rig, scenario):
+    """Whether the move is complete: every note at its target only."""
+    return all(file_digest(rig.path(target)) == want and file_digest(rig.path(source)) is None
+               for source, target, want in scenario.notes)
+
+
 def build_state(rig, log, starts, persisted):
     """Rewrite the served state images in place: the start images plus the persisted
     records."""
@@ -598,8 +618,10 @@ def build_state(rig, log, starts, persisted):
             os.close(fd)
 
 
-def check_state(rig, log, starts, persisted, scenario, allowed):
-    """Build one crash state, mount it, fsck it; a dict of what went wrong."""
+def check_state(rig, log, starts, persisted, scenario, allowed, after_fsync=False):
+    """Build one crash state, mount it, fsck it; a dict of what went wrong.  after_fsync: a
+    cut after the caller's fsync of the target's directory, where the move must be
+    complete."""
     build_state(rig, log, starts, persisted)
     outcome = {}
     try:
@@ -620,6 +642,8 @@ def check_state(rig, log, starts, persisted, scenario, allowed):
             outcome["half"] = detail or "some notes moved, some not"
         if dups:
             outcome["duplicates"] = f"{dups} notes at both places"
+        if after_fsync and not complete(rig, scenario):
+            outcome["undone_after_fsync"] = detail or "the move is not complete"
         extra = sorted(set(listing(rig)) - allowed)
         if extra:
             outcome["residue"] = ", ".join(extra[:4])
@@ -654,15 +678,19 @@ def run_scenario(scratch, tools, fstype, layout_name, kind, mover, args):
         rng = random.Random(args.seed)
         states = crash_states(log, begin, args.subsets, rng)
         final = states[-1]
+        fsynced = log.marker("fsynced") if mover == "shim-fsync" else None
         # what a completed move leaves is allowed in every state (the journal's own
         # directories, if it keeps them): measured, not assumed from its format
         allowed = set(before) | final_listing(rig, log, starts, final[1]) | \
             {rig.journal_dir_entry()}
+        if fsynced is not None:
+            states = [s for s in states if cut_of(s[0], begin, len(log.records)) > fsynced]
         if args.max_states and len(states) > args.max_states:
             sample = rng.sample(states[:-1], args.max_states - 1)
             states = sorted(sample, key=lambda s: states.index(s)) + [final]
         for label, persisted in states:
-            outcome = check_state(rig, log, starts, persisted, scenario, allowed)
+            outcome = check_state(rig, log, starts, persisted, scenario, allowed,
+                                  after_fsync=fsynced is not None)
             result.checked += 1
             for key in outcome:
                 setattr(result, key, getattr(result, key) + 1)
@@ -683,6 +711,15 @@ def run_scenario(scratch, tools, fstype, layout_name, kind, mover, args):
     return result
 
 
+def cut_of(label, begin, end):
+    """The log position of a crash state's cut, from crash_states()'s label."""
+    if label == "start":
+        return begin
+    if label == "final":
+        return end
+    return int(label.split("@")[1].split("-")[0])
+
+
 def final_listing(rig, log, starts, persisted):
     """The entries a completed, fsck'd move leaves: every crash state may hold these."""
     build_state(rig, log, starts, persisted)
@@ -694,7 +731,8 @@ def final_listing(rig, log, starts, persisted):
         rig.unmount_all()
 
 
-MOVER_NAMES = {"shim": "vaultshim", "shim-commits": "vs+commit", "mv": "GNU mv   ",
+MOVER_NAMES = {"shim": "vaultshim", "shim-commits": "vs+commit", "shim-fsync": "vs+fsync ",
+               "mv": "GNU mv   ",
                "careless": "careless "}
 
 
@@ -703,7 +741,8 @@ def report(fstype, layout, kind, mover, r):
     print(f"power cut {fstype:<4} {layout}-fs {kind:<9} {who}: {r.checked:>4} states checked, "
           f"{r.lost:>3} lost ({r.lost_before_fsck} before vault-fsck), {r.half} half-done, "
           f"{r.residue} residue, {r.fsck} fsck unfinished, {r.unmountable} unmountable, "
-          f"{r.duplicates} duplicates, {r.flushes[1]} device flushes per move "
+          f"{r.duplicates} duplicates, {r.undone_after_fsync} not complete after the caller's "
+          f"fsync, {r.flushes[1]} device flushes per move "
           f"({r.flushes[0]} without FUA)", flush=True)
     for example in r.examples:
         print(f"    e.g. {example}", flush=True)

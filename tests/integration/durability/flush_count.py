@@ -3,9 +3,11 @@
 """VAULTSHIM_LOG's "flushes": the fsync, fdatasync and syncfs calls a move made, as the
 engine counts them (strace, where installed, must see the same number), and the flush diet
 (vaultshim(7), DURABILITY): with the folders and the private journal on one ext4 filesystem
-a note or tree move makes one flush (a tree of more than 256 files, two); with the target on
-a second ext4 filesystem, two; on tmpfs, where nothing proves the order of commits, every
-step is flushed as before."""
+a note or tree move makes no flush at all, as the kernel's rename makes none (a tree of more
+than 256 files, one syncfs); VAULTSHIM_DURABLE=return asks for one flush so that the move is
+durable when rename() returns; with the target on a second ext4 filesystem, the two that
+order one filesystem against the other; on tmpfs, where nothing proves the order of
+commits, every step is flushed as before."""
 import json
 import os
 import shutil
@@ -21,11 +23,11 @@ STRACE = shutil.which("strace")
 FLUSH_CALLS = "fsync,fdatasync,syncfs,sync"
 
 
-def move(vault, src, dst, log, journal):
+def move(vault, src, dst, log, journal, **extra):
     """Rename through the shim; (the log line, the flush calls strace saw or None)."""
     # The journal's folder is the personal one (a journal elsewhere in the vault is refused).
     env = d.shim_env(vault, VAULTSHIM_LOG=log, VAULTSHIM_JOURNAL=journal,
-                     VAULTSHIM_PERSONAL=os.path.dirname(journal))
+                     VAULTSHIM_PERSONAL=os.path.dirname(journal), **extra)
     argv = [sys.executable, "-c", d.RENAME_CHILD, vault.path(src), vault.path(dst)]
     seen = None
     with tempfile.NamedTemporaryFile("r") as report:
@@ -44,8 +46,8 @@ def move(vault, src, dst, log, journal):
         return json.loads(f.read().splitlines()[-1]), seen
 
 
-def expect(vault, what, src, dst, log, journal, want):
-    rec, seen = move(vault, src, dst, log, journal)
+def expect(vault, what, src, dst, log, journal, want, **extra):
+    rec, seen = move(vault, src, dst, log, journal, **extra)
     got = rec.get("flushes")
     fails.check(rec.get("result") == "ok", f"{what}: {rec}")
     fails.check(isinstance(got, int), f"{what}: no flushes in {rec}")
@@ -69,17 +71,31 @@ with d.Vault(("a", "b", "personal"), fstype="ext4", size_mib=128) as vault:
     log = os.path.join(vault.scratch, "audit.log")
     journal = vault.path("personal/.vaultshim-journal")
 
-    # one filesystem: the folders and the journal
+    # one filesystem: the folders and the journal; durable at its next commit, like the
+    # kernel's rename, unless VAULTSHIM_DURABLE=return asks for it when rename() returns
     note(vault, "a/one.md")
-    expect(vault, "note, one ext4", "a/one.md", "b/one.md", log, journal, 1)
+    expect(vault, "note, one ext4", "a/one.md", "b/one.md", log, journal, 0)
+    note(vault, "a/ret.md")
+    expect(vault, "note, one ext4, VAULTSHIM_DURABLE=return", "a/ret.md", "b/ret.md", log,
+           journal, 1, VAULTSHIM_DURABLE="return")
+    note(vault, "a/other.md")
+    expect(vault, "note, one ext4, VAULTSHIM_DURABLE=commit", "a/other.md", "b/other.md", log,
+           journal, 0, VAULTSHIM_DURABLE="commit")
     note(vault, "a/over.md")
     note(vault, "b/over.md", 100)
-    expect(vault, "overwrite, one ext4", "a/over.md", "b/over.md", log, journal, 1)
+    expect(vault, "overwrite, one ext4", "a/over.md", "b/over.md", log, journal, 0)
+    note(vault, "a/over2.md")
+    note(vault, "b/over2.md", 100)
+    expect(vault, "overwrite, one ext4, VAULTSHIM_DURABLE=return", "a/over2.md", "b/over2.md",
+           log, journal, 1, VAULTSHIM_DURABLE="return")
     d.write_tree(vault.path("a/tree"), 20, size=1000)
-    expect(vault, "tree, one ext4", "a/tree", "b/tree", log, journal, 1)
-    # more than VS_WRITEBACK_TREE_MAX files: synced whole, one flush more
+    expect(vault, "tree, one ext4", "a/tree", "b/tree", log, journal, 0)
+    d.write_tree(vault.path("a/tree-ret"), 20, size=1000)
+    expect(vault, "tree, one ext4, VAULTSHIM_DURABLE=return", "a/tree-ret", "b/tree-ret", log,
+           journal, 1, VAULTSHIM_DURABLE="return")
+    # more than VS_WRITEBACK_TREE_MAX files: synced whole, one flush
     d.write_tree(vault.path("a/wide"), 300, size=100)
-    expect(vault, "300-file tree, one ext4", "a/wide", "b/wide", log, journal, 2)
+    expect(vault, "300-file tree, one ext4", "a/wide", "b/wide", log, journal, 1)
 
     # the target on a second filesystem, the journal with the source
     image = os.path.join(vault.scratch, "second-ext4.img")
