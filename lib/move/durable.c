@@ -7,8 +7,9 @@
  * and data written back and waited for (sync_file_range, no flush) before a change is on
  * the disk before that change; so a step needs no flush of its own when everything it
  * depends on was made earlier on the same filesystem: the record before our names, the
- * copy's data (a tree's: every staged file's, VS_WRITEBACK_WINDOW at a time) before its
- * install, the install before the source's removal.  A flush is
+ * copy's data (a tree's: every staged file's, VS_WRITEBACK_WINDOW at a time, whatever the
+ * tree's size: never a syncfs, which would also wait for every other program's dirty data
+ * on that filesystem) before its install, the install before the source's removal.  A flush is
  * needed only where one step depends on another made on a different filesystem.  On one
  * such filesystem a move then makes no flush at all and is durable when the kernel's rename
  * would be: at the filesystem's next commit, or when the caller fsyncs the target's
@@ -45,10 +46,9 @@ void vs_durability_init(struct vs_durability *d, const struct vs_plan *plan,
                 return; /* no record: every step flushed */
         vs_fscaps_get(j->dirfd, &jdir, &journal);
         d->journaled = true;
-        /* Per file, waiting for its writeback costs more than the one flush it saves once
-         * a tree has a few hundred files (10 000 notes on ext4: 666 ms against 562 ms with
-         * syncfs; a flush about 1 ms): larger trees are synced whole. */
-        d->tree_by_writeback = d->target_ordered && plan->tree_files <= VS_WRITEBACK_TREE_MAX;
+        /* Every size of tree by its own files' writeback: a syncfs would make the move's
+         * time depend on what other programs have written to the filesystem. */
+        d->tree_by_writeback = d->target_ordered;
         d->journal_ordered = journal.ordered == VS_CAP_YES;
         d->journal_on_source = same_dev(&jdir, &plan->old.dir);
         d->journal_on_target = same_dev(&jdir, &plan->new.dir);

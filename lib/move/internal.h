@@ -214,9 +214,7 @@ enum vs_journal_sync vs_durability_record_staged(const struct vs_durability *d, 
  * its data written back and waited for. */
 int vs_durable_copy(struct vs_durability *d, int fd);
 /* A staged tree made durable before its install: by the writeback of each of its files
- * (struct vs_writeback) where ordering is enough and the tree has at most
- * VS_WRITEBACK_TREE_MAX files, else by one syncfs(). */
-#define VS_WRITEBACK_TREE_MAX 256
+ * (struct vs_writeback) where ordering is enough, else by one syncfs(). */
 bool vs_durability_tree_by_writeback(const struct vs_durability *d);
 int vs_durable_syncfs(struct vs_durability *d, int fd);
 

@@ -66,8 +66,8 @@ WRITE, FLUSH, ZERO, MARKER = 1, 2, 3, 4
 IMAGE_MIB = 512          # xfs wants 300 MiB at least; the images are sparse
 FOLDERS = ("a", "b", "personal")
 KINDS = ("note", "overwrite", "big", "tree", "bigtree", "noreplace")
-# A tree is made durable file by file up to 256 files (VS_WRITEBACK_TREE_MAX), above that by
-# one syncfs: "tree" and "bigtree" take one way each.
+# A tree is made durable file by file whatever its size ("bigtree" was once the syncfs one,
+# above 256 files; it stays, the larger shape).
 TREE_NOTES, BIG_TREE_NOTES, TREE_FOLDERS = 200, 300, 8
 
 
