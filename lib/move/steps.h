@@ -17,7 +17,7 @@
         X(FSYNC_TEMP, "fsync-temp")           /* after the journal record is durable */    \
         X(STAGE_CREATE, "stage-create")       /* hidden staging dir beside the target */   \
         X(STAGE_ENTRY, "stage-entry")         /* one entry copied into the staging tree */ \
-        X(STAGE_SYNC, "stage-sync")           /* syncfs: the staged tree is durable */     \
+        X(STAGE_SYNC, "stage-sync")           /* the staged tree is durable (durable.c) */ \
         X(VERIFY_SOURCE, "verify-source")     /* the source unchanged since its copy */    \
         X(INSTALL, "install")                 /* renameat2 temp/stage -> target */         \
         X(VERIFY_INSTALL, "verify-install")   /* the target is the staged object */        \
