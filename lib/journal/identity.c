@@ -12,7 +12,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -24,6 +27,36 @@
 #define AT_HANDLE_FID 0x200 /* Linux 6.5: a handle to identify, not to open */
 #endif
 #define FILEID_INO64_GEN 0x81 /* include/linux/exportfs.h */
+/* Not a kernel handle type (those fit in a byte): (inode number, generation) as
+ * FS_IOC_GETVERSION gives it, where name_to_handle_at is refused. */
+#define VS_HANDLE_INO_GETVERSION 0x76730001
+
+/* Docker's default seccomp profile refuses name_to_handle_at (EPERM), so in a Kasm session
+ * the handle is out of reach; ext4 answers FS_IOC_GETVERSION to anyone, which carries the
+ * same generation.  The ioctl needs a real descriptor: a regular file or a directory is
+ * reopened read-only through /proc (an O_PATH descriptor keeps the object, not the name). */
+static void read_generation(int fd, uint32_t mode, uint64_t ino, struct vs_identity *id)
+{
+        if (!S_ISREG(mode) && !S_ISDIR(mode))
+                return;
+        char proc[40];
+        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+        int real = open(proc, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (real < 0)
+                return;
+        struct statx stx;
+        int generation = 0;
+        bool same = statx(real, "", AT_EMPTY_PATH, STATX_INO, &stx) == 0 && stx.stx_ino == ino;
+        int r = same ? ioctl(real, FS_IOC_GETVERSION, &generation) : -1;
+        close(real);
+        if (r < 0)
+                return;
+        uint32_t gen = (uint32_t)generation;
+        id->handle_type = VS_HANDLE_INO_GETVERSION;
+        id->handle_len = sizeof(ino) + sizeof(gen);
+        memcpy(id->handle, &ino, sizeof(ino));
+        memcpy(id->handle + sizeof(ino), &gen, sizeof(gen));
+}
 
 void vs_identity_from_statx(struct vs_identity *id, const struct statx *stx)
 {
@@ -79,6 +112,10 @@ static void read_handle(int fd, struct vs_identity *id)
                 r = name_to_handle_at(fd, "", &h.fh, &mount_id, AT_EMPTY_PATH | AT_HANDLE_FID);
                 if (r == 0 && h.fh.handle_type == FILEID_INO64_GEN)
                         return;
+        }
+        if (r < 0 && (errno == EPERM || errno == EACCES || errno == ENOSYS)) {
+                read_generation(fd, id->mode, id->ino, id);
+                return;
         }
         if (r < 0 || h.fh.handle_bytes == 0 || h.fh.handle_bytes > VS_HANDLE_MAX ||
             h.fh.handle_type < 0)
