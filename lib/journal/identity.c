@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -39,8 +38,14 @@ static void read_generation(int fd, uint32_t mode, uint64_t ino, struct vs_ident
 {
         if (!S_ISREG(mode) && !S_ISDIR(mode))
                 return;
-        char proc[40];
-        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+        char proc[32] = "/proc/self/fd/", digits[12];
+        int n = 0; /* no stdio in the preload library */
+        for (unsigned v = (unsigned)fd; n == 0 || v > 0; v /= 10)
+                digits[n++] = (char)('0' + v % 10);
+        size_t len = strlen(proc);
+        while (n > 0)
+                proc[len++] = digits[--n];
+        proc[len] = '\0';
         int real = open(proc, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
         if (real < 0)
                 return;
