@@ -19,6 +19,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "fmt/fmt.h"
 #include "journal/journal.h"
 
 #define IDENTITY_STATX_MASK (STATX_BASIC_STATS | STATX_BTIME)
@@ -38,14 +39,11 @@ static void read_generation(int fd, uint32_t mode, uint64_t ino, struct vs_ident
 {
         if (!S_ISREG(mode) && !S_ISDIR(mode))
                 return;
-        char proc[32] = "/proc/self/fd/", digits[12];
-        int n = 0; /* no stdio in the preload library */
-        for (unsigned v = (unsigned)fd; n == 0 || v > 0; v /= 10)
-                digits[n++] = (char)('0' + v % 10);
-        size_t len = strlen(proc);
-        while (n > 0)
-                proc[len++] = digits[--n];
-        proc[len] = '\0';
+        char proc[32];
+        struct vs_buf b;
+        vs_buf_init(&b, proc, sizeof(proc));
+        vs_buf_puts(&b, "/proc/self/fd/");
+        vs_buf_putu(&b, (uint64_t)fd, 0);
         int real = open(proc, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
         if (real < 0)
                 return;
