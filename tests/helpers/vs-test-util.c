@@ -137,6 +137,16 @@ static int remove_entry(const char *path, const struct stat *st, int type, struc
         return (type == FTW_DP ? rmdir(path) : unlink(path)) < 0 ? -errno : 0;
 }
 
+const char *vs_path_in(const char *top, const char *rel)
+{
+        static char buf[4][4096];
+        static unsigned next;
+        char *p = buf[next++ % 4];
+        if ((size_t)snprintf(p, sizeof(buf[0]), "%s/%s", top, rel) >= sizeof(buf[0]))
+                abort();
+        return p;
+}
+
 int vs_scratch_remove(const char *dir)
 {
         return nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);

@@ -21,6 +21,9 @@ uint64_t vs_now_ns(void);
 /* A fresh directory /tmp/vs-test-<name>.XXXXXX, its path written to buf; 0 or -errno. */
 int vs_scratch_create(char *buf, size_t size, const char *name);
 
+/* top + "/" + rel, in one of four static buffers used in turn (a test's own thread only). */
+const char *vs_path_in(const char *top, const char *rel);
+
 /* Remove dir and everything below it, never following a symlink; 0 or -errno. */
 int vs_scratch_remove(const char *dir);
 
