@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The journal: its record format and the parser's strictness, mount identities, the
- * private journal directory, recovery from each state a crash can leave (built by hand in
- * a scratch directory), and the bounded lock wait.
+ * The journal's moves and recovery (journal.c, recover.c, mount.c, lock.c, tree.c): mount
+ * identities, recovery from each state a crash can leave (built by hand in a scratch
+ * directory), and the bounded lock wait.  The record format is test-record.c's, object
+ * identities test-identity.c's, the evidence test-proof.c's, the journal's place
+ * test-location.c's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +23,8 @@
 
 #include "journal/journal.h"
 #include "journal/tree.h"
+
+#include "record-line.h"
 
 struct vault {
         char root[64];
@@ -198,98 +202,6 @@ static void crashed_file_move(struct vault *v, struct vs_journal *j, int steps)
         vs_journal_abandon(j);
 }
 
-static struct vs_journal_entry sample_entry(void)
-{
-        struct vs_journal_entry e = { .kind = VS_JOURNAL_OVERWRITE, .phase = VS_JOURNAL_INSTALLED };
-        strcpy(e.id, "18c2f0a1b2.4242.7.0123456789abcdef");
-        struct vs_mount_identity m = { .fstype = "ext4", .dev_major = 8, .dev_minor = 1,
-                                       .fsid = 0x1234abcd5678ef00ull, .root_ino = 2 };
-        strcpy(m.point, "/vault/per sonal");
-        strcpy(m.root, "/users/alice/personal");
-        e.source_mount = m;
-        strcpy(m.point, "/vault/engineering");
-        strcpy(m.root, "/shared/eng%100");
-        e.target_mount = m;
-        strcpy(e.source, "notes/a\tb.md");
-        strcpy(e.target, "c.md");
-        e.source_id = (struct vs_identity){ .known = true, .ino = 12, .mode = 0100644,
-                                            .size = 5, .mtime_sec = -3, .ctime_nsec = 9 };
-        e.staging_id = (struct vs_identity){ .known = true, .ino = 13, .mode = 0100600 };
-        return e;
-}
-
-static void test_format_roundtrip(void **state)
-{
-        (void)state;
-        struct vs_journal_entry e = sample_entry(), back;
-        char line[8192];
-        int len = vs_journal_format(&e, line, sizeof(line));
-        assert_true(len > 0 && line[len - 1] == '\n');
-        assert_null(strchr(line, '\t'));
-        assert_int_equal(vs_journal_parse(line, (size_t)len, &back), 0);
-        assert_string_equal(back.source_mount.point, "/vault/per sonal");
-        assert_string_equal(back.target_mount.root, "/shared/eng%100");
-        assert_string_equal(back.source, "notes/a\tb.md");
-        assert_int_equal(back.target_mount.fsid, e.target_mount.fsid);
-        assert_int_equal(back.source_id.mtime_sec, -3);
-        assert_int_equal(back.staging_id.ino, 13);
-        assert_false(back.aside_id.known);
-        assert_true(vs_mount_same(&back.source_mount, &e.source_mount));
-}
-
-static void test_torn_last_line_keeps_previous_state(void **state)
-{
-        (void)state;
-        struct vs_journal_entry e = sample_entry(), back;
-        char text[16384];
-        int len = vs_journal_format(&e, text, sizeof(text));
-        e.phase = VS_JOURNAL_SOURCE_REMOVAL;
-        int len2 = vs_journal_format(&e, text + len, sizeof(text) - (size_t)len);
-        assert_int_equal(vs_journal_parse(text, (size_t)(len + len2 - 7), &back), 0);
-        assert_int_equal(back.phase, VS_JOURNAL_INSTALLED);
-        text[len + 20] ^= 1; /* a flipped byte: the checksum rejects the line */
-        assert_int_equal(vs_journal_parse(text, (size_t)(len + len2), &back), 0);
-        assert_int_equal(back.phase, VS_JOURNAL_INSTALLED);
-        assert_int_equal(vs_journal_parse("", 0, &back), -ENODATA);
-}
-
-/* Re-checksum a hand-edited line so that only the field under test is wrong. */
-static int parse_edited(const struct vs_journal_entry *e)
-{
-        char line[8192];
-        struct vs_journal_entry back;
-        int len = vs_journal_format(e, line, sizeof(line));
-        return len < 0 ? len : vs_journal_parse(line, (size_t)len, &back);
-}
-
-static void test_parser_refuses_paths_that_leave_the_mount(void **state)
-{
-        (void)state;
-        static const char *const bad_rel[] = { "../personal", "a/../../x", "/vault/x", "a//b",
-                                               "./a", "a/", "" };
-        for (size_t i = 0; i < sizeof(bad_rel) / sizeof(bad_rel[0]); i++) {
-                struct vs_journal_entry e = sample_entry();
-                strcpy(e.source, bad_rel[i]);
-                assert_int_equal(parse_edited(&e), -ENODATA);
-                e = sample_entry();
-                strcpy(e.target, bad_rel[i]);
-                assert_int_equal(parse_edited(&e), -ENODATA);
-        }
-        struct vs_journal_entry e = sample_entry();
-        strcpy(e.source_mount.point, "vault/relative");
-        assert_int_equal(parse_edited(&e), -ENODATA);
-        e = sample_entry();
-        strcpy(e.id, "../x");
-        assert_int_equal(parse_edited(&e), -ENODATA);
-        e = sample_entry();
-        e.source_id.known = false; /* "-": a record that could never prove anything */
-        assert_int_equal(parse_edited(&e), -ENODATA);
-        const char *old = "vsj1 1.2.3 file staged /a /b /c - - - 00000000\n";
-        assert_true(vs_journal_is_old_format(old, strlen(old)));
-        struct vs_journal_entry back;
-        assert_int_equal(vs_journal_parse(old, strlen(old), &back), -ENODATA);
-}
-
 static void test_mount_identity_of_a_directory(void **state)
 {
         struct vault *v = *state;
@@ -309,67 +221,6 @@ static void test_mount_identity_of_a_directory(void **state)
         other = m;
         other.root_ino++;
         assert_int_equal(vs_mount_open_verified(&other), -ESTALE);
-}
-
-static void test_private_directory_only(void **state)
-{
-        struct vault *v = *state;
-        bool created;
-        int fd = vs_journal_dir_open(v->journal, true, &created);
-        assert_true(fd >= 0 && created);
-        close(fd);
-        chmod(v->journal, 0777); /* anyone could forge records here now */
-        assert_int_equal(vs_journal_dir_open(v->journal, true, &created), -EPERM);
-        chmod(v->journal, 0700);
-        char link[PATH_MAX];
-        path_at(link, v, "link");
-        assert_int_equal(symlink(v->journal, link), 0);
-        assert_true(vs_journal_dir_open(link, true, &created) < 0);
-        setenv("VAULTSHIM_JOURNAL", "relative/dir", 1);
-        char where[PATH_MAX];
-        assert_int_equal(vs_journal_location(where, sizeof(where)), -EINVAL);
-        setenv("VAULTSHIM_JOURNAL", "/x/y/", 1);
-        assert_int_equal(vs_journal_location(where, sizeof(where)), 0);
-        assert_string_equal(where, "/x/y");
-        unsetenv("VAULTSHIM_JOURNAL");
-        setenv("XDG_STATE_HOME", "/state", 1);
-        assert_int_equal(vs_journal_location(where, sizeof(where)), 0);
-        assert_string_equal(where, "/state/vaultshim/journal");
-        unsetenv("XDG_STATE_HOME");
-}
-
-/* Where a journal may be: anywhere outside the vault; in it, only below VAULTSHIM_PERSONAL
- * on that folder's mount.  Resolved as far as it exists (it is made by the first move). */
-static void test_journal_place(void **state)
-{
-        struct vault *v = *state;
-        char personal[PATH_MAX], resolved[PATH_MAX], journal[PATH_MAX], want[2 * PATH_MAX];
-        char real[PATH_MAX];
-        path_at(personal, v, "a");
-        assert_non_null(realpath(personal, real));
-        path_at(journal, v, "a/not/yet/journal");
-        assert_int_equal(vs_journal_resolve(journal, resolved, sizeof(resolved)), 0);
-        snprintf(want, sizeof(want), "%s/not/yet/journal", real);
-        assert_string_equal(resolved, want);
-        assert_int_equal(vs_journal_resolve("relative", resolved, sizeof(resolved)), -EINVAL);
-
-        const char *why = NULL;
-        unsetenv("VAULTSHIM_PERSONAL");
-        snprintf(want, sizeof(want), "%s/not/yet/journal", real);
-        assert_int_equal(vs_journal_check_place(want, false, &why), 0); /* not in the vault */
-        assert_int_equal(vs_journal_check_place(want, true, &why), -EPERM);
-        assert_string_equal(why, VS_JOURNAL_PERSONAL_UNKNOWN);
-        setenv("VAULTSHIM_PERSONAL", personal, 1);
-        assert_int_equal(vs_journal_check_place(want, true, &why), 0);
-        assert_int_equal(vs_journal_check_place(real, true, &why), -EPERM); /* the folder itself */
-        path_at(journal, v, "b/journal");
-        assert_int_equal(vs_journal_resolve(journal, resolved, sizeof(resolved)), 0);
-        assert_int_equal(vs_journal_check_place(resolved, true, &why), -EPERM);
-        assert_string_equal(why, VS_JOURNAL_OUTSIDE_PERSONAL);
-        /* A sibling whose name starts like the folder's is not inside it. */
-        snprintf(want, sizeof(want), "%sx/journal", real);
-        assert_int_equal(vs_journal_check_place(want, true, &why), -EPERM);
-        unsetenv("VAULTSHIM_PERSONAL");
 }
 
 static void test_begin_finish_leaves_nothing(void **state)
@@ -591,116 +442,6 @@ static void test_tree_rolls_forward_keeping_changed_entries(void **state)
 
 /* ---- proof before any deletion (vault-fsck(8)) ---- */
 
-static uint32_t fnv1a(const char *s, size_t len)
-{
-        uint32_t h = 2166136261u;
-        for (size_t i = 0; i < len; i++) {
-                h ^= (unsigned char)s[i];
-                h *= 16777619u;
-        }
-        return h;
-}
-
-/* body + its checksum + newline, as a record line. */
-static const char *with_sum(const char *body)
-{
-        static char line[8192];
-        int n = snprintf(line, sizeof(line), "%s %08x\n", body, fnv1a(body, strlen(body)));
-        assert_true(n > 0 && (size_t)n < sizeof(line));
-        return line;
-}
-
-static void test_format_carries_the_proof(void **state)
-{
-        (void)state;
-        struct vs_journal_entry e = sample_entry(), back;
-        e.staging_id.has_btime = true;
-        e.staging_id.btime_sec = 1765000000;
-        e.staging_id.btime_nsec = 123456789;
-        e.staging_id.handle_type = 1;
-        e.staging_id.handle_len = 8;
-        memcpy(e.staging_id.handle, "\x0c\0\0\0\xef\xbe\xad\xde", 8);
-        e.copied_id = e.staging_id;
-        e.copied_id.size = 4096;
-        char line[8192];
-        int len = vs_journal_format(&e, line, sizeof(line));
-        assert_true(len > 0);
-        assert_non_null(strstr(line, ":1765000000.123456789:1.0c000000efbeadde "));
-        assert_int_equal(vs_journal_parse(line, (size_t)len, &back), 0);
-        assert_true(vs_identity_proven(&e.staging_id, &back.staging_id));
-        assert_true(vs_identity_proven(&back.copied_id, &back.staging_id));
-        assert_int_equal(back.copied_id.size, 4096);
-        assert_false(vs_identity_has_proof(&back.source_id)); /* recorded without one */
-        /* Another generation, or another birth time: not the same object. */
-        struct vs_identity other = back.staging_id;
-        other.handle[7] ^= 1;
-        assert_false(vs_identity_proven(&e.staging_id, &other));
-        other = back.staging_id;
-        other.btime_nsec++;
-        assert_false(vs_identity_proven(&e.staging_id, &other));
-        other = back.staging_id;
-        other.handle_len = 0;
-        assert_false(vs_identity_proven(&other, &other));
-}
-
-static void test_parser_refuses_malformed_proofs(void **state)
-{
-        (void)state;
-        const char *head = "vsj3 1.2.3 file staged / / ext4 8:1 ab 2 / / ext4 8:1 ab 2 a b";
-        static const char *const bad[] = {
-                "5:33188:1:2:3:4:5:-:1.abc",       /* odd number of hex digits */
-                "5:33188:1:2:3:4:5:-:1.AB",        /* upper case: one spelling only */
-                "5:33188:1:2:3:4:5:-:x.ab",        /* no type */
-                "5:33188:1:2:3:4:5:-:1.",          /* no bytes */
-                "5:33188:1:2:3:4:5:7:1.ab",        /* a birth time without nanoseconds */
-                "5:33188:1:2:3:4:5:-",             /* a field short */
-                "5:33188:1:2:3:4:5:-:1.ab:9",      /* a field too many */
-                "5:33188:1:2:3:4:5",               /* the old, proof-less shape */
-        };
-        char body[4096];
-        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-                snprintf(body, sizeof(body), "%s %s - - - -", head, bad[i]);
-                const char *line = with_sum(body);
-                struct vs_journal_entry back;
-                assert_int_equal(vs_journal_parse(line, strlen(line), &back), -ENODATA);
-        }
-        char hex[2 * VS_HANDLE_MAX + 3];
-        memset(hex, 'a', sizeof(hex) - 1);
-        hex[sizeof(hex) - 1] = '\0';
-        snprintf(body, sizeof(body), "%s 5:33188:1:2:3:4:5:-:1.%s - - - -", head, hex);
-        const char *line = with_sum(body); /* a handle longer than any the kernel gives */
-        struct vs_journal_entry back;
-        assert_int_equal(vs_journal_parse(line, strlen(line), &back), -ENODATA);
-        snprintf(body, sizeof(body), "%s 5:33188:1:2:3:4:5:-7.5:1.ab - - - -", head);
-        line = with_sum(body);
-        assert_int_equal(vs_journal_parse(line, strlen(line), &back), 0);
-        assert_true(back.source_id.has_btime && back.source_id.btime_sec == -7);
-}
-
-/* The previous format (vsj2), as an earlier version left it at a crash. */
-static void test_old_format_is_read_without_proof(void **state)
-{
-        (void)state;
-        const char *body = "vsj2 1.2.3 overwrite installed /vault/personal /users/alice ext4 8:1 "
-                           "ab 2 /vault/engineering /shared/eng ext4 8:1 ab 2 plan.md plan.md "
-                           "12:33188:5:-3:0:0:9 - 13:33152:5:1:2:3:4 14:33188:0:1:2:3:4";
-        const char *line = with_sum(body);
-        struct vs_journal_entry back;
-        assert_int_equal(vs_journal_parse(line, strlen(line), &back), 0);
-        assert_int_equal(back.phase, VS_JOURNAL_INSTALLED);
-        assert_int_equal(back.source_id.ino, 12);
-        assert_int_equal(back.staging_id.ino, 13);
-        assert_int_equal(back.target_prev_id.ino, 14);
-        assert_false(back.copied_id.known);
-        assert_false(vs_identity_has_proof(&back.source_id));
-        assert_false(vs_identity_has_proof(&back.staging_id));
-        /* A vsj2 line in the new shape, or a vsj3 line in the old one, is neither. */
-        char swapped[4096];
-        snprintf(swapped, sizeof(swapped), "vsj3%s", body + 4);
-        line = with_sum(swapped);
-        assert_int_equal(vs_journal_parse(line, strlen(line), &back), -ENODATA);
-}
-
 /* The record's staging line without the completion evidence: the move died copying. */
 static void crash_while_copying(struct vault *v, struct vs_journal *j)
 {
@@ -791,7 +532,7 @@ static void test_old_record_after_install_keeps_both(void **state)
         assert_true(n > 0 && (size_t)n < sizeof(body));
         snprintf(record, sizeof(record), "%s/%s", v->journal, j.name);
         FILE *f = fopen(record, "w");
-        fputs(with_sum(body), f);
+        fputs(vs_test_record_line(body), f);
         fclose(f);
         struct outcomes *o = recover(v, VS_RECOVER_REPAIR);
         assert_true(o->last.parsed);
@@ -890,16 +631,8 @@ static void test_lock_wait_is_bounded(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_format_roundtrip),
-                cmocka_unit_test(test_torn_last_line_keeps_previous_state),
-                cmocka_unit_test(test_parser_refuses_paths_that_leave_the_mount),
-                cmocka_unit_test(test_format_carries_the_proof),
-                cmocka_unit_test(test_parser_refuses_malformed_proofs),
-                cmocka_unit_test(test_old_format_is_read_without_proof),
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
                 T(test_mount_identity_of_a_directory),
-                T(test_private_directory_only),
-                T(test_journal_place),
                 T(test_begin_finish_leaves_nothing),
                 T(test_live_move_is_left_alone),
                 T(test_crash_before_aside_rolls_back),
