@@ -31,6 +31,8 @@ enum vs_copy_method {
         VS_METHOD_REFLINK = 1u << 0,         /* ioctl(FICLONE) */
         VS_METHOD_COPY_FILE_RANGE = 1u << 1, /* copy_file_range(2), may reflink in-kernel */
         VS_METHOD_READ_WRITE = 1u << 2,      /* pread/pwrite through a buffer */
+        VS_METHOD_HARDLINK = 1u << 3,        /* a link of the copy of another name, moved by
+                                                an earlier call (no data copied) */
 };
 
 /* Metadata the target's filesystem could not hold, dropped as GNU mv drops it (the move
@@ -106,7 +108,8 @@ struct vs_move_opts {
 VS_EXPORT int vs_move(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
                       unsigned flags, const struct vs_move_opts *opts);
 
-/* "reflink", "copy_file_range", "read_write", "none", or "mixed" for a combination. */
+/* "reflink", "copy_file_range", "read_write", "hardlink", "none", or "mixed" for a
+ * combination. */
 VS_EXPORT const char *vs_copy_method_name(unsigned methods);
 
 /* The name of one enum vs_dropped bit ("xattrs", "acl", "mode", "owner", "times",

@@ -151,13 +151,19 @@ int vs_file_move(const struct vs_plan *plan, struct vs_move_stats *stats)
         struct vs_durability d;
         char temp[NAME_MAX + 1], aside[NAME_MAX + 1];
         struct statx st = plan->old.st, staged;
+        struct vs_link_move link;
         vs_copy_ctx_init(&ctx, plan);
 
         int r = vs_move_journal_begin(plan, new->exists ? VS_JOURNAL_OVERWRITE : VS_JOURNAL_FILE,
                                       &journal, &d, temp, aside, sizeof(temp));
         if (r < 0)
                 return r;
-        for (int attempt = 1;; attempt++) {
+        /* Another name of an inode moved before: a link of its copy (link-install.c). */
+        r = vs_link_stage_file(plan, &ctx, &link, &journal, &d, temp, &staged);
+        if (r == 0)
+                ctx.methods = VS_METHOD_HARDLINK;
+        bool copy = r == 1;
+        for (int attempt = 1; copy; attempt++) {
                 r = stage_copy(plan, &st, temp, &staged, &ctx, &journal, &d,
                                attempt == COPY_ATTEMPTS);
                 if (r != -EAGAIN || attempt == COPY_ATTEMPTS)
@@ -176,6 +182,7 @@ int vs_file_move(const struct vs_plan *plan, struct vs_move_stats *stats)
                 return r; /* -EAGAIN: vs_move() plans and copies again, in its bound */
         }
         stats->entries = 1;
+        vs_link_installed_file(plan, &link, &st, &staged);
 
         /* The point of no return: the copy is at the target, proven.  Whatever fails from
          * here keeps the source where it is (a duplicate, never a loss) and leaves the

@@ -286,3 +286,76 @@ int vs_tree_check(struct vs_plan *plan);
 int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats);
 /* Removes dirfd/name and everything below it (staging residue). */
 int vs_tree_remove(int dirfd, const char *name);
+
+/* ---- link-memory.c: earlier moves of hard-linked files, remembered in this process ---- */
+/*
+ * A file of link count > 1 moved by copying leaves its other names behind; when one of them
+ * is moved next onto the same filesystem, it becomes a link of that copy (link-install.c),
+ * as rename(2) and GNU mv keep such pairs.  The table is per process, fixed in size (no
+ * allocation), and never makes a move wait: a table held by another thread for longer than
+ * a few yields is a miss, and the move copies as it did before.  When full, the entry stored
+ * longest ago gives way.  Whatever it holds is verified before use.
+ */
+#define VS_LINK_MEMORY_SLOTS 64
+#define VS_LINK_PATH_MAX 1024 /* a longer target path is not remembered */
+
+struct vs_link_memory_entry {
+        /* The source inode as its copy was made: file handle and birth time (the proof that
+         * it is the same object), size, mtime and mode (that it is unchanged). */
+        struct vs_identity source;
+        /* The copy as installed, as proven by its own handle; copy.dev: its filesystem. */
+        struct vs_identity copy;
+        char copy_path[VS_LINK_PATH_MAX]; /* absolute, as the move's caller named it */
+};
+
+struct vs_link_memory {
+        unsigned char busy; /* __atomic_test_and_set */
+        uint64_t clock;
+        struct {
+                uint64_t stored; /* 0: free, else clock at the store (the oldest gives way) */
+                struct vs_link_memory_entry entry;
+        } slots[VS_LINK_MEMORY_SLOTS];
+};
+
+/* The process's table. */
+struct vs_link_memory *vs_link_memory(void);
+/* Store e, replacing an entry of the same source inode (dev, ino): 0, -EBUSY when the table
+ * could not be taken, -ENAMETOOLONG for a copy path that does not fit, -EINVAL for an
+ * entry without proof (no file handle on either side: it could never be verified). */
+int vs_link_memory_put(struct vs_link_memory *m, const struct vs_link_memory_entry *e);
+/* The entry for the source inode (dev, ino) into *out: 0, -ENOENT, or -EBUSY. */
+int vs_link_memory_get(struct vs_link_memory *m, uint64_t dev, uint64_t ino,
+                       struct vs_link_memory_entry *out);
+/* Forget the entry for source (dev, ino) if it still names the copy inode copy_ino. */
+void vs_link_memory_forget(struct vs_link_memory *m, uint64_t dev, uint64_t ino,
+                           uint64_t copy_ino);
+
+/* ---- link-install.c: another name of an inode moved before, installed as a link ---- */
+struct vs_link_move {
+        bool candidate;           /* a regular file: remembered or to remember */
+        bool linked;              /* staged as a link of the earlier copy */
+        struct vs_identity source; /* the source with its proof, before the copy */
+};
+
+/* A file move (its record begun): when the source is another name of an inode this process
+ * moved onto new's filesystem before, and both that copy and the source are provably the
+ * objects and unchanged, the staging name `temp` becomes a link of the copy, recorded as the
+ * move's complete staging object: 0, *staged its statx.  1: no such copy, or not proven
+ * (the caller copies; nothing is left at temp).  Or -errno: a fault's, -ESTALE when the
+ * source left its name (plan again), -EBUSY when someone swapped the staging name. */
+int vs_link_stage_file(const struct vs_plan *plan, const struct vs_copy_ctx *ctx,
+                       struct vs_link_move *lm, struct vs_journal *j, struct vs_durability *d,
+                       const char *temp, struct statx *staged);
+/* After a file move's proven install (st: the source as copied): remember the copy for the
+ * source's other names, or forget it once the last name has moved. */
+void vs_link_installed_file(const struct vs_plan *plan, const struct vs_link_move *lm,
+                            const struct statx *st, const struct statx *staged);
+/* Inside a tree: the entry src_dirfd/name (st) of link count > 1, met for the first time in
+ * this tree, linked as dst_dirfd/name from a copy this process made before (*linked), else
+ * nothing done (0).  Only a fault's -errno fails. */
+int vs_link_stage_tree_entry(int src_dirfd, const char *name, const struct statx *st,
+                             int dst_dirfd, bool *linked);
+/* Inside a tree, after src_dirfd/name (st: as copied) was copied to dst_dirfd/name: remember
+ * the copy under target_path (the tree's target) + "/" + rel, its name once installed. */
+void vs_link_staged_tree_entry(int src_dirfd, const char *name, const struct statx *st,
+                               int dst_dirfd, const char *target_path, const char *rel);

@@ -123,6 +123,8 @@ const char *vs_copy_method_name(unsigned methods)
                 return "copy_file_range";
         case VS_METHOD_READ_WRITE:
                 return "read_write";
+        case VS_METHOD_HARDLINK:
+                return "hardlink";
         default:
                 return "mixed";
         }

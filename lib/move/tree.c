@@ -250,6 +250,7 @@ struct tree_copy {
         struct vs_writeback *writeback; /* NULL: the staged tree is synced with syncfs() */
         uint64_t entries;
         struct vs_links links;
+        const char *target_path; /* the tree's, absolute (link-install.c); NULL: unknown */
         char path[PATH_MAX];   /* the current directory, relative to the staging directory */
         unsigned too_long_from; /* depth where path outgrew PATH_MAX (links below copied) */
 };
@@ -307,22 +308,28 @@ static int copy_enter(void *ctx, const struct vs_walk_entry *e)
         return 0;
 }
 
-/* A further name of an inode already copied into the staging tree: link it there too. */
+/* A further name of an inode already copied into the staging tree: link it there too; or
+ * of one this process moved by an earlier call: a link of that copy (link-install.c). */
 static int copy_hard_link(struct tree_copy *tc, const struct vs_walk_entry *e, bool *linked)
 {
         *linked = false;
-        if (!S_ISREG(e->st->stx_mode) || e->st->stx_nlink < 2)
+        if (!S_ISREG(e->st->stx_mode))
                 return 0;
-        const char *first = vs_links_find(&tc->links, e->st);
+        const char *first = e->st->stx_nlink < 2 ? NULL : vs_links_find(&tc->links, e->st);
         if (first) {
                 if (linkat(tc->dst_fds[0], first, tc->dst_fds[e->depth - 1], e->name, 0) < 0)
                         return -errno;
                 *linked = true;
                 return 0;
         }
+        int r = vs_link_stage_tree_entry(e->dirfd, e->name, e->st, tc->dst_fds[e->depth - 1],
+                                         linked);
+        if (*linked)
+                tc->copy.methods |= VS_METHOD_HARDLINK;
         char joined[PATH_MAX];
-        if (!join_path(tc, tc->path_lens[e->depth - 1], e->name, joined))
-                return 0;
+        if (r < 0 || e->st->stx_nlink < 2 ||
+            !join_path(tc, tc->path_lens[e->depth - 1], e->name, joined))
+                return r;
         return vs_links_add(&tc->links, e->st, joined);
 }
 
@@ -352,6 +359,10 @@ static int copy_leaf(void *ctx, const struct vs_walk_entry *e)
         }
         if (fd >= 0)
                 vs_writeback_add(tc->writeback, fd);
+        char rel[PATH_MAX];
+        if (r == 0 && st.stx_nlink > 1 && join_path(tc, tc->path_lens[e->depth - 1], e->name, rel))
+                vs_link_staged_tree_entry(e->dirfd, e->name, &st, tc->dst_fds[e->depth - 1],
+                                          tc->target_path, rel);
         if (r == 0)
                 tc->entries++;
         return r;
@@ -441,6 +452,7 @@ int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats)
         struct vs_journal journal = { .fd = -1, .dirfd = -1 };
         struct vs_durability d = { 0 };
         vs_copy_ctx_init(&tc.copy, plan);
+        tc.target_path = plan->opts ? plan->opts->target_path : NULL;
 
         int source_fd = open_source_dir(plan);
         if (source_fd < 0)
