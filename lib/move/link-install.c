@@ -140,7 +140,10 @@ int vs_link_stage_file(const struct vs_plan *plan, const struct vs_copy_ctx *ctx
         if (!proven_identity(old->dirfd, old->path.last, &old->st, &lm->source))
                 return 1;
         lm->candidate = true;
-        if (!known)
+        /* The target is that copy already: the install would be a rename of one inode onto
+         * itself, which the kernel does nothing for (the staging name would stay). */
+        if (!known || (new->exists && new->st.stx_ino == e.copy.ino &&
+                       dev_of(&new->st) == e.copy.dev))
                 return 1;
         int fd = proven_copy(&e, &lm->source, dev_of(&new->dir));
         if (fd < 0)
