@@ -8,29 +8,6 @@
 #include "policy/evaluate.h"
 #include "policy/policy-internal.h"
 
-static bool has_group(const char *const *groups, size_t n_groups, const char *name)
-{
-        for (size_t i = 0; i < n_groups; i++)
-                if (strcmp(groups[i], name) == 0)
-                        return true;
-        return false;
-}
-
-bool vs_rule_groups_match(const struct vs_policy_rule *rule, const char *const *groups,
-                          size_t n_groups)
-{
-        size_t present = 0;
-        for (size_t i = 0; i < rule->n_groups; i++)
-                present += has_group(groups, n_groups, rule->groups[i].name);
-        return rule->compound == VS_COMPOUND_ALL ? present == rule->n_groups : present > 0;
-}
-
-bool vs_rule_in_window(const struct vs_policy_rule *rule, int64_t now)
-{
-        return (rule->not_before == VS_TIME_NONE || now >= rule->not_before) &&
-               (rule->not_after == VS_TIME_NONE || now < rule->not_after);
-}
-
 static enum vs_mode mode_min(enum vs_mode a, enum vs_mode b)
 {
         return a < b ? a : b;
@@ -55,7 +32,7 @@ static int judge_rule(const struct vs_policy_rule *rule, const struct vs_request
                 if (!verdict->missing)
                         return -ENOMEM;
                 for (size_t i = 0; i < rule->n_groups; i++)
-                        if (!has_group(request->groups, request->n_groups, rule->groups[i].name))
+                        if (!vp_has_group(request->groups, request->n_groups, rule->groups[i].name))
                                 verdict->missing[verdict->n_missing++] = rule->groups[i].name;
                 return 0;
         }

@@ -35,12 +35,6 @@ struct pair_inputs {
         size_t n_instants;
 };
 
-bool vp_path_inside(const char *inner, const char *outer)
-{
-        size_t n = strlen(outer);
-        return strncmp(inner, outer, n) == 0 && inner[n] == '/';
-}
-
 static int compare_int64(const void *a, const void *b)
 {
         int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;

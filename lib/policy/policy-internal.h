@@ -13,8 +13,11 @@ unsigned vs_policy_validate(struct vs_policy *policy, struct vs_diags *diags);
  * much (see nesting.c); call on an indexed policy.  Returns the number of errors. */
 unsigned vs_policy_check_nesting(const struct vs_policy *policy, struct vs_diags *diags);
 
-/* Whether host path inner lies strictly inside outer (nesting.c). */
+/* Whether host path inner lies strictly inside outer (template-paths.c). */
 bool vp_path_inside(const char *inner, const char *outer);
+
+/* Whether name is one of groups (rule.c, with vs_rule_groups_match and vs_rule_in_window). */
+bool vp_has_group(const char *const *groups, size_t n_groups, const char *name);
 
 /* How a template host path can meet a literal one for some user (template-paths.c). */
 enum vp_meeting {

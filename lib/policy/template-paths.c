@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Which user names and ids make a template host path (/users/{username}) meet a literal one
- * (/users/alice/special): the template then mounts, for that user, a directory holding the
- * literal folder's files (or lies inside it, or is it), whatever the literal folder's own
- * rules say.  A placeholder stands for one safe path segment (vs_user_token_valid), so the
- * values that can make the two meet are segments of the literal path: this file tries each.
+ * How two host paths meet.  Two literal ones: one lies strictly inside the other
+ * (vp_path_inside).  A template and a literal one: which user names and ids make the template
+ * (/users/{username}) meet the literal path (/users/alice/special): the template then mounts,
+ * for that user, a directory holding the literal folder's files (or lies inside it, or is
+ * it), whatever the literal folder's own rules say.  A placeholder stands for one safe path
+ * segment (vs_user_token_valid), so the values that can make the two meet are segments of the
+ * literal path: this file tries each.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -13,6 +15,12 @@
 #include "policy/policy-internal.h"
 
 #define MAX_BINDINGS 64
+
+bool vp_path_inside(const char *inner, const char *outer)
+{
+        size_t n = strlen(outer);
+        return strncmp(inner, outer, n) == 0 && inner[n] == '/';
+}
 
 struct matcher {
         const char *template, *literal;

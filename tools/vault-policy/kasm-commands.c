@@ -3,35 +3,13 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
-#include "shared/rfc3339.h"
 #include "vault-policy.h"
 
 bool kasm_command(const char *command)
 {
         return strcmp(command, "classes") == 0 || strcmp(command, "schedule") == 0 ||
                strcmp(command, "kasm-native") == 0;
-}
-
-/* TIME from an option, or now when absent and allowed. */
-static int option_time(const char *option, const char *text, bool required, int64_t *ret)
-{
-        if (!text) {
-                if (required) {
-                        fprintf(stderr, "vault-policy: %s TIME is required\n", option);
-                        return -EINVAL;
-                }
-                *ret = (int64_t)time(NULL);
-                return 0;
-        }
-        if (vs_time_parse(text, ret) < 0) {
-                char why[VS_RFC3339_PROBLEM_MAX];
-                fprintf(stderr, "vault-policy: %s \"%s\" is not an RFC 3339 date-time such as 2027-01-31T00:00:00Z: %s\n",
-                        option, text, vs_rfc3339_problem(text, why));
-                return -EINVAL;
-        }
-        return 0;
 }
 
 int run_kasm_command(const char *command, const struct options *o)

@@ -1,14 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "shared/names.h"
-#include "shared/rfc3339.h"
 #include "vault-policy.h"
 
 static const char usage_text[] =
@@ -103,101 +100,6 @@ static void usage(FILE *out)
         fputs(usage_kasm_text, out);
 }
 
-int usage_error(const char *fmt, ...)
-{
-        va_list ap;
-        fprintf(stderr, "vault-policy: ");
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        fprintf(stderr, "\nTry 'vault-policy --help'.\n");
-        return EXIT_USAGE;
-}
-
-/* Messages quote offending input, which may hold newlines: keep one diagnostic per line. */
-static void print_escaped(const char *s)
-{
-        for (; *s; s++) {
-                unsigned char c = (unsigned char)*s;
-                if (c == '\n')
-                        fputs("\\n", stderr);
-                else if (c < 0x20 || c == 0x7f)
-                        fprintf(stderr, "\\x%02x", c);
-                else
-                        fputc(c, stderr);
-        }
-}
-
-void print_diags(const struct vs_diags *diags)
-{
-        for (size_t i = 0; i < diags->count; i++) {
-                const struct vs_diag *d = &diags->items[i];
-                print_escaped(d->file);
-                if (d->line)
-                        fprintf(stderr, ":%u:%u", d->line, d->column);
-                fputs(": ", stderr);
-                print_escaped(d->message);
-                fputc('\n', stderr);
-        }
-}
-
-/* Load the policy or print every error; returns NULL after printing. */
-struct vs_policy *load_policy(const char *path)
-{
-        struct vs_diags diags = { 0 };
-        struct vs_policy *policy = NULL;
-        if (vs_policy_load(path, &policy, &diags) < 0) {
-                print_diags(&diags);
-                if (diags.count == 0)
-                        fprintf(stderr, "%s: cannot load policy\n", path);
-                policy = NULL;
-        }
-        vs_diags_clear(&diags);
-        return policy;
-}
-
-/* Load a users file or print every error; returns 0, or -1 after printing. */
-int load_users(const char *path, struct vs_users *users)
-{
-        struct vs_diags diags = { 0 };
-        int r = vs_users_load(path, users, &diags);
-        if (r < 0)
-                print_diags(&diags);
-        vs_diags_clear(&diags);
-        return r < 0 ? -1 : 0;
-}
-
-/* Load the policy and, when users_path is not NULL, the users file, or print every error;
- * returns 0, or -1 after printing with nothing left to free. */
-int load_policy_and_users(const char *policy_path, const char *users_path,
-                          struct vs_policy **policy, struct vs_users *users)
-{
-        struct vs_policy *loaded = load_policy(policy_path);
-        if (!loaded)
-                return -1;
-        if (users_path && load_users(users_path, users) < 0) {
-                vs_policy_free(loaded);
-                return -1;
-        }
-        *policy = loaded;
-        return 0;
-}
-
-static int parse_now(const struct options *o, int64_t *now)
-{
-        if (!o->now) {
-                *now = (int64_t)time(NULL);
-                return 0;
-        }
-        if (vs_time_parse(o->now, now) < 0) {
-                char why[VS_RFC3339_PROBLEM_MAX];
-                fprintf(stderr, "vault-policy: --now \"%s\" is not an RFC 3339 date-time such as 2027-01-31T00:00:00Z: %s\n",
-                        o->now, vs_rfc3339_problem(o->now, why));
-                return -EINVAL;
-        }
-        return 0;
-}
-
 static int cmd_check(int argc, char **argv)
 {
         int status = EXIT_OK;
@@ -220,7 +122,7 @@ static int cmd_lint(const struct options *o)
         int64_t now;
         struct vs_lint lint;
         struct vs_users users = { 0 };
-        if (parse_now(o, &now) < 0)
+        if (option_time("--now", o->now, false, &now) < 0)
                 return EXIT_USAGE;
         struct vs_policy *policy;
         if (load_policy_and_users(o->policy, o->users, &policy, &users) < 0)
@@ -382,7 +284,7 @@ static int decide(const struct options *o, bool need_uid, struct vs_policy **pol
 
         if (status != EXIT_OK)
                 return status;
-        if (parse_now(o, &now) < 0)
+        if (option_time("--now", o->now, false, &now) < 0)
                 return EXIT_USAGE;
         struct vs_policy *policy = load_policy(o->policy);
         if (!policy)
@@ -480,7 +382,7 @@ static int cmd_matrix(const struct options *o)
         struct vs_users users;
         if (!o->users)
                 return usage_error("%s", "--users USERS.yaml is required");
-        if (parse_now(o, &now) < 0)
+        if (option_time("--now", o->now, false, &now) < 0)
                 return EXIT_USAGE;
         struct vs_policy *policy;
         if (load_policy_and_users(o->policy, o->users, &policy, &users) < 0)

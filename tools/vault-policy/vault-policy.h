@@ -81,12 +81,13 @@ void jwt_identity_clear(struct jwt_identity *id);
 int format_decision(const struct vs_policy *policy, const struct vs_decision *decision, const char *format);
 bool format_known(const char *format);
 
-/* Print diagnostics as file:line:col: message on stderr. */
-void print_diags(const struct vs_diags *diags);
 
 /* Print and release root (sorted keys, 2-space indent, final newline); -ENOMEM for NULL. */
 int print_json(json_t *root);
 
+/* What every command reads, and its problems told alike (inputs.c). */
+/* Print diagnostics as file:line:col: message on stderr. */
+void print_diags(const struct vs_diags *diags);
 /* Load the policy or print every error; returns NULL after printing. */
 struct vs_policy *load_policy(const char *path);
 /* Load a users file or print every error; returns 0, or -1 after printing. */
@@ -96,6 +97,9 @@ int load_policy_and_users(const char *policy_path, const char *users_path,
                           struct vs_policy **policy, struct vs_users *users);
 /* "vault-policy: <message>" and the --help hint on stderr; returns EXIT_USAGE. */
 int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* TIME (RFC 3339) from option's text, or now when text is NULL and not required; -EINVAL
+ * after printing why. */
+int option_time(const char *option, const char *text, bool required, int64_t *ret);
 
 /* classes, schedule, kasm-native (kasm-commands.c): whether command is one, and run it. */
 bool kasm_command(const char *command);
