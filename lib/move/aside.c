@@ -35,13 +35,13 @@ int vs_aside_restore(const struct vs_side *old, const char *aside)
 {
         /* Never over a note saved at the name meanwhile, also without renameat2 flags. */
         bool is_dir = S_ISDIR(old->st.stx_mode);
-        int r = vs_install(old->dirfd, &old->dir, aside, old->path.last, is_dir, RENAME_NOREPLACE);
+        int r = vs_install_back(old->dirfd, &old->dir, aside, old->path.last, is_dir);
         if (r != -EEXIST)
                 return r;
         char home[NAME_MAX + 1], kept[NAME_MAX + 1];
         r = vs_aside_leftover_names(aside, home, kept, sizeof(home));
         if (r == 0)
-                r = vs_install(old->dirfd, &old->dir, aside, kept, is_dir, RENAME_NOREPLACE);
+                r = vs_install_back(old->dirfd, &old->dir, aside, kept, is_dir);
         return r == 0 ? 1 : r;
 }
 

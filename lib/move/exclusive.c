@@ -8,7 +8,14 @@
  *    the temporary name goes;
  *  - without hard links (rclone), the name is reserved first by an exclusive create
  *    (O_CREAT|O_EXCL is atomic in this kernel's directory lock), then the copy is renamed
- *    over the reservation only while it is still ours and empty;
+ *    over the reservation only while it is still ours and empty.  Only a copy this move
+ *    wrote there: rclone 1.60 (--vfs-cache-mode writes) renames its cached data over the
+ *    reservation's, but a note its cache does not hold (put there by another host, or not
+ *    opened for an hour) leaves the empty reservation's cache entry at the name: rclone
+ *    shows it (0 bytes, the instant it was put back) and uploads it over the note 5 s
+ *    later (measured, move-storage-rclone-putback).  A source put back (vs_install_back())
+ *    is therefore renamed only to a name that is free right before, a check a save in
+ *    between would defeat where a reservation would not, but that loses nothing else;
  *  - a directory is renamed without the flag: rename(2) can replace only an empty
  *    directory (a file target is ENOTDIR, a non-empty one ENOTEMPTY, both reported as
  *    EEXIST), so at worst an empty directory made in that instant goes: no data can.
@@ -51,8 +58,17 @@ static int install_over_reservation(int dirfd, const char *staged, const char *t
         return r;
 }
 
+static int install_if_free(int dirfd, const char *from, const char *target)
+{
+        struct statx taken;
+        int r = vs_statx(dirfd, target, &taken);
+        if (r == 0)
+                return -EEXIST;
+        return r == -ENOENT ? vs_sys_renameat2(dirfd, from, dirfd, target, 0) : r;
+}
+
 static int install_exclusive(const struct vs_fscaps *caps, int dirfd, const char *staged,
-                             const char *target, bool is_dir)
+                             const char *target, bool is_dir, bool ours)
 {
         if (is_dir) {
                 int r = vs_sys_renameat2(dirfd, staged, dirfd, target, 0);
@@ -71,7 +87,8 @@ static int install_exclusive(const struct vs_fscaps *caps, int dirfd, const char
                         return r;
                 vs_fscaps_learn(caps->mnt_id, VS_LEARN_HARD_LINKS, false);
         }
-        return install_over_reservation(dirfd, staged, target);
+        return ours ? install_over_reservation(dirfd, staged, target)
+                    : install_if_free(dirfd, staged, target);
 }
 
 int vs_rename_to_fresh_name(int dirfd, const struct statx *dir, const char *from,
@@ -90,19 +107,31 @@ int vs_rename_to_fresh_name(int dirfd, const struct statx *dir, const char *from
         return vs_sys_renameat2(dirfd, from, dirfd, fresh, 0);
 }
 
+static int install_noreplace(int dirfd, const struct statx *dir, const char *from,
+                             const char *target, bool is_dir, bool ours)
+{
+        struct vs_fscaps caps;
+        vs_fscaps_get(dirfd, dir, &caps);
+        if (caps.rename_flags != VS_CAP_NO) {
+                /* Both names in one directory: EINVAL can only mean "no such flag here". */
+                int r = vs_sys_renameat2(dirfd, from, dirfd, target, RENAME_NOREPLACE);
+                if (r != -EINVAL)
+                        return r;
+                vs_fscaps_learn(caps.mnt_id, VS_LEARN_RENAME_FLAGS, false);
+        }
+        return install_exclusive(&caps, dirfd, from, target, is_dir, ours);
+}
+
 int vs_install(int dirfd, const struct statx *dir, const char *staged, const char *target,
                bool is_dir, unsigned flags)
 {
         if (!(flags & RENAME_NOREPLACE))
                 return vs_sys_renameat2(dirfd, staged, dirfd, target, 0);
-        struct vs_fscaps caps;
-        vs_fscaps_get(dirfd, dir, &caps);
-        if (caps.rename_flags != VS_CAP_NO) {
-                /* Both names in one directory: EINVAL can only mean "no such flag here". */
-                int r = vs_sys_renameat2(dirfd, staged, dirfd, target, RENAME_NOREPLACE);
-                if (r != -EINVAL)
-                        return r;
-                vs_fscaps_learn(caps.mnt_id, VS_LEARN_RENAME_FLAGS, false);
-        }
-        return install_exclusive(&caps, dirfd, staged, target, is_dir);
+        return install_noreplace(dirfd, dir, staged, target, is_dir, true);
+}
+
+int vs_install_back(int dirfd, const struct statx *dir, const char *aside, const char *target,
+                    bool is_dir)
+{
+        return install_noreplace(dirfd, dir, aside, target, is_dir, false);
 }

@@ -265,3 +265,20 @@ def _run_logged(argv, log):
     if proc.returncode != 0:
         with open(log) as f:
             raise StorageError(f"{argv[0]} exited with {proc.returncode}: {f.read()[-2000:]}")
+
+
+def vault_with_export(scratch, shim):
+    """A tmpfs directory for a storage to mount, and a vault whose 'local' folder is the
+    scratch filesystem (tmpfs): (export, vault, local, environment without the shim, the same
+    with the shim preloaded, roots at the vault and its own journal and move log)."""
+    export = os.path.join(scratch.dir, "export")
+    os.mkdir(export)
+    scratch.mount(["-t", "tmpfs", "-o", "size=128m,mode=0755", "tmpfs", export])
+    vault = os.path.join(scratch.dir, "vault")
+    local = scratch.bind(scratch.fs, os.path.join(vault, "local"))
+    base_env = {k: v for k, v in os.environ.items()
+                if k != "LD_PRELOAD" and not k.startswith("VAULTSHIM_")}
+    shim_env = dict(base_env, LD_PRELOAD=shim, VAULTSHIM_ROOTS=vault,
+                    VAULTSHIM_JOURNAL=os.path.join(scratch.dir, "journal"),
+                    VAULTSHIM_LOG=os.path.join(scratch.dir, "moves.jsonl"))
+    return export, vault, local, base_env, shim_env

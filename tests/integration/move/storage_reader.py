@@ -96,16 +96,7 @@ def main():
     vstest.enter_private_mount_namespace()
     failures = 0
     with vstest.Scratch("tmpfs") as scratch:
-        export = os.path.join(scratch.dir, "export")
-        os.mkdir(export)
-        scratch.mount(["-t", "tmpfs", "-o", "size=128m,mode=0755", "tmpfs", export])
-        vault = os.path.join(scratch.dir, "vault")
-        local = scratch.bind(scratch.fs, os.path.join(vault, "local"))
-        base_env = {k: v for k, v in os.environ.items()
-                    if k != "LD_PRELOAD" and not k.startswith("VAULTSHIM_")}
-        shim_env = dict(base_env, LD_PRELOAD=shim, VAULTSHIM_ROOTS=vault,
-                        VAULTSHIM_JOURNAL=os.path.join(scratch.dir, "journal"),
-                        VAULTSHIM_LOG=os.path.join(scratch.dir, "moves.jsonl"))
+        export, vault, local, base_env, shim_env = storage.vault_with_export(scratch, shim)
         with storage.Storage("rclone-writes", os.path.join(scratch.dir, "work"),
                              strict=True) as st:
             remote = st.mount(export, os.path.join(vault, "rclone"))
