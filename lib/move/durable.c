@@ -7,17 +7,18 @@
  * and data written back and waited for (sync_file_range, no flush) before a change is on
  * the disk before that change; so a step needs no flush of its own when everything it
  * depends on was made earlier on the same filesystem: the record before our names, the
- * copy's data (a tree's: every staged file's, VS_WRITEBACK_WINDOW at a time, whatever the
- * tree's size: never a syncfs, which would also wait for every other program's dirty data
- * on that filesystem) before its install, the install before the source's removal.  A flush is
- * needed only where one step depends on another made on a different filesystem.  On one
+ * copy's data (a tree's: every staged file's, by writeback.c, whatever the tree's size)
+ * before its install, the install before the source's removal.  A flush is needed only
+ * where one step depends on another made on a different filesystem.  On one
  * such filesystem a move then makes no flush at all and is durable when the kernel's rename
  * would be: at the filesystem's next commit, or when the caller fsyncs the target's
  * directory (on ext4 and xfs that forces the journal up to the install, and with it every
  * earlier step; a removal of the source not yet committed then is finished by recovery from
  * the record, which is removed only after it).  VAULTSHIM_DURABLE=return asks for one
  * flush at the end instead, so that the move is durable when rename() returns.  On any
- * other filesystem (btrfs, FUSE, NFS, SMB) every step is flushed as it always was.
+ * other filesystem (btrfs, FUSE, NFS, SMB) every step is flushed as it always was, a tree's
+ * files and folders each on its own; in memory (tmpfs) a tree's files are not.  Never a
+ * syncfs: it would also wait for every other program's dirty data on that filesystem.
  * vaultshim(7), DURABILITY, has one sentence per remaining flush.
  */
 #include <errno.h>
@@ -38,6 +39,10 @@ void vs_durability_init(struct vs_durability *d, const struct vs_plan *plan,
         struct vs_fscaps source, target, journal;
         vs_fscaps_get(plan->old.dirfd, &plan->old.dir, &source);
         vs_fscaps_get(plan->new.dirfd, &plan->new.dir, &target);
+        /* A tree's files: each written back (and flushed unless the order is proven), never
+         * a syncfs, which would make the move's time depend on what other programs have
+         * written to the filesystem; in memory nothing survives a power cut to flush for. */
+        d->tree_writeback = target.in_memory ? VS_WRITEBACK_NONE : VS_WRITEBACK_FLUSH;
         d->source_ordered = source.ordered == VS_CAP_YES;
         d->target_ordered = target.ordered == VS_CAP_YES;
         d->source_is_target = same_dev(&plan->old.dir, &plan->new.dir);
@@ -46,9 +51,8 @@ void vs_durability_init(struct vs_durability *d, const struct vs_plan *plan,
                 return; /* no record: every step flushed */
         vs_fscaps_get(j->dirfd, &jdir, &journal);
         d->journaled = true;
-        /* Every size of tree by its own files' writeback: a syncfs would make the move's
-         * time depend on what other programs have written to the filesystem. */
-        d->tree_by_writeback = d->target_ordered;
+        if (d->target_ordered)
+                d->tree_writeback = VS_WRITEBACK_ORDERED;
         d->journal_ordered = journal.ordered == VS_CAP_YES;
         d->journal_on_source = same_dev(&jdir, &plan->old.dir);
         d->journal_on_target = same_dev(&jdir, &plan->new.dir);
@@ -59,11 +63,10 @@ enum vs_journal_sync vs_durability_record_begin(const struct vs_durability *d, b
         if (!d->journal_ordered)
                 return VS_JOURNAL_SYNC_FULL;
         /* The record must be on the disk before the set-aside source or the staging copy
-         * is: ordering is enough when both are made on the record's filesystem, or for a
-         * tree staged there and synced (syncfs) before its source is set aside. */
+         * is: ordering is enough when both are made on the record's filesystem (for a tree
+         * as for a file: nothing syncs a filesystem whole). */
+        (void)tree;
         bool ordered = d->journal_on_source && d->journal_on_target;
-        if (tree && !vs_durability_tree_by_writeback(d))
-                ordered = d->journal_on_target;
         return ordered ? VS_JOURNAL_SYNC_ORDER : VS_JOURNAL_SYNC_DATA;
 }
 
@@ -74,9 +77,9 @@ enum vs_journal_sync vs_durability_record_staged(const struct vs_durability *d, 
          * beside it: a duplicate, never a loss. */
         if (d->journal_ordered)
                 return VS_JOURNAL_SYNC_ORDER;
-        /* Elsewhere as before: synced now, or for a tree by its syncfs() when the record
-         * is on the staging's filesystem. */
-        return tree && d->journal_on_target ? VS_JOURNAL_SYNC_NONE : VS_JOURNAL_SYNC_DATA;
+        /* Elsewhere synced now, for a tree as for a file. */
+        (void)tree;
+        return VS_JOURNAL_SYNC_DATA;
 }
 
 int vs_durable_copy(struct vs_durability *d, int fd)
@@ -87,49 +90,17 @@ int vs_durable_copy(struct vs_durability *d, int fd)
         return fsync(fd) < 0 ? -errno : 0;
 }
 
-bool vs_durability_tree_by_writeback(const struct vs_durability *d)
+enum vs_writeback_mode vs_durability_tree_writeback(const struct vs_durability *d)
 {
-        return d->tree_by_writeback;
+        return d->tree_writeback;
 }
 
-static int writeback_wait(int fd)
+int vs_durable_staged_dir(struct vs_durability *d, int fd)
 {
-        int r = vs_sys_writeback(fd);
-        close(fd);
-        return r;
-}
-
-void vs_writeback_add(struct vs_writeback *w, int fd)
-{
-        if (sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE) < 0 && !w->error)
-                w->error = -errno;
-        unsigned slot = w->next;
-        if (w->count == VS_WRITEBACK_WINDOW) { /* the oldest: its writeback is likely done */
-                int r = writeback_wait(w->fds[slot]);
-                if (r < 0 && !w->error)
-                        w->error = r;
-                w->count--;
-        }
-        w->fds[slot] = fd;
-        w->next = (slot + 1) % VS_WRITEBACK_WINDOW;
-        w->count++;
-}
-
-int vs_writeback_drain(struct vs_writeback *w)
-{
-        for (; w->count > 0; w->count--) {
-                unsigned slot = (w->next + VS_WRITEBACK_WINDOW - w->count) % VS_WRITEBACK_WINDOW;
-                int r = writeback_wait(w->fds[slot]);
-                if (r < 0 && !w->error)
-                        w->error = r;
-        }
-        return w->error;
-}
-
-int vs_durable_syncfs(struct vs_durability *d, int fd)
-{
+        if (d->tree_writeback != VS_WRITEBACK_FLUSH)
+                return 0;
         d->flushes++;
-        return syncfs(fd) < 0 ? -errno : 0;
+        return fsync(fd) < 0 && errno != EINVAL ? -errno : 0;
 }
 
 /* An entry's creation, rename or removal is durable once its directory is synced.  A

@@ -216,6 +216,10 @@ static void probe(int dirfd, const struct statx *dir, struct vs_fscaps *caps)
         struct statfs fs;
         if (fstatfs(dirfd, &fs) == 0) {
                 switch ((unsigned long)fs.f_type) {
+                case TMPFS_MAGIC:
+                case RAMFS_MAGIC:
+                        caps->in_memory = true;
+                        break;
                 case XFS_SUPER_MAGIC: /* its log is one ordered stream, always with barriers */
                         caps->ordered = VS_CAP_YES;
                         break;

@@ -33,6 +33,7 @@ struct vs_fscaps {
         bool fuse;              /* FUSE: unsupported operations may come back as EIO */
         enum vs_fs_reach locks; /* how far an flock() taken here is seen */
         enum vs_fs_reach sync;  /* what an fsync() here makes durable */
+        bool in_memory;         /* tmpfs, ramfs: nothing here survives a power cut */
         enum vs_cap tmpfile;    /* O_TMPFILE */
         enum vs_cap xattrs;     /* extended attributes, hence POSIX ACLs */
         /* Times and owner of a symlink itself: sshfs applies them to the link's target

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -104,9 +105,9 @@ int vs_copy_data(int src_fd, int dst_fd, uint64_t size, bool maybe_sparse,
 
 /* ---- node.c: one non-directory object (regular file, symlink, FIFO) ---- */
 /* Returns -EAGAIN when the source changed while it was copied.  The copy is not synced: the
- * caller makes it durable (a file move once its journal record is, a tree by one syncfs).
- * keep_fd: if not NULL, a regular file's copy is left open there, for that fsync.  *st: the
- * source as planned (by name); on success, a regular file as it was copied. */
+ * caller makes it durable (a file move once its journal record is, a tree by its files'
+ * writeback).  keep_fd: if not NULL, a regular file's copy is left open there, for that.
+ * *st: the source as planned (by name); on success, a regular file as it was copied. */
 int vs_node_copy(int src_dirfd, const char *src_name, struct statx *st, int dst_dirfd,
                  const char *dst_name, struct vs_copy_ctx *ctx, int *keep_fd);
 
@@ -187,7 +188,6 @@ struct vs_plan {
         unsigned flags;
         struct vs_creds creds;
         bool same_parent;
-        uint64_t tree_files;             /* a tree's regular files, as vs_tree_check() saw */
         const struct vs_move_opts *opts; /* set by vs_move() after the checks; may be NULL */
 };
 
@@ -198,14 +198,20 @@ int vs_plan_check(struct vs_plan *plan, int olddirfd, const char *oldpath, int n
 void vs_plan_release(struct vs_plan *plan);
 
 /* ---- durable.c: which steps are flushed, and counting the flushes ---- */
+/* How a staged tree is made durable before its install (writeback.c): never by a syncfs(). */
+enum vs_writeback_mode {
+        VS_WRITEBACK_NONE,    /* in memory (tmpfs): nothing survives a power cut */
+        VS_WRITEBACK_ORDERED, /* each file written back and waited for, no flush */
+        VS_WRITEBACK_FLUSH,   /* each file written back and fsynced, each directory fsynced */
+};
 struct vs_durability {
         bool journaled;        /* a private record is kept (else every step is flushed) */
         bool source_ordered, target_ordered, journal_ordered; /* fscaps.h: ordered */
         bool source_is_target; /* one filesystem (dev) */
         bool journal_on_source, journal_on_target;
-        bool tree_by_writeback; /* vs_durability_tree_by_writeback() */
+        enum vs_writeback_mode tree_writeback; /* vs_durability_tree_writeback() */
         bool at_return;        /* vs_move_opts.durable_at_return */
-        unsigned flushes;      /* fsync, fdatasync and syncfs calls; the record's apart */
+        unsigned flushes;      /* fsync and fdatasync calls; the record's apart */
 };
 
 /* j: the move's record, NULL or not open when there is none. */
@@ -218,21 +224,32 @@ enum vs_journal_sync vs_durability_record_staged(const struct vs_durability *d, 
 /* A file's copy (open as fd) before its install: fsync, or where ordering is enough,
  * its data written back and waited for. */
 int vs_durable_copy(struct vs_durability *d, int fd);
-/* A staged tree made durable before its install: by the writeback of each of its files
- * (struct vs_writeback) where ordering is enough, else by one syncfs(). */
-bool vs_durability_tree_by_writeback(const struct vs_durability *d);
-int vs_durable_syncfs(struct vs_durability *d, int fd);
+/* A staged tree's files: written back and waited for where ordering is enough, in memory
+ * nothing, else each fsynced. */
+enum vs_writeback_mode vs_durability_tree_writeback(const struct vs_durability *d);
+/* A staged directory, complete, where VS_WRITEBACK_FLUSH asks for it (else nothing). */
+int vs_durable_staged_dir(struct vs_durability *d, int fd);
 
-/* The staged files of a tree whose writeback is in flight: each is written back and waited
- * for (no flush) once VS_WRITEBACK_WINDOW later files have started, or at the drain; a
- * bounded number of descriptors (inside walk.c's reserve). */
-#define VS_WRITEBACK_WINDOW 16
+/* The staged files of a tree whose writeback is in flight (writeback.c): handed to one helper
+ * thread that writes them back beside the copy, at most VS_WRITEBACK_QUEUE descriptors held
+ * (inside walk.c's reserve). */
+#define VS_WRITEBACK_QUEUE 32
 struct vs_writeback {
-        int fds[VS_WRITEBACK_WINDOW];
-        unsigned count, next;
-        int error; /* the first failure */
+        enum vs_writeback_mode mode;
+        pthread_mutex_t lock;
+        pthread_cond_t wake;       /* the helper: files queued; the caller: room again */
+        pthread_t thread;
+        bool threaded, no_helper, closing, helper_waiting, caller_waiting;
+        int cancel_state;          /* the caller's, restored by the drain */
+        int fds[VS_WRITEBACK_QUEUE];
+        unsigned head, queued;     /* queued: handed over, not yet taken by the helper */
+        unsigned outstanding;      /* handed over, not yet closed */
+        unsigned flushes;          /* fsync calls (VS_WRITEBACK_FLUSH) */
+        int error;                 /* the first failure */
 };
-/* Starts fd's writeback and takes the descriptor. */
+/* Before the first file of a tree; cancellation is off until the drain. */
+void vs_writeback_start(struct vs_writeback *w, enum vs_writeback_mode mode);
+/* Takes the descriptor of a staged file, complete: its writeback begins. */
 void vs_writeback_add(struct vs_writeback *w, int fd);
 /* Waits for all of them and closes them: 0 or the first failure. */
 int vs_writeback_drain(struct vs_writeback *w);
@@ -287,7 +304,7 @@ int vs_aside_release(const struct vs_side *old, const char *aside, const struct 
 int vs_file_move(const struct vs_plan *plan, struct vs_move_stats *stats);
 /* The tree rules checked before anything is copied: every entry readable, every
  * subdirectory removable, no mount point, socket or device inside. */
-int vs_tree_check(struct vs_plan *plan);
+int vs_tree_check(const struct vs_plan *plan);
 int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats);
 /* Removes dirfd/name and everything below it (staging residue). */
 int vs_tree_remove(int dirfd, const char *name);

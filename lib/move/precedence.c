@@ -106,7 +106,6 @@ int vs_plan_check(struct vs_plan *plan, int olddirfd, const char *oldpath, int n
         old->dirfd = new->dirfd = -1;
         old->exists = new->exists = false;
         plan->flags = flags;
-        plan->tree_files = 0;
 
         /* Only 0 and RENAME_NOREPLACE are emulated; the caller keeps its EXDEV otherwise. */
         if (flags & ~(unsigned)RENAME_NOREPLACE)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Directory moves: check the whole tree, stage a complete copy in a hidden directory
- * beside the target, make it durable (every file written back, or one syncfs(): durable.c),
+ * beside the target, make it durable (every file written back: writeback.c, durable.c),
  * install it with one rename, and only then remove the source entries that the installed
  * copy matches.
  *
@@ -31,7 +31,6 @@ struct tree_check {
         const struct statx *target_dir; /* the target's parent */
         struct statx writable_dir; /* last directory found writable (its entries may go) */
         bool have_writable_dir;
-        uint64_t files;
 };
 
 static int check_entry(void *ctx, const struct vs_walk_entry *e)
@@ -58,7 +57,6 @@ static int check_entry(void *ctx, const struct vs_walk_entry *e)
                 c->writable_dir = *e->dir_st;
                 c->have_writable_dir = true;
         }
-        c->files += S_ISREG(mode);
         int r = vs_check_unlinkable(c->creds, e->dir_st, e->st);
         if (r < 0 || c->creds->cap_dac_override)
                 return r;
@@ -76,7 +74,7 @@ static int open_source_dir(const struct vs_plan *plan)
         return fd < 0 ? -errno : fd;
 }
 
-int vs_tree_check(struct vs_plan *plan)
+int vs_tree_check(const struct vs_plan *plan)
 {
         int fd = open_source_dir(plan);
         if (fd < 0)
@@ -88,7 +86,6 @@ int vs_tree_check(struct vs_plan *plan)
         if (r == 0)
                 r = vs_walk(fd, &plan->old.st, &ops, &check);
         close(fd);
-        plan->tree_files = check.files;
         return r;
 }
 
@@ -247,7 +244,8 @@ struct tree_copy {
         size_t cap;
         unsigned open_depth;
         struct vs_copy_ctx copy;
-        struct vs_writeback *writeback; /* NULL: the staged tree is synced with syncfs() */
+        struct vs_writeback *writeback; /* takes each staged file (writeback.c) */
+        struct vs_durability *durability;
         uint64_t entries;
         struct vs_links links;
         const char *target_path; /* the tree's, absolute (link-install.c); NULL: unknown */
@@ -349,7 +347,7 @@ static int copy_leaf(void *ctx, const struct vs_walk_entry *e)
         int fd = -1;
         for (int attempt = 0; attempt < 3; attempt++) {
                 r = vs_node_copy(e->dirfd, e->name, &st, tc->dst_fds[e->depth - 1], e->name,
-                                 &tc->copy, tc->writeback ? &fd : NULL);
+                                 &tc->copy, &fd);
                 if (r != -EAGAIN)
                         break;
                 r = vs_statx(e->dirfd, e->name, &st); /* written meanwhile: copy again */
@@ -374,6 +372,8 @@ static int copy_leave(void *ctx, const struct vs_walk_entry *e)
         int fd = tc->dst_fds[e->depth];
         /* Directory times last: creating the children changed them. */
         int r = vs_attrs_copy(e->fd, fd, -1, NULL, e->st, &tc->copy.hints);
+        if (r == 0)
+                r = vs_durable_staged_dir(tc->durability, fd);
         close(fd);
         tc->open_depth = e->depth - 1;
         if (!tc->too_long_from)
@@ -412,7 +412,9 @@ static int stage_tree(const struct vs_plan *plan, int source_fd, int stage_fd,
                 return -ENOMEM;
         }
         tc->dst_fds[0] = stage_fd;
-        tc->writeback = vs_durability_tree_by_writeback(d) ? &writeback : NULL;
+        tc->durability = d;
+        tc->writeback = &writeback;
+        vs_writeback_start(&writeback, vs_durability_tree_writeback(d));
         r = vs_walk(source_fd, &plan->old.st, &ops, tc);
         while (tc->open_depth > 0)
                 close(tc->dst_fds[tc->open_depth--]);
@@ -421,22 +423,24 @@ static int stage_tree(const struct vs_plan *plan, int source_fd, int stage_fd,
         vs_links_free(&tc->links);
         tc->dst_fds = NULL;
         tc->path_lens = NULL;
-        /* The staged files' data on the disk before the install can be: each written back
-         * and waited for where the filesystem keeps that order, else one syncfs(). */
-        int w = tc->writeback ? vs_writeback_drain(tc->writeback) : 0;
+        /* The staged files on the disk before the install can be: each written back and
+         * waited for where the filesystem keeps that order, else each flushed (writeback.c). */
+        int w = vs_writeback_drain(&writeback);
+        d->flushes += writeback.flushes;
         tc->writeback = NULL;
         if (r == 0)
                 r = w;
         if (r == 0)
                 r = vs_attrs_copy(source_fd, stage_fd, -1, NULL, &plan->old.st, &stage_hints);
-        /* Complete: the record says so before the syncfs that makes the tree durable. */
+        /* Complete: the record says so; the staging directory's own entries are flushed
+         * where the files were. */
         if (r == 0)
                 r = vs_move_journal_copied(journal, stage_fd, -1, NULL,
                                            vs_durability_record_staged(d, true));
         if (r == 0)
                 r = vs_fault_at(VS_STEP_STAGE_SYNC);
-        if (r == 0 && !vs_durability_tree_by_writeback(d))
-                r = vs_durable_syncfs(d, stage_fd);
+        if (r == 0)
+                r = vs_durable_staged_dir(d, stage_fd);
         return r;
 }
 

@@ -7,7 +7,9 @@ a note or tree move makes no flush at all, as the kernel's rename makes none (a 
 size: never a syncfs); VAULTSHIM_DURABLE=return asks for one flush so that the move is
 durable when rename() returns; with the target on a second ext4 filesystem, the two that
 order one filesystem against the other; on tmpfs, where nothing proves the order of
-commits, every step is flushed as before."""
+commits, every step is flushed as before, but a tree's files are not (nothing in memory
+survives a power cut); on ext4 without its journal each of a tree's files is fsynced on its
+own."""
 import json
 import os
 import shutil
@@ -118,6 +120,32 @@ with d.Vault(("a", "b", "personal"), fstype="ext4", size_mib=128) as vault:
     note(vault, "t/mem.md")
     expect(vault, "note, tmpfs", "t/mem.md", "u/mem.md", log, vault.path("t/.vaultshim-journal"),
            lambda n: n in (6, 7))
+    # a tree there: only the record's and the directories' flushes, the same for any size
+    # (nothing in memory survives a power cut; never a syncfs)
+    mem_journal = vault.path("t/.vaultshim-journal")
+    d.write_tree(vault.path("t/small"), 20, size=100)
+    small = move(vault, "t/small", "u/small", log, mem_journal)[0].get("flushes")
+    d.write_tree(vault.path("t/large"), 200, size=100)
+    expect(vault, "200-file tree, tmpfs (as many as 20 files: %s)" % small, "t/large",
+           "u/large", log, mem_journal, small)
+
+    # ext4 without its journal proves no order: each staged file and folder fsynced on its
+    # own (never a syncfs): 20 more files, 20 more flushes
+    image = os.path.join(vault.scratch, "nojournal.img")
+    with open(image, "wb") as f:
+        f.truncate(64 << 20)
+    d.sh("mkfs.ext4", "-q", "-F", "-O", "^has_journal", image)
+    os.mkdir(os.path.join(vault.scratch, "nojournal"))
+    bare = vault.mount(["-o", "loop", image, os.path.join(vault.scratch, "nojournal")])
+    os.makedirs(os.path.join(bare, "v", "dst"))
+    vault.bind_folder("w", os.path.join(bare, "v"))
+    vault.bind_folder("x", os.path.join(bare, "v"))
+    bare_journal = vault.path("w/.vaultshim-journal")
+    d.write_tree(vault.path("w/t20"), 20, size=100)
+    t20 = move(vault, "w/t20", "x/dst/t20", log, bare_journal)[0].get("flushes")
+    d.write_tree(vault.path("w/t40"), 40, size=100)
+    expect(vault, "40-file tree, ext4 without journal (20 files: %s)" % t20, "w/t40", "x/dst/t40",
+           log, bare_journal, (t20 or 0) + 20)
 
     fails.check(not d.residue(vault.root), f"residue: {d.residue(vault.root)}")
 
