@@ -18,6 +18,8 @@ import socket
 import subprocess
 import time
 
+import vstest
+
 KINDS = ("rclone-writes", "rclone-off", "sshfs", "bindfs")
 PACKAGES = {"rclone-writes": "rclone", "rclone-off": "rclone", "sshfs": "sshfs",
             "bindfs": "bindfs"}
@@ -40,6 +42,21 @@ READS_SHOW_NOW = ("rclone-writes",)
 
 class StorageError(Exception):
     pass
+
+
+def start(what, *kinds):
+    """The start of a test on storage: root (else it is skipped), the shim, every program
+    the kinds need (else a printed failure: dev/install-deps installs them, CI has them),
+    then a private mount namespace.  Returns the shim's path, or None when a program is
+    missing."""
+    vstest.require_root(what)
+    shim = vstest.shim_library()
+    missing = [p for kind in kinds for p in missing_programs(kind)]
+    if missing:
+        print(f"FAIL: needs {missing} (dev/install-deps)")
+        return None
+    vstest.enter_private_mount_namespace()
+    return shim
 
 
 def missing_programs(kind):
@@ -267,15 +284,15 @@ def _run_logged(argv, log):
             raise StorageError(f"{argv[0]} exited with {proc.returncode}: {f.read()[-2000:]}")
 
 
-def vault_with_export(scratch, shim):
-    """A tmpfs directory for a storage to mount, and a vault whose 'local' folder is the
-    scratch filesystem (tmpfs): (export, vault, local, environment without the shim, the same
-    with the shim preloaded, roots at the vault and its own journal and move log)."""
+def vault_with_export(scratch, shim, local="local", export_mib=128):
+    """A tmpfs directory of export_mib for a storage to mount, and a vault whose folder local
+    is the scratch filesystem (tmpfs): (export, vault, local, environment without the shim,
+    the same with the shim preloaded, roots at the vault and its own journal and move log)."""
     export = os.path.join(scratch.dir, "export")
     os.mkdir(export)
-    scratch.mount(["-t", "tmpfs", "-o", "size=128m,mode=0755", "tmpfs", export])
+    scratch.mount(["-t", "tmpfs", "-o", f"size={export_mib}m,mode=0755", "tmpfs", export])
     vault = os.path.join(scratch.dir, "vault")
-    local = scratch.bind(scratch.fs, os.path.join(vault, "local"))
+    local = scratch.bind(scratch.fs, os.path.join(vault, local))
     base_env = {k: v for k, v in os.environ.items()
                 if k != "LD_PRELOAD" and not k.startswith("VAULTSHIM_")}
     shim_env = dict(base_env, LD_PRELOAD=shim, VAULTSHIM_ROOTS=vault,

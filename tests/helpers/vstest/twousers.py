@@ -154,3 +154,35 @@ def chown_tree(path):
         for n in dirs + files:
             os.chown(os.path.join(d, n), UID, UID, follow_symlinks=False)
     os.chown(path, UID, UID)
+
+
+# What a two-user test's checks found: check() collects, run() reports.
+failures = []
+
+
+def check(ok, message):
+    """Record a failure (and print it at once) unless ok; returns ok."""
+    if not ok:
+        failures.append(message)
+        print(f"FAIL: {message}", flush=True)
+    return ok
+
+
+def run(what, label, test, fstype="tmpfs", size_mib=128, more_shared=(), prepare=None):
+    """The main() of a two-user test: as root in a private mount namespace, one Host of
+    fstype for test(host) (after prepare(host)), timed; exit status 0 when no check()
+    failed, else 1.  what names the tests for the skip message, label this case."""
+    vstest.require_root(what)
+    vstest.enter_private_mount_namespace()
+    with Host(fstype, size_mib=size_mib, more_shared=more_shared) as host:
+        if prepare:
+            prepare(host)
+        start = time.monotonic()
+        test(host)
+        print(f"{label} on {fstype}: {time.monotonic() - start:.1f}s")
+    if failures:
+        print(f"{len(failures)} failure(s)")
+        return 1
+    doc = (test.__doc__ or "").strip().splitlines()
+    print(f"ok: {label}" + (f": {doc[0]}" if doc else ""))
+    return 0

@@ -87,24 +87,13 @@ def trial(personal, target_dir, obj, tag, env):
 
 
 def main():
-    vstest.require_root("the NOREPLACE race on storage")
-    shim = vstest.shim_library()
-    missing = [p for kind in KINDS for p in storage.missing_programs(kind)]
-    if missing:
-        print(f"FAIL: needs {missing} (dev/install-deps)")
+    shim = storage.start("the NOREPLACE race on storage", *KINDS)
+    if not shim:
         return 1
-    vstest.enter_private_mount_namespace()
     failures = 0
     with vstest.Scratch("tmpfs") as scratch:
-        export = os.path.join(scratch.dir, "export")
-        os.mkdir(export)
-        scratch.mount(["-t", "tmpfs", "-o", "size=64m,mode=0755", "tmpfs", export])
-        vault = os.path.join(scratch.dir, "vault")
-        personal = scratch.bind(scratch.fs, os.path.join(vault, "personal"))
-        env = {k: v for k, v in os.environ.items()
-               if k != "LD_PRELOAD" and not k.startswith("VAULTSHIM_")}
-        env.update(LD_PRELOAD=shim, VAULTSHIM_ROOTS=vault,
-                   VAULTSHIM_JOURNAL=os.path.join(scratch.dir, "journal"))
+        export, vault, personal, _, env = storage.vault_with_export(scratch, shim, "personal",
+                                                                    export_mib=64)
         for kind in KINDS:
             with storage.Storage(kind, os.path.join(scratch.dir, f"work-{kind}")) as st:
                 shared = st.mount(export, os.path.join(vault, "shared"))

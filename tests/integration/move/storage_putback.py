@@ -159,12 +159,9 @@ class Trial:
 
 
 def main():
-    vstest.require_root("notes put back on rclone")
-    shim = vstest.shim_library()
-    if storage.missing_programs("rclone-writes"):
-        print(f"FAIL: needs {storage.missing_programs('rclone-writes')} (dev/install-deps)")
+    shim = storage.start("notes put back on rclone", "rclone-writes")
+    if not shim:
         return 1
-    vstest.enter_private_mount_namespace()
     with vstest.Scratch("tmpfs") as scratch:
         export, vault, local, _, env = storage.vault_with_export(scratch, shim)
         with storage.Storage("rclone-writes", os.path.join(scratch.dir, "work"),

@@ -88,12 +88,9 @@ def move_once(mover, src, dst, shape, case, env):
 
 
 def main():
-    vstest.require_root("moves out of rclone while a note is read")
-    shim = vstest.shim_library()
-    if storage.missing_programs("rclone-writes"):
-        print(f"FAIL: needs {storage.missing_programs('rclone-writes')} (dev/install-deps)")
+    shim = storage.start("moves out of rclone while a note is read", "rclone-writes")
+    if not shim:
         return 1
-    vstest.enter_private_mount_namespace()
     failures = 0
     with vstest.Scratch("tmpfs") as scratch:
         export, vault, local, base_env, shim_env = storage.vault_with_export(scratch, shim)

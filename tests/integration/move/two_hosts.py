@@ -147,12 +147,9 @@ def one_round(scratch, sshd, export, shim):
 
 def main():
     argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
-    vstest.require_root("the two-host test")
-    shim = vstest.shim_library()
-    if storage.missing_programs("sshfs"):
-        print(f"FAIL: needs {storage.missing_programs('sshfs')} (dev/install-deps)")
+    shim = storage.start("the two-host test", "sshfs")
+    if not shim:
         return 1
-    vstest.enter_private_mount_namespace()
     failures = 0
     with vstest.Scratch("tmpfs") as scratch, \
             storage.Storage("sshfs", os.path.join(scratch.dir, "work")) as st:

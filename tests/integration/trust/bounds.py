@@ -35,14 +35,7 @@ CASE = sys.argv[1]
 BOUND = 3.0  # seconds: vaultshim(7), TRUST, "One deadline per call" (VS_MOVE_BOUND_MS)
 MARGIN = 2.0
 PERIOD = 2.0  # bob re-saves every 2 s: less than the bound, so every wait is cut short
-failures = []
-
-
-def check(ok, message):
-    if not ok:
-        failures.append(message)
-        print(f"FAIL: {message}", flush=True)
-    return ok
+check = tu.check
 
 
 # Bob's editor: each save writes a new file, takes its move lock (the lock file vaultshim
@@ -313,18 +306,8 @@ def case_journal(host):
 
 
 def main():
-    vstest.require_root("the two-user bound tests")
-    vstest.enter_private_mount_namespace()
-    with tu.Host("tmpfs", size_mib=64) as host:
-        test = globals()[f"case_{CASE}"]
-        start = time.monotonic()
-        test(host)
-        print(f"{CASE}: {time.monotonic() - start:.1f}s")
-    if failures:
-        print(f"{len(failures)} failure(s)")
-        return 1
-    print(f"ok: {CASE}: {globals()[f'case_{CASE}'].__doc__.splitlines()[0]}")
-    return 0
+    return tu.run("the two-user bound tests", CASE, globals()[f"case_{CASE}"], "tmpfs",
+                  size_mib=64)
 
 
 if __name__ == "__main__":

@@ -21,14 +21,7 @@ from vstest import twousers as tu
 ITEM = int(sys.argv[1])
 FSTYPE = sys.argv[2] if len(sys.argv) > 2 else "tmpfs"
 REPAIRED, LEFT = 1, 4
-failures = []
-
-
-def check(ok, message):
-    if not ok:
-        failures.append(message)
-        print(f"FAIL: {message}", flush=True)
-    return ok
+check = tu.check
 
 
 def fsck_ok(host, user, *args, want=None):
@@ -397,21 +390,9 @@ def reattach_ext4(host):
 
 
 def main():
-    vstest.require_root("the two-user trust tests")
-    vstest.enter_private_mount_namespace()
     fstype = "ext4" if ITEM in (7, 9) else FSTYPE  # as measured in the issue: ext4
-    with tu.Host(fstype, size_mib=128) as host:
-        if fstype == "ext4":
-            reattach_ext4(host)
-        test = globals()[f"item{ITEM}"]
-        start = time.monotonic()
-        test(host)
-        print(f"item {ITEM} on {fstype}: {time.monotonic() - start:.1f}s")
-    if failures:
-        print(f"{len(failures)} failure(s)")
-        return 1
-    print(f"ok: item {ITEM}: {globals()[f'item{ITEM}'].__doc__.split(chr(10))[0]}")
-    return 0
+    return tu.run("the two-user trust tests", f"item {ITEM}", globals()[f"item{ITEM}"],
+                  fstype, size_mib=128, prepare=reattach_ext4 if fstype == "ext4" else None)
 
 
 if __name__ == "__main__":

@@ -17,22 +17,13 @@ and the times it set).  Two users' containers on one host folder (twousers.py).
              recovery rolls the move forward (the target is her whole note)."""
 import os
 import sys
-import time
 
-import vstest
 from vstest import twousers as tu
 
 CASE = sys.argv[1]
 REPAIRED, LEFT = 1, 4
 NOTE = "# Plan\n" + "alice's only copy of the plan, line by line\n" * 200
-failures = []
-
-
-def check(ok, message):
-    if not ok:
-        failures.append(message)
-        print(f"FAIL: {message}", flush=True)
-    return ok
+check = tu.check
 
 
 def staging_files(host):
@@ -169,19 +160,9 @@ def case_complete(host):
 
 
 def main():
-    vstest.require_root("the two-user proof tests")
-    vstest.enter_private_mount_namespace()
     fstype = "ext4" if CASE == "reuse" else "tmpfs"
-    with tu.Host(fstype, size_mib=128) as host:
-        start = time.monotonic()
-        test = globals()[f"case_{CASE}"]
-        test(host)
-        print(f"{CASE} on {fstype}: {time.monotonic() - start:.1f}s")
-    if failures:
-        print(f"{len(failures)} failure(s)")
-        return 1
-    print(f"ok: {CASE}: {test.__doc__.splitlines()[0]}")
-    return 0
+    return tu.run("the two-user proof tests", CASE, globals()[f"case_{CASE}"], fstype,
+                  size_mib=128)
 
 
 if __name__ == "__main__":

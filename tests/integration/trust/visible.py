@@ -29,7 +29,7 @@ from vstest import twousers as tu
 
 MODE = sys.argv[1]
 FSTYPE = sys.argv[2] if len(sys.argv) > 2 else "ext4"
-failures = []
+check = tu.check
 
 # Both movers count the moves they started and finished in a shared counter file (two
 # 64-bit integers).  The poller looks up names[0], names[1], names[0] (lstat): a gap is a
@@ -94,13 +94,6 @@ for _ in range(rounds):
     counted(unlink_then_create, b, a)
 print("moved", flush=True)
 """
-
-
-def check(ok, message):
-    if not ok:
-        failures.append(message)
-        print(f"FAIL: {message}", flush=True)
-    return ok
 
 
 def tree(path):
@@ -300,17 +293,9 @@ def leftover(host):
 
 
 def main():
-    vstest.require_root("the two-user visibility tests")
-    vstest.enter_private_mount_namespace()
-    with tu.Host(FSTYPE, size_mib=512, more_shared=("design",)) as host:
-        start = time.monotonic()
-        {"poll": poll, "crash": crash, "swap": swap, "leftover": leftover}[MODE](host)
-        print(f"{MODE} on {FSTYPE}: {time.monotonic() - start:.1f}s")
-    if failures:
-        print(f"{len(failures)} failure(s)")
-        return 1
-    print(f"ok: {MODE}")
-    return 0
+    test = {"poll": poll, "crash": crash, "swap": swap, "leftover": leftover}[MODE]
+    return tu.run("the two-user visibility tests", MODE, test, FSTYPE, size_mib=512,
+                  more_shared=("design",))
 
 
 if __name__ == "__main__":
