@@ -180,14 +180,20 @@ int vs_journal_sync(struct vs_journal *j, enum vs_journal_sync how)
         switch (how) {
         case VS_JOURNAL_SYNC_NONE:
                 return 0;
+        case VS_JOURNAL_SYNC_START:
+                j->started = true;
+                return sync_file_range(j->fd, 0, 0, SYNC_FILE_RANGE_WRITE) < 0 ? -errno : 0;
         case VS_JOURNAL_SYNC_ORDER:
+                j->started = false;
                 return vs_sys_writeback(j->fd);
         case VS_JOURNAL_SYNC_DATA:
+                j->started = false;
                 j->flushes++;
                 return fdatasync(j->fd) < 0 ? -errno : 0;
         case VS_JOURNAL_SYNC_FULL:
                 break;
         }
+        j->started = false;
         j->flushes += 2;
         if (fdatasync(j->fd) < 0 || fsync(j->dirfd) < 0)
                 return -errno;
@@ -287,6 +293,7 @@ int vs_journal_begin(struct vs_journal *j, const struct vs_journal_config *cfg,
         j->transient = cfg && cfg->transient;
         j->dir_created = false;
         j->flushes = 0;
+        j->started = false;
         j->dir_path = NULL;
         if (!cfg || !cfg->dir || !source_path || !target_path || source_path[0] != '/' ||
             target_path[0] != '/')

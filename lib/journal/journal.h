@@ -134,6 +134,10 @@ enum vs_journal_sync {
          * commits in order, the bytes are on the disk before any later change of that
          * filesystem's metadata is. */
         VS_JOURNAL_SYNC_ORDER,
+        /* Written back, not waited for (sync_file_range WRITE): the write-out overlaps
+         * what the move does next, and a later SYNC_ORDER, before anything that depends
+         * on the record, waits for it. */
+        VS_JOURNAL_SYNC_START,
         /* fdatasync: on a filesystem that commits in order, also the record's name. */
         VS_JOURNAL_SYNC_DATA,
         /* fdatasync, and the directory (and a parent just created) fsynced: anywhere. */
@@ -149,6 +153,7 @@ struct vs_journal {
         char name[VS_JOURNAL_ID_MAX];
         bool dir_created;  /* begin made the directory: SYNC_FULL syncs its parent too */
         unsigned flushes;  /* fsync and fdatasync calls made for this record */
+        bool started;      /* a SYNC_START write-out not yet waited for */
         struct vs_journal_entry entry;
 };
 

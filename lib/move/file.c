@@ -50,14 +50,20 @@ static int stage_copy(const struct vs_plan *plan, struct statx *st, const char *
                              staged);
         /* From the install on, a crash should find the copy's identity in the record (its
          * line was written when the copy was created) and the proof that it is complete;
-         * then the copy's data, before the install can reach the disk. */
+         * then the copy's data, before the install can reach the disk.  Both write-outs
+         * run at once: the copy's began when its data was written (node.c), the record's
+         * begins here, and each is waited for only now, right before the install. */
+        enum vs_journal_sync how = vs_durability_record_staged(d, false);
         if (r == 0)
                 r = vs_move_journal_copied(journal, temp_fd, new->dirfd, temp,
-                                           vs_durability_record_staged(d, false));
+                                           how == VS_JOURNAL_SYNC_ORDER ? VS_JOURNAL_SYNC_START
+                                                                        : how);
         if (r == 0 && temp_fd >= 0)
                 r = vs_fault_at(VS_STEP_FSYNC_TEMP);
         if (r == 0 && temp_fd >= 0)
                 r = vs_durable_copy(d, temp_fd);
+        if (r == 0)
+                r = vs_move_journal_ordered(journal);
         if (temp_fd >= 0)
                 close(temp_fd);
         /* Last, right before the install: a write during the fsync must not be lost. */
@@ -153,6 +159,7 @@ int vs_file_move(const struct vs_plan *plan, struct vs_move_stats *stats)
         struct statx st = plan->old.st, staged;
         struct vs_link_move link;
         vs_copy_ctx_init(&ctx, plan);
+        ctx.start_writeback = true;
 
         int r = vs_move_journal_begin(plan, new->exists ? VS_JOURNAL_OVERWRITE : VS_JOURNAL_FILE,
                                       &journal, &d, temp, aside, sizeof(temp));

@@ -89,6 +89,8 @@ struct vs_copy_ctx {
         bool clone_unsupported; /* remembered across the files of a tree */
         bool cfr_unsupported;
         bool holes_unsupported; /* the target writes only sequentially (rclone, no cache) */
+        bool start_writeback;   /* a kept copy's write-out begins as soon as its data is
+                                   written, to overlap its attributes and its record line */
         struct vs_attr_hints hints;
         struct vs_fscaps caps, src_caps;
         unsigned dropped;
@@ -277,6 +279,9 @@ int vs_move_journal_staged(struct vs_journal *j, int dirfd, const char *name,
  * `how` says.  -EBUSY when the object is not the staging object the record names. */
 int vs_move_journal_copied(struct vs_journal *j, int fd, int dirfd, const char *name,
                            enum vs_journal_sync how);
+/* Wait for the record's write-out that VS_JOURNAL_SYNC_START began (none: nothing to do),
+ * before a step that depends on the record: the staging name, the install. */
+int vs_move_journal_ordered(struct vs_journal *j);
 /* Make the record as durable as `how` says (no record: nothing to do). */
 int vs_move_journal_sync(struct vs_journal *j, enum vs_journal_sync how);
 /* The source is set aside (st: as it is there), a progress mark, not synced. */

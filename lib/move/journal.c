@@ -38,6 +38,7 @@ int vs_move_journal_begin(const struct vs_plan *plan, enum vs_journal_kind kind,
         const struct vs_move_opts *opts = plan->opts;
         j->fd = j->dirfd = -1;
         j->flushes = 0;
+        j->started = false;
         if (!opts || !opts->source_path || !opts->target_path) {
                 vs_durability_init(d, plan, NULL);
                 int r = vs_temp_name(staging, size, kind == VS_JOURNAL_TREE ? VS_TEMP_STAGE_PREFIX
@@ -64,7 +65,12 @@ int vs_move_journal_begin(const struct vs_plan *plan, enum vs_journal_kind kind,
         if (r < 0)
                 return r;
         vs_durability_init(d, plan, j);
-        if (vs_journal_sync(j, vs_durability_record_begin(d, kind == VS_JOURNAL_TREE)) < 0) {
+        enum vs_journal_sync how = vs_durability_record_begin(d, kind == VS_JOURNAL_TREE);
+        /* A file's record is only started here: its write-out overlaps opening the source,
+         * and vs_move_journal_ordered() waits for it before the staging name is made. */
+        if (how == VS_JOURNAL_SYNC_ORDER && kind != VS_JOURNAL_TREE)
+                how = VS_JOURNAL_SYNC_START;
+        if (vs_journal_sync(j, how) < 0) {
                 vs_journal_finish(j);
                 /* as when the record cannot be made */
                 return vs_not_emulated(VS_NOT_EMULATED_JOURNAL_UNUSABLE);
@@ -120,6 +126,11 @@ int vs_move_journal_copied(struct vs_journal *j, int fd, int dirfd, const char *
         return vs_journal_update(j, how);
 }
 
+int vs_move_journal_ordered(struct vs_journal *j)
+{
+        return !j || j->fd < 0 || !j->started ? 0 : vs_journal_sync(j, VS_JOURNAL_SYNC_ORDER);
+}
+
 int vs_move_journal_sync(struct vs_journal *j, enum vs_journal_sync how)
 {
         return !j || j->fd < 0 ? 0 : vs_journal_sync(j, how);
@@ -143,6 +154,7 @@ void vs_move_journal_phase(struct vs_journal *j, enum vs_journal_phase phase)
 
 void vs_move_journal_end(struct vs_journal *j, bool done)
 {
+        vs_time_reached(VS_TIME_FINISH);
         vs_fault_watch(-1, -1, -1);
         if (done)
                 vs_journal_finish(j);

@@ -36,6 +36,8 @@ static int copy_regular(int src_dirfd, const char *src_name, struct statx *plann
         if (ctx->src_caps.stable_times != VS_CAP_NO)
                 st = &opened;
         r = vs_fault_at(VS_STEP_TEMP_CREATE);
+        if (r == 0) /* the record before any name of ours */
+                r = vs_move_journal_ordered(ctx->journal);
         if (r < 0)
                 goto out;
         dst_fd = openat(dst_dirfd, dst_name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
@@ -52,6 +54,10 @@ static int copy_regular(int src_dirfd, const char *src_name, struct statx *plann
         if (r == 0)
                 r = vs_copy_data(src_fd, dst_fd, st->stx_size,
                                  st->stx_blocks * 512 < st->stx_size, ctx);
+        /* Only begun: the caller waits for it (durable.c) once the attributes and the
+         * record's line are written too.  A failure here shows again at that wait. */
+        if (r == 0 && keep_fd && ctx->start_writeback)
+                (void)sync_file_range(dst_fd, 0, 0, SYNC_FILE_RANGE_WRITE);
         if (r == 0)
                 r = vs_fault_at(VS_STEP_COPY_ATTRS);
         if (r == 0)
@@ -80,6 +86,8 @@ static int create_special(const char *target, const struct statx *st, int dst_di
                           const char *dst_name, struct vs_copy_ctx *ctx)
 {
         int r = vs_fault_at(VS_STEP_TEMP_CREATE);
+        if (r == 0) /* the record before any name of ours */
+                r = vs_move_journal_ordered(ctx->journal);
         if (r < 0)
                 return r;
         r = target ? symlinkat(target, dst_dirfd, dst_name)
