@@ -47,6 +47,8 @@ enum vs_dropped {
 };
 
 /* What an emulated move did; filled by vs_move() when opts->stats is set. */
+#define VS_MOVE_STEP_SLOTS 24
+
 struct vs_move_stats {
         uint64_t bytes;     /* file data bytes copied (holes excluded) */
         uint64_t entries;   /* objects created at the target (1 for a file) */
@@ -57,6 +59,9 @@ struct vs_move_stats {
                                included; sync_file_range, which never flushes, is not) */
         const char *not_emulated; /* the move was not emulated and the caller gets the
                                      kernel's EXDEV: why (a VS_NOT_EMULATED_* word); else NULL */
+        /* Nanoseconds from reaching each step of the move to reaching the next, summed over
+         * its retries: VAULTSHIM_LOG's "steps" (vaultshim(7) names them). */
+        uint64_t step_ns[VS_MOVE_STEP_SLOTS];
 };
 
 /* Why a move between two paths under the roots is not emulated (the kernel's EXDEV passes
@@ -127,7 +132,7 @@ struct vs_log_record {
 
 /*
  * Append one JSON line {"time","pid","src","dst","type","bytes","entries","method",
- * "flushes","duration_ns","result","errno","dropped":[names]} to log_path with a single
+ * "flushes","duration_ns","steps":{step:microseconds},"result","errno","dropped":[names]} to log_path with a single
  * O_APPEND write, so concurrent writers never interleave; "result" is "ok", "error", or
  * "not-emulated" followed by "reason" (stats->not_emulated).  Returns 0 or a negative errno.
  */

@@ -75,6 +75,7 @@ static void commit_watched(enum vs_step step)
 int vs_fault_at(enum vs_step step)
 {
         static unsigned hits[VS_STEP_COUNT];
+        vs_time_reached(VS_TIME_STEP0 + step);
         const char *commits = getenv("VAULTSHIM_FAULT_COMMITS");
         if (commits && strcmp(commits, "1") == 0)
                 commit_watched(step);

@@ -59,6 +59,37 @@ static void put_dropped(struct vs_buf *b, unsigned dropped)
         vs_buf_puts(b, "]");
 }
 
+/* The slots in the order a move reaches them: "plan", "check" (the locks), "record", the
+ * other steps, "finish". */
+static unsigned slot_in_order(unsigned i)
+{
+        _Static_assert(VS_STEP_CHECK == 0, "check is the first step");
+        if (i == 1)
+                return VS_TIME_STEP0 + VS_STEP_CHECK;
+        if (i == 2)
+                return VS_TIME_RECORD;
+        return i < 3 || i > VS_TIME_RECORD ? i : i - 1;
+}
+
+/* "steps":{"copy-data":12,...}: microseconds from each step reached to the next, only
+ * those the move reached. */
+static void put_steps(struct vs_buf *b, const struct vs_move_stats *st)
+{
+        vs_buf_puts(b, ",\"steps\":{");
+        const char *sep = "";
+        for (unsigned i = 0; st && i < VS_TIME_COUNT; i++) {
+                unsigned slot = slot_in_order(i);
+                if (!st->step_ns[slot])
+                        continue;
+                vs_buf_puts(b, sep);
+                vs_buf_put_json(b, vs_time_slot_name(slot));
+                vs_buf_puts(b, ":");
+                vs_buf_putu(b, (st->step_ns[slot] + 500) / 1000, 0);
+                sep = ",";
+        }
+        vs_buf_puts(b, "}");
+}
+
 static void put_time(struct vs_buf *b)
 {
         struct timespec now;
@@ -108,6 +139,7 @@ int vs_log_append(const char *log_path, const struct vs_log_record *rec)
         vs_buf_putu(&b, st ? st->flushes : 0, 0);
         vs_buf_puts(&b, ",\"duration_ns\":");
         vs_buf_putu(&b, rec->duration_ns, 0);
+        put_steps(&b, st);
         /* "ok", or "error" with the errno the caller got, or "not-emulated" (the kernel's
          * EXDEV passed through) and why. */
         uint64_t err = rec->result < 0 ? (uint64_t)-(int64_t)rec->result : 0;

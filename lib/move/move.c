@@ -57,6 +57,7 @@ static int locked_move(const struct vs_plan *plan, uint64_t deadline, struct vs_
         int r = lock_move(plan, deadline, &source_lock, &target_lock);
         if (r != 0)
                 return r;
+        vs_time_reached(VS_TIME_RECORD);
         r = S_ISDIR(plan->old.st.stx_mode) ? vs_tree_move(plan, stats) : vs_file_move(plan, stats);
         vs_journal_unlock_object(&source_lock);
         vs_journal_unlock_object(&target_lock);
@@ -75,6 +76,7 @@ int vs_move(int olddirfd, const char *oldpath, int newdirfd, const char *newpath
         struct vs_move_stats local;
         struct vs_move_stats *stats = opts && opts->stats ? opts->stats : &local;
         memset(stats, 0, sizeof(*stats));
+        vs_time_start(stats);
         /* One deadline for the whole call: a re-plan or a retry never restarts it, or another
          * user who re-saves the note under the move every few seconds could hold it forever. */
         uint64_t deadline = (opts && opts->started_ms ? opts->started_ms : vs_journal_now_ms()) +
@@ -106,6 +108,7 @@ int vs_move(int olddirfd, const char *oldpath, int newdirfd, const char *newpath
         if (r == -EAGAIN || r == VS_MOVE_REPLAN)
                 r = -EBUSY;
         stats->not_emulated = r == -EXDEV ? vs_not_emulated_take() : NULL;
+        vs_time_stop();
 
         errno = saved_errno;
         pthread_setcancelstate(cancel_state, NULL);

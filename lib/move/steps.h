@@ -36,6 +36,29 @@ enum vs_step {
 const char *vs_step_name(enum vs_step step);
 
 /*
+ * The time split by step (step-time.c): a slot per step, each getting the time from
+ * reaching it to reaching the next, and three that are no step of their own (no fault
+ * can be injected there): "plan", from the entry into vs_move() to the first step;
+ * "record", from the move's locks held to its record written ("check" then is the time
+ * the locks took); "finish", from the record's end to the return.
+ */
+enum {
+        VS_TIME_PLAN,
+        VS_TIME_STEP0, /* VS_TIME_STEP0 + enum vs_step */
+        VS_TIME_RECORD = VS_TIME_STEP0 + VS_STEP_COUNT,
+        VS_TIME_FINISH,
+        VS_TIME_COUNT
+};
+struct vs_move_stats;
+/* Start charging time to stats->step_ns ("plan" first); stop: the rest to the last slot. */
+void vs_time_start(struct vs_move_stats *stats);
+void vs_time_stop(void);
+/* From now on time goes to this slot (a VS_TIME_* value); nothing outside a move. */
+void vs_time_reached(unsigned slot);
+/* The slot's name in VAULTSHIM_LOG's "steps", NULL for none. */
+const char *vs_time_slot_name(unsigned slot);
+
+/*
  * VAULTSHIM_FAULT=<step>[:<action>][@<n>]: at the n-th (default first) time the process
  * reaches <step>, do <action>: an errno (a number or a name such as EIO) makes the step
  * fail with it; "exit" (the default) is _exit(137) as a kill -9 would end it; "sleep=<ms>"
@@ -54,7 +77,7 @@ void vs_fault_watch(int journal_dirfd, int source_dirfd, int target_dirfd);
 #else
 static inline int vs_fault_at(enum vs_step step)
 {
-        (void)step;
+        vs_time_reached(VS_TIME_STEP0 + step);
         return 0;
 }
 static inline void vs_fault_watch(int journal_dirfd, int source_dirfd, int target_dirfd)

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """VAULTSHIM_LOG: one JSON line per emulated move with time, pid, src, dst, bytes, method
-and duration, and result; lines from 16 threads and 4 processes logging at once never
-interleave; a failed move is logged with its errno; same-mount renames are not logged."""
+and duration, its split by step, and result; lines from 16 threads and 4 processes logging
+at once never interleave, and each thread's steps add up to no more than its own move's
+duration; a failed move is logged with its errno; same-mount renames are not logged."""
 import json
 import os
 import subprocess
@@ -12,7 +13,21 @@ from vstest import durability as d
 
 d.enter_namespace()
 fails = d.Failures()
-FIELDS = {"time", "pid", "src", "dst", "bytes", "method", "duration_ns", "result", "errno"}
+FIELDS = {"time", "pid", "src", "dst", "bytes", "method", "duration_ns", "steps", "result",
+          "errno"}
+
+
+def check_steps(rec, want=()):
+    """The steps are microseconds inside the move: their sum (each rounded) stays within
+    the duration the shim measured around it; want: steps the move must have reached."""
+    steps = rec.get("steps")
+    if not isinstance(steps, dict) or not all(isinstance(v, int) and v >= 0
+                                              for v in steps.values()):
+        fails.check(False, f"bad steps in {rec}")
+        return
+    fails.check(sum(steps.values()) <= rec["duration_ns"] / 1000 + len(steps),
+                f"steps add up to more than the move took: {rec}")
+    fails.check(set(want) <= set(steps), f"steps {set(want) - set(steps)} missing in {rec}")
 METHODS = {"reflink", "copy_file_range", "read_write", "none", "mixed"}
 
 MOVER = r"""
@@ -51,6 +66,9 @@ with d.Vault(("a", "b")) as vault:
         fails.check(rec.get("pid", 0) > 0, f"bad pid in {rec}")
     if len(lines) == 3:
         fails.check(lines[0]["bytes"] == 12345 and lines[0]["result"] == "ok", f"file: {lines[0]}")
+        check_steps(lines[0], ("plan", "record", "copy-data", "fsync-temp", "install", "finish"))
+        check_steps(lines[1], ("plan", "record", "stage-entry", "install", "finish"))
+        check_steps(lines[2])
         fails.check(lines[0]["src"] == vault.path("a/one.md") and
                     lines[0]["dst"] == vault.path("b/one.md"), f"paths: {lines[0]}")
         fails.check(lines[1]["bytes"] == 30 * 1000, f"tree bytes: {lines[1]}")
@@ -75,7 +93,7 @@ with d.Vault(("a", "b")) as vault:
     bad = 0
     for line in raw:
         try:
-            json.loads(line)
+            check_steps(json.loads(line), ("copy-data", "install"))
         except json.JSONDecodeError:
             bad += 1
     fails.check(bad == 0, f"{bad} interleaved or torn lines")

@@ -108,7 +108,7 @@ static void test_an_emulated_move(void **state)
         json_t *line = logged(&rec);
         static const char *const keys[] = { "time", "pid", "src", "dst", "type", "bytes",
                                             "entries", "method", "flushes", "duration_ns",
-                                            "result", "errno", "dropped" };
+                                            "steps", "result", "errno", "dropped" };
         assert_int_equal(json_object_size(line), sizeof(keys) / sizeof(keys[0]));
         for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
                 if (!json_object_get(line, keys[i]))
@@ -131,6 +131,39 @@ static void test_an_emulated_move(void **state)
         assert_int_equal(num(line, "errno"), 0);
         assert_true(json_is_array(json_object_get(line, "dropped")));
         assert_int_equal(json_array_size(json_object_get(line, "dropped")), 0);
+        assert_int_equal(json_object_size(json_object_get(line, "steps")), 0); /* none reached */
+        json_decref(line);
+}
+
+/* "steps": microseconds (rounded) of the slots a move reached, in the order it reaches
+ * them: plan, check (the locks), record, the other steps, finish. */
+static void test_steps(void **state)
+{
+        (void)state;
+        struct vs_move_stats stats = { .type = S_IFREG };
+        stats.step_ns[VS_TIME_FINISH] = 30000;
+        stats.step_ns[VS_TIME_STEP0 + VS_STEP_FSYNC_TEMP] = 249600;
+        stats.step_ns[VS_TIME_STEP0 + VS_STEP_INSTALL] = 400; /* reached, under 1 us */
+        stats.step_ns[VS_TIME_RECORD] = 160000;
+        stats.step_ns[VS_TIME_STEP0 + VS_STEP_CHECK] = 12000;
+        stats.step_ns[VS_TIME_PLAN] = 41000;
+        const struct vs_log_record rec = { .src = "/v/a", .dst = "/v/b", .stats = &stats };
+        json_t *line = logged(&rec);
+        json_t *steps = json_object_get(line, "steps");
+        assert_true(json_is_object(steps));
+        static const char *const names[] = { "plan", "check", "record", "fsync-temp",
+                                             "install", "finish" };
+        static const json_int_t us[] = { 41, 12, 160, 250, 0, 30 };
+        assert_int_equal(json_object_size(steps), sizeof(names) / sizeof(names[0]));
+        size_t i = 0;
+        const char *key;
+        json_t *value;
+        json_object_foreach(steps, key, value) { /* jansson keeps the order of the text */
+                assert_string_equal(key, names[i]);
+                assert_true(json_is_integer(value));
+                assert_int_equal(json_integer_value(value), us[i]);
+                i++;
+        }
         json_decref(line);
 }
 
@@ -291,6 +324,7 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
         const struct CMUnitTest tests[] = {
                 T(test_an_emulated_move),
+                T(test_steps),
                 T(test_results),
                 T(test_types_methods_and_dropped_by_name),
                 T(test_paths_are_escaped),
