@@ -1,10 +1,19 @@
 #!/usr/bin/env python3
-"""The may-use rules of ARCHITECTURE.md, checked on the source and on the built libraries.
+"""The may-use rules of ARCHITECTURE.md, checked on the source, the build files and the built
+libraries.  (The compiler is the first line: a target sees only the folders whose views its
+meson.build names, lib/meson.build; this is the second, and says why.)
 
-1. Includes: every `#include "dir/..."` (and `<vaultshim/...>`) of a file in a folder of the
-   table names that folder itself or one of its row's "may use" folders; a private header
-   (`internal.h`, `*-internal.h`) is included only from its own folder.
-2. Symbols: no library that runs inside the application references rename, renameat or
+1. Includes: every `#include "dir/..."` of a file in a folder of the table names that folder
+   itself or one of its row's "may use" folders; a private header (`internal.h`,
+   `*-internal.h`) is included only from its own folder; no include climbs out with "..".
+2. System includes: every `#include <...>` names the installed API (`vaultshim/...`), a
+   library of the row (yaml.h: libyaml, jansson.h: jansson, libxml/: libxml2, jwt.h: libjwt,
+   curl/: libcurl, inotifytools/: libinotifytools), or a header of libc: the C library's, the
+   kernel's UAPI headers (linux/...) or the compiler's own (stddef.h, stdatomic.h); a header
+   no package of these ships is a library the row must name.
+3. Build files: every dependency, library and view a folder's meson.build names is its own,
+   or a folder or library of its row.
+4. Symbols: no library that runs inside the application references rename, renameat or
    renameat2 (inside libvaultshim.so those are the exported wrappers), and every symbol
    libvaultshim.so takes from outside comes from the C library.
 
@@ -13,12 +22,31 @@ checked.  Exit 0 when all hold, 1 with one line per violation.
 """
 import os
 import re
+import shutil
 import subprocess
 import sys
 
 SOURCE_ROOT = os.environ["VS_SOURCE_ROOT"]
 BUILD_ROOT = os.environ["VS_BUILD_ROOT"]
 WRAPPED = {"rename", "renameat", "renameat2"}
+LIBC = "libc"
+# Headers of the libraries the table names, by the name (or folder) they are included with.
+LIBRARY_HEADERS = {"yaml.h": "libyaml", "jansson.h": "jansson", "jansson_config.h": "jansson",
+                   "libxml/": "libxml2", "jwt.h": "libjwt", "curl/": "libcurl",
+                   "inotifytools/": "libinotifytools", "cmocka.h": "cmocka", "fuse3/": "fuse3",
+                   "fuse.h": "fuse3"}
+# The Debian packages that make up libc in the table's sense; any other package's header is a
+# library (dev/install-deps installs them).
+LIBC_PACKAGES = re.compile(r"^(libc6-dev|linux-libc-dev|libgcc-[0-9]+-dev|libc-dev-bin)(:|$)")
+# What a meson.build may name: the external dependencies (meson.build at the top) by library,
+# and the project's own by folder (vs_X_dep, vs_X_lib, vs_X_view: lib/X/; the installed API).
+MESON_LIBRARIES = {"yaml_dep": "libyaml", "jansson_dep": "jansson", "curl_dep": "libcurl",
+                   "jwt_dep": "libjwt", "inotifytools_dep": "libinotifytools",
+                   "libxml2_dep": "libxml2", "dl_dep": LIBC, "threads_dep": LIBC,
+                   "cmocka_dep": "cmocka", "fuse3_dep": "fuse3"}
+MESON_FOLDERS = {"vs_vaultshim_dep": "include/vaultshim/", "vs_vaultshim_view": "include/vaultshim/",
+                 "vaultshim_lib": "lib/preload/"}
+MESON_NAME = re.compile(r"\b([a-z][a-z0-9_]*_(?:dep|lib|view))\b")
 # What an inside-the-app folder's static library is called in the build.
 INSIDE_LIBRARIES = {"lib/fmt/": "lib/fmt/libvs_fmt.a", "lib/base/": "lib/base/libvs_base.a",
                     "lib/journal/": "lib/journal/libvs_journal.a",
@@ -27,7 +55,7 @@ PRELOAD_LIBRARY = "lib/preload/libvaultshim.so"
 
 
 def read_table():
-    """{folder: (inside the app, {folders it may use})} from the may-use table."""
+    """{folder: (inside the app, {folders and libraries it may use})} from the may-use table."""
     rules = {}
     in_table = False
     with open(os.path.join(SOURCE_ROOT, "ARCHITECTURE.md"), encoding="utf-8") as f:
@@ -41,7 +69,7 @@ def read_table():
                 continue
             folder, inside, may_use = [c.strip() for c in line.strip().strip("|").split("|")]
             folder = folder.strip("`")
-            uses = {u for u in re.findall(r"`([^`]+/)`", may_use)}
+            uses = {u.strip().strip("`") for u in may_use.split(",")}
             rules[folder] = (inside == "yes", uses)
     if not rules:
         sys.exit("ARCHITECTURE.md has no may-use table")
@@ -58,31 +86,148 @@ def folder_of_include(target):
     return "lib/" + target.split("/")[0] + "/"
 
 
+def library_of_header(target):
+    for prefix, library in LIBRARY_HEADERS.items():
+        if target == prefix or (prefix.endswith("/") and target.startswith(prefix)):
+            return library
+    return None
+
+
+def system_include_dirs():
+    """The compiler's search list for <...>, in order."""
+    res = subprocess.run(["cc", "-E", "-x", "c", "-v", "-"], input="", capture_output=True,
+                         text=True)
+    dirs, inside = [], False
+    for line in res.stderr.splitlines():
+        if line.startswith("#include <...> search starts here:"):
+            inside = True
+        elif line.startswith("End of search list."):
+            break
+        elif inside:
+            dirs.append(line.strip())
+    return dirs
+
+
+def packages_of_headers(names):
+    """({header: the Debian package that ships it, or None}, {header: its path}) for the headers
+    the compiler finds."""
+    dirs = system_include_dirs()
+    found = {}
+    for name in names:
+        for d in dirs:
+            path = os.path.normpath(os.path.join(d, name))
+            if os.path.exists(path):
+                found[name] = path
+                break
+    owners = dict.fromkeys(names)
+    if found and shutil.which("dpkg"):
+        paths = {p for path in found.values() for p in (path, os.path.realpath(path))}
+        res = subprocess.run(["dpkg", "-S", *sorted(paths)], capture_output=True, text=True)
+        by_path = {}
+        for line in res.stdout.splitlines():
+            package, _, path = line.partition(": ")
+            by_path[path] = package.split(",")[0].strip()
+        for name, path in found.items():
+            owners[name] = by_path.get(path) or by_path.get(os.path.realpath(path))
+    return owners, found
+
+
+def source_files(folder):
+    top = os.path.join(SOURCE_ROOT, folder)
+    for dirpath, _, filenames in os.walk(top):
+        for name in sorted(filenames):
+            if name.endswith((".c", ".h")):
+                yield os.path.join(dirpath, name)
+
+
+INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
+
+
+def includes_of(path):
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            m = INCLUDE.match(line)
+            if m:
+                yield number, m.group(1), m.group(2)
+
+
 def check_includes(rules):
     problems = []
-    include = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
+    system = {}  # header -> [(file:line, folder)] of the <...> includes no library map names
+    for folder, (_, uses) in sorted(rules.items()):
+        allowed = ", ".join(sorted(uses)) or LIBC
+        for path in source_files(folder):
+            rel = os.path.relpath(path, SOURCE_ROOT)
+            for number, kind, target in includes_of(path):
+                where = f"{rel}:{number}"
+                if ".." in target.split("/"):
+                    problems.append(f"{where}: includes {target}, climbing out of its folder")
+                    continue
+                if kind == "<" and not target.startswith("vaultshim/"):
+                    library = library_of_header(target)
+                    if library is None:
+                        system.setdefault(target, []).append((where, folder))
+                    elif library not in uses:
+                        problems.append(f"{where}: includes <{target}> of {library}, but {folder} "
+                                        f"may use only {allowed}")
+                    continue
+                used = folder_of_include(target)
+                if used is None or used == folder:
+                    continue
+                if used not in uses:
+                    problems.append(f"{where}: includes {target}, but {folder} may use only "
+                                    f"{allowed}")
+                elif re.search(r"(^|-)internal\.h$", os.path.basename(target)):
+                    problems.append(f"{where}: includes {target}, private to {used}")
+    owners, found = packages_of_headers(sorted(system))
+    for target, sites in sorted(system.items()):
+        package = owners[target]
+        if target not in found:
+            what = "which the compiler does not find"
+        elif package is None or LIBC_PACKAGES.match(package):
+            continue  # libc (or no package database to ask: the compiler's list decides)
+        else:
+            what = f"from {package}, a library no row names (add it to LIBRARY_HEADERS)"
+        for where, folder in sites:
+            problems.append(f"{where}: includes <{target}>, {what}")
+    return problems
+
+
+def check_meson(rules):
+    """What each folder's meson.build names: its own, or its row's."""
+    problems = []
+    lib_folders = {f.split("/")[1] for f in rules if f.startswith("lib/")}
     for folder, (_, uses) in sorted(rules.items()):
         top = os.path.join(SOURCE_ROOT, folder)
         for dirpath, _, filenames in os.walk(top):
-            for name in sorted(filenames):
-                if not name.endswith((".c", ".h")):
-                    continue
-                path = os.path.join(dirpath, name)
-                rel = os.path.relpath(path, SOURCE_ROOT)
-                with open(path, encoding="utf-8") as f:
-                    for number, line in enumerate(f, 1):
-                        m = include.match(line)
-                        if not m or (m.group(1) == "<" and not m.group(2).startswith("vaultshim/")):
-                            continue
-                        target = m.group(2)
-                        used = folder_of_include(target)
-                        if used is None or used == folder:
-                            continue
-                        if used not in uses:
-                            problems.append(f"{rel}:{number}: includes {target}, but {folder} may "
-                                            f"use only {', '.join(sorted(uses)) or 'libc'}")
-                        elif re.search(r"(^|-)internal\.h$", os.path.basename(target)):
-                            problems.append(f"{rel}:{number}: includes {target}, private to {used}")
+            if "meson.build" not in filenames:
+                continue
+            path = os.path.join(dirpath, "meson.build")
+            rel = os.path.relpath(path, SOURCE_ROOT)
+            with open(path, encoding="utf-8") as f:
+                lines = [line.split("#", 1)[0] for line in f]
+            defined = {m.group(1) for line in lines
+                       for m in [re.match(r"\s*([a-z][a-z0-9_]*)\s*=[^=]", line)] if m}
+            for number, line in enumerate(lines, 1):
+                if re.search(r"include_directories\s*\(\s*'[^']*\.\.", line):
+                    problems.append(f"{rel}:{number}: include_directories climbs out of {folder}")
+                for name in MESON_NAME.findall(line):
+                    m = re.fullmatch(r"vs_([a-z0-9]+)_(?:dep|lib|view)", name)
+                    if name in MESON_LIBRARIES:
+                        used = MESON_LIBRARIES[name]
+                    elif name in MESON_FOLDERS:
+                        used = MESON_FOLDERS[name]
+                    elif m and m.group(1) in lib_folders:
+                        used = f"lib/{m.group(1)}/"
+                    elif name in defined:
+                        continue
+                    else:
+                        problems.append(f"{rel}:{number}: names {name}, which this lint does not "
+                                        "know (MESON_LIBRARIES, MESON_FOLDERS)")
+                        continue
+                    if used != folder and used != LIBC and used not in uses:
+                        problems.append(f"{rel}:{number}: names {name} ({used}), but {folder} may "
+                                        f"use only {', '.join(sorted(uses)) or LIBC}")
     return problems
 
 
@@ -131,7 +276,7 @@ def check_symbols(rules):
 
 def main():
     rules = read_table()
-    problems = check_includes(rules) + check_symbols(rules)
+    problems = check_includes(rules) + check_meson(rules) + check_symbols(rules)
     for p in problems:
         print(p)
     inside = sorted(f for f, (i, _) in rules.items() if i)
