@@ -148,6 +148,12 @@ int vs_link_stage_file(const struct vs_plan *plan, const struct vs_copy_ctx *ctx
         int fd = proven_copy(&e, &lm->source, dev_of(&new->dir));
         if (fd < 0)
                 return 1;
+        /* *staged is the copy from here on: whatever else the staging name may come to
+         * hold is never taken for ours, by this file or by the caller's cleanup. */
+        if (vs_statx(fd, "", staged) < 0) {
+                close(fd);
+                return 1;
+        }
         int r = vs_fault_at(VS_STEP_TEMP_CREATE);
         int linked = r == 0 ? link_fd(fd, new->dirfd, temp) : r;
         close(fd);
@@ -157,16 +163,18 @@ int vs_link_stage_file(const struct vs_plan *plan, const struct vs_copy_ctx *ctx
                 return 1; /* EMLINK, protected_hardlinks, another mount of the filesystem... */
 
         /* From here as a copy would be: named in the record, then recorded complete. */
-        r = vs_statx(new->dirfd, temp, staged);
-        if (r == 0 && (staged->stx_ino != e.copy.ino || !S_ISREG(staged->stx_mode)))
+        struct statx now;
+        r = vs_statx(new->dirfd, temp, &now);
+        if (r == 0 && !vs_same_inode(&now, staged))
                 return -EBUSY; /* swapped already: not ours, and never installed */
+        if (r == 0)
+                *staged = now;
         if (r == 0)
                 r = vs_move_journal_staged(j, new->dirfd, temp, VS_JOURNAL_SYNC_NONE);
         /* The copy's data was made durable by its own move, before its install. */
         if (r == 0)
                 r = vs_move_journal_copied(j, -1, new->dirfd, temp,
                                            vs_durability_record_staged(d, false));
-        struct statx now;
         if (r == 0)
                 r = vs_fault_at(VS_STEP_VERIFY_SOURCE);
         if (r == 0)

@@ -197,6 +197,55 @@ os.rename(os.path.join(src, "g"), os.path.join(dst, "g"))
 """
 
 
+# Someone else in the shared folder swaps the link staged for g (VAULTSHIM_FAULT pauses the
+# second move right after its record says the staging object is complete).
+SWAPPER = """
+import os, sys, time
+dst = sys.argv[1]
+mine = os.path.join(dst, "someone-else")
+with open(mine, "w") as f:
+    f.write("someone else's\\n")
+deadline = time.monotonic() + 20
+while time.monotonic() < deadline:
+    # the second move's staging name: only once the first move has installed f
+    names = [n for n in os.listdir(dst) if n.startswith(".vaultshim-tmp-")]
+    if names and os.path.exists(os.path.join(dst, "f")):
+        os.rename(mine, os.path.join(dst, names[0]))
+        print(names[0])
+        sys.exit(0)
+    time.sleep(0.005)
+sys.exit(1)
+"""
+
+
+def check_swapped_staging(world, fails):
+    t = world.fresh(SHAPES["pair"])
+    src, dst = os.path.join(world.a, t, "src"), os.path.join(world.b, t, "DIR")
+    env = dict(world.shim_env, VAULTSHIM_FAULT="verify-source:sleep=2000@2")
+    swapper = subprocess.Popen([sys.executable, "-c", SWAPPER, dst], env=world.clean_env,
+                               stdout=subprocess.PIPE, text=True)
+    r = subprocess.run([sys.executable, "-c", ONE_PROCESS, src, dst, "nothing"], env=env,
+                       text=True, capture_output=True)
+    swapped = swapper.communicate(timeout=30)[0].strip()
+    base = os.path.join(world.base, t)
+    with open(os.path.join(base, "DIR", "f")) as f:
+        first_whole = f.read() == "linked note\n"
+    try:
+        with open(os.path.join(base, "DIR", swapped)) as f:
+            theirs_kept = f.read() == "someone else's\n"
+    except OSError:
+        theirs_kept = False
+    ok = (swapped and "[Errno 16]" in r.stderr and os.path.exists(os.path.join(base, "src", "g"))
+          and not os.path.exists(os.path.join(base, "DIR", "g")) and first_whole and theirs_kept)
+    print(f"{'OK' if ok else 'MISMATCH':9} staged link swapped by someone else: rename "
+          f"{'EBUSY' if '[Errno 16]' in r.stderr else r.returncode}, g left at its source, their "
+          f"file {'kept' if theirs_kept else 'gone'}")
+    if not ok:
+        fails.append(f"staged link swapped: swapped {swapped!r}, rename {r.returncode} "
+                     f"{r.stderr.strip()[-200:]}, their file kept {theirs_kept}, DIR/f whole "
+                     f"{first_whole}")
+
+
 def check_fallbacks(world, fails):
     shape = SHAPES["pair"]
     cases = {
@@ -229,6 +278,7 @@ def check_fallbacks(world, fails):
             fails.append(f"{where}: expected g {'linked' if linked else 'copied'} with "
                          f"{content!r}, got {'linked' if is_linked else 'copied'} with {got!r}"
                          f", left in src {gone}")
+    check_swapped_staging(world, fails)
     # Two processes: nothing is remembered from one to the next, as with plain mv.
     t = world.fresh(shape)
     for name in ("f", "g"):
