@@ -45,6 +45,20 @@ int vs_aside_restore(const struct vs_side *old, const char *aside)
         return r == 0 ? 1 : r;
 }
 
+/* Where times are unstable (rclone), a write that keeps the size shows only as a later
+ * mtime, and so does a reader's "now" (or the copy's own read, released a moment after its
+ * close), which goes back once rclone has the reader's release: a later time that does not
+ * go back within the settling bound is a write.  An earlier one is the copy's own early
+ * "now" gone. */
+static bool written_since(int dirfd, const char *aside, const struct vs_fscaps *caps,
+                          const struct statx *copied, struct statx *now)
+{
+        int64_t budget = VS_SETTLE_BUDGET_NS;
+        if (vs_time_after(&now->stx_mtime, &copied->stx_mtime))
+                (void)vs_settle_times(dirfd, aside, caps, now, &budget);
+        return vs_time_after(&now->stx_mtime, &copied->stx_mtime);
+}
+
 int vs_aside_release(const struct vs_side *old, const char *aside, const struct statx *copied,
                      const struct statx *taken)
 {
@@ -58,7 +72,8 @@ int vs_aside_release(const struct vs_side *old, const char *aside, const struct 
                 return r == -ENOENT ? 0 : r;
         bool unchanged = vs_same_object_on(&caps, copied, &now) &&
                          (caps.stable_times == VS_CAP_NO
-                                  ? copied->stx_size == now.stx_size
+                                  ? copied->stx_size == now.stx_size &&
+                                            !written_since(old->dirfd, aside, &caps, copied, &now)
                                   : vs_copy_matches(copied, &now, 0) && vs_unchanged(taken, &now));
         if (unchanged)
                 return unlinkat(old->dirfd, aside, 0) < 0 && errno != ENOENT ? -errno : 0;

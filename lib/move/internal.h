@@ -33,6 +33,7 @@ struct vs_fscaps;
 bool vs_same_object_on(const struct vs_fscaps *caps, const struct statx *a,
                        const struct statx *b);
 bool vs_same_time(const struct statx_timestamp *a, const struct statx_timestamp *b);
+bool vs_time_after(const struct statx_timestamp *a, const struct statx_timestamp *b);
 /* Same inode, size, mtime and ctime: nobody wrote to it in between. */
 bool vs_unchanged(const struct statx *before, const struct statx *after);
 /* The same, as far as the filesystem (caps, may be NULL) can show it. */

@@ -41,6 +41,11 @@ bool vs_same_time(const struct statx_timestamp *a, const struct statx_timestamp 
         return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
 }
 
+bool vs_time_after(const struct statx_timestamp *a, const struct statx_timestamp *b)
+{
+        return a->tv_sec > b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec > b->tv_nsec);
+}
+
 bool vs_unchanged(const struct statx *before, const struct statx *after)
 {
         return vs_same_inode(before, after) && before->stx_size == after->stx_size &&

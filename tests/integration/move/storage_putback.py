@@ -11,7 +11,8 @@ back.  Each case moves a note, dated 2021 by the test's utime, from rclone to tm
               the note is back, unchanged, with its own time, both right after the move and
               once rclone's write-back (5 s after the put-back, also the reservation's) ran.
   written     a program that opened the note before the move appends to it while it is set
-              aside; the note is back with what it wrote and the time of that write.
+              aside; the note is back with what it wrote and the time of that write;
+  overwritten the same with a write that keeps the note's size (rclone shows only its time).
 The note is waiting for its upload, uploaded already, (fails only) put in the storage by
 another host (not in this rclone's cache: renamed over a reservation, rclone showed the empty
 reservation at its name and uploaded it over the note 5 s later), or (fails only) read by
@@ -33,9 +34,11 @@ TRIALS = 3
 NOTE_NS = 1_609_459_201_123_456_796  # 2021-01-01, with nanoseconds
 NOTE = b"# a note\n" * 40
 APPENDED = b"a line written while the note was set aside\n"
+OVERWRITTEN = b"# A NOTE\n" + NOTE[len(b"# A NOTE\n"):]  # the same size
 WRITE_BACK_S = 5  # rclone's default --vfs-write-back
 CASES = (("fails", "waiting"), ("fails", "uploaded"), ("fails", "remote"), ("fails", "read"),
-         ("written", "waiting"), ("written", "uploaded"))
+         ("written", "waiting"), ("written", "uploaded"),
+         ("overwritten", "waiting"), ("overwritten", "uploaded"))
 CHECKS = ("after the move", f"{WRITE_BACK_S + 2} s later", "uploaded")
 
 
@@ -64,6 +67,8 @@ def shown_bytes(data):
         return "its bytes"
     if data == NOTE + APPENDED:
         return "its bytes and the write"
+    if data == OVERWRITTEN:
+        return "its bytes overwritten"
     return f"{len(data)} other bytes"
 
 
@@ -101,8 +106,8 @@ class Trial:
 
     def move(self, env):
         fd, reader, closer, proc = None, None, None, None
-        if self.event == "written":
-            fd = os.open(self.src, os.O_WRONLY | os.O_APPEND)
+        if self.event != "fails":
+            fd = os.open(self.src, os.O_WRONLY | (os.O_APPEND if self.event == "written" else 0))
         elif self.state == "read":
             reader = os.open(self.src, os.O_RDONLY)
             os.read(reader, 4096)
@@ -116,11 +121,14 @@ class Trial:
             os.rename(self.src, self.aside)
         if closer:
             closer.start()
-        if self.event == "written":
-            # Set aside (its name empty; by the shim once its copy is installed): it appends.
+        if self.event != "fails":
+            # Set aside (its name empty; by the shim once its copy is installed): it writes.
             if wait_for(lambda: not os.path.lexists(self.src), 60):
                 before = time.time_ns()
-                os.write(fd, APPENDED)
+                if self.event == "written":
+                    os.write(fd, APPENDED)
+                else:
+                    os.pwrite(fd, OVERWRITTEN[:len(b"# A NOTE\n")], 0)
                 self.writes = (before, time.time_ns())
             else:
                 self.problems.append("the source never left its name")
@@ -154,6 +162,9 @@ class Trial:
 
     def check_uploaded(self):
         """What rclone uploaded once its write-back ran (also the reservation's)."""
+        if not os.path.exists(self.exported):
+            self.seen["uploaded"] = "nothing"
+            return
         self.seen["uploaded"] = (f"{shown(os.stat(self.exported).st_mtime_ns, self.writes)}, "
                                  f"{shown_bytes(read(self.exported))}")
 
