@@ -87,12 +87,14 @@ static void drop_all(const struct vs_attr_hints *hints, const char *list, ssize_
                                                                   : VS_DROPPED_XATTRS);
 }
 
+/* *none: the source has no xattrs (and so no ACL). */
 static int copy_xattrs(int src_fd, int dst_fd, bool may_have_inherited,
-                       const struct vs_attr_hints *hints)
+                       const struct vs_attr_hints *hints, bool *none)
 {
         char *src_list = NULL, *dst_list = NULL, *value = NULL;
         const struct vs_fscaps *dst_caps = hints ? hints->caps : NULL;
         ssize_t src_len = list_xattrs(src_fd, &src_list, hints ? hints->src_caps : NULL);
+        *none = src_len == 0;
         if (src_len >= 0 && dst_caps && dst_caps->xattrs == VS_CAP_NO) {
                 drop_all(hints, src_list, src_len);
                 free(src_list);
@@ -182,6 +184,15 @@ static void note_ignored(int dst_fd, int dst_dirfd, const char *dst_name, const 
                 drop(hints, VS_DROPPED_TIME_NSEC);
 }
 
+/* A regular file created with the source's permission bits has its mode already when no
+ * set-id bit (which a chown clears), no umask bit, no ACL (source or inherited) is in play. */
+static bool created_with_mode(const struct statx *st, const struct vs_attr_hints *hints)
+{
+        mode_t mode = st->stx_mode & 07777;
+        return hints && hints->create_with_mode && S_ISREG(st->stx_mode) &&
+               hints->no_inherited_acl && (mode & 07000) == 0 && (mode & hints->umask) == 0;
+}
+
 int vs_attrs_copy(int src_fd, int dst_fd, int dst_dirfd, const char *dst_name,
                   const struct statx *st, const struct vs_attr_hints *hints)
 {
@@ -203,13 +214,15 @@ int vs_attrs_copy(int src_fd, int dst_fd, int dst_dirfd, const char *dst_name,
 
         set_owner(dst_fd, dst_dirfd, dst_name, st, hints);
 
+        bool no_xattrs = false;
         if (src_fd >= 0 && dst_fd >= 0) {
-                r = copy_xattrs(src_fd, dst_fd, !(hints && hints->no_inherited_acl), hints);
+                r = copy_xattrs(src_fd, dst_fd, !(hints && hints->no_inherited_acl), hints,
+                                &no_xattrs);
                 if (r < 0)
                         return r;
         }
 
-        if (!S_ISLNK(st->stx_mode)) {
+        if (!S_ISLNK(st->stx_mode) && !(no_xattrs && created_with_mode(st, hints))) {
                 r = dst_fd >= 0 ? fchmod(dst_fd, st->stx_mode & 07777)
                                 : fchmodat(dst_dirfd, dst_name, st->stx_mode & 07777, 0);
                 if (r < 0 && !cannot_hold(hints, errno))

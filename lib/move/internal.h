@@ -72,6 +72,10 @@ struct vs_attr_hints {
         uid_t uid;
         gid_t gid;
         bool no_inherited_acl; /* no default ACL above them to inherit */
+        /* Regular files are created with the source's permission bits (less umask), in a
+         * staging directory only the mover can enter: no fchmod when that is the mode. */
+        bool create_with_mode;
+        mode_t umask;
         /* The filesystems of the copy and of its source (NULL: assume they hold all):
          * what the target cannot hold is dropped and recorded in *dropped. */
         const struct vs_fscaps *caps, *src_caps;

@@ -40,8 +40,9 @@ static int copy_regular(int src_dirfd, const char *src_name, struct statx *plann
                 r = vs_move_journal_ordered(ctx->journal);
         if (r < 0)
                 goto out;
+        mode_t mode = ctx->hints.create_with_mode ? st->stx_mode & 0777 : 0600;
         dst_fd = openat(dst_dirfd, dst_name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                        0600);
+                        mode);
         if (dst_fd < 0) {
                 r = -errno;
                 goto out;

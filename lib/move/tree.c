@@ -383,6 +383,29 @@ static int copy_leave(void *ctx, const struct vs_walk_entry *e)
         return r;
 }
 
+/* The caller's umask, read without changing it (umask(2) would, for every thread): false
+ * when /proc does not show it. */
+static bool read_umask(mode_t *out)
+{
+        char buf[512];
+        int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return false;
+        ssize_t n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (n <= 0)
+                return false;
+        buf[n] = '\0';
+        const char *p = strstr(buf, "\nUmask:\t");
+        if (!p)
+                return false;
+        mode_t mask = 0;
+        for (p += strlen("\nUmask:\t"); *p >= '0' && *p <= '7'; p++)
+                mask = (mode_t)(mask * 8 + (mode_t)(*p - '0'));
+        *out = mask & 0777;
+        return *p == '\n';
+}
+
 static int stage_tree(const struct vs_plan *plan, int source_fd, int stage_fd,
                       struct tree_copy *tc, struct vs_durability *d, struct vs_journal *journal)
 {
@@ -403,6 +426,9 @@ static int stage_tree(const struct vs_plan *plan, int source_fd, int stage_fd,
         tc->copy.hints.uid = stage.stx_uid;
         tc->copy.hints.gid = stage.stx_gid;
         tc->copy.hints.no_inherited_acl = flistxattr(stage_fd, NULL, 0) == 0;
+        /* Nobody but the mover enters the staging directory (S_IRWXU until its own attributes
+         * come last): its files may carry their modes from the start. */
+        tc->copy.hints.create_with_mode = read_umask(&tc->copy.hints.umask);
         tc->cap = 16;
         tc->dst_fds = calloc(tc->cap, sizeof(*tc->dst_fds));
         tc->path_lens = calloc(tc->cap, sizeof(*tc->path_lens));
