@@ -28,7 +28,7 @@ still in flight, and checks each such disk the way a user would find it after a 
 The checker knows only the notes' bytes and the trees a clean run leaves, never the
 journal's format: the journal can change without touching this file.
 
-usage: powercut.py [--fs ext4,xfs] [--layout one,two] [--kind note,overwrite,big,tree,
+usage: powercut.py [--fs ext4,xfs] [--layout one,two,two-target] [--kind note,overwrite,big,tree,
                    bigtree,noreplace] [--mover shim,mv] [--subsets N] [--max-states N] [--quiet S]
                    [--seed N] [--require-clean] [--expect-loss] [--verbose]
 --mover careless: copy, unlink, sync the source directory, never the copy - the instrument
@@ -65,6 +65,7 @@ WRITE, FLUSH, ZERO, MARKER = 1, 2, 3, 4
 
 IMAGE_MIB = 512          # xfs wants 300 MiB at least; the images are sparse
 FOLDERS = ("a", "b", "personal")
+LAYOUTS = ("one", "two", "two-target")
 KINDS = ("note", "overwrite", "big", "tree", "bigtree", "noreplace")
 # A tree is made durable file by file whatever its size ("bigtree" was once the syncfs one,
 # above 256 files; it stays, the larger shape).
@@ -178,9 +179,13 @@ class Layout:
 
     def __init__(self, name):
         self.name = name
+        if name not in LAYOUTS:
+            raise Failure(f"unknown layout {name} (one of {', '.join(LAYOUTS)})")
         self.disks = 1 if name == "one" else 2
-        # personal (where a private journal may live) shares the source's filesystem
-        self.disk_of = {"a": 0, "personal": 0, "b": 0 if name == "one" else 1}
+        # personal (where the private journal lives) shares the source's filesystem, or
+        # with "two-target" the target's: a move into the personal folder
+        self.disk_of = {"a": 0, "personal": 1 if name == "two-target" else 0,
+                        "b": 0 if name == "one" else 1}
 
     def store(self, folder):
         return f"store/{folder}"
@@ -765,7 +770,7 @@ def tools_from_build():
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--fs", default="ext4,xfs")
-    p.add_argument("--layout", default="one,two")
+    p.add_argument("--layout", default=",".join(LAYOUTS))
     p.add_argument("--kind", default=",".join(KINDS))
     p.add_argument("--mover", default="shim,mv")
     p.add_argument("--subsets", type=int, default=4, help="random subsets per flush")
