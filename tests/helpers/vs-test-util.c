@@ -147,6 +147,17 @@ const char *vs_path_in(const char *top, const char *rel)
         return p;
 }
 
+int vs_write_text(const char *path, const char *text)
+{
+        FILE *f = fopen(path, "w");
+        if (!f)
+                return -errno;
+        int r = fputs(text, f) < 0 ? -EIO : 0;
+        if (fclose(f) != 0 && r == 0)
+                r = -errno;
+        return r;
+}
+
 int vs_scratch_remove(const char *dir)
 {
         return nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);

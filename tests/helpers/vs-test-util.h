@@ -24,6 +24,9 @@ int vs_scratch_create(char *buf, size_t size, const char *name);
 /* top + "/" + rel, in one of four static buffers used in turn (a test's own thread only). */
 const char *vs_path_in(const char *top, const char *rel);
 
+/* Create or truncate path (mode 0644) and write text to it; 0 or -errno. */
+int vs_write_text(const char *path, const char *text);
+
 /* Remove dir and everything below it, never following a symlink; 0 or -errno. */
 int vs_scratch_remove(const char *dir);
 
