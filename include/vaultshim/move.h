@@ -132,8 +132,9 @@ struct vs_log_record {
 
 /*
  * Append one JSON line {"time","pid","src","dst","type","bytes","entries","method",
- * "flushes","duration_ns","steps":{step:microseconds},"result","errno","dropped":[names]} to log_path with a single
- * O_APPEND write, so concurrent writers never interleave; "result" is "ok", "error", or
- * "not-emulated" followed by "reason" (stats->not_emulated).  Returns 0 or a negative errno.
+ * "flushes","duration_ns","steps":{step:microseconds},"result","errno","dropped":[names]}
+ * to log_path with a single O_APPEND write, so concurrent writers never interleave; "result"
+ * is "ok", "error", or "not-emulated" followed by "reason" (stats->not_emulated).  Returns 0
+ * or a negative errno.
  */
 VS_EXPORT int vs_log_append(const char *log_path, const struct vs_log_record *rec);

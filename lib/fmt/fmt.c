@@ -98,7 +98,10 @@ void vs_buf_put_json(struct vs_buf *b, const char *s)
 static size_t utf8_printable(const unsigned char *p)
 {
         unsigned char c = p[0];
-        size_t n = c >= 0xc2 && c < 0xe0 ? 2 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+        size_t n = c >= 0xc2 && c < 0xe0    ? 2
+                   : c >= 0xe0 && c < 0xf0  ? 3
+                   : c >= 0xf0 && c <= 0xf4 ? 4
+                                            : 0;
         if (n == 0)
                 return 0;
         uint32_t cp = c & (0xff >> (n + 1));

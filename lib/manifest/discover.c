@@ -89,12 +89,13 @@ int vs_discover(const struct vs_mounts *mounts, const char *vault, const char *p
                 char mounted[512] = "";
                 size_t used = 0;
                 for (size_t i = 0; i < m->n_folders && used < sizeof(mounted); i++) {
-                        int n = snprintf(mounted + used, sizeof(mounted) - used, "%s%s", i ? ", " : "",
-                                         m->folders[i].name);
+                        int n = snprintf(mounted + used, sizeof(mounted) - used, "%s%s",
+                                         i ? ", " : "", m->folders[i].name);
                         used += n > 0 ? (size_t)n : 0;
                 }
-                vs_diags_add(diags, vault, 0, 0, "no mount named \"%s\" for the personal folder (mounted: %s)",
-                             want, mounted);
+                vs_diags_add(diags, vault, 0, 0,
+                             "no mount named \"%s\" for the personal folder (mounted: %s)", want,
+                             mounted);
                 r = -ENOENT;
                 goto fail;
         }

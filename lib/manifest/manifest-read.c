@@ -82,13 +82,15 @@ static bool take_time(struct reader *rd, const struct yt_node *n, const char *ke
                 return true;
         }
         if (n->kind != YT_SCALAR || yt_is_bool(n, NULL)) {
-                fail(rd, n, "\"%s\" must be an RFC 3339 time or null, got %s", key, yt_kind_name(n));
+                fail(rd, n, "\"%s\" must be an RFC 3339 time or null, got %s", key,
+                     yt_kind_name(n));
                 return false;
         }
         if (vs_rfc3339_parse(n->value, ret) < 0) {
                 char why[VS_RFC3339_PROBLEM_MAX];
-                fail(rd, n, "\"%s\" is not an RFC 3339 time (like 2027-01-31T00:00:00Z): \"%s\": %s",
-                     key, n->value, vs_rfc3339_problem(n->value, why));
+                fail(rd, n,
+                     "\"%s\" is not an RFC 3339 time (like 2027-01-31T00:00:00Z): \"%s\": %s", key,
+                     n->value, vs_rfc3339_problem(n->value, why));
                 return false;
         }
         return true;
@@ -115,7 +117,8 @@ static void read_folder(struct reader *rd, const struct yt_node *node, const cha
                 const struct yt_node *n = values[1];
                 f->source = take_string(rd, n, "source");
                 if (f->source && f->source[0] != '\0' && !vs_path_normalised(f->source)) {
-                        fail(rd, n, "\"source\" must be an absolute normalised path or \"\", got \"%s\"",
+                        fail(rd, n,
+                             "\"source\" must be an absolute normalised path or \"\", got \"%s\"",
                              f->source);
                 }
         }
@@ -127,8 +130,8 @@ static void read_folder(struct reader *rd, const struct yt_node *node, const cha
                         if (asprintf(&want, "%s/%s", vault, f->name) < 0) {
                                 rd->oom = -ENOMEM;
                         } else if (strcmp(want, f->target) != 0) {
-                                fail(rd, n, "\"target\" must be %s (<vault>/<name>), got \"%s\"", want,
-                                     f->target);
+                                fail(rd, n, "\"target\" must be %s (<vault>/<name>), got \"%s\"",
+                                     want, f->target);
                         }
                         free(want);
                 }
@@ -213,7 +216,8 @@ static void read_folders(struct reader *rd, const struct yt_node *n, struct vs_m
                 if (!m->folders[i].name)
                         continue;
                 for (size_t j = 0; j < i; j++)
-                        if (m->folders[j].name && strcmp(m->folders[j].name, m->folders[i].name) == 0) {
+                        if (m->folders[j].name &&
+                            strcmp(m->folders[j].name, m->folders[i].name) == 0) {
                                 const struct yt_node *first = n->children[j];
                                 fail(rd, n->children[i], "duplicate folder \"%s\" (first at %u:%u)",
                                      m->folders[i].name, first->line, first->column);
@@ -241,7 +245,9 @@ static void read_document(struct reader *rd, const struct yt_node *root, struct 
                 const struct yt_node *n = values[2];
                 m->vault = take_string(rd, n, "vault");
                 if (m->vault && (!vs_path_normalised(m->vault) || strcmp(m->vault, "/") == 0)) {
-                        fail(rd, n, "\"vault\" must be an absolute normalised path other than /, got \"%s\"",
+                        fail(rd, n,
+                             "\"vault\" must be an absolute normalised path other than /, got "
+                             "\"%s\"",
                              m->vault);
                         free(m->vault);
                         m->vault = NULL;
@@ -256,7 +262,8 @@ static void read_document(struct reader *rd, const struct yt_node *root, struct 
                 m->personal = take_string(rd, n, "personal");
                 bool listed = false;
                 for (size_t i = 0; m->personal && i < m->n_folders; i++)
-                        listed |= m->folders[i].name && strcmp(m->folders[i].name, m->personal) == 0;
+                        listed |=
+                                m->folders[i].name && strcmp(m->folders[i].name, m->personal) == 0;
                 if (m->personal && !listed && values[5])
                         fail(rd, n, "\"personal\" names \"%s\", which is not among the folders",
                              m->personal);

@@ -18,7 +18,8 @@ static bool unescape(char *s)
                         *w++ = *p;
                         continue;
                 }
-                if (p[1] < '0' || p[1] > '3' || p[2] < '0' || p[2] > '7' || p[3] < '0' || p[3] > '7')
+                if (p[1] < '0' || p[1] > '3' || p[2] < '0' || p[2] > '7' || p[3] < '0' ||
+                    p[3] > '7')
                         return false;
                 *w++ = (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
                 p += 3;
@@ -101,7 +102,8 @@ static int parse_line(const char *name, unsigned lineno, char *line, struct vs_m
                 vs_diags_add(diags, name, lineno, c.column, "truncated mountinfo line");
                 return -EINVAL;
         }
-        if (!unescape(fields[3]) || !unescape(fields[4]) || !unescape(fstype) || !unescape(source)) {
+        if (!unescape(fields[3]) || !unescape(fields[4]) || !unescape(fstype) ||
+            !unescape(source)) {
                 vs_diags_add(diags, name, lineno, 1, "bad octal escape in mountinfo line");
                 return -EINVAL;
         }
@@ -127,7 +129,8 @@ static void mount_free(struct vs_mount *mnt)
         free(mnt->source);
 }
 
-int vs_mounts_parse(const char *name, const char *text, struct vs_mounts *ret, struct vs_diags *diags)
+int vs_mounts_parse(const char *name, const char *text, struct vs_mounts *ret,
+                    struct vs_diags *diags)
 {
         struct vs_mounts m = {0};
         size_t cap = 0;

@@ -55,7 +55,8 @@ static int copy_missing(const char *src, const char *dst, struct vs_changes *cha
                         if (r < 0)
                                 vs_file_read_failed(diags, from, r);
                         else
-                                r = vs_file_update(to, data, len, st.st_mode & 07777, changes, diags);
+                                r = vs_file_update(to, data, len, st.st_mode & 07777, changes,
+                                                   diags);
                 } else if (S_ISLNK(st.st_mode)) {
                         char target[4096];
                         ssize_t n = readlink(from, target, sizeof(target) - 1);
@@ -66,7 +67,8 @@ static int copy_missing(const char *src, const char *dst, struct vs_changes *cha
                         }
                         if (n < 0) {
                                 r = -errno;
-                                vs_diags_add(diags, to, 0, 0, "cannot copy symlink: %s", strerror(-r));
+                                vs_diags_add(diags, to, 0, 0, "cannot copy symlink: %s",
+                                             strerror(-r));
                         } else {
                                 r = vs_changes_add(changes, to, "create");
                         }
@@ -102,7 +104,8 @@ static int move_aside(const char *path, struct vs_changes *changes, struct vs_di
                 vs_diags_add(diags, path, 0, 0, "no free backup name to move it aside");
         } else if (!changes->dry_run && rename(path, backup) < 0) {
                 r = -errno;
-                vs_diags_add(diags, path, 0, 0, "cannot move aside to %s: %s", backup, strerror(-r));
+                vs_diags_add(diags, path, 0, 0, "cannot move aside to %s: %s", backup,
+                             strerror(-r));
         } else {
                 r = vs_changes_add(changes, backup, "backup");
         }

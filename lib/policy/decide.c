@@ -143,10 +143,11 @@ static int substitute_folder(const struct vs_policy *policy, struct vs_folder_de
 }
 
 /* A mounted folder refused after substitution: its reason replaces its source. */
-static int refuse_mounted(struct vs_decision *d, struct vs_folder_decision *fd, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+static int refuse_mounted(struct vs_decision *d, struct vs_folder_decision *fd, const char *fmt,
+                          ...) __attribute__((format(printf, 3, 4)));
 
-static int refuse_mounted(struct vs_decision *d, struct vs_folder_decision *fd, const char *fmt, ...)
+static int refuse_mounted(struct vs_decision *d, struct vs_folder_decision *fd, const char *fmt,
+                          ...)
 {
         va_list ap;
         va_start(ap, fmt);
@@ -244,12 +245,12 @@ static int refuse_nested(struct vs_decision *d, size_t f, size_t inner_index)
         const struct vs_folder_decision *inner = &d->folders[inner_index];
         if (fd->status != VS_FOLDER_MOUNTED)
                 return 0;
-        return refuse_mounted(d, fd,
-                              "host path %s (from %s) holds the files of folder \"%s\" (host path "
-                              "%s), which this user gets %s: mounting it would make them reachable %s",
-                              fd->source, fd->folder->path, inner->folder->name,
-                              inner->folder->path, decision_words(inner),
-                              vs_mode_to_string(fd->mode));
+        return refuse_mounted(
+                d, fd,
+                "host path %s (from %s) holds the files of folder \"%s\" (host path "
+                "%s), which this user gets %s: mounting it would make them reachable %s",
+                fd->source, fd->folder->path, inner->folder->name, inner->folder->path,
+                decision_words(inner), vs_mode_to_string(fd->mode));
 }
 
 static const char *personal_folder(const struct vs_policy *policy, const struct vs_decision *d)

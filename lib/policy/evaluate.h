@@ -48,20 +48,21 @@ int vp_compile(const struct vs_policy *policy, struct vp_compiled **ret);
 void vp_compiled_free(struct vp_compiled *c);
 
 /* Which rules' groups a user's groups satisfy (time aside): one byte per rule. */
-void vp_match_rules(const struct vp_compiled *c, const char *const *groups, size_t n_groups, uint8_t *match);
+void vp_match_rules(const struct vp_compiled *c, const char *const *groups, size_t n_groups,
+                    uint8_t *match);
 
 /* The folders' modes at t (one byte per folder, see VP_DENIED). */
 void vp_evaluate(const struct vp_compiled *c, const uint8_t *match, int64_t t, uint8_t *modes);
 
 /* Window bounds of the matched rules inside (after, until) (until VS_TIME_NONE: no end), sorted,
  * unique, appended to *times (realloc'ed); returns the new count or -ENOMEM. */
-ssize_t vp_boundaries(const struct vp_compiled *c, const uint8_t *match, int64_t after, int64_t until,
-                      int64_t **times, size_t n_times);
+ssize_t vp_boundaries(const struct vp_compiled *c, const uint8_t *match, int64_t after,
+                      int64_t until, int64_t **times, size_t n_times);
 
 /* Folders whose substituted host path is unusable for this user, or meets another folder's:
  * per user, computed once (time-independent). */
 struct vp_refusals {
-        uint8_t *unsafe;            /* per folder: 1 when {username}/{user_id} cannot be substituted */
+        uint8_t *unsafe; /* per folder: 1 when {username}/{user_id} cannot be substituted */
         size_t (*meets)[2];         /* pairs (earlier, later) of folders with the same host path */
         size_t n_meets;
         bool any;
@@ -80,4 +81,5 @@ void vp_apply_refusals(const struct vp_compiled *c, const struct vp_refusals *r,
 /* The decision's and each folder's valid_until: the next instant after request->now at which
  * what is mounted (folder and mode) changes, in either direction (a window that opens later
  * counts as much as one that closes); VS_TIME_NONE when it never changes. */
-int vp_set_valid_until(const struct vs_policy *policy, const struct vs_request *request, struct vs_decision *d);
+int vp_set_valid_until(const struct vs_policy *policy, const struct vs_request *request,
+                       struct vs_decision *d);

@@ -142,14 +142,16 @@ static char *rule_summary(const struct vs_policy_rule *rule)
         const char *what = rule->effect == VS_EFFECT_ALLOW
                 ? (rule->mode == VS_MODE_RW ? "allow rw" : "allow ro")
                 : (rule->scope == VS_SCOPE_ALL ? "deny" : "deny write");
-        if (asprintf(&out, "%s for %s %s%s%s%s%s", what, rule->compound == VS_COMPOUND_ALL ? "all of" : "any of",
-                     list, *from ? " from " : "", from, *until ? " until " : "", until) < 0)
+        if (asprintf(&out, "%s for %s %s%s%s%s%s", what,
+                     rule->compound == VS_COMPOUND_ALL ? "all of" : "any of", list,
+                     *from ? " from " : "", from, *until ? " until " : "", until) < 0)
                 out = NULL;
         free(list);
         return out;
 }
 
-static const struct vs_folder_decision *find_decision(const struct vs_decision *d, const char *folder)
+static const struct vs_folder_decision *find_decision(const struct vs_decision *d,
+                                                      const char *folder)
 {
         for (size_t i = 0; i < d->n_folders; i++)
                 if (strcmp(d->folders[i].folder->name, folder) == 0)
@@ -158,7 +160,8 @@ static const struct vs_folder_decision *find_decision(const struct vs_decision *
 }
 
 /* Where a folder's files are also visible: a mounted folder whose host path contains its own. */
-static const char *inside(const struct vs_folder_decision *fd, const struct vs_folder_decision *outer)
+static const char *inside(const struct vs_folder_decision *fd,
+                          const struct vs_folder_decision *outer)
 {
         size_t n = strlen(outer->folder->path);
         if (outer == fd || outer->status != VS_FOLDER_MOUNTED ||
@@ -171,11 +174,12 @@ static void write_header(FILE *out, const struct vs_policy *policy, const struct
 {
         char when[VS_TIME_BUF];
         vs_time_format(d->now, when);
-        fprintf(out, "user %s (id %s) in groups [", d->user_name, *d->user_id ? d->user_id : "unknown");
+        fprintf(out, "user %s (id %s) in groups [", d->user_name,
+                *d->user_id ? d->user_id : "unknown");
         for (size_t g = 0; g < d->n_groups; g++)
                 fprintf(out, "%s%s", g ? ", " : "", d->groups[g]);
-        fprintf(out, "]%s%s at %s\n", d->groups_file ? " from " : "", d->groups_file ? d->groups_file : "",
-                when);
+        fprintf(out, "]%s%s at %s\n", d->groups_file ? " from " : "",
+                d->groups_file ? d->groups_file : "", when);
         for (size_t g = 0; g < d->n_groups; g++) {
                 if (vs_policy_names_group(policy, d->groups[g]))
                         continue;
@@ -208,20 +212,24 @@ static void write_folder(FILE *out, const struct vs_policy *policy, const struct
                 const struct vs_rule_verdict *v = &fd->verdicts[i];
                 char *label = vs_rule_label(folder, v->rule), *summary = rule_summary(v->rule);
                 char *reason = vs_rule_verdict_reason(v);
-                const char *role = v->deciding ? "deciding"
-                                 : v->outcome == VS_RULE_APPLIES ? "applies, not deciding" : "does not apply";
-                fprintf(out, "  %s: %s (%s:%u:%u) %s: %s\n", role, label ? label : "?", policy->file,
-                        v->rule->mark.line, v->rule->mark.column, summary ? summary : "?", reason ? reason : "?");
+                const char *role = v->deciding                     ? "deciding"
+                                   : v->outcome == VS_RULE_APPLIES ? "applies, not deciding"
+                                                                   : "does not apply";
+                fprintf(out, "  %s: %s (%s:%u:%u) %s: %s\n", role, label ? label : "?",
+                        policy->file, v->rule->mark.line, v->rule->mark.column,
+                        summary ? summary : "?", reason ? reason : "?");
                 free(label);
                 free(summary);
                 free(reason);
         }
         for (size_t i = 0; i < fd->n_derivations; i++) {
                 const struct vs_derivation *dv = &fd->derivations[i];
-                const char *role = dv->deciding ? "deciding" : dv->granted ? "applies, not deciding" : "does not apply";
-                fprintf(out, "  %s: via %s#implies[%zu] (%s:%u:%u): %s is %s, max_mode %s -> %s\n", role,
-                        dv->source->name, dv->implies->index, policy->file, dv->implies->mark.line,
-                        dv->implies->mark.column, dv->source->name,
+                const char *role = dv->deciding  ? "deciding"
+                                   : dv->granted ? "applies, not deciding"
+                                                 : "does not apply";
+                fprintf(out, "  %s: via %s#implies[%zu] (%s:%u:%u): %s is %s, max_mode %s -> %s\n",
+                        role, dv->source->name, dv->implies->index, policy->file,
+                        dv->implies->mark.line, dv->implies->mark.column, dv->source->name,
                         dv->source_mode ? vs_mode_to_string(dv->source_mode) : "not mounted",
                         vs_mode_to_string(dv->implies->max_mode),
                         dv->granted ? vs_mode_to_string(dv->granted) : "nothing");
@@ -232,8 +240,11 @@ static void write_folder(FILE *out, const struct vs_policy *policy, const struct
                 const struct vs_folder_decision *outer = &d->folders[i];
                 const char *rest = inside(fd, outer);
                 if (rest)
-                        fprintf(out, "  also reachable %s at %s%s: its host path lies inside that of %s\n",
-                                vs_mode_to_string(outer->mode), outer->target, rest, outer->folder->name);
+                        fprintf(out,
+                                "  also reachable %s at %s%s: its host path lies inside that of "
+                                "%s\n",
+                                vs_mode_to_string(outer->mode), outer->target, rest,
+                                outer->folder->name);
         }
 }
 
@@ -277,19 +288,22 @@ static json_t *folder_json(const struct vs_policy *policy, const struct vs_decis
                 const struct vs_folder_decision *outer = &d->folders[i];
                 const char *rest = inside(fd, outer);
                 if (rest)
-                        json_array_append_new(reachable, json_pack("{s:s, s:o, s:s}", "folder",
-                                                                   outer->folder->name, "path",
-                                                                   json_sprintf("%s%s", outer->target, rest),
-                                                                   "mode", vs_mode_to_string(outer->mode)));
+                        json_array_append_new(reachable,
+                                              json_pack("{s:s, s:o, s:s}", "folder",
+                                                        outer->folder->name, "path",
+                                                        json_sprintf("%s%s", outer->target, rest),
+                                                        "mode", vs_mode_to_string(outer->mode)));
         }
         for (size_t i = 0; i < fd->n_verdicts; i++) {
                 const struct vs_rule_verdict *v = &fd->verdicts[i];
-                char *label = vs_rule_label(fd->folder, v->rule), *reason = vs_rule_verdict_reason(v);
+                char *label = vs_rule_label(fd->folder, v->rule),
+                     *reason = vs_rule_verdict_reason(v);
                 char *summary = rule_summary(v->rule);
-                json_array_append_new(rules, json_pack("{s:s?, s:o, s:s?, s:s, s:b, s:s?}",
-                                                        "rule", label, "at", at(policy, v->rule->mark),
-                                                        "summary", summary, "outcome", outcome_name(v->outcome),
-                                                        "deciding", v->deciding, "reason", reason));
+                json_array_append_new(rules,
+                                      json_pack("{s:s?, s:o, s:s?, s:s, s:b, s:s?}", "rule", label,
+                                                "at", at(policy, v->rule->mark), "summary", summary,
+                                                "outcome", outcome_name(v->outcome), "deciding",
+                                                v->deciding, "reason", reason));
                 free(label);
                 free(reason);
                 free(summary);
@@ -297,23 +311,25 @@ static json_t *folder_json(const struct vs_policy *policy, const struct vs_decis
         for (size_t i = 0; i < fd->n_derivations; i++) {
                 const struct vs_derivation *dv = &fd->derivations[i];
                 json_t *via = json_sprintf("%s#implies[%zu]", dv->source->name, dv->implies->index);
-                json_array_append_new(derivations,
-                                      json_pack("{s:o, s:o, s:s, s:o, s:s, s:o, s:b}", "via", via, "at",
-                                                at(policy, dv->implies->mark), "source", dv->source->name,
-                                                "source_mode", mode_or_null(dv->source_mode), "max_mode",
-                                                vs_mode_to_string(dv->implies->max_mode), "granted",
-                                                mode_or_null(dv->granted), "deciding", dv->deciding));
+                json_array_append_new(
+                        derivations,
+                        json_pack("{s:o, s:o, s:s, s:o, s:s, s:o, s:b}", "via", via, "at",
+                                  at(policy, dv->implies->mark), "source", dv->source->name,
+                                  "source_mode", mode_or_null(dv->source_mode), "max_mode",
+                                  vs_mode_to_string(dv->implies->max_mode), "granted",
+                                  mode_or_null(dv->granted), "deciding", dv->deciding));
         }
-        return json_pack("{s:s, s:s, s:o, s:s?, s:s?, s:s?, s:o, s:b, s:o, s:o, s:o}", "name", fd->folder->name,
-                         "status", vs_folder_status_name(fd->status), "mode",
-                         mode_or_null(fd->status == VS_FOLDER_MOUNTED ? fd->mode : VS_MODE_NONE), "source",
-                         fd->source, "target", fd->target, "refusal", fd->refusal, "valid_until",
-                         vp_json_time(fd->valid_until), "write_capped", fd->write_capped, "rules", rules,
-                         "derivations", derivations, "reachable_through", reachable);
+        return json_pack("{s:s, s:s, s:o, s:s?, s:s?, s:s?, s:o, s:b, s:o, s:o, s:o}", "name",
+                         fd->folder->name, "status", vs_folder_status_name(fd->status), "mode",
+                         mode_or_null(fd->status == VS_FOLDER_MOUNTED ? fd->mode : VS_MODE_NONE),
+                         "source", fd->source, "target", fd->target, "refusal", fd->refusal,
+                         "valid_until", vp_json_time(fd->valid_until), "write_capped",
+                         fd->write_capped, "rules", rules, "derivations", derivations,
+                         "reachable_through", reachable);
 }
 
-int vs_explain_json(const struct vs_policy *policy, const struct vs_decision *decision, const char *folder,
-                    char **ret)
+int vs_explain_json(const struct vs_policy *policy, const struct vs_decision *decision,
+                    const char *folder, char **ret)
 {
         json_t *folders = json_array();
         for (size_t i = 0; i < decision->n_folders; i++) {
@@ -336,16 +352,16 @@ int vs_explain_json(const struct vs_policy *policy, const struct vs_decision *de
                     asprintf(&at, "%s:%u:%u", decision->groups_file, decision->group_marks[g].line,
                              decision->group_marks[g].column) < 0)
                         at = NULL;
-                json_array_append_new(unknown, json_pack("{s:s, s:s?, s:s*}", "group", decision->groups[g],
-                                                         "did_you_mean",
-                                                         vs_policy_similar_group(policy, decision->groups[g]),
-                                                         "at", at));
+                json_array_append_new(
+                        unknown,
+                        json_pack("{s:s, s:s?, s:s*}", "group", decision->groups[g], "did_you_mean",
+                                  vs_policy_similar_group(policy, decision->groups[g]), "at", at));
                 free(at);
         }
-        json_t *root = json_pack("{s:{s:s, s:s, s:o, s:s*}, s:o, s:o, s:o}", "user", "name", decision->user_name,
-                                 "id", decision->user_id, "groups", groups, "groups_from", decision->groups_file,
-                                 "now", vp_json_time(decision->now),
-                                 "unknown_groups", unknown, "folders", folders);
+        json_t *root = json_pack(
+                "{s:{s:s, s:s, s:o, s:s*}, s:o, s:o, s:o}", "user", "name", decision->user_name,
+                "id", decision->user_id, "groups", groups, "groups_from", decision->groups_file,
+                "now", vp_json_time(decision->now), "unknown_groups", unknown, "folders", folders);
         char *text = root ? json_dumps(root, JSON_SORT_KEYS | JSON_INDENT(2)) : NULL;
         json_decref(root);
         if (!text)

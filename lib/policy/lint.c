@@ -16,7 +16,9 @@ int vp_lint_add(struct vs_lint *lint, const char *file, const char *code, struct
                 return -ENOMEM;
         lint->items = items;
         struct vs_lint_warning *w = &items[lint->count];
-        *w = (struct vs_lint_warning){ .line = mark.line, .column = mark.column, .code = strdup(code),
+        *w = (struct vs_lint_warning){ .line = mark.line,
+                                       .column = mark.column,
+                                       .code = strdup(code),
                                        .file = file ? strdup(file) : NULL };
         va_list ap;
         va_start(ap, fmt);
@@ -71,16 +73,19 @@ static bool window_covers(const struct vs_policy_rule *b, const struct vs_policy
 {
         bool start = b->not_before == VS_TIME_NONE ||
                      (a->not_before != VS_TIME_NONE && b->not_before <= a->not_before);
-        bool end = b->not_after == VS_TIME_NONE || (a->not_after != VS_TIME_NONE && b->not_after >= a->not_after);
+        bool end = b->not_after == VS_TIME_NONE ||
+                   (a->not_after != VS_TIME_NONE && b->not_after >= a->not_after);
         return start && end;
 }
 
-/* Whether rule b makes rule a pointless: whenever a applies, b applies and does at least as much. */
+/* Whether rule b makes rule a pointless: whenever a applies, b applies and does at least as
+ * much. */
 static bool rule_covers(const struct vs_policy_rule *b, const struct vs_policy_rule *a)
 {
         if (a->effect != b->effect)
                 return false;
-        if (a->effect == VS_EFFECT_ALLOW ? b->mode < a->mode : (b->scope != VS_SCOPE_ALL && a->scope == VS_SCOPE_ALL))
+        if (a->effect == VS_EFFECT_ALLOW ? b->mode < a->mode
+                                         : (b->scope != VS_SCOPE_ALL && a->scope == VS_SCOPE_ALL))
                 return false;
         return condition_implies(a, b) && window_covers(b, a);
 }
@@ -90,8 +95,8 @@ static bool rules_identical(const struct vs_policy_rule *a, const struct vs_poli
         return rule_covers(a, b) && rule_covers(b, a);
 }
 
-static int lint_rules(const struct vs_policy *policy, const struct vs_policy_folder *folder, int64_t now,
-                      struct vs_lint *lint)
+static int lint_rules(const struct vs_policy *policy, const struct vs_policy_folder *folder,
+                      int64_t now, struct vs_lint *lint)
 {
         char when[VS_TIME_BUF];
         int r = 0;
@@ -100,9 +105,10 @@ static int lint_rules(const struct vs_policy *policy, const struct vs_policy_fol
                 const struct vs_policy_rule *rule = &folder->rules[i];
                 if (rule->not_after != VS_TIME_NONE && rule->not_after <= now) {
                         vs_time_format(rule->not_after, when);
-                        r = vp_lint_add(lint, NULL, "expired-rule", rule->mark,
-                                     "%s#access[%zu] expired at %s and can never apply again; remove it",
-                                     folder->name, i, when);
+                        r = vp_lint_add(
+                                lint, NULL, "expired-rule", rule->mark,
+                                "%s#access[%zu] expired at %s and can never apply again; remove it",
+                                folder->name, i, when);
                         continue;
                 }
                 for (size_t j = 0; j < folder->n_rules && r == 0; j++) {
@@ -112,16 +118,22 @@ static int lint_rules(const struct vs_policy *policy, const struct vs_policy_fol
                         if (rule->effect == VS_EFFECT_ALLOW && other->effect == VS_EFFECT_DENY &&
                             other->scope == VS_SCOPE_ALL && condition_implies(rule, other) &&
                             window_covers(other, rule)) {
-                                r = vp_lint_add(lint, NULL, "never-valid-rule", rule->mark,
-                                             "%s#access[%zu] can never grant access: %s#access[%zu] (%u:%u) denies everyone it matches whenever it applies",
-                                             folder->name, i, folder->name, j, other->mark.line, other->mark.column);
+                                r = vp_lint_add(
+                                        lint, NULL, "never-valid-rule", rule->mark,
+                                        "%s#access[%zu] can never grant access: %s#access[%zu] "
+                                        "(%u:%u) denies everyone it matches whenever it applies",
+                                        folder->name, i, folder->name, j, other->mark.line,
+                                        other->mark.column);
                                 break;
                         }
                         /* Of two identical rules, only the later one is the redundant one. */
                         if (rule_covers(other, rule) && !(rules_identical(rule, other) && j > i)) {
                                 r = vp_lint_add(lint, NULL, "redundant-rule", rule->mark,
-                                             "%s#access[%zu] is redundant: %s#access[%zu] (%u:%u) already applies whenever it does, with at least its effect",
-                                             folder->name, i, folder->name, j, other->mark.line, other->mark.column);
+                                                "%s#access[%zu] is redundant: %s#access[%zu] "
+                                                "(%u:%u) already applies whenever it does, with at "
+                                                "least its effect",
+                                                folder->name, i, folder->name, j, other->mark.line,
+                                                other->mark.column);
                                 break;
                         }
                 }
@@ -133,16 +145,22 @@ static int lint_paths(const struct vs_policy *policy, struct vs_lint *lint)
 {
         for (size_t a = 0; a < policy->n_folders; a++)
                 for (size_t b = 0; b < policy->n_folders; b++) {
-                        const struct vs_policy_folder *outer = &policy->folders[a], *inner = &policy->folders[b];
+                        const struct vs_policy_folder *outer = &policy->folders[a],
+                                                      *inner = &policy->folders[b];
                         size_t n = strlen(outer->path);
-                        if (a == b || strncmp(inner->path, outer->path, n) != 0 || inner->path[n] != '/')
+                        if (a == b || strncmp(inner->path, outer->path, n) != 0 ||
+                            inner->path[n] != '/')
                                 continue;
                         /* Loading refused every pair where this exposes more than inner grants. */
-                        int r = vp_lint_add(lint, NULL, "nested-path", inner->path_mark,
-                                         "host path \"%s\" of folder \"%s\" lies inside \"%s\" of folder \"%s\" (%u:%u): whoever mounts \"%s\" also reaches these files at %s/%s%s, with its mode (the policy loads only because \"%s\" always grants at least as much)",
-                                         inner->path, inner->name, outer->path, outer->name, outer->path_mark.line,
-                                         outer->path_mark.column, outer->name, policy->vault, outer->name,
-                                         inner->path + n, inner->name);
+                        int r = vp_lint_add(
+                                lint, NULL, "nested-path", inner->path_mark,
+                                "host path \"%s\" of folder \"%s\" lies inside \"%s\" of folder "
+                                "\"%s\" (%u:%u): whoever mounts \"%s\" also reaches these files at "
+                                "%s/%s%s, with its mode (the policy loads only because \"%s\" "
+                                "always grants at least as much)",
+                                inner->path, inner->name, outer->path, outer->name,
+                                outer->path_mark.line, outer->path_mark.column, outer->name,
+                                policy->vault, outer->name, inner->path + n, inner->name);
                         if (r < 0)
                                 return r;
                 }
@@ -167,7 +185,8 @@ static int lint_group_case(const struct vs_policy *policy, struct vs_lint *lint)
                                                 break;
                                 if (k < n_seen)
                                         continue;
-                                const struct vs_policy_group **more = realloc(seen, (n_seen + 1) * sizeof(*seen));
+                                const struct vs_policy_group **more =
+                                        realloc(seen, (n_seen + 1) * sizeof(*seen));
                                 if (!more) {
                                         r = -ENOMEM;
                                         break;
@@ -183,13 +202,16 @@ static int lint_group_case(const struct vs_policy *policy, struct vs_lint *lint)
                         /* Report at the later position so the message points at the newcomer. */
                         const struct vs_policy_group *first = seen[a], *second = seen[b];
                         if (second->mark.line < first->mark.line ||
-                            (second->mark.line == first->mark.line && second->mark.column < first->mark.column)) {
+                            (second->mark.line == first->mark.line &&
+                             second->mark.column < first->mark.column)) {
                                 first = seen[b];
                                 second = seen[a];
                         }
                         r = vp_lint_add(lint, NULL, "group-case", second->mark,
-                                     "group \"%s\" differs from \"%s\" (%u:%u) only in case; group names are case-sensitive",
-                                     second->name, first->name, first->mark.line, first->mark.column);
+                                        "group \"%s\" differs from \"%s\" (%u:%u) only in case; "
+                                        "group names are case-sensitive",
+                                        second->name, first->name, first->mark.line,
+                                        first->mark.column);
                 }
         free(seen);
         return r;

@@ -47,11 +47,13 @@ static bool load_choice(struct loader *l, const struct yt_node *node, const char
                 *ret = 1;
                 return true;
         }
-        load_error(l, node, "%s must be \"%s\" or \"%s\", got \"%s\"", what, first, second, node->value);
+        load_error(l, node, "%s must be \"%s\" or \"%s\", got \"%s\"", what, first, second,
+                   node->value);
         return false;
 }
 
-static void load_mode(struct loader *l, const struct yt_node *node, const char *what, enum vs_mode *ret)
+static void load_mode(struct loader *l, const struct yt_node *node, const char *what,
+                      enum vs_mode *ret)
 {
         int choice;
         if (load_choice(l, node, what, "ro", "rw", &choice))
@@ -67,7 +69,8 @@ static void load_time(struct loader *l, const struct yt_node *node, const char *
         char why[VS_RFC3339_PROBLEM_MAX];
         if (vp_time_parse_bound(node->value, ret) < 0)
                 load_error(l, node,
-                           "%s must be an RFC 3339 date-time with a time zone, such as 2027-01-31T00:00:00Z, got \"%s\": %s",
+                           "%s must be an RFC 3339 date-time with a time zone, such as "
+                           "2027-01-31T00:00:00Z, got \"%s\": %s",
                            what, node->value, vs_rfc3339_problem(node->value, why));
 }
 
@@ -92,20 +95,25 @@ static void load_groups(struct loader *l, const struct yt_node *node, struct vs_
                 if (!load_string(l, item, "a group name", &name))
                         continue;
                 if (!*name || strcspn(name, CONTROL_CHARACTERS) != strlen(name)) {
-                        load_error(l, item, "a group name must be non-empty and free of control characters");
+                        load_error(l, item,
+                                   "a group name must be non-empty and free of control characters");
                         free(name);
                         continue;
                 }
                 for (size_t j = 0; j < rule->n_groups; j++)
                         if (strcmp(rule->groups[j].name, name) == 0) {
-                                load_error(l, item, "group \"%s\" is listed twice in this rule (first at %u:%u)",
-                                           name, rule->groups[j].mark.line, rule->groups[j].mark.column);
+                                load_error(l, item,
+                                           "group \"%s\" is listed twice in this rule (first at "
+                                           "%u:%u)",
+                                           name, rule->groups[j].mark.line,
+                                           rule->groups[j].mark.column);
                                 free(name);
                                 name = NULL;
                                 break;
                         }
                 if (name)
-                        rule->groups[rule->n_groups++] = (struct vs_policy_group){ .name = name, .mark = mark_of(item) };
+                        rule->groups[rule->n_groups++] =
+                                (struct vs_policy_group){ .name = name, .mark = mark_of(item) };
         }
 }
 
@@ -136,13 +144,17 @@ static void load_rule(struct loader *l, const struct yt_node *node, struct vs_po
         if (v[2]) {
                 load_mode(l, v[2], "mode", &rule->mode);
                 if (rule->effect == VS_EFFECT_DENY)
-                        load_error(l, v[2], "mode applies to allow rules only; a deny rule takes \"scope: all\" or \"scope: write\"");
+                        load_error(l, v[2],
+                                   "mode applies to allow rules only; a deny rule takes \"scope: "
+                                   "all\" or \"scope: write\"");
         }
         if (v[4]) {
                 if (load_choice(l, v[4], "scope", "all", "write", &choice))
                         rule->scope = choice ? VS_SCOPE_WRITE : VS_SCOPE_ALL;
                 if (rule->effect != VS_EFFECT_DENY)
-                        load_error(l, v[4], "scope applies to deny rules only; an allow rule takes \"mode: ro\" or \"mode: rw\"");
+                        load_error(l, v[4],
+                                   "scope applies to deny rules only; an allow rule takes \"mode: "
+                                   "ro\" or \"mode: rw\"");
         }
         if (v[5]) {
                 load_time(l, v[5], "not_before", &rule->not_before);
@@ -154,7 +166,8 @@ static void load_rule(struct loader *l, const struct yt_node *node, struct vs_po
         }
 }
 
-static void load_implies(struct loader *l, const struct yt_node *node, struct vs_policy_implies *implies)
+static void load_implies(struct loader *l, const struct yt_node *node,
+                         struct vs_policy_implies *implies)
 {
         static const struct yt_key keys[] = { { "folder", true }, { "max_mode", false } };
         const struct yt_node *v[2];
@@ -193,7 +206,8 @@ static void load_implies(struct loader *l, const struct yt_node *node, struct vs
                 }                                                                                  \
         } while (0)
 
-static void load_folder(struct loader *l, const struct yt_node *node, struct vs_policy_folder *folder)
+static void load_folder(struct loader *l, const struct yt_node *node,
+                        struct vs_policy_folder *folder)
 {
         static const struct yt_key keys[] = {
                 { "name", true },     { "path", true },      { "access", false },
@@ -243,7 +257,8 @@ static void load_root(struct loader *l, const struct yt_node *root, struct vs_po
 
         if (!root) {
                 l->errors++;
-                vs_diags_add(l->diags, l->doc->file, 1, 1, "empty policy; expected a mapping with a \"folders\" list");
+                vs_diags_add(l->diags, l->doc->file, 1, 1,
+                             "empty policy; expected a mapping with a \"folders\" list");
                 return;
         }
         if (!yt_expect(l->doc, root, YT_MAPPING, "the policy", l->diags)) {
@@ -253,13 +268,15 @@ static void load_root(struct loader *l, const struct yt_node *root, struct vs_po
         /* Two files in one command are easily swapped: say which one this is. */
         if (vp_root_key(root, "users", &users_key) && !vp_root_key(root, "folders", NULL)) {
                 load_error(l, users_key,
-                           "this looks like a users file (a top-level \"users\" list, no \"folders\"), not "
+                           "this looks like a users file (a top-level \"users\" list, no "
+                           "\"folders\"), not "
                            "a policy: give it with --users and the policy as POLICY");
                 return;
         }
         l->errors += yt_map_fields(l->doc, root, "the policy", keys, 3, v, l->diags);
         if (v[0] && !(v[0]->kind == YT_SCALAR && v[0]->plain && strcmp(v[0]->value, "1") == 0))
-                load_error(l, v[0], "version must be 1, got \"%s\"", v[0]->kind == YT_SCALAR ? v[0]->value : "?");
+                load_error(l, v[0], "version must be 1, got \"%s\"",
+                           v[0]->kind == YT_SCALAR ? v[0]->value : "?");
         if (v[1] && load_string(l, v[1], "vault", &policy->vault))
                 policy->vault_mark = mark_of(v[1]);
         if (!policy->vault && !(policy->vault = strdup(VS_POLICY_DEFAULT_VAULT)))
@@ -294,7 +311,8 @@ static int compare_diag_position(const void *a, const void *b)
 static void sort_diags_from(struct vs_diags *diags, size_t first)
 {
         if (diags->count - first > 1)
-                qsort(diags->items + first, diags->count - first, sizeof(*diags->items), compare_diag_position);
+                qsort(diags->items + first, diags->count - first, sizeof(*diags->items),
+                      compare_diag_position);
 }
 
 int vs_policy_parse(const char *name, const char *text, size_t len, struct vs_policy **ret,
@@ -334,7 +352,8 @@ int vs_policy_parse(const char *name, const char *text, size_t len, struct vs_po
         return 0;
 }
 
-int vp_load_file(const char *path, const char *what, vp_parse_fn parse, void *ret, struct vs_diags *diags)
+int vp_load_file(const char *path, const char *what, vp_parse_fn parse, void *ret,
+                 struct vs_diags *diags)
 {
         char *text;
         size_t len;
@@ -350,7 +369,8 @@ int vp_load_file(const char *path, const char *what, vp_parse_fn parse, void *re
         return r;
 }
 
-static int parse_policy(const char *name, const char *text, size_t len, void *ret, struct vs_diags *diags)
+static int parse_policy(const char *name, const char *text, size_t len, void *ret,
+                        struct vs_diags *diags)
 {
         return vs_policy_parse(name, text, len, ret, diags);
 }

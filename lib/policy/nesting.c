@@ -63,7 +63,8 @@ static void mark_relevant(const struct vs_policy *policy, size_t a, size_t b, bo
         }
 }
 
-static int collect_inputs(const struct vs_policy *policy, const bool *marked, struct pair_inputs *in)
+static int collect_inputs(const struct vs_policy *policy, const bool *marked,
+                          struct pair_inputs *in)
 {
         size_t n_rules = 0;
         for (size_t f = 0; f < policy->n_folders; f++)
@@ -215,15 +216,15 @@ static int check_pair(const struct vs_policy *policy, size_t i, size_t o,
                                             &who.outer_path, &why) < 0))
                 r = -ENOMEM; /* the names are safe: only allocation can fail */
         if (r == 0 && in.n_groups > NESTING_MAX_GROUPS) {
-                vs_diags_add(diags, policy->file, inner->path_mark.line, inner->path_mark.column,
-                             "host path \"%s\" of folder \"%s\" lies inside \"%s\" of folder \"%s\" "
-                             "(%u:%u), and %zu groups decide them, too many to prove that \"%s\" "
-                             "never grants more than \"%s\" (at most %d); give \"%s\" a host path "
-                             "outside \"%s\"",
-                             inner->path, inner->name, outer->path, outer->name,
-                             outer->path_mark.line, outer->path_mark.column, in.n_groups,
-                             outer->name, inner->name, NESTING_MAX_GROUPS, inner->name,
-                             outer->path);
+                vs_diags_add(
+                        diags, policy->file, inner->path_mark.line, inner->path_mark.column,
+                        "host path \"%s\" of folder \"%s\" lies inside \"%s\" of folder \"%s\" "
+                        "(%u:%u), and %zu groups decide them, too many to prove that \"%s\" "
+                        "never grants more than \"%s\" (at most %d); give \"%s\" a host path "
+                        "outside \"%s\"",
+                        inner->path, inner->name, outer->path, outer->name, outer->path_mark.line,
+                        outer->path_mark.column, in.n_groups, outer->name, inner->name,
+                        NESTING_MAX_GROUPS, inner->name, outer->path);
                 r = 1;
         }
         if (r == 0 && !(chosen = calloc(in.n_groups + 1, sizeof(*chosen))))

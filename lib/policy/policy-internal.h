@@ -54,10 +54,12 @@ int vp_time_parse_bound(const char *text, int64_t *ret);
 /* Whether a mapping has the key; *key (when not NULL) set to its node (loader.c). */
 bool vp_root_key(const struct yt_node *map, const char *name, const struct yt_node **key);
 
-/* Read path and hand its text to parse; a read failure becomes a "path: cannot read <what>" record. */
-typedef int (*vp_parse_fn)(const char *name, const char *text, size_t len, void *ret, struct vs_diags *diags);
-int vp_load_file(const char *path, const char *what, vp_parse_fn parse, void *ret, struct vs_diags *diags);
-
+/* Read path and hand its text to parse; a read failure becomes a "path: cannot read <what>"
+ * record. */
+typedef int (*vp_parse_fn)(const char *name, const char *text, size_t len, void *ret,
+                           struct vs_diags *diags);
+int vp_load_file(const char *path, const char *what, vp_parse_fn parse, void *ret,
+                 struct vs_diags *diags);
 
 /* How near a candidate name is to name: 0 when they differ only in case, else the number of
  * single-character edits; VP_NOT_SIMILAR when equal or more than two edits apart

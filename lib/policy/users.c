@@ -51,7 +51,8 @@ static unsigned load_user(const struct yt_doc *doc, const struct yt_node *node,
         return errors;
 }
 
-int vs_users_parse(const char *name, const char *text, size_t len, struct vs_users *ret, struct vs_diags *diags)
+int vs_users_parse(const char *name, const char *text, size_t len, struct vs_users *ret,
+                   struct vs_diags *diags)
 {
         static const struct yt_key keys[] = { { "users", true } };
         const struct yt_node *v[1], *folders_key = NULL;
@@ -64,31 +65,41 @@ int vs_users_parse(const char *name, const char *text, size_t len, struct vs_use
                 return r;
         doc.file = name;
         if (!doc.root) {
-                vs_diags_add(diags, name, 1, 1, "empty users file; expected a mapping with a \"users\" list");
+                vs_diags_add(diags, name, 1, 1,
+                             "empty users file; expected a mapping with a \"users\" list");
                 errors++;
         } else if (!yt_expect(&doc, doc.root, YT_MAPPING, "the users file", diags)) {
                 errors++;
-        } else if (vp_root_key(doc.root, "folders", &folders_key) && !vp_root_key(doc.root, "users", NULL)) {
+        } else if (vp_root_key(doc.root, "folders", &folders_key) &&
+                   !vp_root_key(doc.root, "users", NULL)) {
                 vs_diags_add(diags, name, folders_key->line, folders_key->column,
-                             "this looks like a policy (a top-level \"folders\" list, no \"users\"), not a users "
+                             "this looks like a policy (a top-level \"folders\" list, no "
+                             "\"users\"), not a users "
                              "file: give the users file with --users and the policy as POLICY");
                 errors++;
         } else {
                 errors += yt_map_fields(&doc, doc.root, "the users file", keys, 1, v, diags);
                 if (v[0] && yt_expect(&doc, v[0], YT_SEQUENCE, "users", diags)) {
-                        users.items = calloc(v[0]->n_children ? v[0]->n_children : 1, sizeof(*users.items));
+                        users.items = calloc(v[0]->n_children ? v[0]->n_children : 1,
+                                             sizeof(*users.items));
                         if (!users.items)
                                 errors++;
                         for (size_t i = 0; users.items && i < v[0]->n_children; i++)
-                                errors += load_user(&doc, v[0]->children[i], &users.items[users.count++], diags);
-                        /* A second entry for a user would give the matrix two rows that disagree. */
+                                errors += load_user(&doc, v[0]->children[i],
+                                                    &users.items[users.count++], diags);
+                        /* A second entry for a user would give the matrix two rows that
+                         * disagree. */
                         for (size_t i = 0; users.items && i < users.count; i++)
                                 for (size_t j = 0; users.items[i].name && j < i; j++)
-                                        if (users.items[j].name && strcmp(users.items[i].name, users.items[j].name) == 0) {
-                                                const struct yt_node *dup = v[0]->children[i], *first = v[0]->children[j];
+                                        if (users.items[j].name &&
+                                            strcmp(users.items[i].name, users.items[j].name) == 0) {
+                                                const struct yt_node *dup = v[0]->children[i],
+                                                                     *first = v[0]->children[j];
                                                 vs_diags_add(diags, name, dup->line, dup->column,
-                                                             "duplicate user \"%s\" (first at %u:%u); give each user once",
-                                                             users.items[i].name, first->line, first->column);
+                                                             "duplicate user \"%s\" (first at "
+                                                             "%u:%u); give each user once",
+                                                             users.items[i].name, first->line,
+                                                             first->column);
                                                 errors++;
                                                 break;
                                         }
@@ -107,7 +118,8 @@ int vs_users_parse(const char *name, const char *text, size_t len, struct vs_use
         return 0;
 }
 
-static int parse_users(const char *name, const char *text, size_t len, void *ret, struct vs_diags *diags)
+static int parse_users(const char *name, const char *text, size_t len, void *ret,
+                       struct vs_diags *diags)
 {
         return vs_users_parse(name, text, len, ret, diags);
 }

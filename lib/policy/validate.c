@@ -186,22 +186,25 @@ static unsigned check_cycles(const struct vs_policy *policy, const ssize_t *cons
 
 /* The personal folder holds .obsidian/ and new notes: a grant below rw leaves the user with
  * none (the manifest omits it), so every way to grant it less is an error. */
-static unsigned check_personal(const struct vs_policy *policy, const struct vs_policy_folder *personal,
-                               struct vs_diags *diags)
+static unsigned check_personal(const struct vs_policy *policy,
+                               const struct vs_policy_folder *personal, struct vs_diags *diags)
 {
-        static const char why[] = "a user it decides gets no personal folder: the manifest omits it and "
-                                  ".obsidian/ is never written";
+        static const char why[] =
+                "a user it decides gets no personal folder: the manifest omits it and "
+                ".obsidian/ is never written";
         unsigned errors = 0;
         for (size_t i = 0; i < personal->n_rules; i++) {
                 const struct vs_policy_rule *rule = &personal->rules[i];
                 if (rule->effect == VS_EFFECT_ALLOW && rule->mode != VS_MODE_RW) {
                         error_at(diags, policy, rule->mark,
-                                 "the personal folder \"%s\" can only be granted rw, but this rule grants ro: %s; grant rw, or deny it",
+                                 "the personal folder \"%s\" can only be granted rw, but this rule "
+                                 "grants ro: %s; grant rw, or deny it",
                                  personal->name, why);
                         errors++;
                 } else if (rule->effect == VS_EFFECT_DENY && rule->scope == VS_SCOPE_WRITE) {
                         error_at(diags, policy, rule->mark,
-                                 "the personal folder \"%s\" can only be granted rw, but this write deny caps it at ro: %s; deny it with scope all",
+                                 "the personal folder \"%s\" can only be granted rw, but this "
+                                 "write deny caps it at ro: %s; deny it with scope all",
                                  personal->name, why);
                         errors++;
                 }
@@ -213,7 +216,8 @@ static unsigned check_personal(const struct vs_policy *policy, const struct vs_p
                             implies->max_mode == VS_MODE_RW)
                                 continue;
                         error_at(diags, policy, implies->mark,
-                                 "the personal folder \"%s\" can only be granted rw, but this implies grants at most ro: %s; use max_mode: rw",
+                                 "the personal folder \"%s\" can only be granted rw, but this "
+                                 "implies grants at most ro: %s; use max_mode: rw",
                                  personal->name, why);
                         errors++;
                 }
@@ -266,7 +270,8 @@ unsigned vs_policy_validate(struct vs_policy *policy, struct vs_diags *diags)
 
         if (!personal)
                 for (size_t f = 0; f < n && !personal; f++)
-                        if (policy->folders[f].name && strcmp(policy->folders[f].name, "personal") == 0)
+                        if (policy->folders[f].name &&
+                            strcmp(policy->folders[f].name, "personal") == 0)
                                 personal = &policy->folders[f];
         if (personal && personal->name)
                 errors += check_personal(policy, personal, diags);

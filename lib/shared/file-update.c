@@ -61,7 +61,8 @@ int vs_file_read(const char *path, char **ret, size_t *ret_len)
 int vs_file_read_failed(struct vs_diags *diags, const char *path, int err)
 {
         char why[VS_READ_INPUT_ERROR_BUF];
-        vs_diags_add(diags, path, 0, 0, "cannot read: %s", vs_read_input_error(err, FILE_READ_MAX, why, sizeof(why)));
+        vs_diags_add(diags, path, 0, 0, "cannot read: %s",
+                     vs_read_input_error(err, FILE_READ_MAX, why, sizeof(why)));
         return err;
 }
 

@@ -65,7 +65,8 @@ static bool expect(const char **p, char c)
 }
 
 /* Say why text is refused, when the caller wants to know. */
-static int refuse(char *why, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int refuse(char *why, size_t size, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
 
 static int refuse(char *why, size_t size, const char *fmt, ...)
 {
@@ -80,8 +81,8 @@ static int refuse(char *why, size_t size, const char *fmt, ...)
 
 static int parse(const char *text, int64_t *ret, char *why, size_t size)
 {
-        static const char layout[] =
-                "expected YYYY-MM-DDTHH:MM:SS (optionally .fraction) and Z or an offset such as +01:00";
+        static const char layout[] = "expected YYYY-MM-DDTHH:MM:SS (optionally .fraction) and Z or "
+                                     "an offset such as +01:00";
         const char *p = text;
         int year, month, day, hour, minute, second, off_h = 0, off_m = 0, sign = 0;
 
@@ -124,11 +125,14 @@ static int parse(const char *text, int64_t *ret, char *why, size_t size)
                 return refuse(why, size, "minute %02d is not 00-59", minute);
         /* POSIX time has no leap seconds: folding :60 into :59 would silently move a bound. */
         if (second == 60)
-                return refuse(why, size, "second 60 (a leap second) is not accepted: use :59 or the next minute");
+                return refuse(
+                        why, size,
+                        "second 60 (a leap second) is not accepted: use :59 or the next minute");
         if (second > 59)
                 return refuse(why, size, "second %02d is not 00-59", second);
         if (off_h > 23 || off_m > 59)
-                return refuse(why, size, "offset %02d:%02d is not within 00:00-23:59", off_h, off_m);
+                return refuse(why, size, "offset %02d:%02d is not within 00:00-23:59", off_h,
+                              off_m);
 
         int64_t t = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
         t -= sign * (off_h * 3600 + off_m * 60);

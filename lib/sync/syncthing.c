@@ -63,8 +63,8 @@ static bool text_is(xmlNodePtr n, const char *value)
 }
 
 /* The child element <name>, created with value if missing; with overwrite, set to value. */
-static xmlNodePtr put_child(struct editor *e, xmlNodePtr parent, const char *name, const char *value,
-                            bool overwrite)
+static xmlNodePtr put_child(struct editor *e, xmlNodePtr parent, const char *name,
+                            const char *value, bool overwrite)
 {
         xmlNodePtr c = child(parent, name);
         if (!c) {
@@ -129,7 +129,8 @@ static const char fresh_config[] =
         "<theme>default</theme></gui>"
         "<options><listenAddress>default</listenAddress>"
         "<globalAnnounceServer>default</globalAnnounceServer>"
-        "<localAnnounceEnabled>true</localAnnounceEnabled><localAnnouncePort>21027</localAnnouncePort>"
+        "<localAnnounceEnabled>true</localAnnounceEnabled><localAnnouncePort>21027</"
+        "localAnnouncePort>"
         "<localAnnounceMCAddr>[ff12::8384]:21027</localAnnounceMCAddr>"
         "<reconnectionIntervalS>60</reconnectionIntervalS>"
         "<relayReconnectIntervalM>10</relayReconnectIntervalM>"
@@ -145,7 +146,8 @@ static const char fresh_config[] =
 
 static int random_key(char out[33])
 {
-        static const char alphabet[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+        static const char alphabet[] =
+                "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
         unsigned char raw[32];
         if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
                 return -errno;
@@ -177,13 +179,15 @@ static void record_first_error(void *data, vs_xml_error err)
         fe->seen = true;
         fe->line = err->line > 0 ? (unsigned)err->line : 0;
         fe->column = err->int2 > 0 ? (unsigned)err->int2 : 0;
-        snprintf(fe->message, sizeof(fe->message), "%s", err->message ? err->message : "parse error");
+        snprintf(fe->message, sizeof(fe->message), "%s",
+                 err->message ? err->message : "parse error");
         size_t n = strlen(fe->message);
         while (n > 0 && fe->message[n - 1] == '\n')
                 fe->message[--n] = '\0';
 }
 
-static int load(const char *path, const char *text, size_t len, xmlDocPtr *ret, struct vs_diags *diags)
+static int load(const char *path, const char *text, size_t len, xmlDocPtr *ret,
+                struct vs_diags *diags)
 {
         struct first_error fe = {0};
         xmlSetStructuredErrorFunc(&fe, record_first_error);
@@ -210,7 +214,8 @@ static int load(const char *path, const char *text, size_t len, xmlDocPtr *ret, 
 static xmlNodePtr find_folder(xmlNodePtr root, const char *id)
 {
         for (xmlNodePtr c = root->children; c; c = c->next)
-                if (c->type == XML_ELEMENT_NODE && xmlStrEqual(c->name, X("folder")) && attr_is(c, "id", id))
+                if (c->type == XML_ELEMENT_NODE && xmlStrEqual(c->name, X("folder")) &&
+                    attr_is(c, "id", id))
                         return c;
         return NULL;
 }
@@ -220,7 +225,8 @@ static xmlNodePtr new_folder(struct editor *e, xmlNodePtr root)
 {
         xmlNodePtr defaults = child(root, "defaults");
         xmlNodePtr tmpl = defaults ? child(defaults, "folder") : NULL;
-        xmlNodePtr f = tmpl ? xmlDocCopyNode(tmpl, e->doc, 1) : xmlNewDocNode(e->doc, NULL, X("folder"), NULL);
+        xmlNodePtr f = tmpl ? xmlDocCopyNode(tmpl, e->doc, 1)
+                            : xmlNewDocNode(e->doc, NULL, X("folder"), NULL);
         if (!f)
                 return NULL;
         xmlNodePtr last = NULL;
@@ -286,7 +292,8 @@ static void remove_stale(struct editor *e, xmlNodePtr root, const struct vs_sync
                 if (c->type != XML_ELEMENT_NODE || !xmlStrEqual(c->name, X("folder")))
                         continue;
                 xmlChar *id = xmlGetProp(c, X("id"));
-                bool ours = id && strncmp((const char *)id, VS_ROOM_ID_PREFIX, strlen(VS_ROOM_ID_PREFIX)) == 0;
+                bool ours = id && strncmp((const char *)id, VS_ROOM_ID_PREFIX,
+                                          strlen(VS_ROOM_ID_PREFIX)) == 0;
                 bool wanted = false;
                 for (size_t i = 0; ours && i < plan->n_folders; i++) {
                         char want[VS_ROOM_ID_MAX];

@@ -70,7 +70,8 @@ int main(int argc, char **argv)
         if (r == 0)
                 r = time_batch(libc_rename, a, b, 1, &direct[0]);
         for (long i = 0; i < rounds && r == 0; i++) {
-                rename_fn *first = i % 2 ? rename : libc_rename, *second = i % 2 ? libc_rename : rename;
+                rename_fn *first = i % 2 ? rename : libc_rename,
+                          *second = i % 2 ? libc_rename : rename;
 
                 r = time_batch(first, a, b, batch, i % 2 ? &wrapped[i] : &direct[i]);
                 if (r == 0)

@@ -233,7 +233,8 @@ int main(int argc, char **argv)
         vs_print_medians_and_free(times_a, times_b, (size_t)rounds);
         return 0;
 usage:
-        fprintf(stderr, "usage: vs-bench-spawn ROUNDS LIB [--file SRC SIZE DST | --tree SRC NOTES DST [--settle]]\n"
+        fprintf(stderr, "usage: vs-bench-spawn ROUNDS LIB [--file SRC SIZE DST | --tree SRC NOTES "
+                        "DST [--settle]]\n"
                         "                      -- CMD_A... -- CMD_B...\n");
         return 2;
 }

@@ -123,17 +123,20 @@ int main(int argc, char **argv)
         if (args.umask != NULL)
                 umask((mode_t)strtoul(args.umask, NULL, 8));
         if (args.nofile != NULL) {
-                struct rlimit limit = { strtoul(args.nofile, NULL, 10), strtoul(args.nofile, NULL, 10) };
+                struct rlimit limit = { strtoul(args.nofile, NULL, 10),
+                                        strtoul(args.nofile, NULL, 10) };
 
                 if (setrlimit(RLIMIT_NOFILE, &limit) < 0) {
-                        fprintf(stderr, "vs-rename-call: RLIMIT_NOFILE %s: %s\n", args.nofile, strerror(errno));
+                        fprintf(stderr, "vs-rename-call: RLIMIT_NOFILE %s: %s\n", args.nofile,
+                                strerror(errno));
                         return 2;
                 }
         }
         if (args.as_user != NULL) {
                 r = vs_drop_privileges(args.as_user);
                 if (r < 0) {
-                        fprintf(stderr, "vs-rename-call: cannot become %s: %s\n", args.as_user, strerror(-r));
+                        fprintf(stderr, "vs-rename-call: cannot become %s: %s\n", args.as_user,
+                                strerror(-r));
                         return 2;
                 }
         }

@@ -17,45 +17,47 @@
 
 #define DEFAULT_MANIFEST "/etc/vault/manifest.yaml"
 
+static const char usage_text[] =
+"usage: vault-first-launch [--manifest FILE | --discover [--personal NAME]] [--vault DIR]\n"
+"                          [--sync rooms|syncthing]... [--rooms-file FILE]\n"
+"                          [--syncthing-home DIR] [--syncthing-ro-type receiveonly|sendonly]\n"
+"                          [--exclude-readonly] [--no-shim-check] [--no-recovery]\n"
+"                          [--dry-run] [--json] [--watch] [--print-manifest]\n"
+"       vault-first-launch --help | --version\n"
+"\n"
+"Verify the vault's mounts against the manifest, write .obsidian/ (in the personal\n"
+"folder, linked from the vault root) and the sync configuration, check the shim.\n"
+"\n"
+"  --manifest FILE      the mount manifest (default $VAULT_MANIFEST, then " DEFAULT_MANIFEST ")\n"
+"  --discover           derive the manifest from /proc/self/mountinfo (mounts under --vault)\n"
+"  --personal NAME      with --discover: the personal folder (default \"personal\"),\n"
+"                       which must be mounted\n"
+"  --vault DIR          the vault root (default: the manifest's, or /vault)\n"
+"  --sync rooms         write the generic rooms JSON ($XDG_CONFIG_HOME/vaultshim/rooms.json)\n"
+"  --sync syncthing     merge the folders into Syncthing's config.xml\n"
+"  --rooms-file FILE    where to write the rooms JSON\n"
+"  --syncthing-home DIR Syncthing's home (default $XDG_CONFIG_HOME/syncthing)\n"
+"  --syncthing-ro-type T folder type for read-only folders (default receiveonly)\n"
+"  --exclude-readonly   list read-only folders in Obsidian's \"Excluded files\"\n"
+"  --no-shim-check      skip the LD_PRELOAD/UV_USE_IO_URING checks and the probe\n"
+"  --no-recovery        do not run vault-fsck\n"
+"  --dry-run            report what would change, change nothing\n"
+"  --json               print a machine-readable report on stdout\n"
+"  --watch              stay running; re-render when the manifest (with --discover: the\n"
+"                       mount table) changes, and when its valid_until passes (the\n"
+"                       expired access is then reported as an error: end the session);\n"
+"                       SIGHUP re-renders, SIGTERM stops\n"
+"  --print-manifest     print the (loaded or discovered) manifest and exit\n"
+"\n"
+"Exit status: 0 ok; 1 verification failed (required folder missing, read-only promise\n"
+"broken, access expired, a vault mount the manifest does not grant; with --discover:\n"
+"no vault root, nothing mounted under it, or no personal folder); 2 usage error or\n"
+"bad manifest; 3 done with warnings;\n"
+"4 a configuration file could not be written.\n";
+
 static void usage(FILE *f)
 {
-        fprintf(f,
-                "usage: vault-first-launch [--manifest FILE | --discover [--personal NAME]] [--vault DIR]\n"
-                "                          [--sync rooms|syncthing]... [--rooms-file FILE]\n"
-                "                          [--syncthing-home DIR] [--syncthing-ro-type receiveonly|sendonly]\n"
-                "                          [--exclude-readonly] [--no-shim-check] [--no-recovery]\n"
-                "                          [--dry-run] [--json] [--watch] [--print-manifest]\n"
-                "       vault-first-launch --help | --version\n"
-                "\n"
-                "Verify the vault's mounts against the manifest, write .obsidian/ (in the personal\n"
-                "folder, linked from the vault root) and the sync configuration, check the shim.\n"
-                "\n"
-                "  --manifest FILE      the mount manifest (default $VAULT_MANIFEST, then " DEFAULT_MANIFEST ")\n"
-                "  --discover           derive the manifest from /proc/self/mountinfo (mounts under --vault)\n"
-                "  --personal NAME      with --discover: the personal folder (default \"personal\"),\n"
-                "                       which must be mounted\n"
-                "  --vault DIR          the vault root (default: the manifest's, or /vault)\n"
-                "  --sync rooms         write the generic rooms JSON ($XDG_CONFIG_HOME/vaultshim/rooms.json)\n"
-                "  --sync syncthing     merge the folders into Syncthing's config.xml\n"
-                "  --rooms-file FILE    where to write the rooms JSON\n"
-                "  --syncthing-home DIR Syncthing's home (default $XDG_CONFIG_HOME/syncthing)\n"
-                "  --syncthing-ro-type T folder type for read-only folders (default receiveonly)\n"
-                "  --exclude-readonly   list read-only folders in Obsidian's \"Excluded files\"\n"
-                "  --no-shim-check      skip the LD_PRELOAD/UV_USE_IO_URING checks and the probe\n"
-                "  --no-recovery        do not run vault-fsck\n"
-                "  --dry-run            report what would change, change nothing\n"
-                "  --json               print a machine-readable report on stdout\n"
-                "  --watch              stay running; re-render when the manifest (with --discover: the\n"
-                "                       mount table) changes, and when its valid_until passes (the\n"
-                "                       expired access is then reported as an error: end the session);\n"
-                "                       SIGHUP re-renders, SIGTERM stops\n"
-                "  --print-manifest     print the (loaded or discovered) manifest and exit\n"
-                "\n"
-                "Exit status: 0 ok; 1 verification failed (required folder missing, read-only promise\n"
-                "broken, access expired, a vault mount the manifest does not grant; with --discover:\n"
-                "no vault root, nothing mounted under it, or no personal folder); 2 usage error or\n"
-                "bad manifest; 3 done with warnings;\n"
-                "4 a configuration file could not be written.\n");
+        fputs(usage_text, f);
 }
 
 struct watch_ctx {
@@ -143,13 +145,17 @@ int main(int argc, char **argv)
         int c, long_index;
 
         while ((c = getopt_long(argc, argv, "m:dv:njwh", options, &long_index)) != -1) {
-                /* Only --sync adds up; any other option given twice would silently replace the first. */
+                /* Only --sync adds up; any other option given twice would silently replace
+                 * the first. */
                 if (c > 0 && c < OPT_LAST && c != OPT_SYNC && c != '?' && seen[c]) {
                         const char *name = NULL;
                         for (const struct option *opt = options; opt->name && !name; opt++)
                                 if (opt->val == c)
                                         name = opt->name;
-                        fprintf(stderr, "vault-first-launch: option --%s given more than once; give it once\n", name);
+                        fprintf(stderr,
+                                "vault-first-launch: option --%s given more than once; give it "
+                                "once\n",
+                                name);
                         return FL_EXIT_USAGE;
                 }
                 if (c > 0 && c < OPT_LAST)
@@ -167,8 +173,10 @@ int main(int argc, char **argv)
                                 else if (strcmp(t, "syncthing") == 0)
                                         o.sync_syncthing = true;
                                 else {
-                                        fprintf(stderr, "vault-first-launch: --sync: unknown daemon \"%s\" "
-                                                        "(rooms or syncthing)\n", t);
+                                        fprintf(stderr,
+                                                "vault-first-launch: --sync: unknown daemon \"%s\" "
+                                                "(rooms or syncthing)\n",
+                                                t);
                                         return FL_EXIT_USAGE;
                                 }
                         }
@@ -201,17 +209,22 @@ int main(int argc, char **argv)
                 return FL_EXIT_USAGE;
         }
         if (o.discover && o.manifest_path) {
-                fprintf(stderr, "vault-first-launch: --manifest and --discover exclude each other\n");
+                fprintf(stderr,
+                        "vault-first-launch: --manifest and --discover exclude each other\n");
                 return FL_EXIT_USAGE;
         }
         if (o.personal && !o.discover) {
-                fprintf(stderr, "vault-first-launch: --personal only names the personal folder for --discover; "
-                                "with a manifest, its \"personal:\" key does (add --discover to derive the "
-                                "manifest from the mounts)\n");
+                fprintf(stderr,
+                        "vault-first-launch: --personal only names the personal folder for "
+                        "--discover; "
+                        "with a manifest, its \"personal:\" key does (add --discover to derive the "
+                        "manifest from the mounts)\n");
                 return FL_EXIT_USAGE;
         }
         if (o.vault && (!vs_path_normalised(o.vault) || strcmp(o.vault, "/") == 0)) {
-                fprintf(stderr, "vault-first-launch: --vault must be an absolute normalised path, got \"%s\"\n",
+                fprintf(stderr,
+                        "vault-first-launch: --vault must be an absolute normalised path, got "
+                        "\"%s\"\n",
                         o.vault);
                 return FL_EXIT_USAGE;
         }

@@ -24,7 +24,8 @@ char *fl_find_program(const char *name)
         const char *path = getenv("PATH");
         char *copy = strdup(path ? path : "/usr/local/bin:/usr/bin:/bin"), *save = NULL;
         char *found = NULL;
-        for (char *dir = strtok_r(copy, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
+        for (char *dir = strtok_r(copy, ":", &save); dir && !found;
+             dir = strtok_r(NULL, ":", &save)) {
                 char *candidate = NULL;
                 if (asprintf(&candidate, "%s/%s", dir, name) < 0)
                         break;

@@ -65,11 +65,13 @@ static void refuse_shared_journal(struct fl_report *r, const char *shown, const 
         const char *personal = personal_folder(r->manifest);
         const char *fix = *personal ? personal : "the personal folder";
         if (strcmp(why, VS_JOURNAL_PERSONAL_UNKNOWN) == 0)
-                fl_report_add(r, VS_SEVERITY_ERROR, "recovery",
-                              "VAULTSHIM_JOURNAL (%s) is in the vault, and VAULTSHIM_PERSONAL names "
-                              "no personal folder to tell it private: moves across folders are not "
-                              "emulated, they fail with EXDEV; fix: set VAULTSHIM_PERSONAL=%s in "
-                              "the image environment", shown, fix);
+                fl_report_add(
+                        r, VS_SEVERITY_ERROR, "recovery",
+                        "VAULTSHIM_JOURNAL (%s) is in the vault, and VAULTSHIM_PERSONAL names "
+                        "no personal folder to tell it private: moves across folders are not "
+                        "emulated, they fail with EXDEV; fix: set VAULTSHIM_PERSONAL=%s in "
+                        "the image environment",
+                        shown, fix);
         else
                 fl_report_add(r, VS_SEVERITY_ERROR, "recovery",
                               "VAULTSHIM_JOURNAL (%s) is %s, which other users' sessions may "
@@ -91,7 +93,8 @@ static void check_journal(struct fl_report *r)
                 fl_report_add(r, VS_SEVERITY_WARNING, "recovery",
                               "no private journal (VAULTSHIM_JOURNAL %s): moves across folders "
                               "are not emulated, they fail with EXDEV",
-                              e == -EINVAL ? "is not an absolute path" : "is not set, nor XDG_STATE_HOME or HOME");
+                              e == -EINVAL ? "is not an absolute path"
+                                           : "is not set, nor XDG_STATE_HOME or HOME");
                 return;
         }
         char *shown = escaped(dir);
@@ -126,11 +129,14 @@ static void check_journal(struct fl_report *r)
                         close(fd);
         }
         if (e < 0)
-                fl_report_add(r, VS_SEVERITY_WARNING, "recovery",
-                              "the private journal %s cannot be used (%s%s): moves across folders "
-                              "are not emulated, they fail with EXDEV",
-                              shown ? shown : "?", strerror(-e),
-                              e == -EPERM ? ": it must be a directory of this user that nobody else can write" : "");
+                fl_report_add(
+                        r, VS_SEVERITY_WARNING, "recovery",
+                        "the private journal %s cannot be used (%s%s): moves across folders "
+                        "are not emulated, they fail with EXDEV",
+                        shown ? shown : "?", strerror(-e),
+                        e == -EPERM
+                                ? ": it must be a directory of this user that nobody else can write"
+                                : "");
         free(shown);
 }
 
@@ -172,7 +178,8 @@ void fl_recover_moves(struct fl_report *r, bool dry_run)
         else if (status == -ETIMEDOUT)
                 fl_report_add(r, VS_SEVERITY_WARNING, "recovery",
                               "vault-fsck did not finish within %u s and was stopped; interrupted "
-                              "moves may be left (run vault-fsck by hand): %s", timeout / 1000, text);
+                              "moves may be left (run vault-fsck by hand): %s",
+                              timeout / 1000, text);
         else if (status < 0)
                 fl_report_add(r, VS_SEVERITY_WARNING, "recovery", "cannot run %s: %s", fsck,
                               strerror(-status));

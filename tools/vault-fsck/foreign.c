@@ -96,7 +96,8 @@ static void vaultshim_dir(struct walk *w, int parentfd, size_t len)
                         } else if (!w->o->dry_run) {
                                 int r = vs_journal_remove_stale_lock(dirfd(d), de->d_name);
                                 if (r != 0)
-                                        w->sink->stale_lock(w->path, r < 0 ? r : 0, w->sink->userdata);
+                                        w->sink->stale_lock(w->path, r < 0 ? r : 0,
+                                                            w->sink->userdata);
                         }
                         w->path[entry_len] = '\0';
                 }
@@ -213,7 +214,8 @@ int foreign_scan(const char *root, const struct foreign_options *o, const struct
                 struct stat st;
                 if (fstatat(here, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                         continue;
-                if (strncmp(name, VS_JOURNAL_OLD_BESIDE_PREFIX, strlen(VS_JOURNAL_OLD_BESIDE_PREFIX)) == 0 &&
+                if (strncmp(name, VS_JOURNAL_OLD_BESIDE_PREFIX,
+                            strlen(VS_JOURNAL_OLD_BESIDE_PREFIX)) == 0 &&
                     !S_ISDIR(st.st_mode)) {
                         old_record(&w, here, name);
                         continue;

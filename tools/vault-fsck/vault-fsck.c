@@ -76,7 +76,8 @@ static const char *outcome_verb(enum vs_recovery_outcome o, bool dry_run)
 {
         switch (o) {
         case VS_RECOVERY_LIVE: return "still running, left alone";
-        case VS_RECOVERY_EMPTY: return dry_run ? "would drop an empty record" : "dropped an empty record";
+        case VS_RECOVERY_EMPTY:
+                return dry_run ? "would drop an empty record" : "dropped an empty record";
         case VS_RECOVERY_ROLLED_BACK: return dry_run ? "would roll back" : "rolled back";
         case VS_RECOVERY_ROLLED_FORWARD: return dry_run ? "would roll forward" : "rolled forward";
         case VS_RECOVERY_CLOSED: return dry_run ? "would close" : "closed";
@@ -98,9 +99,11 @@ static void on_record(const struct vs_recovery_result *r, void *userdata)
         esc(r->record, record, sizeof(record));
         esc(r->detail, detail, sizeof(detail));
         if (r->parsed) {
-                vs_journal_display_path(&r->entry.source_mount, r->entry.source, path, sizeof(path));
+                vs_journal_display_path(&r->entry.source_mount, r->entry.source, path,
+                                        sizeof(path));
                 esc(path, source, sizeof(source));
-                vs_journal_display_path(&r->entry.target_mount, r->entry.target, path, sizeof(path));
+                vs_journal_display_path(&r->entry.target_mount, r->entry.target, path,
+                                        sizeof(path));
                 esc(path, target, sizeof(target));
         }
 
@@ -111,11 +114,11 @@ static void on_record(const struct vs_recovery_result *r, void *userdata)
                                       "source_removed", (json_int_t)r->source_removed,
                                       "source_kept", (json_int_t)r->source_kept);
                 if (o && r->parsed)
-                        json_object_update_new(o, json_pack("{s:s, s:s, s:s, s:s, s:s}",
-                                                        "id", r->entry.id,
-                                                        "kind", vs_journal_kind_name(r->entry.kind),
-                                                        "phase", vs_journal_phase_name(r->entry.phase),
-                                                        "source", source, "target", target));
+                        json_object_update_new(
+                                o, json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", r->entry.id, "kind",
+                                             vs_journal_kind_name(r->entry.kind), "phase",
+                                             vs_journal_phase_name(r->entry.phase), "source",
+                                             source, "target", target));
                 if (o && r->error)
                         json_object_set_new(o, "error", json_string(strerror(-r->error)));
                 if (o)
@@ -125,8 +128,8 @@ static void on_record(const struct vs_recovery_result *r, void *userdata)
         if (r->parsed)
                 printf("%s: %s move %s -> %s (%s): %s: %s", record,
                        vs_journal_kind_name(r->entry.kind), source, target,
-                       vs_journal_phase_name(r->entry.phase), outcome_verb(r->outcome, rep->dry_run),
-                       detail);
+                       vs_journal_phase_name(r->entry.phase),
+                       outcome_verb(r->outcome, rep->dry_run), detail);
         else
                 printf("%s: %s: %s", record, outcome_verb(r->outcome, rep->dry_run), detail);
         if (r->staging_removed || r->source_removed)
@@ -142,16 +145,18 @@ static void on_error(const char *path, int err, void *userdata)
         esc(path, shown, sizeof(shown));
         if (err == -ELOOP) { /* a directory too deep to search: a warning, not a failure */
                 if (rep->json)
-                        json_array_append_new(rep->warnings, json_pack("{s:s, s:s}", "path", shown,
-                                                                       "warning", "too deep, not searched"));
+                        json_array_append_new(rep->warnings,
+                                              json_pack("{s:s, s:s}", "path", shown, "warning",
+                                                        "too deep, not searched"));
                 else
-                        fprintf(stderr, "vault-fsck: %s: too deep, not searched for old records\n", shown);
+                        fprintf(stderr, "vault-fsck: %s: too deep, not searched for old records\n",
+                                shown);
                 return;
         }
         rep->errors++;
         if (rep->json)
-                json_array_append_new(rep->error_list,
-                                      json_pack("{s:s, s:s}", "path", shown, "error", strerror(-err)));
+                json_array_append_new(rep->error_list, json_pack("{s:s, s:s}", "path", shown,
+                                                                 "error", strerror(-err)));
         else
                 fprintf(stderr, "vault-fsck: %s: %s\n", shown, strerror(-err));
 }
@@ -211,7 +216,8 @@ static void on_stale_lock(const char *path, int err, void *userdata)
 
 static void usage(FILE *f)
 {
-        fprintf(f, "usage: vault-fsck [--dry-run] [--json] [--journal DIR] [--purge-foreign] [ROOT...]\n"
+        fprintf(f, "usage: vault-fsck [--dry-run] [--json] [--journal DIR] [--purge-foreign] "
+                   "[ROOT...]\n"
                    "       vault-fsck --help | --version\n"
                    "Finish or roll back this user's interrupted vaultshim moves, from the private\n"
                    "journal (DIR, else $VAULTSHIM_JOURNAL, $XDG_STATE_HOME/vaultshim/journal or\n"
@@ -250,8 +256,8 @@ static void recover_journal(const char *dir, struct report *rep, struct foreign_
                 fo->skip_dev = st.st_dev;
                 fo->skip_ino = st.st_ino;
         }
-        int r = vs_journal_recover_dir(fd, dir, rep->dry_run ? VS_RECOVER_DRY_RUN : VS_RECOVER_REPAIR,
-                                       on_record, rep);
+        int r = vs_journal_recover_dir(
+                fd, dir, rep->dry_run ? VS_RECOVER_DRY_RUN : VS_RECOVER_REPAIR, on_record, rep);
         if (r < 0)
                 on_error(dir, r, rep);
         close(fd);
@@ -413,7 +419,8 @@ int main(int argc, char **argv)
         if (jr == 0 && !rep.dry_run)
                 remove_journal_if_empty(journal, roots, n_roots);
 
-        int status = (rep.repaired ? EXIT_REPAIRED : 0) | (rep.kept || rep.foreign ? EXIT_LEFT : 0) |
+        int status = (rep.repaired ? EXIT_REPAIRED : 0) |
+                     (rep.kept || rep.foreign ? EXIT_LEFT : 0) |
                      (rep.errors ? EXIT_OPERATIONAL : 0);
         if (rep.json) {
                 print_json(&rep, root_list, jr == 0 ? journal : NULL, status);

@@ -22,14 +22,15 @@ json_t *class_folders(const struct vs_policy *policy, const struct vp_class *c)
         json_t *folders = json_object();
         for (size_t f = 0; folders && f < policy->n_folders; f++)
                 if (c->modes[f] != VS_MODE_NONE)
-                        json_object_set_new(folders, policy->folders[f].name, json_string(vs_mode_to_string(c->modes[f])));
+                        json_object_set_new(folders, policy->folders[f].name,
+                                            json_string(vs_mode_to_string(c->modes[f])));
         return folders;
 }
 
 json_t *class_json(const struct vs_policy *policy, const struct vp_class *c)
 {
-        return json_pack("{s:s, s:o, s:o}", "group", c->name, "folders", class_folders(policy, c), "volume_mapping",
-                         vp_class_volume_mapping(policy, c));
+        return json_pack("{s:s, s:o, s:o}", "group", c->name, "folders", class_folders(policy, c),
+                         "volume_mapping", vp_class_volume_mapping(policy, c));
 }
 
 /* A CSV field, quoted when it must be (RFC 4180). */
@@ -77,15 +78,17 @@ static int stream_json(const struct vs_policy *policy, const struct vs_users *us
         json_stream_begin(&s, '[');
         for (size_t c = 0; c < plan->n_classes && !s.failed; c++) {
                 json_t *item = class_json(policy, &plan->classes[c]);
-                json_object_set_new(item, "members", json_integer((json_int_t)plan->classes[c].members));
+                json_object_set_new(item, "members",
+                                    json_integer((json_int_t)plan->classes[c].members));
                 json_stream_value(&s, item);
         }
         json_stream_end(&s, ']');
         json_stream_key(&s, "members");
         json_stream_begin(&s, '[');
         for (size_t u = 0; u < users->count && !s.failed; u++)
-                json_stream_value(&s, json_pack("{s:s, s:s, s:s, s:o}", "user", users->items[u].name, "id",
-                                                users->items[u].id, "group", plan->classes[plan->initial[u]].name,
+                json_stream_value(&s, json_pack("{s:s, s:s, s:s, s:o}", "user",
+                                                users->items[u].name, "id", users->items[u].id,
+                                                "group", plan->classes[plan->initial[u]].name,
                                                 "valid_until", vp_json_time(plan->valid_until[u])));
         json_stream_end(&s, ']');
         json_stream_key(&s, "refused");
@@ -94,7 +97,8 @@ static int stream_json(const struct vs_policy *policy, const struct vs_users *us
         return json_stream_finish(&s);
 }
 
-int run_classes(const struct vs_policy *policy, const struct vs_users *users, int64_t at, const char *format)
+int run_classes(const struct vs_policy *policy, const struct vs_users *users, int64_t at,
+                const char *format)
 {
         struct vp_plan plan;
         size_t refused = 0;
@@ -106,7 +110,8 @@ int run_classes(const struct vs_policy *policy, const struct vs_users *users, in
         }
         r = report_refusals_at(policy, users, plan.refusable, at, list, &refused);
         if (r == 0)
-                r = strcmp(format, "csv") == 0 ? print_csv(&plan, users) : stream_json(policy, users, &plan, at, list);
+                r = strcmp(format, "csv") == 0 ? print_csv(&plan, users)
+                                               : stream_json(policy, users, &plan, at, list);
         json_decref(list);
         vp_plan_clear(&plan);
         if (r < 0)

@@ -30,7 +30,8 @@ static int refuse(char **error, int r, const char *fmt, ...)
 
 static void strip_trailing_space(char *s, size_t *len)
 {
-        while (*len > 0 && (s[*len - 1] == '\n' || s[*len - 1] == '\r' || s[*len - 1] == ' ' || s[*len - 1] == '\t'))
+        while (*len > 0 && (s[*len - 1] == '\n' || s[*len - 1] == '\r' || s[*len - 1] == ' ' ||
+                            s[*len - 1] == '\t'))
                 s[--*len] = '\0';
 }
 
@@ -49,12 +50,14 @@ static int check_critical(json_t *crit, char **error)
         json_t *first = json_array_get(crit, 0);
         if (!json_is_array(crit) || !json_is_string(first))
                 return refuse(error, -EPERM,
-                              "token refused: malformed, its header's \"crit\" must be a non-empty array of "
+                              "token refused: malformed, its header's \"crit\" must be a non-empty "
+                              "array of "
                               "header names (RFC 7515 §4.1.11)");
-        return refuse(error, -EPERM,
-                      "token refused: its header marks \"%s\" critical (\"crit\"), an extension this "
-                      "verifier does not understand (RFC 7515 §4.1.11)",
-                      json_string_value(first));
+        return refuse(
+                error, -EPERM,
+                "token refused: its header marks \"%s\" critical (\"crit\"), an extension this "
+                "verifier does not understand (RFC 7515 §4.1.11)",
+                json_string_value(first));
 }
 
 /*
@@ -66,18 +69,24 @@ static int check_shape(const char *token, jwt_alg_t pinned, const char *alg, cha
         const char *dot1 = strchr(token, '.'), *dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
         if (!dot1 || !dot2 || strchr(dot2 + 1, '.'))
                 return refuse(error, -EPERM,
-                              "token refused: malformed, expected three base64url parts separated by '.' (a JWS)");
+                              "token refused: malformed, expected three base64url parts separated "
+                              "by '.' (a JWS)");
         char *header = base64_decode(token, (size_t)(dot1 - token), true, NULL);
         json_t *root = header ? json_loads(header, 0, NULL) : NULL;
         const char *named = json_string_value(json_object_get(root, "alg"));
         int r = 0;
         if (!json_is_object(root) || !named)
-                r = refuse(error, -EPERM, "token refused: malformed, its header is not a JSON object with an \"alg\"");
+                r = refuse(error, -EPERM,
+                           "token refused: malformed, its header is not a JSON object with an "
+                           "\"alg\"");
         else if (strcasecmp(named, "none") == 0)
-                r = refuse(error, -EPERM, "token refused: it is unsigned (\"alg\": \"%s\"); --jwt-alg pins %s", named,
-                           alg);
+                r = refuse(error, -EPERM,
+                           "token refused: it is unsigned (\"alg\": \"%s\"); --jwt-alg pins %s",
+                           named, alg);
         else if (jwt_str_alg(named) != pinned)
-                r = refuse(error, -EPERM, "token refused: it is signed with %s, but --jwt-alg pins %s", named, alg);
+                r = refuse(error, -EPERM,
+                           "token refused: it is signed with %s, but --jwt-alg pins %s", named,
+                           alg);
         else if (dot2[1] == '\0')
                 r = refuse(error, -EPERM, "token refused: it carries no signature");
         else
@@ -88,29 +97,38 @@ static int check_shape(const char *token, jwt_alg_t pinned, const char *alg, cha
 }
 
 /* An HS256 secret that is a PEM key is someone's public key: whoever has it could sign. */
-static int check_key(const char *key, size_t len, jwt_alg_t pinned, const char *key_file, char **error)
+static int check_key(const char *key, size_t len, jwt_alg_t pinned, const char *key_file,
+                     char **error)
 {
         bool pem = strstr(key, "-----BEGIN ") != NULL;
         if (len == 0)
                 return refuse(error, -EIO, "%s: the key file is empty", key_file);
         if (pinned == JWT_ALG_HS256 && pem)
                 return refuse(error, -EIO,
-                              "%s: an HS256 key must be the shared secret, not a PEM key (anyone holding a public key could sign tokens with it)",
+                              "%s: an HS256 key must be the shared secret, not a PEM key (anyone "
+                              "holding a public key could sign tokens with it)",
                               key_file);
         if (pinned == JWT_ALG_HS256 && len < HS256_MIN_KEY_BYTES)
-                return refuse(error, -EIO, "%s: the HS256 secret has %zu bytes; it needs at least %d", key_file, len,
-                              HS256_MIN_KEY_BYTES);
+                return refuse(error, -EIO,
+                              "%s: the HS256 secret has %zu bytes; it needs at least %d", key_file,
+                              len, HS256_MIN_KEY_BYTES);
         if (pinned != JWT_ALG_HS256 && !pem)
-                return refuse(error, -EIO, "%s: expected a PEM public key for %s", key_file, jwt_alg_str(pinned));
+                return refuse(error, -EIO, "%s: expected a PEM public key for %s", key_file,
+                              jwt_alg_str(pinned));
         if (pinned == JWT_ALG_HS256)
                 return 0;
         enum jwt_key_kind kind = jwt_key_kind(key);
-        enum jwt_key_kind wanted = pinned == JWT_ALG_RS256 ? JWT_KEY_RSA_PUBLIC : JWT_KEY_EC_P256_PUBLIC;
+        enum jwt_key_kind wanted =
+                pinned == JWT_ALG_RS256 ? JWT_KEY_RSA_PUBLIC : JWT_KEY_EC_P256_PUBLIC;
         if (kind != wanted)
                 return refuse(error, -EIO,
-                              "%s: the key type does not match the algorithm: it is %s, but %s verifies with %s%s",
-                              key_file, jwt_key_kind_name(kind), jwt_alg_str(pinned), jwt_key_kind_name(wanted),
-                              kind == JWT_KEY_PRIVATE ? " (give the public key: openssl pkey -in KEY -pubout)" : "");
+                              "%s: the key type does not match the algorithm: it is %s, but %s "
+                              "verifies with %s%s",
+                              key_file, jwt_key_kind_name(kind), jwt_alg_str(pinned),
+                              jwt_key_kind_name(wanted),
+                              kind == JWT_KEY_PRIVATE
+                                      ? " (give the public key: openssl pkey -in KEY -pubout)"
+                                      : "");
         return 0;
 }
 
@@ -123,7 +141,9 @@ static int read_groups_claim(jwt_t *jwt, const char *claim, struct group_list *r
         free(text);
         if (!json_is_array(array)) {
                 json_decref(array);
-                return refuse(error, -EPERM, "token refused: its claim \"%s\" must be an array of group names", claim);
+                return refuse(error, -EPERM,
+                              "token refused: its claim \"%s\" must be an array of group names",
+                              claim);
         }
         struct group_list list = { .names = calloc(json_array_size(array) + 1, sizeof(char *)) };
         size_t i;
@@ -133,7 +153,8 @@ static int read_groups_claim(jwt_t *jwt, const char *claim, struct group_list *r
                 if (r < 0)
                         break;
                 if (!json_is_string(item)) {
-                        r = refuse(error, -EPERM, "token refused: its claim \"%s\" must hold only strings", claim);
+                        r = refuse(error, -EPERM,
+                                   "token refused: its claim \"%s\" must hold only strings", claim);
                         break;
                 }
                 const char *name = normalise_group(json_string_value(item));
@@ -164,7 +185,8 @@ static int numeric_date(jwt_t *jwt, const char *claim, int64_t *ret, char **erro
         int r = 0;
         if (!json_is_integer(value))
                 r = refuse(error, -EPERM,
-                           "token refused: its claim \"%s\" is malformed: expected whole seconds since "
+                           "token refused: its claim \"%s\" is malformed: expected whole seconds "
+                           "since "
                            "1970-01-01T00:00:00Z (a NumericDate without a fraction), got %s",
                            claim, text);
         else
@@ -183,7 +205,9 @@ static int check_times(jwt_t *jwt, int64_t now, char **error)
         if (r < 0)
                 return r;
         if (r > 0)
-                return refuse(error, -EPERM, "token refused: no \"exp\" claim; a token that never expires is not accepted");
+                return refuse(error, -EPERM,
+                              "token refused: no \"exp\" claim; a token that never expires is not "
+                              "accepted");
         if (now >= exp) {
                 vs_time_format(exp, when);
                 return refuse(error, -EPERM, "token refused: token expired at %s", when);
@@ -204,9 +228,13 @@ static int check_issuer(jwt_t *jwt, const char *issuer, char **error)
                 return 0;
         const char *iss = jwt_get_grant(jwt, "iss");
         if (!iss)
-                return refuse(error, -EPERM, "token refused: no \"iss\" claim, but --jwt-iss requires \"%s\"", issuer);
+                return refuse(error, -EPERM,
+                              "token refused: no \"iss\" claim, but --jwt-iss requires \"%s\"",
+                              issuer);
         if (strcmp(iss, issuer) != 0)
-                return refuse(error, -EPERM, "token refused: issued by \"%s\", but --jwt-iss requires \"%s\"", iss, issuer);
+                return refuse(error, -EPERM,
+                              "token refused: issued by \"%s\", but --jwt-iss requires \"%s\"", iss,
+                              issuer);
         return 0;
 }
 
@@ -222,27 +250,37 @@ static int check_audience(jwt_t *jwt, const char *audience, char **error)
         size_t i;
         json_t *item;
         if (json_is_array(aud))
-                json_array_foreach(aud, i, item)
-                        found |= json_is_string(item) && strcmp(json_string_value(item), audience) == 0;
+                json_array_foreach(aud, i, item) found |=
+                        json_is_string(item) && strcmp(json_string_value(item), audience) == 0;
         bool present = aud != NULL;
         json_decref(aud);
         if (!present)
-                return refuse(error, -EPERM, "token refused: no \"aud\" claim, but --jwt-aud requires \"%s\"",
+                return refuse(error, -EPERM,
+                              "token refused: no \"aud\" claim, but --jwt-aud requires \"%s\"",
                               audience);
         if (!found)
-                return refuse(error, -EPERM, "token refused: its audience (\"aud\") does not include \"%s\" (--jwt-aud)",
-                              audience);
+                return refuse(
+                        error, -EPERM,
+                        "token refused: its audience (\"aud\") does not include \"%s\" (--jwt-aud)",
+                        audience);
         return 0;
 }
 
 /* The user: the claim asked for, else preferred_username (Keycloak, OIDC), else sub. */
 static int read_user(jwt_t *jwt, const char *claim, struct jwt_identity *id, char **error)
 {
-        const char *name = claim ? claim : jwt_get_grant(jwt, "preferred_username") ? "preferred_username" : "sub";
+        const char *name = claim                                      ? claim
+                           : jwt_get_grant(jwt, "preferred_username") ? "preferred_username"
+                                                                      : "sub";
         const char *value = jwt_get_grant(jwt, name);
         if (!value || !*value)
-                return claim ? refuse(error, -EPERM, "token refused: no string claim \"%s\" (--user-claim) names the user", claim)
-                             : refuse(error, -EPERM, "token refused: it names no user (no \"preferred_username\" or \"sub\" claim)");
+                return claim ? refuse(error, -EPERM,
+                                      "token refused: no string claim \"%s\" (--user-claim) names "
+                                      "the user",
+                                      claim)
+                             : refuse(error, -EPERM,
+                                      "token refused: it names no user (no \"preferred_username\" "
+                                      "or \"sub\" claim)");
         id->user = strdup(value);
         id->user_claim = strdup(name);
         return id->user && id->user_claim ? 0 : -ENOMEM;
@@ -265,20 +303,28 @@ static int refuse_signature(const char *token, const char *key, size_t key_len, 
         while (stripped > 0 && (key[stripped - 1] == '\n' || key[stripped - 1] == '\r'))
                 stripped--;
         if (pinned != JWT_ALG_HS256 || stripped == key_len)
-                return refuse(error, -EPERM, "token refused: its signature does not verify with %s (signed with another key?)",
+                return refuse(error, -EPERM,
+                              "token refused: its signature does not verify with %s (signed with "
+                              "another key?)",
                               key_file);
         jwt_t *jwt = NULL;
-        bool without = jwt_decode(&jwt, token, (const unsigned char *)key, (int)stripped) == 0 && jwt;
+        bool without =
+                jwt_decode(&jwt, token, (const unsigned char *)key, (int)stripped) == 0 && jwt;
         if (jwt)
                 jwt_free(jwt);
         if (without)
                 return refuse(error, -EIO,
-                              "%s: the HS256 secret ends with a line break, which is part of the secret, and the "
-                              "token verifies only without it: write the key file without it (printf '%%s' "
-                              "\"$SECRET\" > %s)", key_file, key_file);
+                              "%s: the HS256 secret ends with a line break, which is part of the "
+                              "secret, and the "
+                              "token verifies only without it: write the key file without it "
+                              "(printf '%%s' "
+                              "\"$SECRET\" > %s)",
+                              key_file, key_file);
         return refuse(error, -EPERM,
-                      "token refused: its signature does not verify with %s (signed with another key?; the "
-                      "file ends with a line break, which counts as part of the HS256 secret)", key_file);
+                      "token refused: its signature does not verify with %s (signed with another "
+                      "key?; the "
+                      "file ends with a line break, which counts as part of the HS256 secret)",
+                      key_file);
 }
 
 int jwt_verify(const struct jwt_request *req, struct jwt_identity *ret, char **error)
@@ -292,7 +338,8 @@ int jwt_verify(const struct jwt_request *req, struct jwt_identity *ret, char **e
         int r;
 
         if (pinned != JWT_ALG_RS256 && pinned != JWT_ALG_ES256 && pinned != JWT_ALG_HS256)
-                return refuse(error, -EINVAL, "--jwt-alg must be RS256, ES256 or HS256, got \"%s\"", req->alg);
+                return refuse(error, -EINVAL, "--jwt-alg must be RS256, ES256 or HS256, got \"%s\"",
+                              req->alg);
         r = vs_read_input(req->token_file, VS_INPUT_MAX_BYTES, &token, &token_len);
         if (r < 0)
                 return refuse(error, -EIO, "%s: cannot read token: %s", req->token_file,
@@ -319,13 +366,17 @@ int jwt_verify(const struct jwt_request *req, struct jwt_identity *ret, char **e
                 goto out;
         }
         if (jwt_get_alg(jwt) != pinned) {
-                r = refuse(error, -EPERM, "token refused: it is signed with %s, but --jwt-alg pins %s",
-                           jwt_alg_str(jwt_get_alg(jwt)) ? jwt_alg_str(jwt_get_alg(jwt)) : "an unknown algorithm",
+                r = refuse(error, -EPERM,
+                           "token refused: it is signed with %s, but --jwt-alg pins %s",
+                           jwt_alg_str(jwt_get_alg(jwt)) ? jwt_alg_str(jwt_get_alg(jwt))
+                                                         : "an unknown algorithm",
                            req->alg);
                 goto out;
         }
-        if ((r = check_times(jwt, req->now, error)) < 0 || (r = check_issuer(jwt, req->issuer, error)) < 0 ||
-            (r = check_audience(jwt, req->audience, error)) < 0 || (r = read_user(jwt, req->user_claim, &id, error)) < 0 ||
+        if ((r = check_times(jwt, req->now, error)) < 0 ||
+            (r = check_issuer(jwt, req->issuer, error)) < 0 ||
+            (r = check_audience(jwt, req->audience, error)) < 0 ||
+            (r = read_user(jwt, req->user_claim, &id, error)) < 0 ||
             (r = read_groups_claim(jwt, req->groups_claim, &id.groups, error)) < 0)
                 goto out;
         *ret = id;

@@ -22,7 +22,8 @@ int run_kasm_command(const char *command, const struct options *o)
         if (!o->users)
                 return usage_error("%s", "--users USERS.yaml is required");
         if (strcmp(command, "schedule") == 0) {
-                if (option_time("--from", o->from, true, &from) < 0 || option_time("--to", o->to, true, &to) < 0)
+                if (option_time("--from", o->from, true, &from) < 0 ||
+                    option_time("--to", o->to, true, &to) < 0)
                         return EXIT_USAGE;
                 if (to <= from)
                         return usage_error("--to must be later than --from (%s)", o->from);

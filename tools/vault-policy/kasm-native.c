@@ -46,7 +46,9 @@ static uint8_t *pattern_a_groups(const struct vp_compiled *c)
                         size_t f = c->order[k];
                         for (size_t e = c->first_edge[f]; e < c->first_edge[f + 1]; e++) {
                                 uint8_t source = map[g * nf + c->edges[e].source];
-                                uint8_t granted = source < c->edges[e].max_mode ? source : (uint8_t)c->edges[e].max_mode;
+                                uint8_t granted = source < c->edges[e].max_mode
+                                                          ? source
+                                                          : (uint8_t)c->edges[e].max_mode;
                                 if (granted > map[g * nf + f])
                                         map[g * nf + f] = granted;
                         }
@@ -55,8 +57,8 @@ static uint8_t *pattern_a_groups(const struct vp_compiled *c)
 }
 
 /* What Kasm gives a user: per folder a bit set of modes (1 << ro, 1 << rw) from their groups. */
-static void pattern_a_user(const struct vp_compiled *c, const uint8_t *groups_map, const struct vs_user *user,
-                           uint8_t *modes)
+static void pattern_a_user(const struct vp_compiled *c, const uint8_t *groups_map,
+                           const struct vs_user *user, uint8_t *modes)
 {
         size_t nf = c->policy->n_folders;
         memset(modes, 0, nf);
@@ -101,8 +103,8 @@ static const char *kasm_cell(uint8_t bits)
 /* Why the policy gives less than Pattern A for this folder: the deciding rule, as text.
  * First an applying deny, then an allow Pattern A takes that the policy does not apply
  * (compound all, time window), then an implies edge. */
-static int cause_of(const struct vp_compiled *c, const uint8_t *match, int64_t at, const uint8_t *raw, size_t f,
-                    uint8_t kasm_max, char **ret)
+static int cause_of(const struct vp_compiled *c, const uint8_t *match, int64_t at,
+                    const uint8_t *raw, size_t f, uint8_t kasm_max, char **ret)
 {
         const struct vs_policy_folder *folder = &c->policy->folders[f];
         uint8_t policy_mode = raw[f] == VP_DENIED ? VS_MODE_NONE : raw[f];
@@ -111,14 +113,18 @@ static int cause_of(const struct vp_compiled *c, const uint8_t *match, int64_t a
                 for (size_t r = c->first_rule[f]; r < c->first_rule[f + 1] && n < 0; r++) {
                         const struct vs_policy_rule *rule = c->rules[r].rule;
                         bool in = vs_rule_in_window(rule, at);
-                        bool deny = rule->effect == VS_EFFECT_DENY, wider = !deny && rule->mode > policy_mode;
+                        bool deny = rule->effect == VS_EFFECT_DENY,
+                             wider = !deny && rule->mode > policy_mode;
                         const char *what = NULL;
-                        if (pass == 0 && deny && match[r] && in && rule->scope == VS_SCOPE_ALL && raw[f] == VP_DENIED)
+                        if (pass == 0 && deny && match[r] && in && rule->scope == VS_SCOPE_ALL &&
+                            raw[f] == VP_DENIED)
                                 what = "deny";
-                        else if (pass == 0 && deny && match[r] && in && rule->scope == VS_SCOPE_WRITE &&
-                                 policy_mode == VS_MODE_RO && kasm_max == VS_MODE_RW)
+                        else if (pass == 0 && deny && match[r] && in &&
+                                 rule->scope == VS_SCOPE_WRITE && policy_mode == VS_MODE_RO &&
+                                 kasm_max == VS_MODE_RW)
                                 what = "deny (scope write)";
-                        else if (pass == 1 && wider && !match[r] && rule->compound == VS_COMPOUND_ALL)
+                        else if (pass == 1 && wider && !match[r] &&
+                                 rule->compound == VS_COMPOUND_ALL)
                                 what = "compound all";
                         else if (pass == 1 && wider && match[r] && !in)
                                 what = "time window";
@@ -128,7 +134,8 @@ static int cause_of(const struct vp_compiled *c, const uint8_t *match, int64_t a
                         if (!label)
                                 return -ENOMEM;
                         if (strcmp(what, "compound all") == 0)
-                                n = asprintf(ret, "compound all: %s needs every group of it", label);
+                                n = asprintf(ret, "compound all: %s needs every group of it",
+                                             label);
                         else if (strcmp(what, "time window") == 0)
                                 n = asprintf(ret, "time window: %s is outside its window", label);
                         else
@@ -152,13 +159,15 @@ struct comparison {
 static void print_group_mappings(const struct vp_compiled *c, const uint8_t *map)
 {
         size_t nf = c->policy->n_folders;
-        printf("Pattern A groups (one Kasm group per policy group, volume_mapping = the union of its grants):\n");
+        printf("Pattern A groups (one Kasm group per policy group, volume_mapping = the union of "
+               "its grants):\n");
         for (size_t g = 0; g < c->n_group_names; g++) {
                 bool any = false;
                 printf("  %s:", c->group_names[g]);
                 for (size_t f = 0; f < nf; f++)
                         if (map[g * nf + f]) {
-                                printf("%s %s %s", any ? "," : "", c->policy->folders[f].name, cell(map[g * nf + f]));
+                                printf("%s %s %s", any ? "," : "", c->policy->folders[f].name,
+                                       cell(map[g * nf + f]));
                                 any = true;
                         }
                 printf("%s\n", any ? "" : " (no mapping: denies only)");
@@ -166,18 +175,20 @@ static void print_group_mappings(const struct vp_compiled *c, const uint8_t *map
 }
 
 /* Compare Pattern A with the policy for every user; print the differences when verbose. */
-static int compare(const struct vp_compiled *c, const uint8_t *map, const struct vs_users *users, int64_t at,
-                   bool verbose, struct comparison *ret)
+static int compare(const struct vp_compiled *c, const uint8_t *map, const struct vs_users *users,
+                   int64_t at, bool verbose, struct comparison *ret)
 {
         size_t nf = c->policy->n_folders;
-        uint8_t *match = calloc(c->n_rules + 1, 1), *raw = calloc(nf + 1, 1), *policy = calloc(nf + 1, 1);
+        uint8_t *match = calloc(c->n_rules + 1, 1), *raw = calloc(nf + 1, 1),
+                *policy = calloc(nf + 1, 1);
         uint8_t *kasm = calloc(nf + 1, 1);
         struct comparison cmp = { 0 };
         int r = -ENOMEM;
         if (!match || !raw || !policy || !kasm)
                 goto out;
         if (verbose)
-                printf("\n%-24s %-26s %-6s %-8s %-11s %s\n", "user", "folder", "policy", "Kasm", "verdict", "cause");
+                printf("\n%-24s %-26s %-6s %-8s %-11s %s\n", "user", "folder", "policy", "Kasm",
+                       "verdict", "cause");
         for (size_t u = 0; u < users->count; u++) {
                 const struct vs_user *user = &users->items[u];
                 struct vp_refusals refusals;
@@ -192,7 +203,9 @@ static int compare(const struct vp_compiled *c, const uint8_t *map, const struct
                 pattern_a_user(c, map, user, kasm);
                 for (size_t f = 0; f < nf; f++) {
                         uint8_t bits = kasm[f], p = policy[f];
-                        uint8_t kasm_max = bits & (1u << VS_MODE_RW) ? VS_MODE_RW : bits ? VS_MODE_RO : VS_MODE_NONE;
+                        uint8_t kasm_max = bits & (1u << VS_MODE_RW) ? VS_MODE_RW
+                                           : bits                    ? VS_MODE_RO
+                                                                     : VS_MODE_NONE;
                         const char *verdict;
                         char *cause = NULL;
                         if (bits == (1u << p) || (bits == 0 && p == VS_MODE_NONE))
@@ -202,8 +215,9 @@ static int compare(const struct vp_compiled *c, const uint8_t *map, const struct
                                 verdict = p == VS_MODE_NONE ? "too much" : "wrong mode";
                                 cmp.wrong_mode += p != VS_MODE_NONE;
                                 cmp.too_much += p == VS_MODE_NONE;
-                                if (p != VS_MODE_NONE && asprintf(&cause, "same folder ro/rw by group: the mode "
-                                                                          "depends on Kasm's merge order") < 0)
+                                if (p != VS_MODE_NONE &&
+                                    asprintf(&cause, "same folder ro/rw by group: the mode "
+                                                     "depends on Kasm's merge order") < 0)
                                         goto out;
                         } else if (p == VS_MODE_NONE) {
                                 verdict = "too much";
@@ -215,14 +229,16 @@ static int compare(const struct vp_compiled *c, const uint8_t *map, const struct
                                 verdict = kasm_max == VS_MODE_NONE ? "too little" : "wrong mode";
                                 cmp.too_little += kasm_max == VS_MODE_NONE;
                                 cmp.wrong_mode += kasm_max != VS_MODE_NONE;
-                                if (asprintf(&cause, "the policy grants it through a rule Kasm cannot express") < 0)
+                                if (asprintf(&cause, "the policy grants it through a rule Kasm "
+                                                     "cannot express") < 0)
                                         goto out;
                         }
                         if (!cause && (r = cause_of(c, match, at, raw, f, kasm_max, &cause)) < 0)
                                 goto out;
                         if (verbose)
-                                printf("%-24s %-26s %-6s %-8s %-11s %s\n", user->name, c->policy->folders[f].name,
-                                       cell(p), kasm_cell(bits), verdict, cause);
+                                printf("%-24s %-26s %-6s %-8s %-11s %s\n", user->name,
+                                       c->policy->folders[f].name, cell(p), kasm_cell(bits),
+                                       verdict, cause);
                         free(cause);
                 }
                 cmp.users_wrong += wrong;
@@ -278,7 +294,8 @@ static int admin_objects(const struct vs_policy *policy, const struct vs_users *
                 rows[0].entries += n;
                 for (size_t u = 0; n && u < users->count; u++)
                         for (size_t i = 0; i < users->items[u].n_groups; i++)
-                                rows[0].memberships += strcmp(users->items[u].groups[i], c->group_names[g]) == 0;
+                                rows[0].memberships +=
+                                        strcmp(users->items[u].groups[i], c->group_names[g]) == 0;
         }
         int64_t *bounds = NULL;
         uint8_t *all = calloc(c->n_rules + 1, 1);
@@ -321,8 +338,8 @@ static void print_rows(const char *org, const struct admin_row rows[3])
         static const char *const names[] = { "Pattern A (group per policy group)", "access classes",
                                              "per-user mappings" };
         for (int i = 0; i < 3; i++)
-                printf("| %s | %s | %zu | %zu | %zu | %zu | %zu |\n", org, names[i], rows[i].groups, rows[i].entries,
-                       rows[i].memberships, rows[i].changes, rows[i].wrong);
+                printf("| %s | %s | %zu | %zu | %zu | %zu | %zu |\n", org, names[i], rows[i].groups,
+                       rows[i].entries, rows[i].memberships, rows[i].changes, rows[i].wrong);
 }
 
 static int generated_org(const struct org_shape *shape, int64_t at)
@@ -346,7 +363,8 @@ static int generated_org(const struct org_shape *shape, int64_t at)
         if (r == 0)
                 r = admin_objects(policy, &users, at, rows, &cmp, false);
         if (r == 0) {
-                snprintf(org, sizeof(org), "generated %zu x %zu x %zu", shape->folders, shape->groups, shape->users);
+                snprintf(org, sizeof(org), "generated %zu x %zu x %zu", shape->folders,
+                         shape->groups, shape->users);
                 print_rows(org, rows);
         }
         vs_users_clear(&users);
@@ -356,7 +374,8 @@ static int generated_org(const struct org_shape *shape, int64_t at)
         return r;
 }
 
-int run_kasm_native(const struct vs_policy *policy, const struct vs_users *users, int64_t at, const char *orgs)
+int run_kasm_native(const struct vs_policy *policy, const struct vs_users *users, int64_t at,
+                    const char *orgs)
 {
         struct org_shape *shapes = NULL;
         size_t n_shapes = 0;
@@ -366,8 +385,11 @@ int run_kasm_native(const struct vs_policy *policy, const struct vs_users *users
         int64_t year_start;
         int r = org_parse_shapes(orgs ? orgs : DEFAULT_ORGS, &shapes, &n_shapes);
         if (r == -EINVAL) {
-                fprintf(stderr, "vault-policy: --orgs must be a comma-separated list of NxMxU (folders x groups x "
-                                "users, at least 2x1x1), got \"%s\"\n", orgs);
+                fprintf(stderr,
+                        "vault-policy: --orgs must be a comma-separated list of NxMxU (folders x "
+                        "groups x "
+                        "users, at least 2x1x1), got \"%s\"\n",
+                        orgs);
                 return EXIT_USAGE;
         }
         if (r < 0)
@@ -382,17 +404,23 @@ int run_kasm_native(const struct vs_policy *policy, const struct vs_users *users
         printf("Kasm-native Pattern A against the policy at %s\n\n", when);
         r = admin_objects(policy, users, at, rows, &cmp, true);
         if (r == 0) {
-                printf("\n%zu of %zu users get something other than the policy: %zu folders too much, %zu too little, "
-                       "%zu in the wrong mode.\n", cmp.users_wrong, users->count, cmp.too_much, cmp.too_little,
-                       cmp.wrong_mode);
-                printf("\nAdmin objects per approach (changes: class or mapping changes in the year from %s for this "
-                       "policy, from " ORG_YEAR_START " for generated ones; Pattern A: window bounds, each a hand "
-                       "edit of a group's mapping that is still wrong for the group's other members):\n\n", when);
-                printf("| organisation (folders x groups x users) | approach | Kasm groups | volume_mapping entries | "
+                printf("\n%zu of %zu users get something other than the policy: %zu folders too "
+                       "much, %zu too little, "
+                       "%zu in the wrong mode.\n",
+                       cmp.users_wrong, users->count, cmp.too_much, cmp.too_little, cmp.wrong_mode);
+                printf("\nAdmin objects per approach (changes: class or mapping changes in the "
+                       "year from %s for this "
+                       "policy, from " ORG_YEAR_START
+                       " for generated ones; Pattern A: window bounds, each a hand "
+                       "edit of a group's mapping that is still wrong for the group's other "
+                       "members):\n\n",
+                       when);
+                printf("| organisation (folders x groups x users) | approach | Kasm groups | "
+                       "volume_mapping entries | "
                        "memberships | changes in a year | users wrong |\n");
                 printf("| --- | --- | ---: | ---: | ---: | ---: | ---: |\n");
-                snprintf(org, sizeof(org), "this policy %zu x %zu x %zu", policy->n_folders, rows[3].groups,
-                         users->count);
+                snprintf(org, sizeof(org), "this policy %zu x %zu x %zu", policy->n_folders,
+                         rows[3].groups, users->count);
                 print_rows(org, rows);
         }
         vs_time_parse(ORG_YEAR_START, &year_start);

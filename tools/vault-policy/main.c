@@ -141,8 +141,8 @@ static int cmd_lint(const struct options *o)
         }
         for (size_t i = 0; i < lint.count; i++) {
                 const struct vs_lint_warning *w = &lint.items[i];
-                printf("%s:%u:%u: warning[%s]: %s\n", w->file ? w->file : policy->file, w->line, w->column,
-                       w->code, w->message);
+                printf("%s:%u:%u: warning[%s]: %s\n", w->file ? w->file : policy->file, w->line,
+                       w->column, w->code, w->message);
         }
         int status = lint.count ? EXIT_PARTIAL : EXIT_OK;
         vs_lint_clear(&lint);
@@ -172,17 +172,24 @@ static void identity_clear(struct identity *id)
 static int identity_from_token(const struct options *o, int64_t now, struct identity *id)
 {
         struct jwt_request req = {
-                .token_file = o->jwt, .key_file = o->jwt_key, .alg = o->jwt_alg,
-                .groups_claim = o->groups_claim ? o->groups_claim : "groups", .user_claim = o->user_claim,
-                .issuer = o->jwt_iss, .audience = o->jwt_aud, .now = now,
+                .token_file = o->jwt,
+                .key_file = o->jwt_key,
+                .alg = o->jwt_alg,
+                .groups_claim = o->groups_claim ? o->groups_claim : "groups",
+                .user_claim = o->user_claim,
+                .issuer = o->jwt_iss,
+                .audience = o->jwt_aud,
+                .now = now,
         };
         struct jwt_identity token = { 0 };
         char *error = NULL;
 
         if (!o->jwt_key || !o->jwt_alg)
                 return usage_error("%s", "--jwt needs --jwt-key and --jwt-alg");
-        if (strcmp(o->jwt_alg, "RS256") && strcmp(o->jwt_alg, "ES256") && strcmp(o->jwt_alg, "HS256"))
-                return usage_error("--jwt-alg must be RS256, ES256 or HS256, got \"%s\"", o->jwt_alg);
+        if (strcmp(o->jwt_alg, "RS256") && strcmp(o->jwt_alg, "ES256") &&
+            strcmp(o->jwt_alg, "HS256"))
+                return usage_error("--jwt-alg must be RS256, ES256 or HS256, got \"%s\"",
+                                   o->jwt_alg);
         int r = jwt_verify(&req, &token, &error);
         if (r == -EIO) {
                 /* an unreadable token or key file, or an unusable key, is a bad input */
@@ -197,7 +204,9 @@ static int identity_from_token(const struct options *o, int64_t now, struct iden
         }
         /* A token for dana must never resolve mallory's folders with dana's groups. */
         if (o->user && strcmp(o->user, token.user) != 0) {
-                fprintf(stderr, "vault-policy: %s: token refused: it is for user \"%s\" (claim \"%s\"), not \"%s\" (--user)\n",
+                fprintf(stderr,
+                        "vault-policy: %s: token refused: it is for user \"%s\" (claim \"%s\"), "
+                        "not \"%s\" (--user)\n",
                         o->jwt, token.user, token.user_claim, o->user);
                 jwt_identity_clear(&token);
                 return EXIT_TOKEN;
@@ -245,9 +254,12 @@ static int check_request_options(const struct options *o, bool need_uid)
 {
         int sources = !!o->groups + !!o->jwt + !!o->users;
         if (sources > 1)
-                return usage_error("%s", "give the user's groups with one of --groups, --jwt or --users");
-        if (!o->jwt && (o->jwt_key || o->jwt_alg || o->groups_claim || o->user_claim || o->jwt_iss || o->jwt_aud))
-                return usage_error("%s", "--jwt-key, --jwt-alg, --groups-claim, --user-claim, --jwt-iss and --jwt-aud need --jwt");
+                return usage_error("%s",
+                                   "give the user's groups with one of --groups, --jwt or --users");
+        if (!o->jwt && (o->jwt_key || o->jwt_alg || o->groups_claim || o->user_claim ||
+                        o->jwt_iss || o->jwt_aud))
+                return usage_error("%s", "--jwt-key, --jwt-alg, --groups-claim, --user-claim, "
+                                         "--jwt-iss and --jwt-aud need --jwt");
         if (!o->user && !o->jwt)
                 return usage_error("%s", "--user is required");
         if (sources == 0)
@@ -260,7 +272,9 @@ static int check_request_options(const struct options *o, bool need_uid)
 /* Name, id and groups from --user/--uid with --groups, --jwt or --users; an exit status. */
 static int request_identity(const struct options *o, int64_t now, struct identity *id)
 {
-        int status = o->jwt ? identity_from_token(o, now, id) : o->users ? identity_from_users(o, id) : EXIT_OK;
+        int status = o->jwt     ? identity_from_token(o, now, id)
+                     : o->users ? identity_from_users(o, id)
+                                : EXIT_OK;
         if (status != EXIT_OK)
                 return status;
         if (!id->user && !(id->user = strdup(o->user)))
@@ -276,7 +290,8 @@ static int request_identity(const struct options *o, int64_t now, struct identit
 }
 
 /* Shared by resolve and explain: load, establish who asks, decide. */
-static int decide(const struct options *o, bool need_uid, struct vs_policy **policy_ret, struct vs_decision **ret)
+static int decide(const struct options *o, bool need_uid, struct vs_policy **policy_ret,
+                  struct vs_decision **ret)
 {
         int64_t now;
         struct identity id = { 0 };
@@ -321,7 +336,8 @@ static int cmd_resolve(const struct options *o)
         struct vs_policy *policy;
         struct vs_decision *d;
         if (!format_known(format))
-                return usage_error("--format must be manifest, json, kasm or docker, got \"%s\"", format);
+                return usage_error("--format must be manifest, json, kasm or docker, got \"%s\"",
+                                   format);
         int status = decide(o, true, &policy, &d);
         if (status != EXIT_OK)
                 return status;
@@ -331,8 +347,11 @@ static int cmd_resolve(const struct options *o)
         const char *bad_name = vs_user_token_problem(d->user_name, why_name);
         const char *bad_id = vs_user_token_problem(d->user_id, why_id);
         if (strcmp(format, "manifest") == 0 && (bad_name || bad_id)) {
-                fprintf(stderr, "vault-policy: no manifest for user \"%s\" (id \"%s\"): the %s is unusable (%s); a manifest needs a name and id of " VS_USER_TOKEN_RULE "\n",
-                        d->user_name, d->user_id, bad_name ? "name" : "id", bad_name ? bad_name : bad_id);
+                fprintf(stderr,
+                        "vault-policy: no manifest for user \"%s\" (id \"%s\"): the %s is unusable "
+                        "(%s); a manifest needs a name and id of " VS_USER_TOKEN_RULE "\n",
+                        d->user_name, d->user_id, bad_name ? "name" : "id",
+                        bad_name ? bad_name : bad_id);
                 vs_decision_free(d);
                 vs_policy_free(policy);
                 return EXIT_PARTIAL;
@@ -357,7 +376,8 @@ static int cmd_explain(const struct options *o)
         int status = decide(o, false, &policy, &d);
         if (status != EXIT_OK)
                 return status;
-        int r = o->json ? vs_explain_json(policy, d, o->folder, &text) : vs_explain_write(stdout, policy, d, o->folder);
+        int r = o->json ? vs_explain_json(policy, d, o->folder, &text)
+                        : vs_explain_write(stdout, policy, d, o->folder);
         if (r == -ENOENT) {
                 status = usage_error("--folder \"%s\" names no folder of the policy", o->folder);
         } else if (r < 0) {
@@ -397,9 +417,28 @@ static int cmd_matrix(const struct options *o)
         return status;
 }
 
-enum { OPT_USER = 256, OPT_UID, OPT_GROUPS, OPT_NOW, OPT_FORMAT, OPT_FOLDER, OPT_JSON, OPT_USERS,
-       OPT_JWT, OPT_JWT_KEY, OPT_JWT_ALG, OPT_GROUPS_CLAIM, OPT_USER_CLAIM, OPT_JWT_ISS, OPT_JWT_AUD,
-       OPT_AT, OPT_FROM, OPT_TO, OPT_ORGS, OPT_LAST };
+enum {
+        OPT_USER = 256,
+        OPT_UID,
+        OPT_GROUPS,
+        OPT_NOW,
+        OPT_FORMAT,
+        OPT_FOLDER,
+        OPT_JSON,
+        OPT_USERS,
+        OPT_JWT,
+        OPT_JWT_KEY,
+        OPT_JWT_ALG,
+        OPT_GROUPS_CLAIM,
+        OPT_USER_CLAIM,
+        OPT_JWT_ISS,
+        OPT_JWT_AUD,
+        OPT_AT,
+        OPT_FROM,
+        OPT_TO,
+        OPT_ORGS,
+        OPT_LAST
+};
 
 static const struct option long_options[] = {
         { "help", no_argument, NULL, 'h' },
@@ -429,9 +468,10 @@ static const struct option long_options[] = {
 /* Which options each subcommand takes; anything else is a usage error. */
 static bool option_allowed(const char *command, int opt)
 {
-        bool request = opt == OPT_USER || opt == OPT_UID || opt == OPT_GROUPS || opt == OPT_NOW || opt == OPT_JWT ||
-                       opt == OPT_JWT_KEY || opt == OPT_JWT_ALG || opt == OPT_GROUPS_CLAIM || opt == OPT_USER_CLAIM ||
-                       opt == OPT_JWT_ISS || opt == OPT_JWT_AUD;
+        bool request = opt == OPT_USER || opt == OPT_UID || opt == OPT_GROUPS || opt == OPT_NOW ||
+                       opt == OPT_JWT || opt == OPT_JWT_KEY || opt == OPT_JWT_ALG ||
+                       opt == OPT_GROUPS_CLAIM || opt == OPT_USER_CLAIM || opt == OPT_JWT_ISS ||
+                       opt == OPT_JWT_AUD;
         if (strcmp(command, "lint") == 0)
                 return opt == OPT_NOW || opt == OPT_USERS;
         if (strcmp(command, "resolve") == 0)
@@ -471,7 +511,8 @@ int main(int argc, char **argv)
         opterr = 0;
         int opt, long_index = -1;
         bool seen[OPT_LAST] = { false };
-        while ((opt = getopt_long(argc - 1, argv + 1, "+h", long_options, &long_index)) != -1 || optind < argc - 1) {
+        while ((opt = getopt_long(argc - 1, argv + 1, "+h", long_options, &long_index)) != -1 ||
+               optind < argc - 1) {
                 if (opt == -1) {
                         /* a positional argument: the policy; options may follow it */
                         if (o.policy)
@@ -484,11 +525,15 @@ int main(int argc, char **argv)
                 if (opt == '?')
                         return usage_error("unknown or incomplete option \"%s\"", argv[optind]);
                 if (!option_allowed(command, opt))
-                        return usage_error("option not valid for this command: \"%s\"", argv[optind - 1]);
+                        return usage_error("option not valid for this command: \"%s\"",
+                                           argv[optind - 1]);
                 /* A second --groups or --user would silently replace the first: refuse it. */
                 if (opt >= 0 && opt < OPT_LAST && seen[opt])
-                        return usage_error("option --%s given more than once; give it once%s", long_options[long_index].name,
-                                           opt == OPT_GROUPS ? " (--groups G1,G2,... for several groups)" : "");
+                        return usage_error("option --%s given more than once; give it once%s",
+                                           long_options[long_index].name,
+                                           opt == OPT_GROUPS
+                                                   ? " (--groups G1,G2,... for several groups)"
+                                                   : "");
                 if (opt >= 0 && opt < OPT_LAST)
                         seen[opt] = true;
                 switch (opt) {

@@ -59,8 +59,8 @@ static size_t teams_of(const struct org_shape *shape)
 static void write_window(FILE *out, uint64_t *rng)
 {
         int64_t opens = YEAR_START + (int64_t)pick(rng, 330) * DAY;
-        fprintf(out, "      - groups: [window-%02zu]\n        mode: %s\n", 1 + pick(rng, DENSE_WINDOW_GROUPS),
-                chance(rng, 50) ? "rw" : "ro");
+        fprintf(out, "      - groups: [window-%02zu]\n        mode: %s\n",
+                1 + pick(rng, DENSE_WINDOW_GROUPS), chance(rng, 50) ? "rw" : "ro");
         put_time(out, "not_before", opens);
         put_time(out, "not_after", opens + (int64_t)(7 + pick(rng, 50)) * DAY);
 }
@@ -73,9 +73,11 @@ static void write_dense_rules(FILE *out, size_t teams, uint64_t *rng)
         if (chance(rng, 40))
                 fprintf(out, "      - groups: [interns]\n        effect: deny\n");
         if (chance(rng, 30))
-                fprintf(out, "      - groups: [team-%03zu]\n        effect: deny\n", 1 + pick(rng, teams));
+                fprintf(out, "      - groups: [team-%03zu]\n        effect: deny\n",
+                        1 + pick(rng, teams));
         if (chance(rng, 40))
-                fprintf(out, "      - groups: [contractors]\n        effect: deny\n        scope: write\n");
+                fprintf(out, "      - groups: [contractors]\n        effect: deny\n        scope: "
+                             "write\n");
 }
 
 static void write_policy(FILE *out, const struct org_shape *shape, uint64_t *rng)

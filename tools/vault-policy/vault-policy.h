@@ -78,7 +78,8 @@ int jwt_verify(const struct jwt_request *req, struct jwt_identity *ret, char **e
 void jwt_identity_clear(struct jwt_identity *id);
 
 /* Print a decision in one of the resolve formats to stdout. */
-int format_decision(const struct vs_policy *policy, const struct vs_decision *decision, const char *format);
+int format_decision(const struct vs_policy *policy, const struct vs_decision *decision,
+                    const char *format);
 bool format_known(const char *format);
 
 
@@ -106,9 +107,12 @@ bool kasm_command(const char *command);
 int run_kasm_command(const char *command, const struct options *o);
 
 /* classes, schedule and kasm-native (classes.c, schedule.c, kasm-native.c). */
-int run_classes(const struct vs_policy *policy, const struct vs_users *users, int64_t at, const char *format);
-int run_schedule(const struct vs_policy *policy, const struct vs_users *users, int64_t from, int64_t to, bool json);
-int run_kasm_native(const struct vs_policy *policy, const struct vs_users *users, int64_t at, const char *orgs);
+int run_classes(const struct vs_policy *policy, const struct vs_users *users, int64_t at,
+                const char *format);
+int run_schedule(const struct vs_policy *policy, const struct vs_users *users, int64_t from,
+                 int64_t to, bool json);
+int run_kasm_native(const struct vs_policy *policy, const struct vs_users *users, int64_t at,
+                    const char *orgs);
 
 /* Refusals, told alike by every command that decides (refusals.c): one stderr line per refused
  * folder, and {"user", "folder", "reason"} appended to list when it is not NULL. */
@@ -122,4 +126,5 @@ int report_user_refusals(const struct vs_policy *policy, const struct vs_user *u
 int report_refusals_at(const struct vs_policy *policy, const struct vs_users *users,
                        const uint8_t *refusable, int64_t at, json_t *list, size_t *count);
 
-int run_matrix(const struct vs_policy *policy, const struct vs_users *users, int64_t now, bool json);
+int run_matrix(const struct vs_policy *policy, const struct vs_users *users, int64_t now,
+               bool json);

@@ -620,7 +620,8 @@ static void test_lock_wait_is_bounded(void **state)
         struct vs_journal_lock mine, theirs;
         assert_int_equal(vs_journal_lock_object(v->a, "note.md", &id, 0, &mine), 0);
         uint64_t start = vs_journal_now_ms();
-        assert_int_equal(vs_journal_lock_object(v->a, "note.md", &id, start + 300, &theirs), -EBUSY);
+        assert_int_equal(vs_journal_lock_object(v->a, "note.md", &id, start + 300, &theirs),
+                         -EBUSY);
         uint64_t waited = vs_journal_now_ms() - start;
         assert_true(waited >= 300 && waited < 3000);
         vs_journal_unlock_object(&mine);

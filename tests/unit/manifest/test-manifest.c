@@ -96,63 +96,77 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
-        {"", "m.yaml:1:1: the file is empty"},
-        {"- 1\n", "m.yaml:1:1: the manifest must be a mapping, got a list"},
-        {GOOD_HEAD "folders: []\nextra: 1\n",
-         "m.yaml:7:1: unknown key \"extra\" in the manifest; expected one of: version, user, "
-         "vault, personal, valid_until, folders"},
-        {GOOD_HEAD "vault: /v\nfolders: []\n",
-         "m.yaml:6:1: duplicate key \"vault\" in the manifest (first at 5:1)"},
-        {GOOD_HEAD, "m.yaml:1:1: missing required key \"folders\" in the manifest"},
-        {"version: 2\nuser: {name: a, id: \"1\"}\nvault: /vault\nfolders: []\n",
-         "m.yaml:1:10: unsupported manifest version 2 (this reader knows 1)"},
-        {"version: \"1\"\nuser: {name: a, id: \"1\"}\nvault: /vault\nfolders: []\n",
-         "m.yaml:1:10: \"version\" must be the integer 1, got a quoted string"},
-        {"version: 1\nuser: &u {name: a, id: \"1\"}\nvault: /vault\nfolders: []\n",
-         "m.yaml:2:7: YAML anchors are not allowed (&u)"},
-        {"version: 1\nuser: {name: a, id: \"1\"}\nvault: /vault\nx: &v /vault\nfolders: *v\n",
-         "m.yaml:4:4: YAML anchors are not allowed (&v)"},
-        {"version: 1\nuser: {name: a, id: \"1\"}\nvault: !!str /vault\nfolders: []\n",
-         "m.yaml:3:8: YAML tags are not allowed (tag:yaml.org,2002:str)"},
-        {"version: 1\nuser: {name: a/b, id: \"1\"}\nvault: /vault\nfolders: []\n",
-         "m.yaml:2:14: \"name\" is not a safe name: \"a/b\" (1-255 bytes of letters, digits, '.', '_', '-', '@', '+' or non-ASCII UTF-8, not \".\" or \"..\")"},
-        {"version: 1\nuser: {name: a, id: \"1\"}\nvault: /v/../x\nfolders: []\n",
-         "m.yaml:3:8: \"vault\" must be an absolute normalised path other than /, got \"/v/../x\""},
-        {"version: 1\nuser: {name: a, id: \"1\"}\nvault: /vault\nvalid_until: 2027-02-30T00:00:00Z\n"
-         "folders: []\n",
-         "m.yaml:4:14: \"valid_until\" is not an RFC 3339 time (like 2027-01-31T00:00:00Z): "
-         "\"2027-02-30T00:00:00Z\": day 30 does not exist in 2027-02"},
-        {"version: 1\nuser: {name: a, id: \"1\"}\nvault: /vault\npersonal: home\nfolders: []\n",
-         "m.yaml:4:11: \"personal\" names \"home\", which is not among the folders"},
-        {"version: 1\nuser: {name: a, id: \"1\"}\nvault: /vault\nfolders: {}\n",
-         "m.yaml:4:10: \"folders\" must be a list, got a mapping"},
-        {GOOD_HEAD "folders:\n  - name: ../etc\n    source: /s\n    target: /vault/../etc\n    mode: rw\n",
-         "m.yaml:7:11: \"name\" is not a safe name: \"../etc\" (1-255 bytes, no '/', no control "
-         "characters, not starting with '.')"},
-        {GOOD_HEAD "folders:\n  - name: wiki\n    source: /s\n    target: /elsewhere/wiki\n    mode: ro\n",
-         "m.yaml:9:13: \"target\" must be /vault/wiki (<vault>/<name>), got \"/elsewhere/wiki\""},
-        {GOOD_HEAD "folders:\n  - name: wiki\n    source: /s\n    target: /vault/wiki\n    mode: rwx\n",
-         "m.yaml:10:11: \"mode\" must be \"ro\" or \"rw\", got \"rwx\""},
-        {GOOD_HEAD "folders:\n  - name: wiki\n    source: /s\n    target: /vault/wiki\n    mode: ro\n"
-                   "    required: maybe\n",
-         "m.yaml:11:15: \"required\" must be true or false, got \"maybe\""},
-        {GOOD_HEAD "folders:\n  - name: wiki\n    source: s\n    target: /vault/wiki\n    mode: ro\n",
-         "m.yaml:8:13: \"source\" must be an absolute normalised path or \"\", got \"s\""},
-        {GOOD_HEAD "folders:\n  - name: wiki\n    source: /s\n    target: /vault/wiki\n    mode: ro\n"
-                   "    colour: blue\n",
-         "m.yaml:11:5: unknown key \"colour\" in a folder; expected one of: name, source, target, "
-         "mode, required, valid_until"},
-        {GOOD_HEAD "folders:\n  - name: true\n    source: /s\n    target: /vault/true\n    mode: ro\n",
-         "m.yaml:7:11: \"name\" must be a string, got a boolean (quote it if it is meant as text)"},
-        {GOOD_HEAD "folders:\n  - name: wiki\n    source: /s\n    target: /vault/wiki\n    mode: ro\n"
-                   "  - name: wiki\n    source: /t\n    target: /vault/wiki\n    mode: rw\n",
-         "m.yaml:11:5: duplicate folder \"wiki\" (first at 7:5)"},
-        {GOOD_HEAD "folders:\n  - name: wiki\n    mode: ro\n",
-         "m.yaml:7:5: missing required key \"source\" in a folder\n"
-         "m.yaml:7:5: missing required key \"target\" in a folder"},
-        {GOOD_HEAD "folders: [\n", "m.yaml:7:1: YAML syntax error: did not find expected node content "
-                                   "while parsing a flow node"},
-        {GOOD_HEAD "folders: []\n---\nversion: 1\n", "m.yaml:7:1: only one YAML document is allowed"},
+        { "", "m.yaml:1:1: the file is empty" },
+        { "- 1\n", "m.yaml:1:1: the manifest must be a mapping, got a list" },
+        { GOOD_HEAD "folders: []\nextra: 1\n",
+          "m.yaml:7:1: unknown key \"extra\" in the manifest; expected one of: version, user, "
+          "vault, personal, valid_until, folders" },
+        { GOOD_HEAD "vault: /v\nfolders: []\n",
+          "m.yaml:6:1: duplicate key \"vault\" in the manifest (first at 5:1)" },
+        { GOOD_HEAD, "m.yaml:1:1: missing required key \"folders\" in the manifest" },
+        { "version: 2\nuser: {name: a, id: \"1\"}\nvault: /vault\nfolders: []\n",
+          "m.yaml:1:10: unsupported manifest version 2 (this reader knows 1)" },
+        { "version: \"1\"\nuser: {name: a, id: \"1\"}\nvault: /vault\nfolders: []\n",
+          "m.yaml:1:10: \"version\" must be the integer 1, got a quoted string" },
+        { "version: 1\nuser: &u {name: a, id: \"1\"}\nvault: /vault\nfolders: []\n",
+          "m.yaml:2:7: YAML anchors are not allowed (&u)" },
+        { "version: 1\nuser: {name: a, id: \"1\"}\nvault: /vault\nx: &v /vault\nfolders: *v\n",
+          "m.yaml:4:4: YAML anchors are not allowed (&v)" },
+        { "version: 1\nuser: {name: a, id: \"1\"}\nvault: !!str /vault\nfolders: []\n",
+          "m.yaml:3:8: YAML tags are not allowed (tag:yaml.org,2002:str)" },
+        { "version: 1\nuser: {name: a/b, id: \"1\"}\nvault: /vault\nfolders: []\n",
+          "m.yaml:2:14: \"name\" is not a safe name: \"a/b\" (1-255 bytes of letters, digits, '.', "
+          "'_', '-', '@', '+' or non-ASCII UTF-8, not \".\" or \"..\")" },
+        { "version: 1\nuser: {name: a, id: \"1\"}\nvault: /v/../x\nfolders: []\n",
+          "m.yaml:3:8: \"vault\" must be an absolute normalised path other than /, got "
+          "\"/v/../x\"" },
+        { "version: 1\nuser: {name: a, id: \"1\"}\nvault: /vault\nvalid_until: "
+          "2027-02-30T00:00:00Z\n"
+          "folders: []\n",
+          "m.yaml:4:14: \"valid_until\" is not an RFC 3339 time (like 2027-01-31T00:00:00Z): "
+          "\"2027-02-30T00:00:00Z\": day 30 does not exist in 2027-02" },
+        { "version: 1\nuser: {name: a, id: \"1\"}\nvault: /vault\npersonal: home\nfolders: []\n",
+          "m.yaml:4:11: \"personal\" names \"home\", which is not among the folders" },
+        { "version: 1\nuser: {name: a, id: \"1\"}\nvault: /vault\nfolders: {}\n",
+          "m.yaml:4:10: \"folders\" must be a list, got a mapping" },
+        { GOOD_HEAD
+          "folders:\n  - name: ../etc\n    source: /s\n    target: /vault/../etc\n    mode: rw\n",
+          "m.yaml:7:11: \"name\" is not a safe name: \"../etc\" (1-255 bytes, no '/', no control "
+          "characters, not starting with '.')" },
+        { GOOD_HEAD
+          "folders:\n  - name: wiki\n    source: /s\n    target: /elsewhere/wiki\n    mode: ro\n",
+          "m.yaml:9:13: \"target\" must be /vault/wiki (<vault>/<name>), got \"/elsewhere/wiki\"" },
+        { GOOD_HEAD
+          "folders:\n  - name: wiki\n    source: /s\n    target: /vault/wiki\n    mode: rwx\n",
+          "m.yaml:10:11: \"mode\" must be \"ro\" or \"rw\", got \"rwx\"" },
+        { GOOD_HEAD
+          "folders:\n  - name: wiki\n    source: /s\n    target: /vault/wiki\n    mode: ro\n"
+          "    required: maybe\n",
+          "m.yaml:11:15: \"required\" must be true or false, got \"maybe\"" },
+        { GOOD_HEAD
+          "folders:\n  - name: wiki\n    source: s\n    target: /vault/wiki\n    mode: ro\n",
+          "m.yaml:8:13: \"source\" must be an absolute normalised path or \"\", got \"s\"" },
+        { GOOD_HEAD
+          "folders:\n  - name: wiki\n    source: /s\n    target: /vault/wiki\n    mode: ro\n"
+          "    colour: blue\n",
+          "m.yaml:11:5: unknown key \"colour\" in a folder; expected one of: name, source, target, "
+          "mode, required, valid_until" },
+        { GOOD_HEAD
+          "folders:\n  - name: true\n    source: /s\n    target: /vault/true\n    mode: ro\n",
+          "m.yaml:7:11: \"name\" must be a string, got a boolean (quote it if it is meant as "
+          "text)" },
+        { GOOD_HEAD
+          "folders:\n  - name: wiki\n    source: /s\n    target: /vault/wiki\n    mode: ro\n"
+          "  - name: wiki\n    source: /t\n    target: /vault/wiki\n    mode: rw\n",
+          "m.yaml:11:5: duplicate folder \"wiki\" (first at 7:5)" },
+        { GOOD_HEAD "folders:\n  - name: wiki\n    mode: ro\n",
+          "m.yaml:7:5: missing required key \"source\" in a folder\n"
+          "m.yaml:7:5: missing required key \"target\" in a folder" },
+        { GOOD_HEAD "folders: [\n",
+          "m.yaml:7:1: YAML syntax error: did not find expected node content "
+          "while parsing a flow node" },
+        { GOOD_HEAD "folders: []\n---\nversion: 1\n",
+          "m.yaml:7:1: only one YAML document is allowed" },
 };
 
 static void test_bad_manifests(void **state)
@@ -186,17 +200,17 @@ static void test_round_trip(void **state)
         assert_int_equal(vs_manifest_parse("out.yaml", text, strlen(text), &again, &d), 0);
         char *text2 = write_to_string(again);
         assert_string_equal(text, text2);
-        assert_string_equal(text,
-                            "version: 1\nuser:\n  name: alice\n  id: \"1000\"\nvault: /vault\n"
-                            "personal: personal\nvalid_until: 2027-01-31T00:00:00Z\nfolders:\n"
-                            "  - name: engineering\n    source: /shared/engineering\n"
-                            "    target: /vault/engineering\n    mode: rw\n    required: true\n"
-                            "    valid_until: null\n"
-                            "  - name: personal\n    source: /users/alice/personal\n"
-                            "    target: /vault/personal\n    mode: rw\n    required: true\n"
-                            "    valid_until: null\n"
-                            "  - name: wiki\n    source: \"\"\n    target: /vault/wiki\n    mode: ro\n"
-                            "    required: false\n    valid_until: 2026-12-01T00:00:00Z\n");
+        assert_string_equal(
+                text, "version: 1\nuser:\n  name: alice\n  id: \"1000\"\nvault: /vault\n"
+                      "personal: personal\nvalid_until: 2027-01-31T00:00:00Z\nfolders:\n"
+                      "  - name: engineering\n    source: /shared/engineering\n"
+                      "    target: /vault/engineering\n    mode: rw\n    required: true\n"
+                      "    valid_until: null\n"
+                      "  - name: personal\n    source: /users/alice/personal\n"
+                      "    target: /vault/personal\n    mode: rw\n    required: true\n"
+                      "    valid_until: null\n"
+                      "  - name: wiki\n    source: \"\"\n    target: /vault/wiki\n    mode: ro\n"
+                      "    required: false\n    valid_until: 2026-12-01T00:00:00Z\n");
         vs_manifest_free(m);
         vs_manifest_free(again);
         free(text);
@@ -208,12 +222,24 @@ static void test_round_trip(void **state)
 static void test_round_trip_awkward_strings(void **state)
 {
         struct vs_manifest_folder folders[] = {
-                {.name = "yes", .source = "/s/yes", .target = "/v/yes", .mode = VS_MODE_RO,
-                 .required = true, .valid_until = VS_TIME_NONE},
-                {.name = "2024", .source = "", .target = "/v/2024", .mode = VS_MODE_RW,
-                 .required = false, .valid_until = 0},
-                {.name = "Deal Room \"A\": #1", .source = "/s/x y", .target = "/v/Deal Room \"A\": #1",
-                 .mode = VS_MODE_RW, .required = true, .valid_until = VS_TIME_NONE},
+                { .name = "yes",
+                  .source = "/s/yes",
+                  .target = "/v/yes",
+                  .mode = VS_MODE_RO,
+                  .required = true,
+                  .valid_until = VS_TIME_NONE },
+                { .name = "2024",
+                  .source = "",
+                  .target = "/v/2024",
+                  .mode = VS_MODE_RW,
+                  .required = false,
+                  .valid_until = 0 },
+                { .name = "Deal Room \"A\": #1",
+                  .source = "/s/x y",
+                  .target = "/v/Deal Room \"A\": #1",
+                  .mode = VS_MODE_RW,
+                  .required = true,
+                  .valid_until = VS_TIME_NONE },
         };
         struct vs_manifest m = {.version = 1, .user_name = "null", .user_id = "1000", .vault = "/v",
                                 .valid_until = VS_TIME_NONE, .n_folders = 3, .folders = folders};
@@ -269,9 +295,12 @@ static void test_rfc3339(void **state)
         }
         /* Each refusal names the field that is wrong. */
         char why[VS_RFC3339_PROBLEM_MAX];
-        assert_string_equal(vs_rfc3339_problem("2027-13-01T00:00:00Z", why), "month 13 is not 01-12");
-        assert_string_equal(vs_rfc3339_problem("2026-02-29T00:00:00Z", why), "day 29 does not exist in 2026-02");
-        assert_string_equal(vs_rfc3339_problem("2027-01-31T24:00:00Z", why), "hour 24 is not 00-23");
+        assert_string_equal(vs_rfc3339_problem("2027-13-01T00:00:00Z", why),
+                            "month 13 is not 01-12");
+        assert_string_equal(vs_rfc3339_problem("2026-02-29T00:00:00Z", why),
+                            "day 29 does not exist in 2026-02");
+        assert_string_equal(vs_rfc3339_problem("2027-01-31T24:00:00Z", why),
+                            "hour 24 is not 00-23");
         assert_non_null(strstr(vs_rfc3339_problem("2016-12-31T23:59:60Z", why), "leap second"));
         assert_non_null(strstr(vs_rfc3339_problem("2027-01-31T00:00:00", why), "no time zone"));
         char buf[VS_RFC3339_MAX];

@@ -114,12 +114,14 @@ static void metadata_and_acls(void **state)
 {
         struct world *w = *state;
         char cmd[4096];
-        fx_build(w->dir, (const char *const[]){ "f src hello 0640", "x src user.tag=alpha", "d out", NULL });
+        fx_build(w->dir, (const char *const[]){ "f src hello 0640", "x src user.tag=alpha", "d out",
+                                                NULL });
         bool acls = have_setfacl();
         if (acls) {
                 /* The target directory's default ACL must not leak into the copy. */
-                snprintf(cmd, sizeof(cmd), "setfacl -m u:1000:r %s && setfacl -d -m u:1001:rwx %s/out",
-                         w->src, w->dir);
+                snprintf(cmd, sizeof(cmd),
+                         "setfacl -m u:1000:r %s && setfacl -d -m u:1001:rwx %s/out", w->src,
+                         w->dir);
                 assert_int_equal(system(cmd), 0);
         }
         struct statx st;
@@ -187,7 +189,8 @@ static void log_lines_are_atomic(void **state)
                 assert_true(strncmp(line, "{\"time\":\"", 9) == 0);
                 assert_non_null(strstr(line, "\"src\":\"/vault/a/quote\\\"d\\u000a.md\""));
                 assert_non_null(strstr(line, "\"method\":\"copy_file_range\""));
-                assert_non_null(strstr(line, "\"result\":\"error\",\"errno\":13,\"dropped\":[]}\n"));
+                assert_non_null(
+                        strstr(line, "\"result\":\"error\",\"errno\":13,\"dropped\":[]}\n"));
         }
         fclose(f);
         assert_int_equal(count, WRITERS * LINES);

@@ -50,8 +50,9 @@ static const char users_yaml[] =
         "  - {name: 'a:b', id: '5', groups: [staff]}\n";
 
 static const char *const instants[] = {
-        "2026-01-01T00:00:00Z", "2026-11-30T23:59:59Z", "2026-12-01T00:00:00Z", "2027-01-30T23:59:59Z",
-        "2027-01-31T00:00:00Z", "2027-05-31T23:59:59Z", "2027-06-01T00:00:00Z", "2030-01-01T00:00:00Z",
+        "2026-01-01T00:00:00Z", "2026-11-30T23:59:59Z", "2026-12-01T00:00:00Z",
+        "2027-01-30T23:59:59Z", "2027-01-31T00:00:00Z", "2027-05-31T23:59:59Z",
+        "2027-06-01T00:00:00Z", "2030-01-01T00:00:00Z",
 };
 
 struct fixture {
@@ -64,8 +65,10 @@ static int setup(void **state)
         struct fixture *f = calloc(1, sizeof(*f));
         struct vs_diags diags = { 0 };
         assert_non_null(f);
-        assert_int_equal(vs_policy_parse("p.yaml", policy_yaml, strlen(policy_yaml), &f->policy, &diags), 0);
-        assert_int_equal(vs_users_parse("u.yaml", users_yaml, strlen(users_yaml), &f->users, &diags), 0);
+        assert_int_equal(
+                vs_policy_parse("p.yaml", policy_yaml, strlen(policy_yaml), &f->policy, &diags), 0);
+        assert_int_equal(
+                vs_users_parse("u.yaml", users_yaml, strlen(users_yaml), &f->users, &diags), 0);
         *state = f;
         return 0;
 }
@@ -86,10 +89,13 @@ static int64_t at(const char *text)
         return t;
 }
 
-static struct vs_decision *decide(const struct vs_policy *policy, const struct vs_user *user, int64_t now)
+static struct vs_decision *decide(const struct vs_policy *policy, const struct vs_user *user,
+                                  int64_t now)
 {
-        struct vs_request request = { .user_name = user->name, .user_id = user->id,
-                                      .groups = (const char *const *)user->groups, .n_groups = user->n_groups,
+        struct vs_request request = { .user_name = user->name,
+                                      .user_id = user->id,
+                                      .groups = (const char *const *)user->groups,
+                                      .n_groups = user->n_groups,
                                       .now = now };
         struct vs_decision *d = NULL;
         assert_int_equal(vs_policy_decide(policy, &request, &d), 0);
@@ -113,10 +119,13 @@ static void assert_evaluator_agrees(const struct vs_policy *policy, const struct
                         vp_evaluate(c, match, at(instants[i]), modes);
                         vp_apply_refusals(c, &refusals, modes);
                         for (size_t k = 0; k < d->n_folders; k++) {
-                                unsigned want = d->folders[k].status == VS_FOLDER_MOUNTED ? d->folders[k].mode : 0;
+                                unsigned want = d->folders[k].status == VS_FOLDER_MOUNTED
+                                                        ? d->folders[k].mode
+                                                        : 0;
                                 if (modes[k] != want)
-                                        fail_msg("%s at %s: %s is %u, decide says %u", user->name, instants[i],
-                                                 d->folders[k].folder->name, modes[k], want);
+                                        fail_msg("%s at %s: %s is %u, decide says %u", user->name,
+                                                 instants[i], d->folders[k].folder->name, modes[k],
+                                                 want);
                         }
                         vs_decision_free(d);
                 }
@@ -137,7 +146,8 @@ static void test_templates_meet_per_user(void **state)
 {
         static const char yaml[] =
                 "folders:\n"
-                "  - {name: by-id, path: '/data/{user_id}', access: [{groups: [staff], mode: rw}]}\n"
+                "  - {name: by-id, path: '/data/{user_id}', access: [{groups: [staff], mode: "
+                "rw}]}\n"
                 "  - {name: home, path: '/u/{username}', access: [{groups: [staff], mode: rw}]}\n"
                 "  - {name: home-id, path: '/u/{user_id}', access: [{groups: [staff], mode: ro}]}\n"
                 "  - name: private\n"
@@ -161,10 +171,11 @@ static void test_templates_meet_per_user(void **state)
         /* 7002 before the private folder opens: by-id would hand it over rw. */
         struct vs_decision *d = decide(policy, &u.items[0], at("2026-12-15T00:00:00Z"));
         assert_int_equal(d->folders[0].status, VS_FOLDER_REFUSED);
-        assert_string_equal(d->folders[0].refusal,
-                            "host path /data/7002 (from /data/{user_id}) holds the files of folder "
-                            "\"private\" (host path /data/{username}/private), which this user gets "
-                            "no access: mounting it would make them reachable rw");
+        assert_string_equal(
+                d->folders[0].refusal,
+                "host path /data/7002 (from /data/{user_id}) holds the files of folder "
+                "\"private\" (host path /data/{username}/private), which this user gets "
+                "no access: mounting it would make them reachable rw");
         assert_int_equal(d->folders[1].status, VS_FOLDER_MOUNTED);
         assert_int_equal(d->folders[2].status, VS_FOLDER_REFUSED);
         assert_string_equal(d->folders[2].refusal,
@@ -186,7 +197,9 @@ static void test_templates_meet_per_user(void **state)
 
         /* The plan knows which users may be refused something. */
         struct vp_plan plan;
-        assert_int_equal(vp_plan_build(policy, &u, at("2026-11-01T00:00:00Z"), at("2027-12-01T00:00:00Z"), &plan), 0);
+        assert_int_equal(vp_plan_build(policy, &u, at("2026-11-01T00:00:00Z"),
+                                       at("2027-12-01T00:00:00Z"), &plan),
+                         0);
         assert_true(plan.refusable[0] && plan.refusable[1] && !plan.refusable[2]);
         vp_plan_clear(&plan);
         vs_users_clear(&u);
@@ -241,9 +254,14 @@ static void test_classes_and_changes(void **state)
         /* The same decision has the same name in another plan, at another instant. */
         struct vs_users one = { .items = &f->users.items[1], .count = 1 };
         struct vp_plan other;
-        assert_int_equal(vp_plan_build(f->policy, &one, at("2030-01-01T00:00:00Z"), VS_TIME_NONE, &other), 0);
-        assert_int_equal(vp_plan_build(f->policy, &f->users, at("2026-11-01T00:00:00Z"), VS_TIME_NONE, &plan), 0);
-        assert_string_equal(other.classes[other.initial[0]].name, plan.classes[plan.initial[1]].name);
+        assert_int_equal(
+                vp_plan_build(f->policy, &one, at("2030-01-01T00:00:00Z"), VS_TIME_NONE, &other),
+                0);
+        assert_int_equal(vp_plan_build(f->policy, &f->users, at("2026-11-01T00:00:00Z"),
+                                       VS_TIME_NONE, &plan),
+                         0);
+        assert_string_equal(other.classes[other.initial[0]].name,
+                            plan.classes[plan.initial[1]].name);
         assert_int_equal(plan.n_changes, 0);
         vp_plan_clear(&other);
         vp_plan_clear(&plan);

@@ -42,12 +42,20 @@ static const char policy_yaml[] =
         "      - {groups: [a], mode: ro}\n";
 
 static const char *expected[] = {
-        "6:9 redundant-rule: shared#access[1] is redundant: shared#access[0] (5:9) already applies whenever it does, with at least its effect",
-        "10:19 group-case: group \"legal\" differs from \"Legal\" (6:26) only in case; group names are case-sensitive",
-        "11:9 expired-rule: legal#access[1] expired at 2020-01-01T00:00:00Z and can never apply again; remove it",
-        "12:9 never-valid-rule: legal#access[2] can never grant access: legal#access[3] (13:9) denies everyone it matches whenever it applies",
-        "14:9 redundant-rule: legal#access[4] is redundant: legal#access[5] (15:9) already applies whenever it does, with at least its effect",
-        "24:11 nested-path: host path \"/outer/inner\" of folder \"inner\" lies inside \"/outer\" of folder \"outer\" (22:11): whoever mounts \"outer\" also reaches these files at /vault/outer/inner, with its mode (the policy loads only because \"inner\" always grants at least as much)",
+        "6:9 redundant-rule: shared#access[1] is redundant: shared#access[0] (5:9) already applies "
+        "whenever it does, with at least its effect",
+        "10:19 group-case: group \"legal\" differs from \"Legal\" (6:26) only in case; group names "
+        "are case-sensitive",
+        "11:9 expired-rule: legal#access[1] expired at 2020-01-01T00:00:00Z and can never apply "
+        "again; remove it",
+        "12:9 never-valid-rule: legal#access[2] can never grant access: legal#access[3] (13:9) "
+        "denies everyone it matches whenever it applies",
+        "14:9 redundant-rule: legal#access[4] is redundant: legal#access[5] (15:9) already applies "
+        "whenever it does, with at least its effect",
+        "24:11 nested-path: host path \"/outer/inner\" of folder \"inner\" lies inside \"/outer\" "
+        "of folder \"outer\" (22:11): whoever mounts \"outer\" also reaches these files at "
+        "/vault/outer/inner, with its mode (the policy loads only because \"inner\" always grants "
+        "at least as much)",
 };
 
 static void test_lint(void **state)
@@ -57,16 +65,18 @@ static void test_lint(void **state)
         struct vs_lint lint;
         int64_t now;
 
-        assert_int_equal(vs_policy_parse("p.yaml", policy_yaml, strlen(policy_yaml), &policy, &diags), 0);
+        assert_int_equal(
+                vs_policy_parse("p.yaml", policy_yaml, strlen(policy_yaml), &policy, &diags), 0);
         assert_int_equal(vs_time_parse("2026-06-01T00:00:00Z", &now), 0);
         assert_int_equal(vs_policy_lint(policy, now, &lint), 0);
         for (size_t i = 0; i < lint.count; i++) {
                 char got[512];
-                snprintf(got, sizeof(got), "%u:%u %s: %s", lint.items[i].line, lint.items[i].column, lint.items[i].code,
-                         lint.items[i].message);
+                snprintf(got, sizeof(got), "%u:%u %s: %s", lint.items[i].line, lint.items[i].column,
+                         lint.items[i].code, lint.items[i].message);
                 if (i >= sizeof(expected) / sizeof(expected[0]) || strcmp(got, expected[i]) != 0)
                         fail_msg("warning %zu\n  got:      %s\n  expected: %s", i, got,
-                                 i < sizeof(expected) / sizeof(expected[0]) ? expected[i] : "(none)");
+                                 i < sizeof(expected) / sizeof(expected[0]) ? expected[i]
+                                                                            : "(none)");
         }
         assert_int_equal(lint.count, sizeof(expected) / sizeof(expected[0]));
         vs_lint_clear(&lint);
@@ -82,13 +92,20 @@ static const char users_yaml[] =
         "  - {name: cy, id: \"3\", groups: [partner, stuff, stuff]}\n";
 
 static const char *expected_users[] = {
-        "p.yaml:6:26 group-without-user: group \"Legal\" is named here but no user of u.yaml has it (did you mean \"legal\"?)",
-        "p.yaml:12:26 group-without-user: group \"interns\" is named here (also named at 13:19) but no user of u.yaml has it (did you mean \"Interns\"?)",
-        "p.yaml:14:19 group-without-user: group \"partners\" is named here (also named at 15:19) but no user of u.yaml has it (did you mean \"partner\"?)",
-        "u.yaml:2:55 group-without-rule: group \"stuff\" of user \"ann\" (and 1 other user) is named by no rule of p.yaml (did you mean \"staff\"?)",
-        "u.yaml:2:62 group-without-rule: group \"d\" of user \"ann\" is named by no rule of p.yaml (did you mean \"a\"?)",
-        "u.yaml:3:34 group-without-rule: group \"Interns\" of user \"bo\" is named by no rule of p.yaml (did you mean \"interns\"?)",
-        "u.yaml:4:34 group-without-rule: group \"partner\" of user \"cy\" is named by no rule of p.yaml (did you mean \"partners\"?)",
+        "p.yaml:6:26 group-without-user: group \"Legal\" is named here but no user of u.yaml has "
+        "it (did you mean \"legal\"?)",
+        "p.yaml:12:26 group-without-user: group \"interns\" is named here (also named at 13:19) "
+        "but no user of u.yaml has it (did you mean \"Interns\"?)",
+        "p.yaml:14:19 group-without-user: group \"partners\" is named here (also named at 15:19) "
+        "but no user of u.yaml has it (did you mean \"partner\"?)",
+        "u.yaml:2:55 group-without-rule: group \"stuff\" of user \"ann\" (and 1 other user) is "
+        "named by no rule of p.yaml (did you mean \"staff\"?)",
+        "u.yaml:2:62 group-without-rule: group \"d\" of user \"ann\" is named by no rule of p.yaml "
+        "(did you mean \"a\"?)",
+        "u.yaml:3:34 group-without-rule: group \"Interns\" of user \"bo\" is named by no rule of "
+        "p.yaml (did you mean \"interns\"?)",
+        "u.yaml:4:34 group-without-rule: group \"partner\" of user \"cy\" is named by no rule of "
+        "p.yaml (did you mean \"partners\"?)",
 };
 
 static void test_lint_users(void **state)
@@ -99,13 +116,16 @@ static void test_lint_users(void **state)
         struct vs_lint lint = { 0 };
         const size_t n_expected = sizeof(expected_users) / sizeof(expected_users[0]);
 
-        assert_int_equal(vs_policy_parse("p.yaml", policy_yaml, strlen(policy_yaml), &policy, &diags), 0);
-        assert_int_equal(vs_users_parse("u.yaml", users_yaml, strlen(users_yaml), &users, &diags), 0);
+        assert_int_equal(
+                vs_policy_parse("p.yaml", policy_yaml, strlen(policy_yaml), &policy, &diags), 0);
+        assert_int_equal(vs_users_parse("u.yaml", users_yaml, strlen(users_yaml), &users, &diags),
+                         0);
         assert_int_equal(vs_policy_lint_users(policy, &users, &lint), 0);
         for (size_t i = 0; i < lint.count; i++) {
                 char got[512];
-                snprintf(got, sizeof(got), "%s:%u:%u %s: %s", lint.items[i].file ? lint.items[i].file : "p.yaml",
-                         lint.items[i].line, lint.items[i].column, lint.items[i].code, lint.items[i].message);
+                snprintf(got, sizeof(got), "%s:%u:%u %s: %s",
+                         lint.items[i].file ? lint.items[i].file : "p.yaml", lint.items[i].line,
+                         lint.items[i].column, lint.items[i].code, lint.items[i].message);
                 if (i >= n_expected || strcmp(got, expected_users[i]) != 0)
                         fail_msg("warning %zu\n  got:      %s\n  expected: %s", i, got,
                                  i < n_expected ? expected_users[i] : "(none)");
@@ -129,7 +149,8 @@ static void test_seed_is_clean(void **state)
         assert_int_equal(vs_policy_load(path, &policy, &diags), 0);
         assert_int_equal(vs_policy_lint(policy, 1796083200, &lint), 0);
         for (size_t i = 0; i < lint.count; i++)
-                print_message("%u:%u %s\n", lint.items[i].line, lint.items[i].column, lint.items[i].message);
+                print_message("%u:%u %s\n", lint.items[i].line, lint.items[i].column,
+                              lint.items[i].message);
         assert_int_equal(lint.count, 0);
         vs_lint_clear(&lint);
         vs_policy_free(policy);
