@@ -3,10 +3,11 @@
 
 /*
  * The decision without explanations, for many users and many instants: a policy compiled
- * to integer group ids, one byte per folder.  It follows DESIGN §2 exactly as decide.c does
- * (deny wins, highest allow, implies capped by the source's final mode and max_mode, a write
- * deny caps at ro); tests compare the two on every user at every boundary.  Substitution
- * refusals (unsafe {username}, host paths that meet) are applied by vp_apply_refusals.
+ * to integer group ids, one byte per folder.  It decides exactly as decide.c does (deny
+ * wins, highest allow, implies capped by the source's final mode and max_mode, a write deny
+ * caps at ro: vault-policy(1), DECISION); tests compare the two on every user at every
+ * boundary.  Substitution refusals (unsafe {username}, host paths that meet) are applied by
+ * vp_apply_refusals.
  */
 
 #include <stdbool.h>

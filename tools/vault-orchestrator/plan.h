@@ -3,7 +3,7 @@
 
 /*
  * The plan: what apply would do to make Kasm match the desired state, in the order it does
- * it, and the drift it reports.  Order (DESIGN: never the union of two classes):
+ * it, and the drift it reports.  Order (no moment gives a user the union of two classes):
  *   1. create missing class groups, each with its volume_mapping, before anyone joins;
  *   2. repair the volume_mapping of class groups an admin edited;
  *   3. memberships, user by user: for a loss remove before add, for a gain add before remove;
