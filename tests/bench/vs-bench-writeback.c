@@ -4,10 +4,11 @@
  * ext4 and xfs), an fdatasync per note, or one syncfs of the filesystem (which
  * also writes back every other program's dirty data there), against writing them only.
  *
- *   vs-bench-writeback DIR NOTES ROUNDS
+ *   vs-bench-writeback DIR NOTES ROUNDS [WAY...]
  *
- * Each round writes NOTES notes of 300 bytes in folders of 100 below DIR once per way (the
- * order rotates), timing the writing and the durability together, as a move's copy and its
+ * Each round writes NOTES notes of 300 bytes in folders of 100 below DIR once per way named
+ * (none, window-16, window-256, helper, fdatasync, syncfs; default all; the order rotates),
+ * timing the writing and the durability together, as a move's copy and its
  * writeback overlap; between runs (untimed) the notes are removed, which also drops what
  * "none" left dirty (no later way writes it back).  Output: one line per way,
  * "<way> <median ns>".
@@ -15,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,10 +145,20 @@ static int compare_u64(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-        if (argc != 4) {
-                fprintf(stderr, "usage: vs-bench-writeback DIR NOTES ROUNDS\n");
+        bool chosen[WAYS] = { false };
+        int named = 0;
+        for (int i = 4; i < argc; i++)
+                for (int way = 0; way < WAYS; way++)
+                        if (strcmp(argv[i], way_names[way]) == 0 && !chosen[way]) {
+                                chosen[way] = true;
+                                named++;
+                        }
+        if (argc < 4 || named != argc - 4) {
+                fprintf(stderr, "usage: vs-bench-writeback DIR NOTES ROUNDS [WAY...]\n");
                 return 2;
         }
+        for (int way = 0; way < WAYS && named == 0; way++)
+                chosen[way] = true;
         const char *dir = argv[1];
         size_t notes = strtoul(argv[2], NULL, 10);
         long rounds = strtol(argv[3], NULL, 10);
@@ -166,6 +178,8 @@ int main(int argc, char **argv)
         for (long i = 0; i < rounds; i++) {
                 for (int k = 0; k < WAYS; k++) {
                         enum way way = (enum way)((k + i) % WAYS);
+                        if (!chosen[way])
+                                continue;
                         int r = clean(root);
                         uint64_t start = vs_now_ns();
                         if (r == 0)
@@ -180,6 +194,8 @@ int main(int argc, char **argv)
         }
         clean(root);
         for (int way = 0; way < WAYS; way++) {
+                if (!chosen[way])
+                        continue;
                 qsort(&times[way * rounds], (size_t)rounds, sizeof(*times), compare_u64);
                 printf("%s %llu\n", way_names[way],
                        (unsigned long long)times[way * rounds + rounds / 2]);
