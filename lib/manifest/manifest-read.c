@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/file.h"
 #include "manifest/manifest.h"
 #include "shared/names.h"
 #include "shared/read-input.h"
@@ -307,7 +309,7 @@ int vs_manifest_load(const char *path, struct vs_manifest **ret, struct vs_diags
         char why[VS_READ_INPUT_ERROR_BUF];
         char *text;
         size_t len;
-        int r = vs_read_input(path, VS_INPUT_MAX_BYTES, &text, &len);
+        int r = vs_read_file(AT_FDCWD, path, 0, VS_INPUT_MAX_BYTES, &text, &len);
         if (r < 0) {
                 vs_diags_add(diags, path, 0, 0, "cannot read the manifest: %s",
                              vs_read_input_error(r, VS_INPUT_MAX_BYTES, why, sizeof(why)));

@@ -1,124 +1,60 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/mountinfo.h"
 #include "manifest/mountinfo.h"
 #include "shared/file-update.h"
 
-/* Undo the kernel's octal escapes (\ooo) in place. */
-static bool unescape(char *s)
+/* A field unescaped into a string of its own: 0, -EINVAL for a bad escape, or -ENOMEM. */
+static int field_dup(struct vs_span f, char **out)
 {
-        char *w = s;
-        for (const char *p = s; *p; p++) {
-                if (*p != '\\') {
-                        *w++ = *p;
-                        continue;
-                }
-                if (p[1] < '0' || p[1] > '3' || p[2] < '0' || p[2] > '7' || p[3] < '0' ||
-                    p[3] > '7')
-                        return false;
-                *w++ = (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
-                p += 3;
-        }
-        *w = '\0';
-        return true;
-}
-
-static bool has_option(const char *opts, const char *want)
-{
-        size_t n = strlen(want);
-        for (const char *p = opts; p;) {
-                if (strncmp(p, want, n) == 0 && (p[n] == ',' || p[n] == '\0'))
-                        return true;
-                p = strchr(p, ',');
-                if (p)
-                        p++;
-        }
-        return false;
-}
-
-struct line_cursor {
-        char *p;
-        unsigned column;
-};
-
-/* Next space-separated field; NULL at end of line. */
-static char *next_field(struct line_cursor *c, unsigned *column)
-{
-        while (*c->p == ' ') {
-                c->p++;
-                c->column++;
-        }
-        if (*c->p == '\0')
-                return NULL;
-        char *start = c->p;
-        *column = c->column;
-        while (*c->p && *c->p != ' ') {
-                c->p++;
-                c->column++;
-        }
-        if (*c->p) {
-                *c->p++ = '\0';
-                c->column++;
-        }
-        return start;
-}
-
-static int parse_line(const char *name, unsigned lineno, char *line, struct vs_mount *mnt,
-                      struct vs_diags *diags)
-{
-        struct line_cursor c = {.p = line, .column = 1};
-        char *fields[6], *f;
-        unsigned col = 1;
-
-        for (int i = 0; i < 6; i++) {
-                fields[i] = next_field(&c, &col);
-                if (!fields[i]) {
-                        vs_diags_add(diags, name, lineno, c.column, "truncated mountinfo line");
-                        return -EINVAL;
-                }
-        }
-        char *end;
-        mnt->mount_id = (int)strtol(fields[0], &end, 10);
-        if (*end)
-                goto bad_number;
-        mnt->parent_id = (int)strtol(fields[1], &end, 10);
-        if (*end)
-                goto bad_number;
-        if (sscanf(fields[2], "%u:%u", &mnt->major, &mnt->minor) != 2)
-                goto bad_number;
-        mnt->mount_ro = has_option(fields[5], "ro");
-
-        /* Optional fields (shared:N, master:N, ...) run up to a lone "-". */
-        while ((f = next_field(&c, &col)) && strcmp(f, "-") != 0)
-                ;
-        char *fstype = next_field(&c, &col), *source = next_field(&c, &col);
-        char *super = next_field(&c, &col);
-        if (!f || !fstype || !source || !super) {
-                vs_diags_add(diags, name, lineno, c.column, "truncated mountinfo line");
-                return -EINVAL;
-        }
-        if (!unescape(fields[3]) || !unescape(fields[4]) || !unescape(fstype) ||
-            !unescape(source)) {
-                vs_diags_add(diags, name, lineno, 1, "bad octal escape in mountinfo line");
-                return -EINVAL;
-        }
-        mnt->super_ro = has_option(super, "ro");
-        mnt->root = strdup(fields[3]);
-        mnt->mount_point = strdup(fields[4]);
-        mnt->fstype = strdup(fstype);
-        mnt->source = strdup(source);
-        if (!mnt->root || !mnt->mount_point || !mnt->fstype || !mnt->source)
+        char *s = malloc(f.len + 1);
+        if (!s)
                 return -ENOMEM;
+        int r = vs_mountinfo_unescape(f, s, f.len + 1);
+        if (r < 0) {
+                free(s);
+                return -EINVAL; /* unescaped is never longer than escaped */
+        }
+        *out = s;
         return 0;
+}
 
-bad_number:
-        vs_diags_add(diags, name, lineno, 1, "bad mount id or device number in mountinfo line");
-        return -EINVAL;
+static int parse_line(const char *name, unsigned lineno, const char *line, size_t len,
+                      struct vs_mount *mnt, struct vs_diags *diags)
+{
+        struct vs_mountinfo_entry e;
+        int r = vs_mountinfo_parse_line(line, len, &e);
+        if (r == -ENODATA) {
+                vs_diags_add(diags, name, lineno, (unsigned)len + 1, "truncated mountinfo line");
+                return -EINVAL;
+        }
+        if (r < 0 || e.id > INT_MAX || e.parent > INT_MAX) {
+                vs_diags_add(diags, name, lineno, 1,
+                             "bad mount id or device number in mountinfo line");
+                return -EINVAL;
+        }
+        mnt->mount_id = (int)e.id;
+        mnt->parent_id = (int)e.parent;
+        mnt->major = e.major;
+        mnt->minor = e.minor;
+        mnt->mount_ro = vs_mountinfo_has_option(e.options, "ro");
+        mnt->super_ro = vs_mountinfo_has_option(e.super, "ro");
+        r = field_dup(e.root, &mnt->root);
+        if (r == 0)
+                r = field_dup(e.point, &mnt->mount_point);
+        if (r == 0)
+                r = field_dup(e.fstype, &mnt->fstype);
+        if (r == 0)
+                r = field_dup(e.source, &mnt->source);
+        if (r == -EINVAL)
+                vs_diags_add(diags, name, lineno, 1, "bad octal escape in mountinfo line");
+        return r;
 }
 
 static void mount_free(struct vs_mount *mnt)
@@ -135,14 +71,10 @@ int vs_mounts_parse(const char *name, const char *text, struct vs_mounts *ret,
         struct vs_mounts m = {0};
         size_t cap = 0;
         unsigned lineno = 0;
-        char *copy = strdup(text);
         int r = 0;
-        if (!copy)
-                return -ENOMEM;
-        for (char *line = copy, *next; line && *line; line = next) {
-                next = strchr(line, '\n');
-                if (next)
-                        *next++ = '\0';
+        for (const char *line = text, *nl; *line; line = nl ? nl + 1 : line + strlen(line)) {
+                nl = strchr(line, '\n');
+                size_t len = nl ? (size_t)(nl - line) : strlen(line);
                 lineno++;
                 if (m.count == cap) {
                         cap = cap ? cap * 2 : 64;
@@ -155,14 +87,13 @@ int vs_mounts_parse(const char *name, const char *text, struct vs_mounts *ret,
                 }
                 struct vs_mount *mnt = &m.items[m.count];
                 *mnt = (struct vs_mount){0};
-                r = parse_line(name, lineno, line, mnt, diags);
+                r = parse_line(name, lineno, line, len, mnt, diags);
                 if (r < 0) {
                         mount_free(mnt);
                         break;
                 }
                 m.count++;
         }
-        free(copy);
         if (r < 0) {
                 vs_mounts_clear(&m);
                 return r;

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/file.h"
 #include "policy/policy-internal.h"
 #include "shared/rfc3339.h"
 
@@ -358,7 +360,7 @@ int vp_load_file(const char *path, const char *what, vp_parse_fn parse, void *re
         char *text;
         size_t len;
         char why[VS_READ_INPUT_ERROR_BUF];
-        int r = vs_read_input(path, VS_INPUT_MAX_BYTES, &text, &len);
+        int r = vs_read_file(AT_FDCWD, path, 0, VS_INPUT_MAX_BYTES, &text, &len);
         if (r < 0) {
                 vs_diags_add(diags, path, 0, 0, "cannot read %s: %s", what,
                              vs_read_input_error(r, VS_INPUT_MAX_BYTES, why, sizeof(why)));

@@ -240,8 +240,6 @@ void vs_users_clear(struct vs_users *users);
 
 /* --- time ------------------------------------------------------------------------------- */
 
-/* Parse RFC 3339 (fractions truncated); -EINVAL. */
-int vs_time_parse(const char *text, int64_t *ret);
 /* "YYYY-MM-DDTHH:MM:SSZ" (UTC); buf holds VS_TIME_BUF bytes. */
 #define VS_TIME_BUF 48
 void vs_time_format(int64_t t, char buf[VS_TIME_BUF]);

@@ -6,11 +6,6 @@
 #include "policy/policy-internal.h"
 #include "shared/rfc3339.h"
 
-int vs_time_parse(const char *text, int64_t *ret)
-{
-        return vs_rfc3339_parse(text, ret);
-}
-
 /* A fraction in a bound rounds up: for whole-second times, now >= ceil(b) <=> now >= b. */
 int vp_time_parse_bound(const char *text, int64_t *ret)
 {

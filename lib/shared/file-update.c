@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/file.h"
 #include "shared/file-update.h"
 #include "shared/read-input.h"
 
@@ -55,7 +56,7 @@ bool vs_changes_any(const struct vs_changes *c)
 
 int vs_file_read(const char *path, char **ret, size_t *ret_len)
 {
-        return vs_read_input(path, FILE_READ_MAX, ret, ret_len);
+        return vs_read_file(AT_FDCWD, path, 0, FILE_READ_MAX, ret, ret_len);
 }
 
 int vs_file_read_failed(struct vs_diags *diags, const char *path, int err)

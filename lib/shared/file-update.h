@@ -38,7 +38,7 @@ int vs_file_update(const char *path, const void *data, size_t len, mode_t mode,
                    struct vs_changes *changes, struct vs_diags *diags);
 
 /* Read a whole (small) regular file; -ENOENT when it does not exist.  *ret is NUL-terminated.
- * The errors are vs_read_input's (shared/read-input.h), with a 16 MiB limit. */
+ * The errors are vs_read_file's (base/file.h), with a 16 MiB limit. */
 int vs_file_read(const char *path, char **ret, size_t *ret_len);
 /* Record a vs_file_read failure as "path: cannot read: <why>" ("not a regular file ...",
  * "larger than 16 MiB", or the errno's words) and return err. */

@@ -3,6 +3,7 @@
 libraries.  (The compiler is the first line: a target sees only the folders whose views its
 meson.build names, lib/meson.build; this is the second, and says why.)
 
+0. The floor: every row of the table may use lib/base/ (and lib/fmt/, which it uses).
 1. Includes: every `#include "dir/..."` of a file in a folder of the table names that folder
    itself or one of its row's "may use" folders; a private header (`internal.h`,
    `*-internal.h`) is included only from its own folder; no include climbs out with "..".
@@ -231,6 +232,23 @@ def check_meson(rules):
     return problems
 
 
+# The floor (ARCHITECTURE.md: "lib/base/ ... so every row of the table may use it"): every
+# other row lists it, and lib/fmt/, which it uses.
+FLOOR = ("lib/base/", "lib/fmt/")
+
+
+def check_floor(rules):
+    problems = []
+    for folder, (_, uses) in sorted(rules.items()):
+        if folder in FLOOR:
+            continue
+        for floor in FLOOR:
+            if floor not in uses:
+                problems.append(f"ARCHITECTURE.md: the row of {folder} does not list {floor}, "
+                                "the floor every folder may use")
+    return problems
+
+
 def nm(*args):
     return subprocess.run(["nm", *args], check=True, capture_output=True, text=True).stdout
 
@@ -276,7 +294,8 @@ def check_symbols(rules):
 
 def main():
     rules = read_table()
-    problems = check_includes(rules) + check_meson(rules) + check_symbols(rules)
+    problems = (check_floor(rules) + check_includes(rules) + check_meson(rules)
+                + check_symbols(rules))
     for p in problems:
         print(p)
     inside = sorted(f for f, (i, _) in rules.items() if i)

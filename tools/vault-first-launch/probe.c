@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "journal/journal.h"
 #include "probe.h"
 
@@ -69,13 +70,6 @@ static int probe_name(char *buf, size_t size)
         return 0;
 }
 
-static int64_t now_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * rename(from, to) in a child, logging to log_fd when >= 0: its errno (0 on success),
  * -ETIMEDOUT when it was stopped at the bound, or another negative errno.
@@ -92,7 +86,7 @@ static int rename_in_child(const char *from, const char *to, int log_fd)
                         setenv("VAULTSHIM_LOG", path, 1);
                 _exit(rename(from, to) == 0 ? 0 : errno > 0 && errno < 256 ? errno : 255);
         }
-        int64_t deadline = now_ms() + FL_PROBE_BOUND_MS;
+        int64_t deadline = (int64_t)vs_now_ms() + FL_PROBE_BOUND_MS;
         int status;
         for (;;) {
                 pid_t done = waitpid(pid, &status, WNOHANG);
@@ -100,7 +94,7 @@ static int rename_in_child(const char *from, const char *to, int log_fd)
                         break;
                 if (done < 0 && errno != EINTR)
                         return -errno;
-                if (now_ms() >= deadline) {
+                if ((int64_t)vs_now_ms() >= deadline) {
                         kill(pid, SIGKILL);
                         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
                                 ;

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "program.h"
 
 extern char **environ;
@@ -53,13 +54,6 @@ static char **build_env(const char *const extra[])
         return env;
 }
 
-static int64_t now_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int fl_run(const char *const argv[], const char *const extra_env[], char **output)
 {
         return fl_run_deadline(argv, extra_env, output, 0);
@@ -95,11 +89,11 @@ int fl_run_deadline(const char *const argv[], const char *const extra_env[], cha
         }
         FILE *mem = open_memstream(&buf, &len);
         char chunk[4096];
-        int64_t deadline = timeout_ms ? now_ms() + timeout_ms : 0;
+        int64_t deadline = timeout_ms ? (int64_t)vs_now_ms() + timeout_ms : 0;
         bool timed_out = false;
         for (;;) {
                 if (deadline) {
-                        int64_t left = deadline - now_ms();
+                        int64_t left = deadline - (int64_t)vs_now_ms();
                         struct pollfd p = { .fd = pipefd[0], .events = POLLIN };
                         int ready = left > 0 ? poll(&p, 1, (int)left) : 0;
                         if (ready < 0 && errno == EINTR)

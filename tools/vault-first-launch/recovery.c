@@ -52,9 +52,8 @@ static const char *personal_folder(const struct vs_manifest *m)
  * sees them)? */
 static bool in_vault(const struct vs_manifest *m, const char *path)
 {
-        const char *roots = getenv("VAULTSHIM_ROOTS");
         char vault[PATH_MAX];
-        return fl_roots_cover(roots && *roots ? roots : "/vault", path) ||
+        return fl_roots_cover(path) ||
                (realpath(m->vault, vault) && inside(path, vault)) || inside(path, m->vault);
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/roots.h"
 #include "probe.h"
 #include "shim-check.h"
 
@@ -27,17 +28,16 @@ static bool preload_names_shim(const char *preload)
         return found;
 }
 
-bool fl_roots_cover(const char *roots, const char *path)
+bool fl_roots_cover(const char *path)
 {
-        char *copy = strdup(roots), *save = NULL;
-        bool found = false;
-        for (char *t = strtok_r(copy, ":", &save); t && !found; t = strtok_r(NULL, ":", &save)) {
-                size_t n = strlen(t);
-                while (n > 1 && t[n - 1] == '/')
-                        n--;
-                found = strncmp(path, t, n) == 0 && (path[n] == '\0' || path[n] == '/' || n == 1);
-        }
-        free(copy);
+        struct vs_roots *roots = malloc(sizeof(*roots)); /* 16 paths of PATH_MAX */
+        char resolved[PATH_MAX];
+        if (!roots)
+                return false;
+        vs_roots_from_env(roots);
+        bool found = vs_roots_find(roots, path) ||
+                     (realpath(path, resolved) && vs_roots_find(roots, resolved));
+        free(roots);
         return found;
 }
 
@@ -82,7 +82,7 @@ void fl_check_shim(struct fl_report *r, bool dry_run)
         if (disabled && strcmp(disabled, "1") == 0)
                 fl_report_add(r, VS_SEVERITY_WARNING, "shim",
                               "VAULTSHIM_DISABLE=1 turns the shim off; fix: unset it");
-        if (r->manifest && !fl_roots_cover(roots ? roots : "/vault", r->manifest->vault))
+        if (r->manifest && !fl_roots_cover(r->manifest->vault))
                 fl_report_add(r, VS_SEVERITY_WARNING, "shim",
                               "VAULTSHIM_ROOTS (%s) does not cover the vault %s; fix: add it",
                               roots ? roots : "default /vault", r->manifest->vault);

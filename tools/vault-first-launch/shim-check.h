@@ -10,5 +10,6 @@
  */
 void fl_check_shim(struct fl_report *r, bool dry_run);
 
-/* Does a colon-separated VAULTSHIM_ROOTS cover path (the root itself or an ancestor)? */
-bool fl_roots_cover(const char *roots, const char *path);
+/* Is path (as written, or resolved) a vault root or below one, as the shim reads
+ * VAULTSHIM_ROOTS (lib/base/roots.h: unset or empty is /vault)? */
+bool fl_roots_cover(const char *path);

@@ -38,6 +38,7 @@
 #include <inotifytools/inotify.h>
 #include <inotifytools/inotifytools.h>
 
+#include "base/clock.h"
 #include "watch.h"
 
 #define DEBOUNCE_MS 200
@@ -54,13 +55,6 @@ static void on_signal(int sig)
                 render_requested = 1;
         else
                 stop_requested = 1;
-}
-
-static int64_t now_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* A source of changes: wait up to about timeout_ms; > 0 changed, 0 not, < 0 -errno. */
@@ -162,13 +156,13 @@ static int loop(struct source *s, fl_render_fn render, void *ctx)
                 }
                 if (!changed)
                         continue;
-                for (int64_t deadline = now_ms() + DEBOUNCE_MS, left;
-                     !stop_requested && (left = deadline - now_ms()) > 0;) {
+                for (int64_t deadline = (int64_t)vs_now_ms() + DEBOUNCE_MS, left;
+                     !stop_requested && (left = deadline - (int64_t)vs_now_ms()) > 0;) {
                         int r = s->next(s, left < QUIET_POLL_MS ? (int)left : QUIET_POLL_MS);
                         if (r < 0)
                                 return r;
                         if (r > 0)
-                                deadline = now_ms() + DEBOUNCE_MS;
+                                deadline = (int64_t)vs_now_ms() + DEBOUNCE_MS;
                 }
                 if (!stop_requested)
                         wake_at = render(ctx);

@@ -17,37 +17,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "base/syscall.h"
+#include "base/walk.h"
 #include "fmt/fmt.h"
 #include "foreign.h"
 #include "journal/journal.h"
 
-#define WALK_DEPTH_MAX 256u
-#define WALK_FD_RESERVE 32u
-
-struct level {
-        DIR *dir;
-        size_t path_len; /* of the path buffer while this level is walked */
-};
-
 struct walk {
         const struct foreign_options *o;
         const struct foreign_sink *sink;
+        size_t *lens; /* by depth: the length of the path of the directory walked there */
         char path[PATH_MAX * 2];
 };
-
-static unsigned depth_limit(void)
-{
-        struct rlimit rl;
-        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur <= 2 * WALK_FD_RESERVE)
-                return 8;
-        rlim_t levels = rl.rlim_cur - WALK_FD_RESERVE;
-        return levels < WALK_DEPTH_MAX ? (unsigned)levels : WALK_DEPTH_MAX;
-}
 
 /* path + "/" + name in w->path; false when it does not fit (then the path stays). */
 static bool push_name(struct walk *w, size_t len, const char *name)
@@ -114,15 +99,15 @@ static void vaultshim_dir(struct walk *w, int parentfd, size_t len)
 
 /* A live move holds the lock file named after its source (lock.c), which is the set-aside
  * object: its directory's device and its inode. */
-static bool held_by_a_live_move(int dirfd, const struct stat *st)
+static bool held_by_a_live_move(int dirfd, const struct statx *st)
 {
         char name[64];
         struct vs_buf b;
         vs_buf_init(&b, name, sizeof(name));
         vs_buf_puts(&b, VS_LOCK_PREFIX);
-        vs_buf_putx(&b, (uint64_t)st->st_dev, 0);
+        vs_buf_putx(&b, (uint64_t)makedev(st->stx_dev_major, st->stx_dev_minor), 0);
         vs_buf_puts(&b, "-");
-        vs_buf_putx(&b, (uint64_t)st->st_ino, 0);
+        vs_buf_putx(&b, (uint64_t)st->stx_ino, 0);
         int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
         if (fd < 0)
                 return false;
@@ -143,7 +128,7 @@ static int put_back(int dirfd, const char *name, const char *to, bool is_dir)
         return unlinkat(dirfd, name, 0) < 0 ? -errno : 0;
 }
 
-static void aside_leftover(struct walk *w, int dirfd, const char *name, const struct stat *st)
+static void aside_leftover(struct walk *w, int dirfd, const char *name, const struct statx *st)
 {
         char home[NAME_MAX + 1], kept[NAME_MAX + 1];
         if (vs_aside_leftover_names(name, home, kept, sizeof(home)) < 0 ||
@@ -152,103 +137,105 @@ static void aside_leftover(struct walk *w, int dirfd, const char *name, const st
         const char *as = home;
         int err = 0;
         if (!w->o->dry_run) {
-                err = put_back(dirfd, name, home, S_ISDIR(st->st_mode));
+                err = put_back(dirfd, name, home, S_ISDIR(st->stx_mode));
                 if (err == -EEXIST && strcmp(home, kept) != 0) {
                         as = kept;
-                        err = put_back(dirfd, name, kept, S_ISDIR(st->st_mode));
+                        err = put_back(dirfd, name, kept, S_ISDIR(st->stx_mode));
                 }
         }
         w->sink->leftover(w->path, as, err, w->sink->userdata);
 }
 
-static bool is_skipped(const struct walk *w, const struct stat *st)
+static bool is_skipped(const struct walk *w, const struct statx *st)
 {
-        return st->st_dev == w->o->skip_dev && st->st_ino == w->o->skip_ino;
+        return makedev(st->stx_dev_major, st->stx_dev_minor) == w->o->skip_dev &&
+               st->stx_ino == w->o->skip_ino;
+}
+
+static bool has_prefix(const char *name, const char *prefix)
+{
+        return strncmp(name, prefix, strlen(prefix)) == 0;
+}
+
+/* An entry of the walk: handled here (VS_WALK_SKIP), or a directory to search (0). */
+static int visit(void *ctx, const struct vs_walk_entry *e)
+{
+        struct walk *w = ctx;
+        const char *name = e->name;
+        const struct statx *st = e->st;
+        size_t len = w->lens[e->depth - 1];
+        w->path[len] = '\0';
+        if (strcmp(name, ".vaultshim") == 0) {
+                vaultshim_dir(w, e->dirfd, len);
+                return VS_WALK_SKIP;
+        }
+        if (!push_name(w, len, name)) {
+                w->sink->error(w->path, -ENAMETOOLONG, w->sink->userdata);
+                return VS_WALK_SKIP;
+        }
+        if (has_prefix(name, VS_JOURNAL_OLD_BESIDE_PREFIX) && !S_ISDIR(st->stx_mode)) {
+                old_record(w, e->dirfd, name);
+        } else if (has_prefix(name, VS_LOCK_PREFIX) && S_ISREG(st->stx_mode)) {
+                int r = w->o->dry_run ? 0 : vs_journal_remove_stale_lock(e->dirfd, name);
+                if (r != 0)
+                        w->sink->stale_lock(w->path, r < 0 ? r : 0, w->sink->userdata);
+        } else if (has_prefix(name, VS_TEMP_ASIDE_PREFIX)) {
+                aside_leftover(w, e->dirfd, name, st);
+        } else if (S_ISDIR(st->stx_mode) && !is_skipped(w, st) &&
+                   !has_prefix(name, VS_TEMP_STAGE_PREFIX)) { /* never into a staging copy */
+                w->lens[e->depth] = strlen(w->path);
+                return 0;
+        }
+        return VS_WALK_SKIP;
+}
+
+static int leaf(void *ctx, const struct vs_walk_entry *e)
+{
+        (void)visit(ctx, e);
+        return 0;
+}
+
+static int too_deep(void *ctx, const struct vs_walk_entry *e)
+{
+        struct walk *w = ctx;
+        w->sink->error(w->path, -ELOOP, w->sink->userdata); /* too deep: not searched */
+        return 0;
+}
+
+/* A directory that could not be opened or read is reported, the walk goes on; an entry
+ * gone before its statx is passed by. */
+static int failed(void *ctx, const struct vs_walk_entry *e, int err)
+{
+        struct walk *w = ctx;
+        if (!e->st)
+                return 0;
+        w->path[w->lens[e->depth]] = '\0';
+        w->sink->error(w->path, err, w->sink->userdata);
+        return 0;
 }
 
 int foreign_scan(const char *root, const struct foreign_options *o, const struct foreign_sink *sink)
 {
+        static const struct vs_walk_ops ops = {
+                .enter = visit, .leaf = leaf, .too_deep = too_deep, .failed = failed,
+        };
         struct walk w = { .o = o, .sink = sink };
         if (strlen(root) >= sizeof(w.path))
                 return -ENAMETOOLONG;
         strcpy(w.path, root);
-        unsigned max_depth = depth_limit();
-        struct level *stack = calloc(max_depth, sizeof(*stack));
-        if (!stack)
-                return -ENOMEM;
         int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        DIR *d = fd < 0 ? NULL : fdopendir(fd);
-        if (!d) {
-                int e = -errno;
-                if (fd >= 0)
-                        close(fd);
-                free(stack);
-                return e;
+        if (fd < 0)
+                return -errno;
+        struct statx st;
+        int r = vs_lstatx(fd, "", &st);
+        w.lens = calloc(vs_walk_depth() + 2, sizeof(*w.lens));
+        if (r == 0 && !w.lens)
+                r = -ENOMEM;
+        if (r == 0) {
+                w.lens[0] = strlen(w.path);
+                (void)vs_walk_tree(fd, &st, &ops, &w); /* every failure went to the sink */
         }
-        size_t n = 0;
-        stack[n++] = (struct level){ d, strlen(w.path) };
-        while (n > 0) {
-                struct level *top = &stack[n - 1];
-                w.path[top->path_len] = '\0';
-                errno = 0;
-                struct dirent *de = readdir(top->dir);
-                if (!de) {
-                        if (errno)
-                                sink->error(w.path, -errno, sink->userdata);
-                        closedir(top->dir);
-                        n--;
-                        continue;
-                }
-                const char *name = de->d_name;
-                if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-                        continue;
-                int here = dirfd(top->dir);
-                if (strcmp(name, ".vaultshim") == 0) {
-                        vaultshim_dir(&w, here, top->path_len);
-                        continue;
-                }
-                if (!push_name(&w, top->path_len, name)) {
-                        sink->error(w.path, -ENAMETOOLONG, sink->userdata);
-                        continue;
-                }
-                struct stat st;
-                if (fstatat(here, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                        continue;
-                if (strncmp(name, VS_JOURNAL_OLD_BESIDE_PREFIX,
-                            strlen(VS_JOURNAL_OLD_BESIDE_PREFIX)) == 0 &&
-                    !S_ISDIR(st.st_mode)) {
-                        old_record(&w, here, name);
-                        continue;
-                }
-                if (strncmp(name, VS_LOCK_PREFIX, strlen(VS_LOCK_PREFIX)) == 0 &&
-                    S_ISREG(st.st_mode)) {
-                        int r = o->dry_run ? 0 : vs_journal_remove_stale_lock(here, name);
-                        if (r != 0)
-                                sink->stale_lock(w.path, r < 0 ? r : 0, sink->userdata);
-                        continue;
-                }
-                if (strncmp(name, VS_TEMP_ASIDE_PREFIX, strlen(VS_TEMP_ASIDE_PREFIX)) == 0) {
-                        aside_leftover(&w, here, name, &st);
-                        continue;
-                }
-                /* Never into a staging copy: a move's own object. */
-                if (!S_ISDIR(st.st_mode) || is_skipped(&w, &st) ||
-                    strncmp(name, VS_TEMP_STAGE_PREFIX, strlen(VS_TEMP_STAGE_PREFIX)) == 0)
-                        continue;
-                if (n >= max_depth) {
-                        sink->error(w.path, -ELOOP, sink->userdata); /* too deep: not searched */
-                        continue;
-                }
-                int sub = openat(here, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                DIR *sd = sub < 0 ? NULL : fdopendir(sub);
-                if (!sd) {
-                        if (sub >= 0)
-                                close(sub);
-                        sink->error(w.path, -errno, sink->userdata);
-                        continue;
-                }
-                stack[n++] = (struct level){ sd, strlen(w.path) };
-        }
-        free(stack);
-        return 0;
+        free(w.lens);
+        close(fd);
+        return r;
 }

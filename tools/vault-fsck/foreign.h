@@ -30,8 +30,8 @@ struct foreign_options {
  * Walk root (not following symlinks, crossing into the vault's bind mounts) for vaultshim's
  * old shared-location records (.vaultshim/journal/<id>, .vaultshim-journal-<id>), stale
  * lock files, and set-aside sources left hidden (.vaultshim-aside-*), which any session puts
- * back where everyone sees them, deleting nothing.  Iterative, with a bounded depth and one
- * open directory per level.  Returns 0 or a negative errno when root itself cannot be opened.
+ * back where everyone sees them, deleting nothing; with lib/base's walker (base/walk.h).
+ * Returns 0 or a negative errno when root itself cannot be opened.
  */
 int foreign_scan(const char *root, const struct foreign_options *o,
                  const struct foreign_sink *sink);

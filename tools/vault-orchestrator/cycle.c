@@ -6,23 +6,17 @@
 #include <time.h>
 
 #include "apply.h"
+#include "base/clock.h"
 #include "orchestrator.h"
-
-static double monotonic(void)
-{
-        struct timespec t;
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 int orch_read(const struct orch_context *ctx, struct kasm_state *state, double *seconds)
 {
-        double start = monotonic();
+        int64_t start = vs_clock_ns(CLOCK_MONOTONIC);
         if (kasm_read_state(ctx->kasm, state) < 0) {
                 orch_log("cannot read Kasm's state: %s", ctx->kasm->error);
                 return EXIT_KASM;
         }
-        *seconds = monotonic() - start;
+        *seconds = (double)(vs_clock_ns(CLOCK_MONOTONIC) - start) / 1e9;
         return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "kasm-api.h"
+#include "shared/rfc3339.h"
 
 #define API_PATH "/api/public/"
 
@@ -296,7 +297,7 @@ int kasm_read_sessions(struct kasm_client *kasm, struct kasm_state *state)
                         r = -ENOMEM;
         }
         const char *current = json_string_value(json_object_get(reply, "current_time"));
-        if (current && vs_time_parse(current, &now) < 0)
+        if (current && vs_rfc3339_parse(current, &now) < 0)
                 now = VS_TIME_NONE;
         json_decref(reply);
         kasm_sessions_free(state->sessions, state->n_sessions);

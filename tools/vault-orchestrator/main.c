@@ -18,6 +18,7 @@
 #include "lock.h"
 #include "orchestrator.h"
 #include "shared/file-update.h"
+#include "shared/rfc3339.h"
 
 #define DEFAULT_STATE_DIR "/var/lib/vault-orchestrator"
 #define DEFAULT_POLL_S 60
@@ -229,7 +230,7 @@ static int load_inputs(const struct options *o, struct resources *res, int64_t *
         char why[KEY_FILE_ERROR_MAX];
         unsigned timeout = DEFAULT_TIMEOUT_S;
         int r;
-        if (o->at && vs_time_parse(o->at, at) < 0)
+        if (o->at && vs_rfc3339_parse(o->at, at) < 0)
                 return usage_error("--at must be an RFC 3339 time such as "
                                    "2027-01-31T00:00:00Z, got \"%s\"",
                                    o->at);

@@ -100,7 +100,7 @@ int option_time(const char *option, const char *text, bool required, int64_t *re
                 *ret = (int64_t)time(NULL);
                 return 0;
         }
-        if (vs_time_parse(text, ret) < 0) {
+        if (vs_rfc3339_parse(text, ret) < 0) {
                 char why[VS_RFC3339_PROBLEM_MAX];
                 fprintf(stderr, "vault-policy: %s \"%s\" is not an RFC 3339 date-time such as "
                         "2027-01-31T00:00:00Z: %s\n", option, text, vs_rfc3339_problem(text, why));

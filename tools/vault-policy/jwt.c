@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <jwt.h>
 #include <stdarg.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/file.h"
 #include "base64.h"
 #include "jwt-key.h"
 #include "shared/read-input.h"
@@ -340,11 +342,11 @@ int jwt_verify(const struct jwt_request *req, struct jwt_identity *ret, char **e
         if (pinned != JWT_ALG_RS256 && pinned != JWT_ALG_ES256 && pinned != JWT_ALG_HS256)
                 return refuse(error, -EINVAL, "--jwt-alg must be RS256, ES256 or HS256, got \"%s\"",
                               req->alg);
-        r = vs_read_input(req->token_file, VS_INPUT_MAX_BYTES, &token, &token_len);
+        r = vs_read_file(AT_FDCWD, req->token_file, 0, VS_INPUT_MAX_BYTES, &token, &token_len);
         if (r < 0)
                 return refuse(error, -EIO, "%s: cannot read token: %s", req->token_file,
                               vs_read_input_error(r, VS_INPUT_MAX_BYTES, why, sizeof(why)));
-        r = vs_read_input(req->key_file, VS_INPUT_MAX_BYTES, &key, &key_len);
+        r = vs_read_file(AT_FDCWD, req->key_file, 0, VS_INPUT_MAX_BYTES, &key, &key_len);
         if (r < 0) {
                 free(token);
                 return refuse(error, -EIO, "%s: cannot read key: %s", req->key_file,

@@ -17,6 +17,7 @@
 #include "org-generator.h"
 #include "policy/classes.h"
 #include "policy/policy.h"
+#include "shared/rfc3339.h"
 #include "vault-policy.h"
 
 #define DEFAULT_ORGS "12x10x500,50x40x2000,200x300x10000"
@@ -423,7 +424,7 @@ int run_kasm_native(const struct vs_policy *policy, const struct vs_users *users
                          rows[3].groups, users->count);
                 print_rows(org, rows);
         }
-        vs_time_parse(ORG_YEAR_START, &year_start);
+        vs_rfc3339_parse(ORG_YEAR_START, &year_start);
         for (size_t i = 0; r == 0 && i < n_shapes; i++)
                 r = generated_org(&shapes[i], year_start);
         free(shapes);

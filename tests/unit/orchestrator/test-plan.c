@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "plan.h"
+#include "shared/rfc3339.h"
 
 static const char policy_yaml[] =
         "vault: /vault\n"
@@ -50,7 +51,7 @@ struct fixture {
 static int64_t at(const char *text)
 {
         int64_t t;
-        assert_int_equal(vs_time_parse(text, &t), 0);
+        assert_int_equal(vs_rfc3339_parse(text, &t), 0);
         return t;
 }
 

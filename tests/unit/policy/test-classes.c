@@ -17,6 +17,7 @@
 
 #include "policy/classes.h"
 #include "policy/evaluate.h"
+#include "shared/rfc3339.h"
 
 static const char policy_yaml[] =
         "folders:\n"
@@ -85,7 +86,7 @@ static int teardown(void **state)
 static int64_t at(const char *text)
 {
         int64_t t;
-        assert_int_equal(vs_time_parse(text, &t), 0);
+        assert_int_equal(vs_rfc3339_parse(text, &t), 0);
         return t;
 }
 

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "policy/policy.h"
+#include "shared/rfc3339.h"
 
 static const char policy_yaml[] =
         "folders:\n"
@@ -149,7 +150,7 @@ static struct vs_decision *decide(const struct vs_policy *policy, const char *us
         for (char *g = strtok_r(copy, ",", &save); g && n < 16; g = strtok_r(NULL, ",", &save))
                 groups[n++] = g;
         int64_t now;
-        assert_int_equal(vs_time_parse(now_text, &now), 0);
+        assert_int_equal(vs_rfc3339_parse(now_text, &now), 0);
         struct vs_request request = {
                 .user_name = user, .user_id = id, .groups = groups, .n_groups = n, .now = now
         };

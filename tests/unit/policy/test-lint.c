@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "policy/policy.h"
+#include "shared/rfc3339.h"
 
 static const char policy_yaml[] =
         "folders:\n"
@@ -67,7 +68,7 @@ static void test_lint(void **state)
 
         assert_int_equal(
                 vs_policy_parse("p.yaml", policy_yaml, strlen(policy_yaml), &policy, &diags), 0);
-        assert_int_equal(vs_time_parse("2026-06-01T00:00:00Z", &now), 0);
+        assert_int_equal(vs_rfc3339_parse("2026-06-01T00:00:00Z", &now), 0);
         assert_int_equal(vs_policy_lint(policy, now, &lint), 0);
         for (size_t i = 0; i < lint.count; i++) {
                 char got[512];

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "policy/policy.h"
+#include "shared/rfc3339.h"
 
 #define MAX_DIAGS 4
 
@@ -407,13 +408,13 @@ static void test_time_parsing(void **state)
         for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
                 int64_t t = 42;
                 print_message("%s\n", good[i].text);
-                assert_int_equal(vs_time_parse(good[i].text, &t), 0);
+                assert_int_equal(vs_rfc3339_parse(good[i].text, &t), 0);
                 assert_int_equal(t, good[i].expected);
         }
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 int64_t t = 42;
                 print_message("%s\n", bad[i]);
-                assert_int_equal(vs_time_parse(bad[i], &t), -EINVAL);
+                assert_int_equal(vs_rfc3339_parse(bad[i], &t), -EINVAL);
                 assert_int_equal(t, 42);
         }
         vs_time_format(1801353600, buf);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * lib/shared/read-input.c: the one way the tools read a whole input file.  A file comes
+ * lib/shared/read-input.c over lib/base's reader (vs_read_file, base/file.h): the one way the
+ * tools read a whole input file, and what they say when they cannot.  A file comes
  * back whole and NUL-terminated (empty, one byte short of the limit, at the limit, and a
  * /proc file whose size says 0); a file over the limit, a directory, a FIFO (without
  * blocking: no writer ever comes) and a missing file are refused, each with its words,
@@ -23,6 +24,7 @@
 
 #include "vs-test-util.h"
 
+#include "base/file.h"
 #include "shared/read-input.h"
 
 static char top[256];
@@ -56,7 +58,7 @@ static void assert_read(const char *path, size_t max, size_t want)
 {
         char *text = NULL;
         size_t len = 0;
-        assert_int_equal(vs_read_input(path, max, &text, &len), 0);
+        assert_int_equal(vs_read_file(AT_FDCWD, path, 0, max, &text, &len), 0);
         assert_int_equal(len, want);
         assert_int_equal(strlen(text), want);
         for (size_t i = 0; i < want; i++)
@@ -69,7 +71,7 @@ static void assert_refused(const char *path, size_t max, int err, const char *wo
 {
         char *text = (char *)"untouched";
         size_t len = 7;
-        assert_int_equal(vs_read_input(path, max, &text, &len), err);
+        assert_int_equal(vs_read_file(AT_FDCWD, path, 0, max, &text, &len), err);
         assert_string_equal(text, "untouched");
         assert_int_equal(len, 7);
         char buf[VS_READ_INPUT_ERROR_BUF];
@@ -95,7 +97,8 @@ static void test_a_file_whose_size_says_nothing(void **state)
 {
         char *text = NULL;
         size_t len = 0;
-        assert_int_equal(vs_read_input("/proc/self/status", VS_INPUT_MAX_BYTES, &text, &len), 0);
+        assert_int_equal(vs_read_file(AT_FDCWD, "/proc/self/status", 0, VS_INPUT_MAX_BYTES, &text,
+                                      &len), 0);
         assert_true(len > 0 && strstr(text, "Pid:"));
         free(text);
         /* and its limit holds as it reads */
