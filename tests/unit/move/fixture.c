@@ -33,6 +33,22 @@ char *fx_tmpdir(void)
         return tmpl;
 }
 
+int fx_tmpdir_open(char **dir)
+{
+        *dir = fx_tmpdir();
+        int fd = open(*dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                die("open", *dir);
+        return fd;
+}
+
+void fx_tmpdir_close(char *dir, int dirfd)
+{
+        close(dirfd);
+        fx_rm_rf(dir);
+        free(dir);
+}
+
 static void fixed_time(const char *path, long index)
 {
         struct timespec ts[2] = { { FIXED_MTIME, 111 }, { FIXED_MTIME + index, 123456789 } };

@@ -15,6 +15,10 @@
 #include <stdbool.h>
 
 char *fx_tmpdir(void);
+/* fx_tmpdir(), its path in *dir, and an O_PATH descriptor of it (returned). */
+int fx_tmpdir_open(char **dir);
+/* Close dirfd, remove dir and everything below it, free dir. */
+void fx_tmpdir_close(char *dir, int dirfd);
 void fx_build(const char *root, const char *const *spec);
 char *fx_snapshot(const char *root);
 void fx_rm_rf(const char *root);

@@ -34,9 +34,7 @@ struct world {
 static int world_setup(void **state)
 {
         struct world *w = calloc(1, sizeof(*w));
-        w->dir = fx_tmpdir();
-        w->dirfd = open(w->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        assert_true(w->dirfd >= 0);
+        w->dirfd = fx_tmpdir_open(&w->dir);
         w->unstable.stable_times = VS_CAP_NO;
         w->unstable.stable_inodes = VS_CAP_NO;
         w->stable.stable_times = VS_CAP_YES;
@@ -52,9 +50,7 @@ static int world_setup(void **state)
 static int world_teardown(void **state)
 {
         struct world *w = *state;
-        close(w->dirfd);
-        fx_rm_rf(w->dir);
-        free(w->dir);
+        fx_tmpdir_close(w->dir, w->dirfd);
         free(w);
         return 0;
 }
