@@ -223,7 +223,8 @@ static int create_record(struct vs_journal *j, const char *dir, bool *dir_create
                 vs_buf_init(&name, j->name, sizeof(j->name));
                 vs_buf_puts(&name, j->entry.id);
                 int fd = openat(j->dirfd, j->name,
-                                O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+                                O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
+                                0600);
                 if (fd < 0 && errno == ENOENT) {
                         close(j->dirfd);
                         j->dirfd = -1;

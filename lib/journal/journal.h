@@ -260,10 +260,13 @@ int vs_open_beneath(int rootfd, const char *rel, int flags);
 /* --- journal.c: writing ------------------------------------------------------------- */
 
 /*
- * Start a durable record (unless cfg->defer_sync) for moving the entry source_name of source_dirfd (absolute path
- * source_path) to target_name of target_dirfd (target_path).  Before creating it, recovers
- * abandoned records of this user (the lazy recovery).  -EXDEV whenever the move cannot be
- * journaled in a private place (the caller then does not emulate it); nothing is left.
+ * Start the record of a move of this kind from source_path to target_path (both absolute;
+ * source_dirfd and target_dirfd: the directories that hold the source and the target's
+ * name), the source as planned source_id and the target it replaces target_prev_id (NULL:
+ * none), in cfg->dir.  The record is durable on return unless cfg->defer_sync (then
+ * vs_journal_sync() makes it so).  Before creating it, recovers abandoned records of this
+ * user (the lazy recovery).  -EXDEV whenever the move cannot be journaled in a private place
+ * (the caller then does not emulate it); nothing is left.
  */
 int vs_journal_begin(struct vs_journal *j, const struct vs_journal_config *cfg,
                      enum vs_journal_kind kind, int source_dirfd, const char *source_path,
@@ -309,10 +312,10 @@ struct vs_journal_lock {
 /*
  * Take the move lock of `name` in dirfd, planned as `expect`, waiting until deadline_ms
  * (CLOCK_MONOTONIC milliseconds: the move's one deadline, VS_MOVE_BOUND_MS after the entry
- * into rename(), never restarted by a re-plan; 0 tries once).  Returns 0 and fills *out (release with
- * vs_journal_unlock_object), -ESTALE when the name no longer leads to that object (plan
- * again), -EOPNOTSUPP when no lock file can be made (the move goes on without), -EBUSY
- * when someone else holds it past the deadline, or -errno.
+ * into rename(), never restarted by a re-plan; 0 tries once).  Returns 0 and fills *out
+ * (release with vs_journal_unlock_object), -ESTALE when the name no longer leads to that
+ * object (plan again), -EOPNOTSUPP when no lock file can be made (the move goes on without),
+ * -EBUSY when someone else holds it past the deadline, or -errno.
  */
 int vs_journal_lock_object(int dirfd, const char *name, const struct vs_identity *expect,
                            uint64_t deadline_ms, struct vs_journal_lock *out);

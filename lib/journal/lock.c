@@ -87,7 +87,8 @@ static int take_lock_file(struct vs_journal_lock *lock, uint64_t deadline_ms)
 {
         for (unsigned tries = 0;; tries++) {
                 int fd = openat(lock->dirfd, lock->name,
-                                O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0600);
+                                O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+                                0600);
                 if (fd < 0)
                         return -errno;
                 struct stat held, named;

@@ -88,7 +88,8 @@ static int unescape(const char *s, size_t len, char *out, size_t size)
                 if (c == '\\' && i + 3 < len &&
                     s[i + 1] >= '0' && s[i + 1] <= '3' && s[i + 2] >= '0' && s[i + 2] <= '7' &&
                     s[i + 3] >= '0' && s[i + 3] <= '7') {
-                        c = (char)((s[i + 1] - '0') << 6 | (s[i + 2] - '0') << 3 | (s[i + 3] - '0'));
+                        c = (char)((s[i + 1] - '0') << 6 | (s[i + 2] - '0') << 3 |
+                                   (s[i + 3] - '0'));
                         i += 3;
                 }
                 if (n + 1 >= size)

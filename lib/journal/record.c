@@ -230,7 +230,8 @@ static bool clean_components(const char *s)
         for (;;) {
                 const char *slash = strchr(s, '/');
                 size_t len = slash ? (size_t)(slash - s) : strlen(s);
-                if (len == 0 || (len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.'))
+                if (len == 0 || (len == 1 && s[0] == '.') ||
+                    (len == 2 && s[0] == '.' && s[1] == '.'))
                         return false;
                 if (!slash)
                         return true;

@@ -246,12 +246,13 @@ static void roll_forward(struct vs_recovery_result *r, struct side *src, struct 
         } else {
                 /* Set aside, its ctime moved: the aside identity proves it exactly when it
                  * made it into the record, else size and mtime of the planned source do. */
-                bool unchanged = aside ? (e->aside_id.known ? vs_identity_unchanged(&e->aside_id, now)
-                                                           : vs_identity_same_content(&e->source_id, now))
-                                       : vs_identity_unchanged(&e->source_id, now) ||
-                                                 /* put back by the mover, as it recorded */
-                                                 (e->aside_id.known &&
-                                                  vs_identity_unchanged(&e->aside_id, now));
+                bool unchanged =
+                        aside ? (e->aside_id.known ? vs_identity_unchanged(&e->aside_id, now)
+                                                   : vs_identity_same_content(&e->source_id, now))
+                              : vs_identity_unchanged(&e->source_id, now) ||
+                                        /* put back by the mover, as it recorded */
+                                        (e->aside_id.known &&
+                                         vs_identity_unchanged(&e->aside_id, now));
                 if (!unchanged)
                         r->source_kept++;
                 else if (!dry_run && unlinkat(src->dirfd, name, 0) < 0 && errno != ENOENT)
@@ -363,7 +364,8 @@ static void decide(struct vs_recovery_result *r, bool dry_run)
         bool staged = dst.hidden_exists && vs_proof_staging(e, &dst.hidden_id) &&
                       (e->staging_id.known || !installed);
         /* Putting the source back (never over anything) deletes nothing: no proof needed. */
-        bool aside_ours = src.hidden_exists && vs_identity_same_object(&e->source_id, &src.hidden_id);
+        bool aside_ours =
+                src.hidden_exists && vs_identity_same_object(&e->source_id, &src.hidden_id);
         if (target != VS_TARGET_OTHER && !installed) {
                 keep_unproven_target(r, &src, target, aside_ours, dry_run);
                 goto out;

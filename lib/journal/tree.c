@@ -103,7 +103,8 @@ static int open_level(struct walk *w, int dirfd, const char *name, const struct 
                     fstatat(dst_parent, dst_name, &copy, AT_SYMLINK_NOFOLLOW) < 0 ||
                     !S_ISDIR(copy.st_mode))
                         return 1; /* no copy of this directory: keep all of it */
-                f->dst = openat(dst_parent, dst_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                f->dst =
+                        openat(dst_parent, dst_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (f->dst < 0)
                         return -errno;
         } else if (!w->dry_run) {

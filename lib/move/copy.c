@@ -27,7 +27,8 @@ static int copy_read_write(int src_fd, int dst_fd, off_t off, off_t end, struct 
                 return -ENOMEM;
         int r = 0;
         while (off < end) {
-                size_t want = (size_t)(end - off) < VS_RW_BUFFER ? (size_t)(end - off) : VS_RW_BUFFER;
+                size_t want =
+                        (size_t)(end - off) < VS_RW_BUFFER ? (size_t)(end - off) : VS_RW_BUFFER;
                 ssize_t n = pread(src_fd, buf, want, off);
                 if (n < 0 && errno == EINTR)
                         continue;
