@@ -14,19 +14,25 @@ struct remover {
         unsigned long *kept_before; /* by depth: *kept when that directory was entered */
 };
 
-static int remove_entry(struct remover *rm, int dirfd, const char *name, bool isdir)
+int vs_remove_entry(int dirfd, const char *name, bool isdir, bool dry_run,
+                    unsigned long *removed, unsigned long *kept)
 {
-        if (!rm->dry_run && unlinkat(dirfd, name, isdir ? AT_REMOVEDIR : 0) < 0) {
+        if (!dry_run && unlinkat(dirfd, name, isdir ? AT_REMOVEDIR : 0) < 0) {
                 if (errno == ENOENT)
                         return 0;
                 if (isdir && (errno == ENOTEMPTY || errno == EEXIST)) {
-                        (*rm->kept)++; /* something appeared meanwhile: it stays */
+                        (*kept)++; /* something appeared meanwhile: it stays */
                         return 0;
                 }
                 return -errno;
         }
-        (*rm->removed)++;
+        (*removed)++;
         return 0;
+}
+
+static int remove_entry(struct remover *rm, int dirfd, const char *name, bool isdir)
+{
+        return vs_remove_entry(dirfd, name, isdir, rm->dry_run, rm->removed, rm->kept);
 }
 
 static bool same_device(const struct statx *a, const struct statx *b)
@@ -77,7 +83,7 @@ int vs_remove_tree(int dirfd, const char *name, bool dry_run, unsigned long *rem
         struct remover rm = { .dry_run = dry_run, .removed = removed, .kept = kept,
                               .max_depth = vs_walk_depth() };
         struct statx st;
-        int r = vs_lstatx(dirfd, name, &st);
+        int r = vs_statx(dirfd, name, &st);
         if (r < 0)
                 return r == -ENOENT ? 0 : r;
         if (!S_ISDIR(st.stx_mode))

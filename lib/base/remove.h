@@ -16,3 +16,8 @@
  */
 int vs_remove_tree(int dirfd, const char *name, bool dry_run, unsigned long *removed,
                    unsigned long *kept);
+
+/* One entry of such a walk (isdir: an emptied directory), counted the same way: gone
+ * meanwhile is 0 and not counted; a directory that something entered meanwhile is kept. */
+int vs_remove_entry(int dirfd, const char *name, bool isdir, bool dry_run,
+                    unsigned long *removed, unsigned long *kept);

@@ -10,8 +10,6 @@
 
 #include "base/walk.h"
 
-#define LSTATX_MASK (STATX_BASIC_STATS | STATX_MNT_ID)
-
 struct frame {
         DIR *dir;
         struct statx st;
@@ -24,14 +22,6 @@ struct walker {
         struct frame *stack;
         size_t cap, n;
 };
-
-int vs_lstatx(int dirfd, const char *name, struct statx *out)
-{
-        int flags = AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT;
-        if (name[0] == '\0')
-                flags |= AT_EMPTY_PATH;
-        return statx(dirfd, name, flags, LSTATX_MASK, out) < 0 ? -errno : 0;
-}
 
 unsigned vs_walk_depth(void)
 {
@@ -149,7 +139,7 @@ static int step(struct walker *w, unsigned max_depth)
                 .dirfd = dirfd(top->dir), .name = d->d_name, .st = &st, .dir_st = &top->st,
                 .fd = -1, .depth = (unsigned)w->n,
         };
-        int r = vs_lstatx(e.dirfd, d->d_name, &st);
+        int r = vs_statx(e.dirfd, d->d_name, &st);
         if (r < 0) {
                 e.st = NULL;
                 if (!w->ops->failed)

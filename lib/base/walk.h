@@ -12,9 +12,7 @@
 #include <stdbool.h>
 #include <sys/stat.h>
 
-/* statx(2) of dirfd/name ("" : dirfd itself), never following a final symlink nor
- * triggering an automount: the basic fields and the mount id.  0 or -errno. */
-int vs_lstatx(int dirfd, const char *name, struct statx *out);
+#include "base/stat.h" /* vs_statx(): how the walker looks at each entry */
 
 struct vs_walk_entry {
         int dirfd;                  /* the directory holding the entry */

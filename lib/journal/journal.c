@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/path.h"
 #include "base/syscall.h"
 #include "fmt/fmt.h"
 #include "journal/journal.h"
@@ -99,12 +100,10 @@ static int check_reachable(const struct vs_mount_identity *m, const char *rel, i
         int mnt = vs_mount_open_verified(m);
         if (mnt < 0)
                 return -EXDEV;
-        char parent[PATH_MAX];
-        const char *slash = strrchr(rel, '/');
-        size_t len = slash ? (size_t)(slash - rel) : 0;
-        memcpy(parent, rel, len);
-        parent[len] = '\0';
-        int fd = vs_open_beneath(mnt, parent, O_PATH | O_DIRECTORY);
+        struct vs_path_split split;
+        int fd = vs_path_split(rel, &split);
+        if (fd == 0)
+                fd = vs_open_beneath(mnt, split.parent, O_PATH | O_DIRECTORY);
         close(mnt);
         if (fd < 0)
                 return -EXDEV;
@@ -157,18 +156,15 @@ static int write_line(struct vs_journal *j)
 /* A directory entry is durable once its directory is synced. */
 static int sync_parent_of(struct vs_journal *j, const char *path)
 {
-        char parent[PATH_MAX];
-        const char *slash = strrchr(path, '/');
-        size_t len = slash == path ? 1 : slash ? (size_t)(slash - path) : 0;
-        if (len == 0 || len >= sizeof(parent))
-                return -EINVAL;
-        memcpy(parent, path, len);
-        parent[len] = '\0';
-        int fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct vs_path_split split;
+        int r = vs_path_split(path, &split);
+        if (r < 0)
+                return r;
+        int fd = open(split.parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
         j->flushes++;
-        int r = fsync(fd) < 0 ? -errno : 0;
+        r = fsync(fd) < 0 ? -errno : 0;
         close(fd);
         return r;
 }
@@ -283,11 +279,11 @@ static int describe_sides(struct vs_journal_entry *e, int source_dirfd, const ch
         return r;
 }
 
-int vs_journal_begin(struct vs_journal *j, const struct vs_journal_config *cfg,
-                     enum vs_journal_kind kind, int source_dirfd, const char *source_path,
-                     int target_dirfd, const char *target_path,
-                     const struct vs_identity *source_id,
-                     const struct vs_identity *target_prev_id)
+int vs_journal_prepare(struct vs_journal *j, const struct vs_journal_config *cfg,
+                       enum vs_journal_kind kind, int source_dirfd, const char *source_path,
+                       int target_dirfd, const char *target_path,
+                       const struct vs_identity *source_id,
+                       const struct vs_identity *target_prev_id)
 {
         struct vs_journal_entry *e = &j->entry;
         j->dirfd = j->fd = -1;
@@ -309,14 +305,14 @@ int vs_journal_begin(struct vs_journal *j, const struct vs_journal_config *cfg,
         if (r < 0)
                 return -EXDEV;
 
-        bool dir_created = false;
-        j->dirfd = vs_journal_dir_open(cfg->dir, true, &dir_created);
-        if (j->dirfd < 0)
-                return -EXDEV;
-        if (vs_journal_dir_has_entries(j->dirfd))
-                vs_journal_recover_dir(j->dirfd, cfg->dir, VS_RECOVER_LAZY, NULL, NULL);
+        j->dirfd = vs_journal_dir_open(cfg->dir, true, &j->dir_created);
+        return j->dirfd < 0 ? -EXDEV : 0;
+}
 
-        r = create_record(j, cfg->dir, &dir_created);
+int vs_journal_begin(struct vs_journal *j, const struct vs_journal_config *cfg)
+{
+        bool dir_created = j->dir_created;
+        int r = create_record(j, cfg->dir, &dir_created);
         if (r < 0)
                 goto fail;
         /* Durable before any name of ours exists in the vault: a crash after this point

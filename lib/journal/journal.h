@@ -16,6 +16,7 @@
  * only on objects whose identity matches, and keeps and reports everything else.
  *
  * Protocol, as the move engine drives it:
+ *   vs_journal_prepare(), the lazy recovery of abandoned records, then
  *   vs_journal_begin()   record created, locked and durable before any name of ours exists
  *                        in the vault (so every staging or set-aside name is covered);
  *   stage the copy (a temp file or directory beside the target), record its identity;
@@ -35,6 +36,8 @@
 #include <sys/stat.h>
 
 #include <vaultshim/move.h> /* the names of our objects in the vault: VS_TEMP_*_PREFIX */
+
+#include "base/mount.h" /* struct vs_mount_identity: where each side of a move is */
 
 /* Where records were kept before the trust model (never acted on; vault-fsck lists them). */
 #define VS_JOURNAL_OLD_DIR ".vaultshim/journal"
@@ -84,21 +87,6 @@ struct vs_identity {
         uint32_t handle_type;
         uint32_t handle_len; /* 0: the filesystem gives no handle, nothing is provable */
         unsigned char handle[VS_HANDLE_MAX];
-};
-
-/*
- * A mount as /proc/self/mountinfo shows it.  Two are the same folder when root, fstype and
- * the root directory's inode agree and the filesystem id agrees (statfs f_fsid, derived from
- * the filesystem UUID on ext4 and btrfs, so it survives a reboot and another loop device);
- * when a filesystem reports no fsid, the device number must agree instead.
- */
-struct vs_mount_identity {
-        char point[PATH_MAX]; /* where it is mounted in this mount namespace */
-        char root[PATH_MAX];  /* the directory of its filesystem that it shows */
-        char fstype[32];
-        uint32_t dev_major, dev_minor;
-        uint64_t fsid;
-        uint64_t root_ino;
 };
 
 struct vs_journal_entry {
@@ -151,7 +139,7 @@ struct vs_journal {
         bool transient;
         const char *dir_path; /* the configuration's, for removing it when empty */
         char name[VS_JOURNAL_ID_MAX];
-        bool dir_created;  /* begin made the directory: SYNC_FULL syncs its parent too */
+        bool dir_created;  /* prepare made the directory: SYNC_FULL syncs its parent too */
         unsigned flushes;  /* fsync and fdatasync calls made for this record */
         bool started;      /* a SYNC_START write-out not yet waited for */
         struct vs_journal_entry entry;
@@ -242,37 +230,24 @@ int vs_journal_check_place(const char *resolved, bool in_vault, const char **why
 /* The directory is empty: remove it (inside a vault mount it must leave no trace). */
 void vs_journal_dir_remove_if_empty(const char *path);
 
-/* --- mount.c: mount identities ------------------------------------------------------ */
-
-/* The identity of the mount that the directory dirfd is on.  -EXDEV when it cannot be
- * told (no mountinfo entry, or its mount point now shows another mount). */
-int vs_mount_identify(int dirfd, struct vs_mount_identity *out);
-/* Write abs relative to m->point into rel: -EXDEV when abs is not strictly below it. */
-int vs_mount_relative(const struct vs_mount_identity *m, const char *abs, char *rel,
-                      size_t size);
-bool vs_mount_same(const struct vs_mount_identity *a, const struct vs_mount_identity *b);
-/* Open m->point (no symlinks on the way) as O_PATH and check that the mount there is m:
- * the fd, -ESTALE when another mount or none is there now, or -errno. */
-int vs_mount_open_verified(const struct vs_mount_identity *m);
-/* openat2(rootfd, rel, flags, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV). */
-int vs_open_beneath(int rootfd, const char *rel, int flags);
-
 /* --- journal.c: writing ------------------------------------------------------------- */
 
 /*
- * Start the record of a move of this kind from source_path to target_path (both absolute;
- * source_dirfd and target_dirfd: the directories that hold the source and the target's
- * name), the source as planned source_id and the target it replaces target_prev_id (NULL:
- * none), in cfg->dir.  The record is durable on return unless cfg->defer_sync (then
- * vs_journal_sync() makes it so).  Before creating it, recovers abandoned records of this
- * user (the lazy recovery).  -EXDEV whenever the move cannot be journaled in a private place
- * (the caller then does not emulate it); nothing is left.
+ * A record for moving the entry source_path (absolute, in the directory source_dirfd) to
+ * target_path (in target_dirfd), in two steps; -EXDEV from either whenever the move cannot
+ * be journaled in a private place (the caller then does not emulate it), and nothing is left.
+ * vs_journal_prepare(): both sides named by their mount and a path beneath it, checked to
+ * lead here, and the private journal directory opened (j->dirfd), made if missing.
+ * Between the two the engine recovers this user's abandoned records in j->dirfd (the lazy
+ * recovery: lib/move/journal.c).  vs_journal_begin(): the record created, locked and
+ * written, durable unless cfg->defer_sync.
  */
-int vs_journal_begin(struct vs_journal *j, const struct vs_journal_config *cfg,
-                     enum vs_journal_kind kind, int source_dirfd, const char *source_path,
-                     int target_dirfd, const char *target_path,
-                     const struct vs_identity *source_id,
-                     const struct vs_identity *target_prev_id);
+int vs_journal_prepare(struct vs_journal *j, const struct vs_journal_config *cfg,
+                       enum vs_journal_kind kind, int source_dirfd, const char *source_path,
+                       int target_dirfd, const char *target_path,
+                       const struct vs_identity *source_id,
+                       const struct vs_identity *target_prev_id);
+int vs_journal_begin(struct vs_journal *j, const struct vs_journal_config *cfg);
 /* Make what the record holds durable as far as `how` says (after a deferred begin). */
 int vs_journal_sync(struct vs_journal *j, enum vs_journal_sync how);
 /* Append the current j->entry, then vs_journal_sync(how). */
@@ -290,14 +265,6 @@ int vs_journal_parse(const char *text, size_t len, struct vs_journal_entry *out)
 bool vs_journal_is_old_format(const char *text, size_t len);
 const char *vs_journal_kind_name(enum vs_journal_kind kind);
 const char *vs_journal_phase_name(enum vs_journal_phase phase);
-
-/* --- read.c: reading a file that someone else may control --------------------------- */
-/* Open O_NONBLOCK|O_NOFOLLOW; -EINVAL for anything but a regular file.  Returns an fd. */
-int vs_journal_open_regular(int dirfd, const char *name);
-/* The whole file, at most max bytes (-EFBIG beyond); *text is malloc()ed, NUL-terminated. */
-int vs_journal_read_fd(int fd, size_t max, char **text, size_t *len);
-/* Both of the above. */
-int vs_journal_read_file(int dirfd, const char *name, size_t max, char **text, size_t *len);
 
 /* --- lock.c: ordering two containers' moves of one object (a lock file beside it) ---- */
 
@@ -323,7 +290,6 @@ int vs_journal_lock_object(int dirfd, const char *name, const struct vs_identity
 void vs_journal_unlock_object(struct vs_journal_lock *lock);
 /* Remove dirfd/name, a lock file left by a mover that died (1), unless a move holds it (0). */
 int vs_journal_remove_stale_lock(int dirfd, const char *name);
-uint64_t vs_journal_now_ms(void);
 
 /* --- recover.c ---------------------------------------------------------------------- */
 

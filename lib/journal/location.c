@@ -69,17 +69,6 @@ int vs_journal_resolve(const char *dir, char *out, size_t size)
         return 0;
 }
 
-static int mount_id(const char *path, uint64_t *id)
-{
-        struct statx stx;
-        if (statx(AT_FDCWD, path, AT_NO_AUTOMOUNT, STATX_MNT_ID, &stx) < 0)
-                return -errno;
-        if (!(stx.stx_mask & STATX_MNT_ID))
-                return -EOPNOTSUPP;
-        *id = stx.stx_mnt_id;
-        return 0;
-}
-
 /* The mount of the deepest existing ancestor of path (path itself if it exists). */
 static int nearest_mount_id(const char *path, uint64_t *id)
 {
@@ -88,7 +77,7 @@ static int nearest_mount_id(const char *path, uint64_t *id)
                 return -ENAMETOOLONG;
         strcpy(head, path);
         for (;;) {
-                int r = mount_id(head, id);
+                int r = vs_mount_id(AT_FDCWD, head, id);
                 char *slash = strrchr(head, '/');
                 if (r != -ENOENT || !slash || strcmp(head, "/") == 0)
                         return r;
@@ -122,7 +111,7 @@ int vs_journal_check_place(const char *resolved, bool in_vault, const char **why
         }
         /* A folder mounted inside the personal one (a shared folder, say) is not private. */
         uint64_t a, b;
-        if (mount_id(folder, &a) < 0 || nearest_mount_id(resolved, &b) < 0 || a != b) {
+        if (vs_mount_id(AT_FDCWD, folder, &a) < 0 || nearest_mount_id(resolved, &b) < 0 || a != b) {
                 *why = VS_JOURNAL_OTHER_MOUNT;
                 return -EPERM;
         }

@@ -31,15 +31,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "fmt/fmt.h"
 #include "journal/journal.h"
-
-uint64_t vs_journal_now_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /*
  * The object's directory is not ours to write: a per-user directory outside the vault
@@ -106,7 +100,7 @@ static int take_lock_file(struct vs_journal_lock *lock, uint64_t deadline_ms)
                         /* The previous holder unlinked it: take the name's new file (a
                          * name replaced again and again is contention too: bounded). */
                         close(fd);
-                        if (vs_journal_now_ms() >= deadline_ms)
+                        if (vs_now_ms() >= deadline_ms)
                                 return -EBUSY;
                         continue;
                 }
@@ -114,7 +108,7 @@ static int take_lock_file(struct vs_journal_lock *lock, uint64_t deadline_ms)
                 close(fd);
                 if (e != EWOULDBLOCK && e != EINTR)
                         return -e;
-                uint64_t now = vs_journal_now_ms();
+                uint64_t now = vs_now_ms();
                 if (now >= deadline_ms)
                         return -EBUSY;
                 /* Never sleep past the deadline. */

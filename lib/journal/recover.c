@@ -26,15 +26,14 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "base/file.h"
+#include "base/path.h"
+#include "base/remove.h"
 #include "base/syscall.h"
 #include "fmt/fmt.h"
 #include "journal/journal.h"
 #include "journal/proof.h"
 #include "journal/tree.h"
-
-#ifndef RENAME_NOREPLACE
-#define RENAME_NOREPLACE (1 << 0)
-#endif
 
 static void set_detail(struct vs_recovery_result *r, const char *head, const char *value,
                        const char *tail)
@@ -117,28 +116,26 @@ static int side_open(struct side *s, const struct vs_mount_identity *m, const ch
         int mnt = vs_mount_open_verified(m);
         if (mnt < 0)
                 return mnt;
-        const char *slash = strrchr(rel, '/');
-        const char *base = slash ? slash + 1 : rel;
-        char parent[PATH_MAX];
-        size_t len = slash ? (size_t)(slash - rel) : 0;
-        if (strlen(base) > NAME_MAX || strlen(hidden) > NAME_MAX) {
+        struct vs_path_split split;
+        int r = vs_path_split(rel, &split);
+        if (r == 0 && (strlen(split.last) > NAME_MAX || strlen(hidden) > NAME_MAX))
+                r = -ENAMETOOLONG;
+        if (r < 0) {
                 close(mnt);
-                return -ENAMETOOLONG;
+                return r;
         }
-        memcpy(parent, rel, len);
-        parent[len] = '\0';
-        strcpy(s->base, base);
+        strcpy(s->base, split.last);
         strcpy(s->hidden, hidden);
-        int fd = vs_open_beneath(mnt, parent, O_RDONLY | O_DIRECTORY);
+        int fd = vs_open_beneath(mnt, split.parent, O_RDONLY | O_DIRECTORY);
         if (fd == -EACCES)
-                fd = vs_open_beneath(mnt, parent, O_PATH | O_DIRECTORY);
+                fd = vs_open_beneath(mnt, split.parent, O_PATH | O_DIRECTORY);
         close(mnt);
         if (fd == -ENOENT || fd == -ENOTDIR)
                 return 0; /* the directory is gone: so is everything in it */
         if (fd < 0)
                 return fd;
         s->dirfd = fd;
-        int r = lookup(fd, s->base, &s->base_exists, &s->base_id);
+        r = lookup(fd, s->base, &s->base_exists, &s->base_id);
         if (r == 0)
                 r = lookup(fd, s->hidden, &s->hidden_exists, &s->hidden_id);
         return r;
@@ -198,8 +195,8 @@ static void roll_back(struct vs_recovery_result *r, struct side *src, struct sid
 {
         unsigned long kept = 0;
         if (staged) {
-                int e = vs_journal_tree_remove(dst->dirfd, dst->hidden, dry_run,
-                                               &r->staging_removed, &kept);
+                int e = vs_remove_tree(dst->dirfd, dst->hidden, dry_run, &r->staging_removed,
+                                       &kept);
                 if (e < 0) {
                         keep_after_error(r, e, "could not remove the staging copy");
                         return;
@@ -405,7 +402,9 @@ int vs_journal_recover_record(int dirfd, const char *name, const char *dir_path,
         memset(r, 0, sizeof(*r));
         set_record(r, dir_path, name);
 
-        int fd = vs_journal_open_regular(dirfd, name);
+        int fd = vs_open_regular(dirfd, name, VS_OPEN_NOFOLLOW);
+        if (fd == -EISDIR)
+                fd = -EINVAL; /* reported as anything else that is not a record file */
         if (fd < 0)
                 return fd;
         /* A live move holds its record locked; a crashed one's lock died with it. */
@@ -423,7 +422,7 @@ int vs_journal_recover_record(int dirfd, const char *name, const char *dir_path,
         struct stat st;
         int err = fstat(fd, &st) < 0 ? -errno : st.st_nlink == 0 ? -ENOENT : 0;
         if (err == 0)
-                err = vs_journal_read_fd(fd, VS_JOURNAL_RECORD_MAX, &text, &len);
+                err = vs_read_fd(fd, VS_JOURNAL_RECORD_MAX, &text, &len);
         if (err < 0) {
                 close(fd);
                 return err;

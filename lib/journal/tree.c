@@ -1,223 +1,151 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The tree operations recovery needs: remove a staging copy, or remove the set-aside
- * source entries that the installed copy holds.  Iterative, one directory stream (and one
- * target directory) per level, at most TREE_DEPTH_MAX levels: a directory nested deeper
- * than that (someone's `mkdir -p` of 800 levels) is kept and counted, never a crash or
- * EMFILE halfway.  Nothing is followed: no symlink, no other mount.
+ * The set-aside source entries that the installed copy holds, removed: lib/base's walker
+ * over the source, with the copy's directory at each level beside it (O_PATH).  Nothing is
+ * followed: no symlink, no other filesystem; what is too deep to walk is kept and counted,
+ * never a crash or EMFILE halfway.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/remove.h"
+#include "base/walk.h"
 #include "journal/tree.h"
 
-#define TREE_DEPTH_MAX 512u
-#define TREE_FD_RESERVE 32u
-
-struct frame {
-        DIR *src;
-        int dst; /* counterpart in the copy (O_PATH), or -1 when removing everything */
-        unsigned long kept_before;
-        dev_t dev;
-        char name[NAME_MAX + 1];
-};
-
-struct walk {
-        bool copied_only;
+struct copied {
         bool dry_run;
-        unsigned long *removed;
-        unsigned long *kept;
-        unsigned max_depth;
+        unsigned long *removed, *kept;
+        int *dst_fds;               /* by depth: the copy of the directory walked there */
+        unsigned long *kept_before; /* by depth: *kept when that directory was entered */
+        unsigned open_depth;        /* deepest dst_fds entry open */
 };
-
-static unsigned max_depth(void)
-{
-        struct rlimit rl;
-        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur <= 2 * TREE_FD_RESERVE)
-                return 8;
-        rlim_t levels = (rl.rlim_cur - TREE_FD_RESERVE) / 2;
-        return levels < TREE_DEPTH_MAX ? (unsigned)levels : TREE_DEPTH_MAX;
-}
-
-static bool is_dot(const char *name)
-{
-        return name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
-}
-
-static bool same_time(const struct timespec *a, const struct timespec *b)
-{
-        return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
-}
 
 /* The copy of a non-directory carries its type, size and mtime (the engine sets them). */
-static bool copy_matches(const struct stat *src, const struct stat *copy)
+static bool copy_matches(const struct statx *src, const struct statx *copy)
 {
-        return (src->st_mode & S_IFMT) == (copy->st_mode & S_IFMT) &&
-               src->st_size == copy->st_size && same_time(&src->st_mtim, &copy->st_mtim);
+        return (src->stx_mode & S_IFMT) == (copy->stx_mode & S_IFMT) &&
+               src->stx_size == copy->stx_size &&
+               src->stx_mtime.tv_sec == copy->stx_mtime.tv_sec &&
+               src->stx_mtime.tv_nsec == copy->stx_mtime.tv_nsec;
 }
 
-static int remove_entry(struct walk *w, int dirfd, const char *name, bool isdir)
+/* A non-directory goes when its copy (dst/dst_name) matches it. */
+static int leaf_at(struct copied *c, int dirfd, const char *name, const struct statx *st,
+                   int dst, const char *dst_name)
 {
-        if (!w->dry_run && unlinkat(dirfd, name, isdir ? AT_REMOVEDIR : 0) < 0) {
-                if (errno == ENOENT)
-                        return 0;
-                if (isdir && (errno == ENOTEMPTY || errno == EEXIST)) {
-                        (*w->kept)++; /* something appeared meanwhile: it stays */
-                        return 0;
-                }
-                return -errno;
+        struct statx copy;
+        if (vs_statx(dst, dst_name, &copy) < 0 || !copy_matches(st, &copy)) {
+                (*c->kept)++;
+                return 0;
         }
-        (*w->removed)++;
+        return vs_remove_entry(dirfd, name, false, c->dry_run, c->removed, c->kept);
+}
+
+/* The copy of the directory dst/dst_name, O_PATH: the fd, 1 when there is none, or -errno. */
+static int open_copy(int dst, const char *dst_name)
+{
+        struct statx copy;
+        if (vs_statx(dst, dst_name, &copy) < 0 || !S_ISDIR(copy.stx_mode))
+                return -ENOENT;
+        int fd = openat(dst, dst_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}
+
+static int enter(void *ctx, const struct vs_walk_entry *e)
+{
+        struct copied *c = ctx;
+        if (e->st->stx_dev_major != e->dir_st->stx_dev_major ||
+            e->st->stx_dev_minor != e->dir_st->stx_dev_minor) {
+                (*c->kept)++; /* another mount: kept */
+                return VS_WALK_SKIP;
+        }
+        int fd = open_copy(c->dst_fds[e->depth - 1], e->name);
+        if (fd == -ENOENT) {
+                (*c->kept)++; /* no copy of this directory: keep all of it */
+                return VS_WALK_SKIP;
+        }
+        if (fd < 0)
+                return fd;
+        c->dst_fds[e->depth] = fd;
+        c->open_depth = e->depth;
+        c->kept_before[e->depth] = *c->kept;
         return 0;
 }
 
-/* A non-directory: removed when removing everything, or when its copy matches it. */
-static int leaf(struct walk *w, int dirfd, const char *name, const struct stat *st, int dst,
-                const char *dst_name)
+static int leaf(void *ctx, const struct vs_walk_entry *e)
 {
-        if (w->copied_only) {
-                struct stat copy;
-                if (dst < 0 || fstatat(dst, dst_name, &copy, AT_SYMLINK_NOFOLLOW) < 0 ||
-                    !copy_matches(st, &copy)) {
-                        (*w->kept)++;
-                        return 0;
-                }
-        }
-        return remove_entry(w, dirfd, name, false);
+        struct copied *c = ctx;
+        return leaf_at(c, e->dirfd, e->name, e->st, c->dst_fds[e->depth - 1], e->name);
 }
 
-/* Open the directory dirfd/name for the walk, and its counterpart in the copy. */
-static int open_level(struct walk *w, int dirfd, const char *name, const struct stat *st,
-                      int dst_parent, const char *dst_name, struct frame *f)
+static int leave(void *ctx, const struct vs_walk_entry *e)
 {
-        f->dst = -1;
-        if (w->copied_only) {
-                struct stat copy;
-                if (dst_parent < 0 ||
-                    fstatat(dst_parent, dst_name, &copy, AT_SYMLINK_NOFOLLOW) < 0 ||
-                    !S_ISDIR(copy.st_mode))
-                        return 1; /* no copy of this directory: keep all of it */
-                f->dst =
-                        openat(dst_parent, dst_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (f->dst < 0)
-                        return -errno;
-        } else if (!w->dry_run) {
-                (void)fchmodat(dirfd, name, S_IRWXU, 0); /* staged dirs may be read-only */
-        }
-        int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        f->src = fd < 0 ? NULL : fdopendir(fd);
-        if (!f->src) {
-                int r = -errno;
-                if (fd >= 0)
-                        close(fd);
-                if (f->dst >= 0)
-                        close(f->dst);
-                return r;
-        }
-        f->dev = st->st_dev;
-        f->kept_before = *w->kept;
-        size_t len = strlen(name);
-        memcpy(f->name, name, len < NAME_MAX ? len + 1 : NAME_MAX + 1);
-        f->name[NAME_MAX] = '\0';
+        struct copied *c = ctx;
+        close(c->dst_fds[e->depth]);
+        c->open_depth = e->depth - 1;
+        if (*c->kept != c->kept_before[e->depth])
+                return 0;
+        return vs_remove_entry(e->dirfd, e->name, true, c->dry_run, c->removed, c->kept);
+}
+
+static int too_deep(void *ctx, const struct vs_walk_entry *e)
+{
+        struct copied *c = ctx;
+        (*c->kept)++;
         return 0;
 }
 
-static void close_level(struct frame *f)
-{
-        closedir(f->src);
-        if (f->dst >= 0)
-                close(f->dst);
-}
+static const struct vs_walk_ops ops = {
+        .enter = enter, .leaf = leaf, .leave = leave, .too_deep = too_deep,
+};
 
-/* dst_parentfd/dst_name: the copy of parentfd/name (removing copied entries only). */
-static int walk(struct walk *w, int parentfd, const char *name, int dst_parentfd,
-                const char *dst_name)
+/* The directory src_dirfd/src_name (st) beside its copy dst_dirfd/dst_name. */
+static int walk_dir(struct copied *c, int src_dirfd, const char *src_name,
+                    const struct statx *st, int dst_dirfd, const char *dst_name)
 {
-        struct stat st;
-        if (fstatat(parentfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                return errno == ENOENT ? 0 : -errno;
-        if (!S_ISDIR(st.st_mode))
-                return leaf(w, parentfd, name, &st, dst_parentfd, dst_name);
-
-        struct frame *stack = calloc(w->max_depth + 1, sizeof(*stack));
-        if (!stack)
-                return -ENOMEM;
-        size_t n = 0;
-        int r = open_level(w, parentfd, name, &st, dst_parentfd, dst_name, &stack[0]);
-        if (r == 1) {
-                (*w->kept)++;
-                r = 0;
-        } else if (r == 0) {
-                n = 1;
+        int fd = open_copy(dst_dirfd, dst_name);
+        if (fd == -ENOENT) {
+                (*c->kept)++;
+                return 0;
         }
-        while (r >= 0 && n > 0) {
-                struct frame *top = &stack[n - 1];
-                errno = 0;
-                struct dirent *de = readdir(top->src);
-                if (!de) {
-                        if (errno) {
-                                r = -errno;
-                                break;
-                        }
-                        bool emptied = *w->kept == top->kept_before;
-                        char done[NAME_MAX + 1];
-                        memcpy(done, top->name, sizeof(done));
-                        close_level(top);
-                        n--;
-                        int holder = n ? dirfd(stack[n - 1].src) : parentfd;
-                        if (emptied)
-                                r = remove_entry(w, holder, done, true);
-                        continue;
-                }
-                if (is_dot(de->d_name))
-                        continue;
-                int here = dirfd(top->src);
-                if (fstatat(here, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-                        if (errno != ENOENT)
-                                r = -errno;
-                        continue;
-                }
-                if (!S_ISDIR(st.st_mode)) {
-                        r = leaf(w, here, de->d_name, &st, top->dst, de->d_name);
-                        continue;
-                }
-                if (st.st_dev != top->dev || n >= w->max_depth) {
-                        (*w->kept)++; /* another mount, or too deep to walk: kept */
-                        continue;
-                }
-                r = open_level(w, here, de->d_name, &st, top->dst, de->d_name, &stack[n]);
-                if (r == 1) {
-                        (*w->kept)++;
-                        r = 0;
-                } else if (r == 0) {
-                        n++;
-                }
+        if (fd < 0)
+                return fd;
+        c->dst_fds[0] = fd;
+        int src = openat(src_dirfd, src_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int r = src < 0 ? -errno : 0;
+        unsigned long kept_before = *c->kept;
+        if (r == 0) {
+                r = vs_walk_tree(src, st, &ops, c);
+                close(src);
         }
-        while (n > 0)
-                close_level(&stack[--n]);
-        free(stack);
-        return r < 0 ? r : 0;
-}
-
-int vs_journal_tree_remove(int dirfd, const char *name, bool dry_run, unsigned long *removed,
-                           unsigned long *kept)
-{
-        struct walk w = { .copied_only = false, .dry_run = dry_run, .removed = removed,
-                          .kept = kept, .max_depth = max_depth() };
-        return walk(&w, dirfd, name, -1, NULL);
+        while (c->open_depth > 0)
+                close(c->dst_fds[c->open_depth--]);
+        close(c->dst_fds[0]);
+        if (r == 0 && *c->kept == kept_before)
+                r = vs_remove_entry(src_dirfd, src_name, true, c->dry_run, c->removed, c->kept);
+        return r;
 }
 
 int vs_journal_remove_copied(int src_dirfd, const char *src_name, int dst_dirfd,
                              const char *dst_name, bool dry_run, unsigned long *removed,
                              unsigned long *kept)
 {
-        struct walk w = { .copied_only = true, .dry_run = dry_run, .removed = removed,
-                          .kept = kept, .max_depth = max_depth() };
-        return walk(&w, src_dirfd, src_name, dst_dirfd, dst_name);
+        struct copied c = { .dry_run = dry_run, .removed = removed, .kept = kept };
+        struct statx st;
+        int r = vs_statx(src_dirfd, src_name, &st);
+        if (r < 0)
+                return r == -ENOENT ? 0 : r;
+        if (!S_ISDIR(st.stx_mode))
+                return leaf_at(&c, src_dirfd, src_name, &st, dst_dirfd, dst_name);
+        size_t levels = vs_walk_depth() + 2;
+        c.dst_fds = calloc(levels, sizeof(*c.dst_fds));
+        c.kept_before = calloc(levels, sizeof(*c.kept_before));
+        r = c.dst_fds && c.kept_before
+                    ? walk_dir(&c, src_dirfd, src_name, &st, dst_dirfd, dst_name)
+                    : -ENOMEM;
+        free(c.dst_fds);
+        free(c.kept_before);
+        return r;
 }

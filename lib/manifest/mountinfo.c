@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/mount.h"
 #include "base/mountinfo.h"
 #include "manifest/mountinfo.h"
 #include "shared/file-update.h"
@@ -141,13 +142,12 @@ const struct vs_mount *vs_mounts_find_id(const struct vs_mounts *m, int mount_id
         return NULL;
 }
 
+/* lib/base's lookup, as the int that mountinfo's ids are kept in here (vs_mount_id_fn). */
 int vs_path_mount_id(const char *path, int *ret)
 {
-        struct statx stx;
-        if (statx(AT_FDCWD, path, AT_NO_AUTOMOUNT, STATX_MNT_ID, &stx) < 0)
-                return -errno;
-        if (!(stx.stx_mask & STATX_MNT_ID))
-                return -EOPNOTSUPP;
-        *ret = (int)stx.stx_mnt_id;
-        return 0;
+        uint64_t id;
+        int r = vs_mount_id(AT_FDCWD, path, &id);
+        if (r == 0)
+                *ret = (int)id;
+        return r;
 }

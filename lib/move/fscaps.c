@@ -7,11 +7,14 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/vfs.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "base/file.h"
+#include "base/mountinfo.h"
 #include "fmt/fmt.h"
 #include "move/fscaps.h"
 
@@ -33,6 +36,8 @@
 #endif
 
 #define VS_FSCAPS_SLOTS 16
+/* /proc/fs/ext4/<device>/options is a few hundred bytes. */
+#define OPTIONS_MAX 4095
 
 static struct {
         pthread_mutex_t lock;
@@ -70,83 +75,18 @@ static enum vs_cap tmpfile_support(int dirfd)
                                                                           : VS_CAP_UNKNOWN;
 }
 
-/* Whether the line of /proc/self/mountinfo for mount mnt_id names filesystem type fstype. */
-static bool line_has_type(const char *line, size_t len, uint64_t mnt_id, const char *fstype)
-{
-        uint64_t id = 0;
-        size_t i = 0;
-        for (; i < len && line[i] >= '0' && line[i] <= '9'; i++)
-                id = id * 10 + (uint64_t)(line[i] - '0');
-        if (i == 0 || id != mnt_id)
-                return false;
-        for (; i + 3 <= len; i++)
-                if (memcmp(line + i, " - ", 3) == 0) {
-                        size_t n = strlen(fstype);
-                        return i + 3 + n < len && memcmp(line + i + 3, fstype, n) == 0 &&
-                               line[i + 3 + n] == ' ';
-                }
-        return false;
-}
-
-/* Reads mountinfo in pieces with a fixed buffer (no stdio, no allocation); a line longer
- * than the buffer is skipped. */
+/* Whether mount mnt_id is of filesystem type fstype, as this process's mountinfo says. */
 static bool mount_has_type(uint64_t mnt_id, const char *fstype)
 {
-        int fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
+        char *text = NULL;
+        size_t len = 0;
+        if (vs_mountinfo_read(&text, &len) < 0)
                 return false;
-        char buf[4096];
-        size_t have = 0;
-        bool found = false, skipping = false;
-        for (;;) {
-                ssize_t n = read(fd, buf + have, sizeof(buf) - have);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        break;
-                have += (size_t)n;
-                size_t start = 0;
-                for (char *nl; (nl = memchr(buf + start, '\n', have - start)); ) {
-                        size_t len = (size_t)(nl - (buf + start));
-                        if (!skipping && line_has_type(buf + start, len, mnt_id, fstype))
-                                found = true;
-                        skipping = false;
-                        start += len + 1;
-                }
-                if (found)
-                        break;
-                if (start == 0 && have == sizeof(buf)) {
-                        have = 0; /* one line fills the buffer: skip to its end */
-                        skipping = true;
-                        continue;
-                }
-                memmove(buf, buf + start, have - start);
-                have -= start;
-        }
-        close(fd);
+        struct vs_mountinfo_entry e;
+        bool found = vs_mountinfo_find(text, len, mnt_id, &e) == 0 &&
+                     vs_span_equal(e.fstype, fstype);
+        free(text);
         return found;
-}
-
-/* A small file of /proc or /sys, whole, NUL-terminated; false when absent or too big. */
-static bool read_small(const char *path, char *buf, size_t size)
-{
-        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
-                return false;
-        size_t have = 0;
-        for (;;) {
-                ssize_t n = read(fd, buf + have, size - 1 - have);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        break;
-                have += (size_t)n;
-                if (have == size - 1)
-                        break;
-        }
-        close(fd);
-        buf[have] = '\0';
-        return have > 0 && have < size - 1;
 }
 
 static bool has_line(const char *text, const char *line)
@@ -190,7 +130,7 @@ static bool block_device_name(uint32_t major, uint32_t minor, char *name, size_t
  */
 static enum vs_cap ext4_ordered(const struct statx *dir)
 {
-        char dev[64], path[128], options[4096];
+        char dev[64], path[128];
         if (!block_device_name(dir->stx_dev_major, dir->stx_dev_minor, dev, sizeof(dev)))
                 return VS_CAP_NO;
         struct vs_buf b;
@@ -198,12 +138,16 @@ static enum vs_cap ext4_ordered(const struct statx *dir)
         vs_buf_puts(&b, "/proc/fs/ext4/");
         vs_buf_puts(&b, dev);
         vs_buf_puts(&b, "/options");
-        if (b.overflow || !read_small(path, options, sizeof(options)))
+        char *options = NULL;
+        size_t len = 0;
+        if (b.overflow ||
+            vs_read_file(AT_FDCWD, path, VS_OPEN_NOFOLLOW, OPTIONS_MAX, &options, &len) < 0)
                 return VS_CAP_NO;
         bool journaled = has_line(options, "data=ordered") || has_line(options, "data=journal");
         bool proven = journaled && has_line(options, "barrier") &&
                       !has_line(options, "journal_async_commit") &&
                       !has_line(options, "fc_debug_force") && !has_line(options, "fast_commit");
+        free(options);
         return proven ? VS_CAP_YES : VS_CAP_NO;
 }
 

@@ -10,8 +10,9 @@
  * Two kinds of knowledge: what one look without side effects can tell (filesystem type,
  * xattr listing, O_TMPFILE) is probed when a mount is first seen; what only an attempt can
  * tell (renameat2 flags, hard links) starts unknown and is learned from the engine's own
- * first attempt, which fails without a side effect when unsupported.  libc only, no
- * allocation, thread-safe (a fixed table under a mutex).
+ * first attempt, which fails without a side effect when unsupported.  libc only,
+ * thread-safe (a fixed table under a mutex); only a probe allocates (mountinfo, read with
+ * lib/base), once per mount.
  */
 
 #include <stdbool.h>

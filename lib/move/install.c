@@ -12,9 +12,8 @@ int vs_temp_name(char *buf, size_t size, const char *prefix)
         static unsigned counter;
         uint64_t nonce;
         if (getrandom(&nonce, sizeof(nonce), GRND_NONBLOCK) != sizeof(nonce)) {
-                struct timespec ts;
-                clock_gettime(CLOCK_MONOTONIC, &ts);
-                nonce = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30);
+                int64_t ns = vs_clock_ns(CLOCK_MONOTONIC);
+                nonce = (uint64_t)(ns % 1000000000) ^ ((uint64_t)(ns / 1000000000) << 30);
         }
         struct vs_buf b;
         vs_buf_init(&b, buf, size);

@@ -11,8 +11,11 @@
 
 #include <vaultshim/move.h>
 
+#include "base/clock.h"
 #include "base/path.h"
+#include "base/stat.h"
 #include "base/syscall.h"
+#include "base/walk.h"
 #include "fmt/fmt.h"
 #include "journal/journal.h"
 #include "move/fscaps.h"
@@ -24,8 +27,7 @@ int vs_not_emulated(const char *why);
 /* The last reason noted on this thread, and forget it (NULL: none). */
 const char *vs_not_emulated_take(void);
 
-/* ---- stat.c: statx wrappers (never follow the last symlink) ---- */
-int vs_statx(int dirfd, const char *name, struct statx *out);
+/* ---- stat.c: comparing statx results (taken with lib/base's vs_statx(), base/stat.h) ---- */
 bool vs_same_inode(const struct statx *a, const struct statx *b);
 /* The same object as far as the filesystem (caps, may be NULL) can tell: same type, and the
  * same inode where inode numbers are stable (fscaps.h). */
@@ -158,29 +160,6 @@ struct vs_side;
 int vs_install_verified(const struct vs_side *new, const char *staged_name,
                         const struct statx *staged, bool in_place, unsigned flags);
 
-/* ---- walk.c: iterative directory walk with one fd per level ---- */
-struct vs_walk_entry {
-        int dirfd;                  /* the directory holding the entry */
-        const char *name;
-        const struct statx *st;
-        const struct statx *dir_st; /* the holding directory */
-        int fd;                     /* directories in enter/leave: the entry's own fd */
-        unsigned depth;             /* 1 for children of the root */
-};
-
-#define VS_WALK_SKIP 1
-
-struct vs_walk_ops {
-        int (*enter)(void *ctx, const struct vs_walk_entry *e); /* 0, VS_WALK_SKIP or -errno */
-        int (*leaf)(void *ctx, const struct vs_walk_entry *e);
-        int (*leave)(void *ctx, const struct vs_walk_entry *e);
-};
-
-/* Walks the children of the directory open as root_fd (not closed). */
-int vs_walk(int root_fd, const struct statx *root_st, const struct vs_walk_ops *ops, void *ctx);
-/* Deepest tree vs_walk descends into with the fds this process may still open. */
-unsigned vs_walk_max_depth(void);
-
 /* ---- precedence.c: the kernel's errno order ---- */
 struct vs_side {
         struct vs_path_split path;
@@ -239,7 +218,7 @@ int vs_durable_staged_dir(struct vs_durability *d, int fd);
 
 /* The staged files of a tree whose writeback is in flight (writeback.c): handed to one helper
  * thread that writes them back beside the copy, at most VS_WRITEBACK_QUEUE descriptors held
- * (inside walk.c's reserve). */
+ * (inside the walker's reserve: base/walk.h). */
 #define VS_WRITEBACK_QUEUE 32
 struct vs_writeback {
         enum vs_writeback_mode mode;
@@ -316,9 +295,6 @@ int vs_file_move(const struct vs_plan *plan, struct vs_move_stats *stats);
  * subdirectory removable, no mount point, socket or device inside. */
 int vs_tree_check(const struct vs_plan *plan);
 int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats);
-/* Removes dirfd/name and everything below it (staging residue). */
-int vs_tree_remove(int dirfd, const char *name);
-
 /* ---- link-memory.c: earlier moves of hard-linked files, remembered in this process ---- */
 /*
  * A file of link count > 1 moved by copying leaves its other names behind; when one of them

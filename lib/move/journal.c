@@ -57,9 +57,15 @@ int vs_move_journal_begin(const struct vs_plan *plan, enum vs_journal_kind kind,
         const struct vs_journal_config cfg = { .dir = opts->journal_dir,
                                                .transient = opts->journal_transient,
                                                .defer_sync = true };
-        int r = vs_journal_begin(j, &cfg, kind, plan->old.dirfd, opts->source_path,
-                                 plan->new.dirfd, opts->target_path, &source,
-                                 plan->new.exists ? &target : NULL);
+        int r = vs_journal_prepare(j, &cfg, kind, plan->old.dirfd, opts->source_path,
+                                   plan->new.dirfd, opts->target_path, &source,
+                                   plan->new.exists ? &target : NULL);
+        /* The lazy recovery: this user's moves that a crash left are finished or rolled back
+         * before another begins (lib/journal/recover.c; what it cannot prove it keeps). */
+        if (r == 0 && vs_journal_dir_has_entries(j->dirfd))
+                vs_journal_recover_dir(j->dirfd, cfg.dir, VS_RECOVER_LAZY, NULL, NULL);
+        if (r == 0)
+                r = vs_journal_begin(j, &cfg);
         if (r == -EXDEV)
                 return vs_not_emulated(VS_NOT_EMULATED_JOURNAL_UNUSABLE);
         if (r < 0)

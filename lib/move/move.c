@@ -43,7 +43,7 @@ static int lock_move(const struct vs_plan *plan, uint64_t deadline,
                         return VS_MOVE_REPLAN; /* the target was replaced meanwhile */
                 if (t != -EBUSY)
                         return t;
-                if (vs_journal_now_ms() >= deadline)
+                if (vs_now_ms() >= deadline)
                         return -EBUSY;
                 struct timespec pause = { 0, (long)(1 + tries % 3) * 1000000L };
                 nanosleep(&pause, NULL);
@@ -79,7 +79,7 @@ int vs_move(int olddirfd, const char *oldpath, int newdirfd, const char *newpath
         vs_time_start(stats);
         /* One deadline for the whole call: a re-plan or a retry never restarts it, or another
          * user who re-saves the note under the move every few seconds could hold it forever. */
-        uint64_t deadline = (opts && opts->started_ms ? opts->started_ms : vs_journal_now_ms()) +
+        uint64_t deadline = (opts && opts->started_ms ? opts->started_ms : vs_now_ms()) +
                             VS_MOVE_BOUND_MS;
 
         (void)vs_not_emulated_take(); /* nothing left from an earlier call */
@@ -95,7 +95,7 @@ int vs_move(int olddirfd, const char *oldpath, int newdirfd, const char *newpath
                         r = locked_move(&plan, deadline, stats);
                 }
                 vs_plan_release(&plan);
-                bool in_time = vs_journal_now_ms() < deadline;
+                bool in_time = vs_now_ms() < deadline;
                 /* Another move of the same name finished meanwhile (the kernel would have
                  * serialised the two): planning again makes progress, until the deadline. */
                 if (r == VS_MOVE_REPLAN && in_time)

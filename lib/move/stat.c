@@ -6,18 +6,6 @@
 
 #include "move/internal.h"
 
-#define VS_STATX_MASK (STATX_BASIC_STATS | STATX_MNT_ID)
-
-int vs_statx(int dirfd, const char *name, struct statx *out)
-{
-        int flags = AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT;
-        if (name[0] == '\0')
-                flags |= AT_EMPTY_PATH;
-        if (statx(dirfd, name, flags, VS_STATX_MASK, out) < 0)
-                return -errno;
-        return 0;
-}
-
 bool vs_same_inode(const struct statx *a, const struct statx *b)
 {
         return a->stx_ino == b->stx_ino && a->stx_dev_major == b->stx_dev_major &&
@@ -97,29 +85,23 @@ static int64_t ns_of(const struct statx_timestamp *t)
         return (int64_t)t->tv_sec * VS_NS_PER_SEC + t->tv_nsec;
 }
 
-static int64_t clock_ns(clockid_t clock)
-{
-        struct timespec ts;
-        clock_gettime(clock, &ts);
-        return (int64_t)ts.tv_sec * VS_NS_PER_SEC + ts.tv_nsec;
-}
 
 bool vs_settle_times(int dirfd, const char *name, const struct vs_fscaps *caps,
                      struct statx *st, int64_t *budget_ns)
 {
         if (!caps || caps->stable_times != VS_CAP_NO || !S_ISREG(st->stx_mode) ||
-            ns_of(&st->stx_mtime) < clock_ns(CLOCK_REALTIME) - VS_SETTLE_RECENT_NS)
+            ns_of(&st->stx_mtime) < vs_clock_ns(CLOCK_REALTIME) - VS_SETTLE_RECENT_NS)
                 return false;
         int64_t pause = 1000000; /* 1 ms, doubled up to 32 ms */
         while (*budget_ns > 0) {
                 if (pause > *budget_ns)
                         pause = *budget_ns;
-                int64_t start = clock_ns(CLOCK_MONOTONIC);
+                int64_t start = vs_clock_ns(CLOCK_MONOTONIC);
                 struct timespec ts = { .tv_sec = pause / VS_NS_PER_SEC,
                                        .tv_nsec = pause % VS_NS_PER_SEC };
                 while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
                         ;
-                *budget_ns -= clock_ns(CLOCK_MONOTONIC) - start;
+                *budget_ns -= vs_clock_ns(CLOCK_MONOTONIC) - start;
                 struct statx again;
                 /* Gone, replaced or rewritten: the move's own checks deal with that. */
                 if (vs_statx(dirfd, name, &again) < 0 || !vs_same_object_on(caps, st, &again) ||

@@ -21,7 +21,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/remove.h"
 #include "move/internal.h"
+
+/* A tree deeper than the walker's descriptor budget is not emulated: the kernel's EXDEV
+ * stands, before anything changed (or, removing the source, with what is left kept). */
+static int too_deep(void *ctx, const struct vs_walk_entry *e)
+{
+        return vs_not_emulated(VS_NOT_EMULATED_TOO_DEEP);
+}
 
 /* ---- the checks made before anything is copied ---- */
 
@@ -81,18 +89,20 @@ int vs_tree_check(const struct vs_plan *plan)
                 return fd;
         struct tree_check check = { .creds = &plan->creds, .mnt_id = plan->old.st.stx_mnt_id,
                                     .target_dir = &plan->new.dir };
-        static const struct vs_walk_ops ops = { .enter = check_entry, .leaf = check_entry };
+        static const struct vs_walk_ops ops = {
+                .enter = check_entry, .leaf = check_entry, .too_deep = too_deep,
+        };
         int r = vs_access(fd, "", R_OK | X_OK);
         if (r == 0)
-                r = vs_walk(fd, &plan->old.st, &ops, &check);
+                r = vs_walk_tree(fd, &plan->old.st, &ops, &check);
         close(fd);
         return r;
 }
 
-/* ---- removal: staging residue, or source entries matched by the installed copy ---- */
+/* ---- removal: the source entries matched by the installed copy ---- */
 
 struct tree_remove {
-        int *target_fds; /* by depth; NULL: remove everything (staging residue) */
+        int *target_fds; /* by depth */
         unsigned dropped; /* what the copies could not hold (their time precision) */
         struct timespec staged_from; /* copies began; a later change keeps the source */
         bool source_times_unstable;  /* rclone: only sizes can be compared */
@@ -118,11 +128,6 @@ static bool changed_since(const struct tree_remove *rm, const struct statx *st)
 static int remove_enter(void *ctx, const struct vs_walk_entry *e)
 {
         struct tree_remove *rm = ctx;
-        if (!rm->target_fds) {
-                /* Staged directories may already carry a read-only mode. */
-                (void)fchmodat(e->dirfd, e->name, S_IRWXU, 0);
-                return 0;
-        }
         if (e->depth >= rm->cap) {
                 size_t cap = rm->cap * 2;
                 int *grown = realloc(rm->target_fds, cap * sizeof(*grown));
@@ -143,18 +148,15 @@ static int remove_enter(void *ctx, const struct vs_walk_entry *e)
 static int remove_leaf(void *ctx, const struct vs_walk_entry *e)
 {
         struct tree_remove *rm = ctx;
-        if (rm->target_fds) {
-                struct statx copy;
-                if (vs_statx(rm->target_fds[e->depth - 1], e->name, &copy) < 0 ||
-                    !vs_copy_matches(e->st, &copy,
-                                     rm->dropped | (rm->source_times_unstable ? VS_DROPPED_TIMES
-                                                                              : 0)) ||
-                    changed_since(rm, e->st))
-                        return 0; /* changed or new since the copy: keep it */
-                int r = vs_fault_at(VS_STEP_UNLINK_SOURCE);
-                if (r < 0)
-                        return r;
-        }
+        struct statx copy;
+        if (vs_statx(rm->target_fds[e->depth - 1], e->name, &copy) < 0 ||
+            !vs_copy_matches(e->st, &copy,
+                             rm->dropped | (rm->source_times_unstable ? VS_DROPPED_TIMES : 0)) ||
+            changed_since(rm, e->st))
+                return 0; /* changed or new since the copy: keep it */
+        int r = vs_fault_at(VS_STEP_UNLINK_SOURCE);
+        if (r < 0)
+                return r;
         (void)unlinkat(e->dirfd, e->name, 0);
         return 0;
 }
@@ -162,35 +164,15 @@ static int remove_leaf(void *ctx, const struct vs_walk_entry *e)
 static int remove_leave(void *ctx, const struct vs_walk_entry *e)
 {
         struct tree_remove *rm = ctx;
-        if (rm->target_fds) {
-                close(rm->target_fds[e->depth]);
-                rm->open_depth = e->depth - 1;
-        }
+        close(rm->target_fds[e->depth]);
+        rm->open_depth = e->depth - 1;
         (void)unlinkat(e->dirfd, e->name, AT_REMOVEDIR); /* ENOTEMPTY: something was kept */
         return 0;
 }
 
 static const struct vs_walk_ops remove_ops = {
-        .enter = remove_enter, .leaf = remove_leaf, .leave = remove_leave,
+        .enter = remove_enter, .leaf = remove_leaf, .leave = remove_leave, .too_deep = too_deep,
 };
-
-int vs_tree_remove(int dirfd, const char *name)
-{
-        struct statx st;
-        int r = vs_statx(dirfd, name, &st);
-        if (r < 0)
-                return r;
-        (void)fchmodat(dirfd, name, S_IRWXU, 0);
-        int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        struct tree_remove rm = { 0 };
-        r = vs_walk(fd, &st, &remove_ops, &rm);
-        close(fd);
-        if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && r == 0)
-                r = -errno;
-        return r;
-}
 
 /* Once the copy is installed: the source is set aside, and its entries go only when the
  * installed copy matches them; the rest goes back to its name.  Returns the fault, if any
@@ -220,7 +202,7 @@ static int remove_source(const struct vs_plan *plan, int source_fd, const char *
                 rm.target_fds[0] = openat(plan->new.dirfd, plan->new.path.last,
                                           O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (rm.target_fds && rm.target_fds[0] >= 0) {
-                r = vs_walk(source_fd, &plan->old.st, &remove_ops, &rm);
+                r = vs_walk_tree(source_fd, &plan->old.st, &remove_ops, &rm);
                 while (rm.open_depth > 0)
                         close(rm.target_fds[rm.open_depth--]);
                 close(rm.target_fds[0]);
@@ -412,6 +394,7 @@ static int stage_tree(const struct vs_plan *plan, int source_fd, int stage_fd,
         struct vs_writeback writeback = { 0 };
         static const struct vs_walk_ops ops = {
                 .enter = copy_enter, .leaf = copy_leaf, .leave = copy_leave,
+                .too_deep = too_deep,
         };
         /* Everything created below the staging directory gets its owner, and inherits a
          * default ACL only if the staging directory inherited one. */
@@ -441,7 +424,7 @@ static int stage_tree(const struct vs_plan *plan, int source_fd, int stage_fd,
         tc->durability = d;
         tc->writeback = &writeback;
         vs_writeback_start(&writeback, vs_durability_tree_writeback(d));
-        r = vs_walk(source_fd, &plan->old.st, &ops, tc);
+        r = vs_walk_tree(source_fd, &plan->old.st, &ops, tc);
         while (tc->open_depth > 0)
                 close(tc->dst_fds[tc->open_depth--]);
         free(tc->dst_fds);
@@ -566,8 +549,10 @@ out:
                 struct statx mine, there;
                 if (staged && vs_statx(stage_fd, "", &mine) == 0 &&
                     vs_statx(new->dirfd, built, &there) == 0 &&
-                    vs_same_object_on(&tc.copy.caps, &mine, &there))
-                        (void)vs_tree_remove(new->dirfd, built);
+                    vs_same_object_on(&tc.copy.caps, &mine, &there)) {
+                        unsigned long removed = 0, left = 0;
+                        (void)vs_remove_tree(new->dirfd, built, false, &removed, &left);
+                }
                 close(stage_fd);
         } else if (staged) {
                 (void)unlinkat(new->dirfd, built, AT_REMOVEDIR); /* made but not opened */

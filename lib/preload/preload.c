@@ -15,6 +15,7 @@
 #include <vaultshim/export.h>
 #include <vaultshim/move.h>
 
+#include "base/clock.h"
 #include "base/syscall.h"
 #include "preload/config.h"
 
@@ -72,20 +73,7 @@ static int raw_renameat2(int olddirfd, const char *oldpath, int newdirfd, const 
  * coarse clock (a read of the vDSO page, no system call) keeps the hot path cheap; it lags
  * the precise one by at most a tick, which only makes the deadline earlier.
  */
-static uint64_t entry_ms(void)
-{
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
-        return (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u;
-}
-
-static uint64_t elapsed_ns(const struct timespec *start)
-{
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        return (uint64_t)(now.tv_sec - start->tv_sec) * 1000000000u +
-               (uint64_t)now.tv_nsec - (uint64_t)start->tv_nsec;
-}
+#define ENTRY_CLOCK CLOCK_MONOTONIC_COARSE
 
 /* The kernel's EXDEV stands for a move under the roots that is not emulated: the audit log
  * says why, since the library itself never prints. */
@@ -124,8 +112,7 @@ static int emulate(int olddirfd, const char *oldpath, int newdirfd, const char *
                 return not_emulated(src, dst, config.journal_refused);
 
         in_shim = 1;
-        struct timespec start;
-        clock_gettime(CLOCK_MONOTONIC, &start);
+        int64_t start_ns = vs_clock_ns(CLOCK_MONOTONIC);
         struct vs_move_stats stats;
         const struct vs_move_opts opts = {
                 .stats = &stats, .source_path = src, .target_path = dst,
@@ -138,7 +125,7 @@ static int emulate(int olddirfd, const char *oldpath, int newdirfd, const char *
         if (config.log_path[0]) {
                 const struct vs_log_record rec = {
                         .src = src, .dst = dst, .stats = &stats, .result = r,
-                        .duration_ns = elapsed_ns(&start),
+                        .duration_ns = (uint64_t)(vs_clock_ns(CLOCK_MONOTONIC) - start_ns),
                 };
                 (void)vs_log_append(config.log_path, &rec);
         }
@@ -155,7 +142,7 @@ static int emulate(int olddirfd, const char *oldpath, int newdirfd, const char *
 int rename(const char *oldpath, const char *newpath)
 {
         int caller_errno = errno;
-        uint64_t started_ms = entry_ms();
+        uint64_t started_ms = vs_clock_ms(ENTRY_CLOCK);
         pthread_once(&real_once, resolve_real);
         int r = real.rename ? real.rename(oldpath, newpath)
                             : raw_renameat2(AT_FDCWD, oldpath, AT_FDCWD, newpath, 0);
@@ -167,7 +154,7 @@ int rename(const char *oldpath, const char *newpath)
 int renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath)
 {
         int caller_errno = errno;
-        uint64_t started_ms = entry_ms();
+        uint64_t started_ms = vs_clock_ms(ENTRY_CLOCK);
         pthread_once(&real_once, resolve_real);
         int r = real.renameat ? real.renameat(olddirfd, oldpath, newdirfd, newpath)
                               : raw_renameat2(olddirfd, oldpath, newdirfd, newpath, 0);
@@ -180,7 +167,7 @@ int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpa
               unsigned int flags)
 {
         int caller_errno = errno;
-        uint64_t started_ms = entry_ms();
+        uint64_t started_ms = vs_clock_ms(ENTRY_CLOCK);
         pthread_once(&real_once, resolve_real);
         int r = real.renameat2 ? real.renameat2(olddirfd, oldpath, newdirfd, newpath, flags)
                                : raw_renameat2(olddirfd, oldpath, newdirfd, newpath, flags);

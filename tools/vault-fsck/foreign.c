@@ -227,7 +227,7 @@ int foreign_scan(const char *root, const struct foreign_options *o, const struct
         if (fd < 0)
                 return -errno;
         struct statx st;
-        int r = vs_lstatx(fd, "", &st);
+        int r = vs_statx(fd, "", &st);
         w.lens = calloc(vs_walk_depth() + 2, sizeof(*w.lens));
         if (r == 0 && !w.lens)
                 r = -ENOMEM;

@@ -51,8 +51,13 @@ static int begin(const char *journal, enum vs_journal_kind kind, const char *src
         int sfd = parent_fd(src), tfd = parent_fd(dst);
         const struct vs_journal_config cfg = { .dir = journal };
         r = sfd < 0 || tfd < 0 ? -errno
-                               : vs_journal_begin(j, &cfg, kind, sfd, src, tfd, dst, &sid,
-                                                  prev.known ? &prev : NULL);
+                               : vs_journal_prepare(j, &cfg, kind, sfd, src, tfd, dst, &sid,
+                                                    prev.known ? &prev : NULL);
+        /* As the engine begins a record (lib/move/journal.c): after the lazy recovery. */
+        if (r == 0 && vs_journal_dir_has_entries(j->dirfd))
+                vs_journal_recover_dir(j->dirfd, journal, VS_RECOVER_LAZY, NULL, NULL);
+        if (r == 0)
+                r = vs_journal_begin(j, &cfg);
         if (sfd >= 0)
                 close(sfd);
         if (tfd >= 0)

@@ -19,30 +19,13 @@
 
 #include <cmocka.h>
 
-#include "vs-test-util.h"
+#include "scratch.h"
 
 #include "base/file.h"
 
-static char top[256];
-static int topfd = -1;
-
-static int setup(void **state)
-{
-        if (vs_scratch_create(top, sizeof(top), "base-file") < 0)
-                return -1;
-        topfd = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        return topfd < 0 ? -1 : 0;
-}
-
-static int teardown(void **state)
-{
-        close(topfd);
-        return vs_scratch_remove(top);
-}
-
 static void write_file(const char *name, const char *text, size_t len)
 {
-        int fd = openat(topfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        int fd = openat(scratch_fd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         assert_true(fd >= 0);
         assert_int_equal(write(fd, text, len), (ssize_t)len);
         close(fd);
@@ -53,15 +36,15 @@ static void reads_a_regular_file_whole(void **state)
         write_file("a", "one\ntwo\n", 8);
         char *text = NULL;
         size_t len = 0;
-        assert_int_equal(vs_read_file(topfd, "a", 0, 100, &text, &len), 0);
+        assert_int_equal(vs_read_file(scratch_fd, "a", 0, 100, &text, &len), 0);
         assert_int_equal(len, 8);
         assert_string_equal(text, "one\ntwo\n");
         free(text);
         /* Exactly the bound is allowed; one byte more is not, and nothing is handed out. */
-        assert_int_equal(vs_read_file(topfd, "a", 0, 8, &text, &len), 0);
+        assert_int_equal(vs_read_file(scratch_fd, "a", 0, 8, &text, &len), 0);
         free(text);
         text = (char *)"untouched";
-        assert_int_equal(vs_read_file(topfd, "a", 0, 7, &text, &len), -EFBIG);
+        assert_int_equal(vs_read_file(scratch_fd, "a", 0, 7, &text, &len), -EFBIG);
         assert_string_equal(text, "untouched");
 }
 
@@ -70,7 +53,7 @@ static void empty_and_large_files(void **state)
         write_file("empty", "", 0);
         char *text = NULL;
         size_t len = 1;
-        assert_int_equal(vs_read_file(topfd, "empty", 0, 10, &text, &len), 0);
+        assert_int_equal(vs_read_file(scratch_fd, "empty", 0, 10, &text, &len), 0);
         assert_int_equal(len, 0);
         assert_string_equal(text, "");
         free(text);
@@ -81,7 +64,7 @@ static void empty_and_large_files(void **state)
         for (size_t i = 0; i < big; i++)
                 data[i] = (char)('a' + i % 26);
         write_file("big", data, big);
-        assert_int_equal(vs_read_file(topfd, "big", 0, big, &text, &len), 0);
+        assert_int_equal(vs_read_file(scratch_fd, "big", 0, big, &text, &len), 0);
         assert_int_equal(len, big);
         assert_memory_equal(text, data, big);
         free(text);
@@ -92,24 +75,24 @@ static void refuses_what_is_not_a_regular_file(void **state)
 {
         char *text = NULL;
         size_t len = 0;
-        assert_int_equal(mkdirat(topfd, "dir", 0755), 0);
-        assert_int_equal(vs_read_file(topfd, "dir", 0, 100, &text, &len), -EISDIR);
+        assert_int_equal(mkdirat(scratch_fd, "dir", 0755), 0);
+        assert_int_equal(vs_read_file(scratch_fd, "dir", 0, 100, &text, &len), -EISDIR);
         /* A FIFO: the open does not block (O_NONBLOCK), and it is refused. */
-        assert_int_equal(mkfifoat(topfd, "fifo", 0644), 0);
-        assert_int_equal(vs_read_file(topfd, "fifo", 0, 100, &text, &len), -EINVAL);
+        assert_int_equal(mkfifoat(scratch_fd, "fifo", 0644), 0);
+        assert_int_equal(vs_read_file(scratch_fd, "fifo", 0, 100, &text, &len), -EINVAL);
         assert_int_equal(vs_open_regular(AT_FDCWD, "/dev/null", 0), -EINVAL);
-        assert_int_equal(vs_read_file(topfd, "missing", 0, 100, &text, &len), -ENOENT);
+        assert_int_equal(vs_read_file(scratch_fd, "missing", 0, 100, &text, &len), -ENOENT);
 }
 
 static void a_symlink_only_without_nofollow(void **state)
 {
         write_file("target", "x", 1);
-        assert_int_equal(symlinkat("target", topfd, "link"), 0);
+        assert_int_equal(symlinkat("target", scratch_fd, "link"), 0);
         char *text = NULL;
         size_t len = 0;
-        assert_int_equal(vs_read_file(topfd, "link", VS_OPEN_NOFOLLOW, 10, &text, &len),
+        assert_int_equal(vs_read_file(scratch_fd, "link", VS_OPEN_NOFOLLOW, 10, &text, &len),
                          -ELOOP);
-        assert_int_equal(vs_read_file(topfd, "link", 0, 10, &text, &len), 0);
+        assert_int_equal(vs_read_file(scratch_fd, "link", 0, 10, &text, &len), 0);
         assert_string_equal(text, "x");
         free(text);
 }
@@ -118,7 +101,7 @@ static void a_symlink_only_without_nofollow(void **state)
 static void reads_from_offset_zero(void **state)
 {
         write_file("offset", "abcdef", 6);
-        int fd = vs_open_regular(topfd, "offset", VS_OPEN_NOFOLLOW);
+        int fd = vs_open_regular(scratch_fd, "offset", VS_OPEN_NOFOLLOW);
         assert_true(fd >= 0);
         assert_int_equal(lseek(fd, 3, SEEK_SET), 3);
         char *text = NULL;
@@ -156,5 +139,5 @@ int main(void)
                 cmocka_unit_test(reads_from_offset_zero),
                 cmocka_unit_test(reads_proc_files),
         };
-        return cmocka_run_group_tests(tests, setup, teardown);
+        return cmocka_run_group_tests(tests, scratch_setup, scratch_teardown);
 }

@@ -20,12 +20,9 @@
 
 #include <cmocka.h>
 
-#include "vs-test-util.h"
+#include "scratch.h"
 
 #include "base/walk.h"
-
-static char top[256];
-static int topfd = -1;
 
 struct seen {
         char log[4096];
@@ -76,37 +73,12 @@ static int on_too_deep(void *ctx, const struct vs_walk_entry *e)
         return 0;
 }
 
-static void make(const char *rel, bool dir)
-{
-        if (dir) {
-                assert_int_equal(mkdirat(topfd, rel, 0755), 0);
-                return;
-        }
-        int fd = openat(topfd, rel, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-        assert_true(fd >= 0);
-        close(fd);
-}
-
-static int setup(void **state)
-{
-        if (vs_scratch_create(top, sizeof(top), "base-walk") < 0)
-                return -1;
-        topfd = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        return topfd < 0 ? -1 : 0;
-}
-
-static int teardown(void **state)
-{
-        close(topfd);
-        return vs_scratch_remove(top);
-}
-
 static int walk(const char *rel, const struct vs_walk_ops *ops, struct seen *s)
 {
-        int fd = openat(topfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int fd = openat(scratch_fd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         assert_true(fd >= 0);
         struct statx st;
-        assert_int_equal(vs_lstatx(fd, "", &st), 0);
+        assert_int_equal(vs_statx(fd, "", &st), 0);
         int r = vs_walk_tree(fd, &st, ops, s);
         close(fd);
         return r;
@@ -119,13 +91,13 @@ static const struct vs_walk_ops all_ops = {
 /* t/a/{x, b/y}, t/link -> a, t/z: every entry once, the symlink a leaf. */
 static void visits_every_entry_once(void **state)
 {
-        make("t", true);
-        make("t/a", true);
-        make("t/a/x", false);
-        make("t/a/b", true);
-        make("t/a/b/y", false);
-        make("t/z", false);
-        assert_int_equal(symlinkat("a", topfd, "t/link"), 0);
+        scratch_make("t", true);
+        scratch_make("t/a", true);
+        scratch_make("t/a/x", false);
+        scratch_make("t/a/b", true);
+        scratch_make("t/a/b/y", false);
+        scratch_make("t/z", false);
+        assert_int_equal(symlinkat("a", scratch_fd, "t/link"), 0);
         struct seen s = { 0 };
         assert_int_equal(walk("t", &all_ops, &s), 0);
         assert_int_equal(s.enters, 2);
@@ -161,11 +133,11 @@ static void depth_budget_follows_the_descriptor_limit(void **state)
 
         /* d/1/2/3/4/5/6/f: four levels are walked, the fifth passed by and left. */
         char rel[64] = "d";
-        make(rel, true);
+        scratch_make(rel, true);
         for (int i = 1; i <= 6; i++) {
                 size_t len = strlen(rel);
                 snprintf(rel + len, sizeof(rel) - len, "/%d", i);
-                make(rel, true);
+                scratch_make(rel, true);
         }
         struct seen s = { 0 };
         assert_int_equal(walk("d", &all_ops, &s), 0);
@@ -197,13 +169,13 @@ static int count_failure(void *ctx, const struct vs_walk_entry *e, int err)
 /* A directory that cannot be opened: reported to `failed`, which may let the walk go on. */
 static void unreadable_directory(void **state)
 {
-        make("u", true);
-        make("u/closed", true);
-        make("u/closed/secret", false);
-        make("u/open", false);
+        scratch_make("u", true);
+        scratch_make("u/closed", true);
+        scratch_make("u/closed/secret", false);
+        scratch_make("u/open", false);
         if (geteuid() == 0)
                 skip(); /* root reads any directory */
-        assert_int_equal(fchmodat(topfd, "u/closed", 0, 0), 0);
+        assert_int_equal(fchmodat(scratch_fd, "u/closed", 0, 0), 0);
         static const struct vs_walk_ops ops = { .failed = count_failure };
         struct seen s = { 0 };
         assert_int_equal(walk("u", &ops, &s), 0);
@@ -219,5 +191,5 @@ int main(void)
                 cmocka_unit_test(depth_budget_follows_the_descriptor_limit),
                 cmocka_unit_test(unreadable_directory),
         };
-        return cmocka_run_group_tests(tests, setup, teardown);
+        return cmocka_run_group_tests(tests, scratch_setup, scratch_teardown);
 }

@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "base/clock.h"
 #include "fixture.h"
 #include "move/internal.h"
 
@@ -95,7 +96,7 @@ static void test_deadline_counts_from_the_entry(void **state)
         struct vault *v = *state;
         struct holder h;
         start_holder(&h, v, 1000);
-        const struct vs_move_opts opts = { .started_ms = vs_journal_now_ms() - VS_MOVE_BOUND_MS };
+        const struct vs_move_opts opts = { .started_ms = vs_now_ms() - VS_MOVE_BOUND_MS };
         assert_int_equal(vs_move(v->a, "x", v->b, "x", 0, &opts), -EBUSY);
         pthread_join(h.thread, NULL);
         assert_true(exists(v->a, "x"));
@@ -108,7 +109,7 @@ static void test_lock_released_within_the_bound_is_waited_for(void **state)
         struct vault *v = *state;
         struct holder h;
         start_holder(&h, v, 200);
-        const struct vs_move_opts opts = { .started_ms = vs_journal_now_ms() };
+        const struct vs_move_opts opts = { .started_ms = vs_now_ms() };
         assert_int_equal(vs_move(v->a, "x", v->b, "x", 0, &opts), 0);
         pthread_join(h.thread, NULL);
         assert_false(exists(v->a, "x"));
