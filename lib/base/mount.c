@@ -95,8 +95,8 @@ static uint64_t fsid_of(int fd)
 /* The mount at m->point, identified afresh: root inode and fsid from the mount root. */
 static int identify_point(int point_fd, uint64_t want_id, struct vs_mount_identity *m)
 {
-        uint64_t id, ino;
-        bool is_root;
+        uint64_t id = 0, ino = 0; /* set whenever mount_id_of succeeds; -O3 cannot tell */
+        bool is_root = false;
         int r = mount_id_of(point_fd, &id, &ino, &is_root);
         if (r < 0)
                 return r;
@@ -109,8 +109,8 @@ static int identify_point(int point_fd, uint64_t want_id, struct vs_mount_identi
 
 int vs_mount_identify(int dirfd, struct vs_mount_identity *out)
 {
-        uint64_t id, ino;
-        bool is_root;
+        uint64_t id = 0, ino = 0; /* set whenever mount_id_of succeeds; -O3 cannot tell */
+        bool is_root = false;
         int r = mount_id_of(dirfd, &id, &ino, &is_root);
         if (r < 0)
                 return -EXDEV;
@@ -144,8 +144,8 @@ int vs_mount_open_verified(const struct vs_mount_identity *m)
         int fd = open_point(m->point);
         if (fd < 0)
                 return fd == -ENOENT || fd == -ENOTDIR || fd == -ELOOP ? -ESTALE : fd;
-        uint64_t id, ino;
-        bool is_root;
+        uint64_t id = 0, ino = 0; /* set whenever mount_id_of succeeds; -O3 cannot tell */
+        bool is_root = false;
         struct vs_mount_identity now;
         int r = mount_id_of(fd, &id, &ino, &is_root);
         if (r == 0)

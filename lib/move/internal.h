@@ -19,6 +19,8 @@
 #include "fmt/fmt.h"
 #include "journal/journal.h"
 #include "move/fscaps.h"
+#include "move/fault.h"
+#include "move/step-time.h"
 #include "move/steps.h"
 
 /* ---- not-emulated.c: why the kernel's EXDEV is passed through ---- */
