@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "base/file.h"
+#include "base/install-back.h"
 #include "base/path.h"
 #include "base/remove.h"
 #include "base/syscall.h"
@@ -163,14 +164,15 @@ static int restore_aside(struct vs_recovery_result *r, struct side *src, bool dr
 {
         if (dry_run)
                 return 0;
-        int e = vs_sys_renameat2(src->dirfd, src->hidden, src->dirfd, src->base,
-                                 RENAME_NOREPLACE);
+        /* Also where rename has no flags (FUSE: rclone, sshfs, bindfs), never over a name. */
+        bool is_dir = src->hidden_exists && S_ISDIR(src->hidden_id.mode);
+        int e = vs_install_back(src->dirfd, src->hidden, src->base, is_dir);
         if (e != -EEXIST)
                 return e;
         char home[NAME_MAX + 1], kept[NAME_MAX + 1];
         e = vs_aside_leftover_names(src->hidden, home, kept, sizeof(kept));
         if (e == 0)
-                e = vs_sys_renameat2(src->dirfd, src->hidden, src->dirfd, kept, RENAME_NOREPLACE);
+                e = vs_install_back(src->dirfd, src->hidden, kept, is_dir);
         r->outcome = VS_RECOVERY_KEPT;
         if (e == 0)
                 set_detail(r, "the source's name now holds another file: both kept, the source as ",

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "base/install-back.h"
 #include "move/internal.h"
 
 int vs_aside_take(const struct vs_side *old, const char *aside, struct statx *st)
@@ -35,13 +36,13 @@ int vs_aside_restore(const struct vs_side *old, const char *aside)
 {
         /* Never over a note saved at the name meanwhile, also without renameat2 flags. */
         bool is_dir = S_ISDIR(old->st.stx_mode);
-        int r = vs_install_back(old->dirfd, &old->dir, aside, old->path.last, is_dir);
+        int r = vs_install_back(old->dirfd, aside, old->path.last, is_dir);
         if (r != -EEXIST)
                 return r;
         char home[NAME_MAX + 1], kept[NAME_MAX + 1];
         r = vs_aside_leftover_names(aside, home, kept, sizeof(home));
         if (r == 0)
-                r = vs_install_back(old->dirfd, &old->dir, aside, kept, is_dir);
+                r = vs_install_back(old->dirfd, aside, kept, is_dir);
         return r == 0 ? 1 : r;
 }
 

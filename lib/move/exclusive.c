@@ -13,9 +13,10 @@
  *    reservation's, but a note its cache does not hold (put there by another host, or not
  *    opened for an hour) leaves the empty reservation's cache entry at the name: rclone
  *    shows it (0 bytes, the instant it was put back) and uploads it over the note 5 s
- *    later (measured, move-storage-rclone-putback).  A source put back (vs_install_back())
- *    is therefore renamed only to a name that is free right before, a check a save in
- *    between would defeat where a reservation would not, but that loses nothing else;
+ *    later (measured, move-storage-rclone-putback).  A source put back (vs_install_back(),
+ *    lib/base/install-back.c, shared with recovery) is therefore renamed only to a name
+ *    that is free right before, a check a save in between would defeat where a
+ *    reservation would not, but that loses nothing else;
  *  - a directory is renamed without the flag: rename(2) can replace only an empty
  *    directory (a file target is ENOTDIR, a non-empty one ENOTEMPTY, both reported as
  *    EEXIST), so at worst an empty directory made in that instant goes: no data can.
@@ -24,17 +25,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "base/install-back.h"
 #include "move/fscaps.h"
 #include "move/internal.h"
-
-static int install_by_link(int dirfd, const char *staged, const char *target)
-{
-        if (linkat(dirfd, staged, dirfd, target, 0) < 0)
-                return -errno;
-        /* Installed: the copy now has its name; the temporary one is only residue. */
-        (void)unlinkat(dirfd, staged, 0);
-        return 0;
-}
 
 static int install_over_reservation(int dirfd, const char *staged, const char *target)
 {
@@ -58,37 +51,19 @@ static int install_over_reservation(int dirfd, const char *staged, const char *t
         return r;
 }
 
-static int install_if_free(int dirfd, const char *from, const char *target)
-{
-        struct statx taken;
-        int r = vs_statx(dirfd, target, &taken);
-        if (r == 0)
-                return -EEXIST;
-        return r == -ENOENT ? vs_sys_renameat2(dirfd, from, dirfd, target, 0) : r;
-}
-
 static int install_exclusive(const struct vs_fscaps *caps, int dirfd, const char *staged,
-                             const char *target, bool is_dir, bool ours)
+                             const char *target, bool is_dir)
 {
-        if (is_dir) {
-                int r = vs_sys_renameat2(dirfd, staged, dirfd, target, 0);
-                /* A name taken meanwhile: ENOTDIR, ENOTEMPTY, or a server's generic refusal
-                 * (sshfs: EPERM); the NOREPLACE caller's answer is EEXIST. */
-                struct statx taken;
-                if (r < 0 && (r == -ENOTDIR || r == -ENOTEMPTY ||
-                              vs_statx(dirfd, target, &taken) == 0))
-                        return -EEXIST;
-                return r;
-        }
+        if (is_dir)
+                return vs_install_dir_noflags(dirfd, staged, target);
         if (caps->hard_links != VS_CAP_NO) {
-                int r = install_by_link(dirfd, staged, target);
+                int r = vs_install_by_link(dirfd, staged, target);
                 if (r == 0 || r == -EEXIST || !(vs_fscaps_refusal(caps, -r) || r == -EPERM ||
                                                 r == -EMLINK))
                         return r;
                 vs_fscaps_learn(caps->mnt_id, VS_LEARN_HARD_LINKS, false);
         }
-        return ours ? install_over_reservation(dirfd, staged, target)
-                    : install_if_free(dirfd, staged, target);
+        return install_over_reservation(dirfd, staged, target);
 }
 
 int vs_rename_to_fresh_name(int dirfd, const struct statx *dir, const char *from,
@@ -108,7 +83,7 @@ int vs_rename_to_fresh_name(int dirfd, const struct statx *dir, const char *from
 }
 
 static int install_noreplace(int dirfd, const struct statx *dir, const char *from,
-                             const char *target, bool is_dir, bool ours)
+                             const char *target, bool is_dir)
 {
         struct vs_fscaps caps;
         vs_fscaps_get(dirfd, dir, &caps);
@@ -119,7 +94,7 @@ static int install_noreplace(int dirfd, const struct statx *dir, const char *fro
                         return r;
                 vs_fscaps_learn(caps.mnt_id, VS_LEARN_RENAME_FLAGS, false);
         }
-        return install_exclusive(&caps, dirfd, from, target, is_dir, ours);
+        return install_exclusive(&caps, dirfd, from, target, is_dir);
 }
 
 int vs_install(int dirfd, const struct statx *dir, const char *staged, const char *target,
@@ -127,11 +102,5 @@ int vs_install(int dirfd, const struct statx *dir, const char *staged, const cha
 {
         if (!(flags & RENAME_NOREPLACE))
                 return vs_sys_renameat2(dirfd, staged, dirfd, target, 0);
-        return install_noreplace(dirfd, dir, staged, target, is_dir, true);
-}
-
-int vs_install_back(int dirfd, const struct statx *dir, const char *aside, const char *target,
-                    bool is_dir)
-{
-        return install_noreplace(dirfd, dir, aside, target, is_dir, false);
+        return install_noreplace(dirfd, dir, staged, target, is_dir);
 }

@@ -142,11 +142,7 @@ void vs_links_free(struct vs_links *links);
  * would, RENAME_NOREPLACE kept also where the filesystem has no rename flags. */
 int vs_install(int dirfd, const struct statx *dir, const char *staged, const char *target,
                bool is_dir, unsigned flags);
-/* The same with RENAME_NOREPLACE for an object this move did not write (a source set aside,
- * going back): never renamed over a reservation, which rclone would show and upload in its
- * place; without rename flags and hard links the target is checked free right before. */
-int vs_install_back(int dirfd, const struct statx *dir, const char *aside, const char *target,
-                    bool is_dir);
+/* A source set aside going back: vs_install_back(), base/install-back.h. */
 /* from -> fresh in the directory dirfd, where fresh is a name nobody else can have chosen
  * (random): RENAME_NOREPLACE where the filesystem has it, else a plain rename, which keeps
  * what matters here: the object leaves its old name atomically. */

@@ -102,21 +102,6 @@ static void check_noreplace(struct world *w, const char *tag)
                          -EEXIST);
         assert_text(w->dirfd, target, "copy");
         assert_int_equal(unlinkat(w->dirfd, dir, AT_REMOVEDIR), 0);
-
-        /* A source set aside goes back as itself, never over a name taken meanwhile. */
-        char aside[64], back[64];
-        snprintf(aside, sizeof(aside), ".aside-%s", tag);
-        snprintf(back, sizeof(back), "back-%s", tag);
-        write_file(w->dirfd, aside, "source");
-        struct statx before, after;
-        assert_int_equal(vs_statx(w->dirfd, aside, &before), 0);
-        assert_int_equal(vs_install_back(w->dirfd, &w->st, aside, target, false), -EEXIST);
-        assert_text(w->dirfd, target, "copy");
-        assert_int_equal(vs_install_back(w->dirfd, &w->st, aside, back, false), 0);
-        assert_int_equal(vs_statx(w->dirfd, back, &after), 0);
-        assert_true(vs_same_inode(&before, &after));
-        assert_text(w->dirfd, back, "source");
-        assert_int_equal(faccessat(w->dirfd, aside, F_OK, AT_SYMLINK_NOFOLLOW), -1);
 }
 
 static void test_noreplace_fallbacks(void **state)
@@ -132,7 +117,7 @@ static void test_noreplace_fallbacks(void **state)
         check_noreplace(w, "link"); /* link(2) + unlink */
 
         vs_fscaps_learn(w->st.stx_mnt_id, VS_LEARN_HARD_LINKS, false);
-        check_noreplace(w, "reserve"); /* O_EXCL reservation renamed over; put back if free */
+        check_noreplace(w, "reserve"); /* O_EXCL reservation renamed over */
         vs_fscaps_get(w->dirfd, &w->st, &caps);
         assert_int_equal(caps.rename_flags, VS_CAP_NO);
         assert_int_equal(caps.hard_links, VS_CAP_NO);
