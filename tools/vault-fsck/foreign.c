@@ -21,7 +21,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "base/syscall.h"
+#include "base/install-back.h"
 #include "base/walk.h"
 #include "fmt/fmt.h"
 #include "foreign.h"
@@ -116,18 +116,7 @@ static bool held_by_a_live_move(int dirfd, const struct statx *st)
         return held;
 }
 
-/* Never over anything: RENAME_NOREPLACE, or where the filesystem lacks it a hard link
- * (which fails on an existing name) for a file; a folder waits for a filesystem that has it. */
-static int put_back(int dirfd, const char *name, const char *to, bool is_dir)
-{
-        int r = vs_sys_renameat2(dirfd, name, dirfd, to, RENAME_NOREPLACE);
-        if (r != -EINVAL || is_dir)
-                return r;
-        if (linkat(dirfd, name, dirfd, to, 0) < 0)
-                return -errno;
-        return unlinkat(dirfd, name, 0) < 0 ? -errno : 0;
-}
-
+/* Put back never over anything, also where rename has no flags (vs_install_back()). */
 static void aside_leftover(struct walk *w, int dirfd, const char *name, const struct statx *st)
 {
         char home[NAME_MAX + 1], kept[NAME_MAX + 1];
@@ -137,10 +126,10 @@ static void aside_leftover(struct walk *w, int dirfd, const char *name, const st
         const char *as = home;
         int err = 0;
         if (!w->o->dry_run) {
-                err = put_back(dirfd, name, home, S_ISDIR(st->stx_mode));
+                err = vs_install_back(dirfd, name, home, S_ISDIR(st->stx_mode));
                 if (err == -EEXIST && strcmp(home, kept) != 0) {
                         as = kept;
-                        err = put_back(dirfd, name, kept, S_ISDIR(st->stx_mode));
+                        err = vs_install_back(dirfd, name, kept, S_ISDIR(st->stx_mode));
                 }
         }
         w->sink->leftover(w->path, as, err, w->sink->userdata);
