@@ -9,7 +9,9 @@
  * depends on was made earlier on the same filesystem: the record before our names, the
  * copy's data (a tree's: every staged file's, by writeback.c, whatever the tree's size)
  * before its install, the install before the source's removal.  A flush is needed only
- * where one step depends on another made on a different filesystem.  On one
+ * where one step depends on another made on a different filesystem, and the one that
+ * would keep a record beside the target from going before the source's removal is left
+ * out: a crash between the two keeps the note twice, never loses it.  On one
  * such filesystem a move then makes no flush at all and is durable when the kernel's rename
  * would be: at the filesystem's next commit, or when the caller fsyncs the target's
  * directory (on ext4 and xfs that forces the journal up to the install, and with it every
@@ -132,13 +134,17 @@ int vs_durable_installed(struct vs_durability *d, int target_dirfd)
 
 int vs_durable_removed(struct vs_durability *d, int source_dirfd)
 {
-        /* Needed when the record is on another filesystem than the source's removal (its
-         * removal must not reach the disk first: a set-aside source would be left that
-         * nothing explains, or, with the record beside the target, a duplicate the caller's
-         * fsync of the target's directory would not have prevented), and, asked for, as
-         * the move's one flush when the install had none (else the filesystem's next commit
-         * makes it durable, as it does the kernel's rename). */
-        bool needed = !d->journaled || !d->source_ordered || !d->journal_on_source ||
+        /* Needed when the record is on a third filesystem (its removal must not reach the
+         * disk before the source's: a set-aside source would be left that nothing
+         * explains), and, asked for, as the move's one flush when the install had none
+         * (else the filesystem's next commit makes it durable, as it does the kernel's
+         * rename).  Not for a record on the target's filesystem, whose install was flushed:
+         * a crash that finds the record gone and the source's removal not yet committed
+         * finds the note at both places, put back by vault-fsck if it was set aside; a
+         * duplicate, never a loss, for one flush less per move (vaultshim(7)). */
+        bool beside_target = d->journal_on_target && d->journal_ordered && install_flushed(d);
+        bool needed = !d->journaled || !d->source_ordered ||
+                      (!d->journal_on_source && !beside_target) ||
                       (d->at_return && !install_flushed(d));
         return needed ? fsync_dir(d, source_dirfd) : 0;
 }
