@@ -9,6 +9,7 @@ the scratch directory is removed in a finally block.
 """
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -30,6 +31,18 @@ RENAME_CHILD = (
     "except OSError as e:\n"
     "    print(errno.errorcode.get(e.errno, e.errno)); sys.exit(1)\n"
 )
+
+
+def move_steps():
+    """The move's named steps, in order, as lib/move/steps.h lists them (the fault hook's
+    names); exits 1 when none are found, so a crash test never passes by crashing nowhere."""
+    path = os.path.join(os.environ.get("VS_SOURCE_ROOT", "."), "lib", "move", "steps.h")
+    with open(path, encoding="utf-8") as f:
+        steps = re.findall(r'X\(\w+,\s*"([a-z-]+)"\)', f.read())
+    if not steps:
+        print(f"no steps found in {path}")
+        sys.exit(1)
+    return steps
 
 
 def skip(why):

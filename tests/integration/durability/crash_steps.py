@@ -7,19 +7,13 @@ is duplicated, and no staging or journal residue is left; right after the crash,
 recovery, the move is whole under its old or its new name.  The step list is read from the
 engine's own step table, so a new step is covered the day it is added."""
 import os
-import re
 import sys
 
 from vstest import durability as d
 
 d.enter_namespace()
 
-STEPS_H = os.path.join(os.environ.get("VS_SOURCE_ROOT", "."), "lib", "move", "steps.h")
-with open(STEPS_H, encoding="utf-8") as f:
-    STEPS = re.findall(r'X\(\w+,\s*"([a-z-]+)"\)', f.read())
-if not STEPS:
-    print(f"no steps found in {STEPS_H}")
-    sys.exit(1)
+STEPS = d.move_steps()
 # Steps reached once per entry of a tree are also crashed at in the middle and at the end.
 PER_ENTRY = {"stage-entry", "unlink-source", "copy-data", "copy-attrs"}
 TREE_ENTRIES = 200

@@ -12,7 +12,6 @@ side: at its source, or at the target as a link of the first one's copy (never a
 copy, never lost); right after the crash, before any recovery, it is whole under one of
 its names; no staging, set-aside or journal residue; a second vault-fsck finds nothing."""
 import os
-import re
 import subprocess
 import sys
 
@@ -20,12 +19,7 @@ from vstest import durability as d
 
 d.enter_namespace()
 
-STEPS_H = os.path.join(os.environ.get("VS_SOURCE_ROOT", "."), "lib", "move", "steps.h")
-with open(STEPS_H, encoding="utf-8") as f:
-    STEPS = re.findall(r'X\(\w+,\s*"([a-z-]+)"\)', f.read())
-if not STEPS:
-    print(f"no steps found in {STEPS_H}")
-    sys.exit(1)
+STEPS = d.move_steps()
 FSTYPE = sys.argv[1] if len(sys.argv) > 1 else "tmpfs"
 CONTENT = b"linked note\n" * 300
 

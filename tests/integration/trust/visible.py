@@ -17,7 +17,6 @@ engineering and design.  `visible.py poll|crash|swap|leftover [tmpfs|ext4]`:
          are put back where everyone sees them by anyone's vault-fsck, deleting nothing.
 """
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -162,18 +161,12 @@ def poll(host):
     check(not left, f"residue {left}")
 
 
-def steps():
-    with open(os.path.join(os.environ.get("VS_SOURCE_ROOT", "."), "lib", "move", "steps.h"),
-              encoding="utf-8") as f:
-        return re.findall(r'X\(\w+,\s*"([a-z-]+)"\)', f.read())
-
-
 def crash(host):
     """Every step of a file move and of a tree move, crashed, never recovered."""
     eng, design = host.shared, host.shared_folder("design")
     runs = 0
     for kind in ("note", "folder"):
-        for step in steps():
+        for step in d.move_steps():
             name = f"{kind}-{step}" + (".md" if kind == "note" else "")
             if kind == "note":
                 host.write(f"{eng}/{name}", f"{name}: shared\n" * 100)
