@@ -5,8 +5,8 @@
  * by device and inode, within one run; so does this table within one process.  It holds
  * hints, never decisions: link-install.c proves both objects again before it links.
  *
- * A fixed table, searched linearly (64 slots of a few hundred bytes compare faster than a
- * rename's system calls), under a flag taken with a bounded number of tries: a rename from
+ * A fixed table, searched linearly by its compact index of source inodes (64 keys compare
+ * faster than a rename's system calls; the entries are read only on a hit), under a flag taken with a bounded number of tries: a rename from
  * a signal handler that interrupted a holder, or a child forked while another thread held
  * it, finds it busy and copies, it never waits.
  */
@@ -42,8 +42,7 @@ static void release(struct vs_link_memory *m)
 static int find(const struct vs_link_memory *m, uint64_t dev, uint64_t ino)
 {
         for (int i = 0; i < VS_LINK_MEMORY_SLOTS; i++)
-                if (m->slots[i].stored && m->slots[i].entry.source.dev == dev &&
-                    m->slots[i].entry.source.ino == ino)
+                if (m->slots[i].stored && m->slots[i].dev == dev && m->slots[i].ino == ino)
                         return i;
         return -1;
 }
@@ -73,10 +72,12 @@ int vs_link_memory_put(struct vs_link_memory *m, const struct vs_link_memory_ent
         int i = find(m, e->source.dev, e->source.ino);
         if (i < 0)
                 i = slot_for_new(m);
-        struct vs_link_memory_entry *slot = &m->slots[i].entry;
+        struct vs_link_memory_entry *slot = &m->entries[i];
         slot->source = e->source;
         slot->copy = e->copy;
         memcpy(slot->copy_path, e->copy_path, len + 1);
+        m->slots[i].dev = e->source.dev;
+        m->slots[i].ino = e->source.ino;
         m->slots[i].stored = ++m->clock;
         release(m);
         return 0;
@@ -89,7 +90,7 @@ int vs_link_memory_get(struct vs_link_memory *m, uint64_t dev, uint64_t ino,
                 return -EBUSY;
         int i = find(m, dev, ino);
         if (i >= 0) {
-                const struct vs_link_memory_entry *slot = &m->slots[i].entry;
+                const struct vs_link_memory_entry *slot = &m->entries[i];
                 out->source = slot->source;
                 out->copy = slot->copy;
                 memcpy(out->copy_path, slot->copy_path, strlen(slot->copy_path) + 1);
@@ -104,7 +105,7 @@ void vs_link_memory_forget(struct vs_link_memory *m, uint64_t dev, uint64_t ino,
         if (!take(m))
                 return;
         int i = find(m, dev, ino);
-        if (i >= 0 && m->slots[i].entry.copy.ino == copy_ino)
+        if (i >= 0 && m->entries[i].copy.ino == copy_ino)
                 m->slots[i].stored = 0;
         release(m);
 }
