@@ -34,15 +34,36 @@ static int open_point(const char *point)
         return fd < 0 ? -errno : (int)fd;
 }
 
-/* Fill point, root, fstype and device of mount `id` from this process's mountinfo. */
-static int find_mount(uint64_t id, struct vs_mount_identity *m)
+int vs_mount_table_read(struct vs_mount_table *t)
 {
         char *text = NULL;
         size_t len = 0;
-        if (vs_mountinfo_read(&text, &len) < 0)
+        int r = vs_mountinfo_read(&text, &len);
+        if (r < 0)
+                return r;
+        t->text = text;
+        t->len = len;
+        return 0;
+}
+
+void vs_mount_table_free(struct vs_mount_table *t)
+{
+        free(t->text);
+        t->text = NULL;
+        t->len = 0;
+}
+
+/* Fill point, root, fstype and device of mount `id` from the table t (NULL: this process's
+ * mountinfo, read now). */
+static int find_mount(const struct vs_mount_table *t, uint64_t id, struct vs_mount_identity *m)
+{
+        struct vs_mount_table fresh = { 0 };
+        if (!t && vs_mount_table_read(&fresh) < 0)
                 return -EXDEV;
+        if (!t)
+                t = &fresh;
         struct vs_mountinfo_entry e;
-        int r = vs_mountinfo_find(text, len, id, &e);
+        int r = vs_mountinfo_find(t->text, t->len, id, &e);
         if (r == 0 && e.fstype.len >= sizeof(m->fstype))
                 r = -EXDEV;
         if (r == 0)
@@ -55,7 +76,7 @@ static int find_mount(uint64_t id, struct vs_mount_identity *m)
                 m->dev_major = e.major;
                 m->dev_minor = e.minor;
         }
-        free(text);
+        vs_mount_table_free(&fresh);
         return r < 0 ? -EXDEV : 0;
 }
 
@@ -107,7 +128,8 @@ static int identify_point(int point_fd, uint64_t want_id, struct vs_mount_identi
         return 0;
 }
 
-int vs_mount_identify(int dirfd, struct vs_mount_identity *out)
+int vs_mount_identify_open(const struct vs_mount_table *t, int dirfd,
+                           struct vs_mount_identity *out, int *point_fd)
 {
         uint64_t id = 0, ino = 0; /* set whenever mount_id_of succeeds; -O3 cannot tell */
         bool is_root = false;
@@ -115,18 +137,29 @@ int vs_mount_identify(int dirfd, struct vs_mount_identity *out)
         if (r < 0)
                 return -EXDEV;
         struct vs_mount_identity m;
-        r = find_mount(id, &m);
+        r = find_mount(t, id, &m);
         if (r < 0)
                 return r;
         int fd = open_point(m.point);
         if (fd < 0)
                 return -EXDEV;
         r = identify_point(fd, id, &m);
-        close(fd);
-        if (r < 0)
+        if (r < 0) {
+                close(fd);
                 return -EXDEV;
+        }
         *out = m;
+        *point_fd = fd;
         return 0;
+}
+
+int vs_mount_identify(int dirfd, struct vs_mount_identity *out)
+{
+        int fd = -1;
+        int r = vs_mount_identify_open(NULL, dirfd, out, &fd);
+        if (r == 0)
+                close(fd);
+        return r;
 }
 
 bool vs_mount_same(const struct vs_mount_identity *a, const struct vs_mount_identity *b)
@@ -149,7 +182,7 @@ int vs_mount_open_verified(const struct vs_mount_identity *m)
         struct vs_mount_identity now;
         int r = mount_id_of(fd, &id, &ino, &is_root);
         if (r == 0)
-                r = is_root ? find_mount(id, &now) : -ESTALE;
+                r = is_root ? find_mount(NULL, id, &now) : -ESTALE;
         if (r == 0)
                 r = identify_point(fd, id, &now);
         if (r == 0 && !vs_mount_same(m, &now))

@@ -94,17 +94,14 @@ void vs_journal_display_path(const struct vs_mount_identity *m, const char *rel,
         vs_buf_puts(&b, rel);
 }
 
-/* The directory holding rel, opened beneath the verified mount: must be dirfd's. */
-static int check_reachable(const struct vs_mount_identity *m, const char *rel, int dirfd)
+/* The directory holding rel, opened beneath the mount point mnt (verified to show the
+ * recorded mount): must be dirfd's. */
+static int check_reachable(int mnt, const char *rel, int dirfd)
 {
-        int mnt = vs_mount_open_verified(m);
-        if (mnt < 0)
-                return -EXDEV;
         struct vs_path_split split;
         int fd = vs_path_split(rel, &split);
         if (fd == 0)
                 fd = vs_open_beneath(mnt, split.parent, O_PATH | O_DIRECTORY);
-        close(mnt);
         if (fd < 0)
                 return -EXDEV;
         struct stat a, b;
@@ -261,21 +258,31 @@ static int create_record(struct vs_journal *j, const char *dir, bool *dir_create
         return -EEXIST;
 }
 
+/* Both sides named by their mount, from one read of the mount table, and checked to lead
+ * here from the mount point as it was verified: the way recovery will look them up. */
 static int describe_sides(struct vs_journal_entry *e, int source_dirfd, const char *source_path,
                           int target_dirfd, const char *target_path)
 {
-        int r = vs_mount_identify(source_dirfd, &e->source_mount);
+        struct vs_mount_table table;
+        if (vs_mount_table_read(&table) < 0)
+                return -EXDEV;
+        int source_mnt = -1, target_mnt = -1;
+        int r = vs_mount_identify_open(&table, source_dirfd, &e->source_mount, &source_mnt);
         if (r == 0)
-                r = vs_mount_identify(target_dirfd, &e->target_mount);
+                r = vs_mount_identify_open(&table, target_dirfd, &e->target_mount, &target_mnt);
+        vs_mount_table_free(&table);
         if (r == 0)
                 r = vs_mount_relative(&e->source_mount, source_path, e->source, sizeof(e->source));
         if (r == 0)
                 r = vs_mount_relative(&e->target_mount, target_path, e->target, sizeof(e->target));
-        /* Recovery will look these up beneath the mount: they must lead here now. */
         if (r == 0)
-                r = check_reachable(&e->source_mount, e->source, source_dirfd);
+                r = check_reachable(source_mnt, e->source, source_dirfd);
         if (r == 0)
-                r = check_reachable(&e->target_mount, e->target, target_dirfd);
+                r = check_reachable(target_mnt, e->target, target_dirfd);
+        if (source_mnt >= 0)
+                close(source_mnt);
+        if (target_mnt >= 0)
+                close(target_mnt);
         return r;
 }
 

@@ -68,6 +68,43 @@ static void opens_only_the_same_mount(void **state)
         assert_int_equal(vs_mount_open_verified(&other), -ESTALE);
 }
 
+/* One read of the mount table serves several lookups, each as a fresh read would answer,
+ * and the point it opened is the mount's root, the one vs_mount_open_verified() gives. */
+static void one_table_for_several_lookups(void **state)
+{
+        struct vs_mount_table table;
+        assert_int_equal(vs_mount_table_read(&table), 0);
+        assert_true(table.text != NULL && table.len > 0);
+        struct vs_mount_identity fresh, a, b;
+        assert_int_equal(vs_mount_identify(scratch_fd, &fresh), 0);
+        int fa = -1, fb = -1;
+        assert_int_equal(vs_mount_identify_open(&table, scratch_fd, &a, &fa), 0);
+        assert_int_equal(vs_mount_identify_open(&table, scratch_fd, &b, &fb), 0);
+        vs_mount_table_free(&table);
+        assert_null(table.text);
+        assert_true(vs_mount_same(&a, &fresh) && vs_mount_same(&b, &fresh));
+
+        int verified = vs_mount_open_verified(&fresh);
+        assert_true(verified >= 0);
+        struct stat x, y, z;
+        assert_int_equal(fstat(fa, &x), 0);
+        assert_int_equal(fstat(fb, &y), 0);
+        assert_int_equal(fstat(verified, &z), 0);
+        assert_true(x.st_ino == z.st_ino && x.st_dev == z.st_dev);
+        assert_true(y.st_ino == z.st_ino && y.st_dev == z.st_dev);
+        assert_true((uint64_t)x.st_ino == fresh.root_ino);
+        close(fa);
+        close(fb);
+        close(verified);
+
+        /* A table without the directory's mount tells nothing: -EXDEV, no descriptor. */
+        char empty[] = "";
+        struct vs_mount_table none = { .text = empty, .len = 0 };
+        int fd = -1;
+        assert_int_equal(vs_mount_identify_open(&none, scratch_fd, &a, &fd), -EXDEV);
+        assert_int_equal(fd, -1);
+}
+
 static void relative_only_strictly_below(void **state)
 {
         struct vs_mount_identity m = { .point = "/vault/personal" };
@@ -104,6 +141,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(identifies_the_mount_of_a_directory),
                 cmocka_unit_test(opens_only_the_same_mount),
+                cmocka_unit_test(one_table_for_several_lookups),
                 cmocka_unit_test(relative_only_strictly_below),
                 cmocka_unit_test(beneath_never_leaves),
         };
