@@ -61,7 +61,7 @@ static int install_exclusive(const struct vs_fscaps *caps, int dirfd, const char
                 if (r == 0 || r == -EEXIST || !(vs_fscaps_refusal(caps, -r) || r == -EPERM ||
                                                 r == -EMLINK))
                         return r;
-                vs_fscaps_learn(caps->mnt_id, VS_LEARN_HARD_LINKS, false);
+                vs_fscaps_learn(caps, VS_LEARN_HARD_LINKS, false);
         }
         return install_over_reservation(dirfd, staged, target);
 }
@@ -75,7 +75,7 @@ int vs_rename_to_fresh_name(int dirfd, const struct statx *dir, const char *from
                 int r = vs_sys_renameat2(dirfd, from, dirfd, fresh, RENAME_NOREPLACE);
                 if (r != -EINVAL)
                         return r;
-                vs_fscaps_learn(caps.mnt_id, VS_LEARN_RENAME_FLAGS, false);
+                vs_fscaps_learn(&caps, VS_LEARN_RENAME_FLAGS, false);
         }
         /* One rename: the object leaves its name in one step on the server too, so of two
          * hosts taking it only one succeeds (link+unlink would let both). */
@@ -92,7 +92,7 @@ static int install_noreplace(int dirfd, const struct statx *dir, const char *fro
                 int r = vs_sys_renameat2(dirfd, from, dirfd, target, RENAME_NOREPLACE);
                 if (r != -EINVAL)
                         return r;
-                vs_fscaps_learn(caps.mnt_id, VS_LEARN_RENAME_FLAGS, false);
+                vs_fscaps_learn(&caps, VS_LEARN_RENAME_FLAGS, false);
         }
         return install_exclusive(&caps, dirfd, from, target, is_dir);
 }

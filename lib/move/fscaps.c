@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The per-mount capability cache (fscaps.h).  A small fixed table keyed by mount id: a
- * process moves between a handful of mounts, and an evicted entry is only probed again.
+ * The capability cache (fscaps.h).  A small fixed table keyed by filesystem (device number,
+ * with statfs's type and f_fsid): a process moves between a handful of filesystems, and an
+ * evicted entry is only probed again.  Each entry remembers the few mounts it was found
+ * through, so that a directory on one of them needs no system call at all; a filesystem
+ * without an f_fsid (FUSE, some network ones) cannot be told from another that reused its
+ * device number, so it is shared by no two mounts, as before, and probed per mount.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -9,6 +13,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 #include <sys/vfs.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -36,12 +41,19 @@
 #endif
 
 #define VS_FSCAPS_SLOTS 16
+#define VS_FSCAPS_MOUNTS 4 /* mounts remembered per filesystem (a vault binds a few) */
 /* /proc/fs/ext4/<device>/options is a few hundred bytes. */
 #define OPTIONS_MAX 4095
 
+struct slot {
+        struct vs_fscaps caps;
+        uint64_t mounts[VS_FSCAPS_MOUNTS]; /* mount ids it was found through; 0: none */
+        unsigned next_mount;               /* round-robin among them */
+};
+
 static struct {
         pthread_mutex_t lock;
-        struct vs_fscaps slots[VS_FSCAPS_SLOTS];
+        struct slot slots[VS_FSCAPS_SLOTS];
         bool used[VS_FSCAPS_SLOTS];
         unsigned next; /* round-robin eviction */
 } cache = { .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -61,18 +73,6 @@ static enum vs_cap xattr_support(int dirfd, bool fuse)
         }
         close(fd);
         return cap;
-}
-
-/* An O_TMPFILE file never gets a name: probing leaves nothing behind, not even an mtime. */
-static enum vs_cap tmpfile_support(int dirfd)
-{
-        int fd = openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
-        if (fd >= 0) {
-                close(fd);
-                return VS_CAP_YES;
-        }
-        return errno == EOPNOTSUPP || errno == EISDIR || errno == ENOSYS ? VS_CAP_NO
-                                                                          : VS_CAP_UNKNOWN;
 }
 
 /* Whether mount mnt_id is of filesystem type fstype, as this process's mountinfo says. */
@@ -151,15 +151,23 @@ static enum vs_cap ext4_ordered(const struct statx *dir)
         return proven ? VS_CAP_YES : VS_CAP_NO;
 }
 
-static void probe(int dirfd, const struct statx *dir, struct vs_fscaps *caps)
+static uint64_t fsid_of(const struct statfs *fs)
+{
+        return (uint64_t)(uint32_t)fs->f_fsid.__val[0] << 32 | (uint32_t)fs->f_fsid.__val[1];
+}
+
+/* fs: the directory's statfs, NULL when it could not be had. */
+static void probe(int dirfd, const struct statx *dir, const struct statfs *fs,
+                  struct vs_fscaps *caps)
 {
         memset(caps, 0, sizeof(*caps));
-        caps->mnt_id = dir->stx_mnt_id;
+        caps->dev = makedev(dir->stx_dev_major, dir->stx_dev_minor);
         caps->locks = caps->sync = VS_REACH_LOCAL;
         caps->ordered = VS_CAP_NO;
-        struct statfs fs;
-        if (fstatfs(dirfd, &fs) == 0) {
-                switch ((unsigned long)fs.f_type) {
+        if (fs) {
+                caps->fs_type = (uint64_t)fs->f_type;
+                caps->fsid = fsid_of(fs);
+                switch ((unsigned long)fs->f_type) {
                 case TMPFS_MAGIC:
                 case RAMFS_MAGIC:
                         caps->in_memory = true;
@@ -193,51 +201,109 @@ static void probe(int dirfd, const struct statx *dir, struct vs_fscaps *caps)
         caps->rename_after_write = rclone ? VS_CAP_NO : VS_CAP_YES;
         caps->stable_times = rclone ? VS_CAP_NO : VS_CAP_YES;
         caps->stable_inodes = caps->fuse ? VS_CAP_NO : VS_CAP_YES;
-        caps->tmpfile = tmpfile_support(dirfd);
 }
 
-static int find_slot(uint64_t mnt_id)
+/* The entry of the filesystem with device number dev, or -1.  Under cache.lock. */
+static int find_dev(uint64_t dev)
 {
         for (int i = 0; i < VS_FSCAPS_SLOTS; i++)
-                if (cache.used[i] && cache.slots[i].mnt_id == mnt_id)
+                if (cache.used[i] && cache.slots[i].caps.dev == dev)
                         return i;
         return -1;
 }
 
+static bool knows_mount(const struct slot *s, uint64_t mnt_id)
+{
+        for (unsigned i = 0; i < VS_FSCAPS_MOUNTS; i++)
+                if (s->mounts[i] == mnt_id)
+                        return true;
+        return false;
+}
+
+static void add_mount(struct slot *s, uint64_t mnt_id)
+{
+        if (!knows_mount(s, mnt_id))
+                s->mounts[s->next_mount++ % VS_FSCAPS_MOUNTS] = mnt_id;
+}
+
+/*
+ * Under cache.lock: the entry for a directory on device dev, mount mnt_id, whose statfs is
+ * fs, or -1.  The entry must be of the filesystem fs shows now: the same type, and the same
+ * f_fsid where the filesystem has one (ext4 and xfs derive it from their UUID, tmpfs makes
+ * one per instance), which every mount of it shares.  Without one (FUSE) nothing tells two
+ * instances apart but the mount they were seen on, as the cache always keyed them.  Mount
+ * ids and device numbers alone are not enough: unmounting frees both, and the next mount
+ * takes them again.
+ */
+static int lookup(uint64_t dev, uint64_t mnt_id, const struct statfs *fs)
+{
+        int i = find_dev(dev);
+        if (i < 0)
+                return -1;
+        struct slot *s = &cache.slots[i];
+        uint64_t fsid = fsid_of(fs);
+        if (s->caps.fs_type != (uint64_t)fs->f_type || s->caps.fsid != fsid ||
+            (fsid == 0 && !knows_mount(s, mnt_id)))
+                return -1;
+        add_mount(s, mnt_id);
+        return i;
+}
+
 void vs_fscaps_get(int dirfd, const struct statx *dir, struct vs_fscaps *out)
 {
-        pthread_mutex_lock(&cache.lock);
-        int i = find_slot(dir->stx_mnt_id);
-        if (i >= 0)
-                *out = cache.slots[i];
-        pthread_mutex_unlock(&cache.lock);
-        if (i >= 0)
-                return;
+        uint64_t dev = makedev(dir->stx_dev_major, dir->stx_dev_minor);
+        struct statfs fs;
+        bool have_fs = fstatfs(dirfd, &fs) == 0;
+        int i = -1;
+        if (have_fs) {
+                pthread_mutex_lock(&cache.lock);
+                i = lookup(dev, dir->stx_mnt_id, &fs);
+                if (i >= 0)
+                        *out = cache.slots[i].caps;
+                pthread_mutex_unlock(&cache.lock);
+                if (i >= 0)
+                        return;
+        }
 
         /* Probed outside the lock (it makes syscalls on storage that may be slow); two
-         * threads probing one mount at once store the same answer. */
+         * threads probing one filesystem at once store the same answer.  Without a statfs
+         * nothing is known of the filesystem, and nothing is kept. */
         struct vs_fscaps fresh;
-        probe(dirfd, dir, &fresh);
-        pthread_mutex_lock(&cache.lock);
-        i = find_slot(dir->stx_mnt_id);
-        if (i < 0) {
-                i = (int)(cache.next++ % VS_FSCAPS_SLOTS);
-                cache.slots[i] = fresh;
-                cache.used[i] = true;
+        probe(dirfd, dir, have_fs ? &fs : NULL, &fresh);
+        if (!have_fs) {
+                *out = fresh;
+                return;
         }
-        *out = cache.slots[i];
+        pthread_mutex_lock(&cache.lock);
+        i = lookup(dev, dir->stx_mnt_id, &fs);
+        if (i < 0) {
+                /* New, or another filesystem on a reused device number: what was learned
+                 * about the one before does not carry over. */
+                i = find_dev(dev);
+                if (i < 0) {
+                        i = (int)(cache.next++ % VS_FSCAPS_SLOTS);
+                        cache.used[i] = true;
+                }
+                cache.slots[i] = (struct slot){ .caps = fresh };
+                add_mount(&cache.slots[i], dir->stx_mnt_id);
+        }
+        *out = cache.slots[i].caps;
         pthread_mutex_unlock(&cache.lock);
 }
 
-void vs_fscaps_learn(uint64_t mnt_id, enum vs_fscap_learned what, bool supported)
+void vs_fscaps_learn(const struct vs_fscaps *caps, enum vs_fscap_learned what, bool supported)
 {
         enum vs_cap cap = supported ? VS_CAP_YES : VS_CAP_NO;
         pthread_mutex_lock(&cache.lock);
-        int i = find_slot(mnt_id);
+        int i = find_dev(caps->dev);
+        /* Only the filesystem the attempt was made on, not another on its device number. */
+        if (i >= 0 && (cache.slots[i].caps.fsid != caps->fsid ||
+                       cache.slots[i].caps.fs_type != caps->fs_type))
+                i = -1;
         if (i >= 0 && what == VS_LEARN_RENAME_FLAGS)
-                cache.slots[i].rename_flags = cap;
+                cache.slots[i].caps.rename_flags = cap;
         else if (i >= 0 && what == VS_LEARN_HARD_LINKS)
-                cache.slots[i].hard_links = cap;
+                cache.slots[i].caps.hard_links = cap;
         pthread_mutex_unlock(&cache.lock);
 }
 

@@ -2,17 +2,19 @@
 #pragma once
 
 /*
- * What a filesystem can do, per mount, cached for the life of the process.  Kasm's rclone
- * Storage Providers, sshfs and other FUSE or network storage hold less than ext4: no
- * renameat2 flags, no O_TMPFILE, no xattrs, coarse times, modes and owners ignored, flock
- * that stays in this kernel.  The engine asks here instead of failing on the first refusal.
+ * What a filesystem can do, cached for the life of the process.  Kasm's rclone Storage
+ * Providers, sshfs and other FUSE or network storage hold less than ext4: no renameat2
+ * flags, no xattrs, coarse times, modes and owners ignored, flock that stays in this kernel.
+ * The engine asks here instead of failing on the first refusal.
  *
- * Two kinds of knowledge: what one look without side effects can tell (filesystem type,
- * xattr listing, O_TMPFILE) is probed when a mount is first seen; what only an attempt can
- * tell (renameat2 flags, hard links) starts unknown and is learned from the engine's own
- * first attempt, which fails without a side effect when unsupported.  libc only,
- * thread-safe (a fixed table under a mutex); only a probe allocates (mountinfo, read with
- * lib/base), once per mount.
+ * Two kinds of knowledge: what one look without side effects can tell (filesystem type, its
+ * ext4 mount options, xattr listing) is probed when a filesystem is first seen; what only an
+ * attempt can tell (renameat2 flags, hard links) starts unknown and is learned from the
+ * engine's own first attempt, which fails without a side effect when unsupported.  All of
+ * it belongs to the filesystem (its superblock), not to one mount of it: the two bind mounts
+ * of one folder that make a move cross-mount share one entry.  libc only, thread-safe (a
+ * fixed table under a mutex); only a probe allocates (mountinfo, read with lib/base), once
+ * per filesystem.
  */
 
 #include <stdbool.h>
@@ -30,12 +32,14 @@ enum vs_fs_reach {
 };
 
 struct vs_fscaps {
-        uint64_t mnt_id;
+        /* Which filesystem: its device number, and what statfs says of it (type, f_fsid),
+         * which a filesystem mounted later on a reused device number does not share. */
+        uint64_t dev;
+        uint64_t fs_type, fsid;
         bool fuse;              /* FUSE: unsupported operations may come back as EIO */
         enum vs_fs_reach locks; /* how far an flock() taken here is seen */
         enum vs_fs_reach sync;  /* what an fsync() here makes durable */
         bool in_memory;         /* tmpfs, ramfs: nothing here survives a power cut */
-        enum vs_cap tmpfile;    /* O_TMPFILE */
         enum vs_cap xattrs;     /* extended attributes, hence POSIX ACLs */
         /* Times and owner of a symlink itself: sshfs applies them to the link's target
          * (SFTP SETSTAT follows links), so there they are never set. */
@@ -66,10 +70,16 @@ struct vs_fscaps {
 
 enum vs_fscap_learned { VS_LEARN_RENAME_FLAGS, VS_LEARN_HARD_LINKS };
 
-/* The capabilities of the mount that holds the directory dirfd (its statx in dir). */
+/*
+ * The capabilities of the filesystem that holds the directory dirfd (its statx in dir).  An
+ * entry is found by the directory's device number and trusted for a mount it was already
+ * trusted for (the mount id); a mount not seen before is checked first with statfs (the
+ * same type and f_fsid, one system call), so that another filesystem on a reused device
+ * number is probed afresh, never given the capabilities of the one before.
+ */
 void vs_fscaps_get(int dirfd, const struct statx *dir, struct vs_fscaps *out);
-/* Remembers, for the mount with mount id mnt_id, what an attempt showed. */
-void vs_fscaps_learn(uint64_t mnt_id, enum vs_fscap_learned what, bool supported);
+/* Remembers, for the filesystem caps describes, what an attempt showed. */
+void vs_fscaps_learn(const struct vs_fscaps *caps, enum vs_fscap_learned what, bool supported);
 
 /* err, returned by an operation on a filesystem with caps, means "this filesystem cannot":
  * EOPNOTSUPP and ENOSYS anywhere; on FUSE also EIO, EPERM and EINVAL, which daemons such

@@ -1,16 +1,21 @@
 /* SPDX-License-Identifier: MIT */
-/* The per-mount capability cache and the NOREPLACE install without renameat2 flags: the
- * fallbacks are forced on a local filesystem by teaching the cache that the flag (and then
- * hard links) are missing, as a FUSE mount would teach it. */
+/* The per-filesystem capability cache and the NOREPLACE install without renameat2 flags:
+ * the fallbacks are forced on a local filesystem by teaching the cache that the flag (and
+ * then hard links) are missing, as a FUSE mount would teach it.  As root, in a private mount
+ * namespace: two bind mounts of one filesystem share one entry, and another filesystem
+ * mounted on a reused device number does not inherit what was learned about the first. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -64,7 +69,8 @@ static void test_probe_local(void **state)
         struct world *w = *state;
         struct vs_fscaps caps;
         vs_fscaps_get(w->dirfd, &w->st, &caps);
-        assert_int_equal(caps.mnt_id, w->st.stx_mnt_id);
+        assert_true(caps.dev == makedev(w->st.stx_dev_major, w->st.stx_dev_minor));
+        assert_true(caps.fs_type != 0);
         assert_false(caps.fuse);
         assert_int_equal(caps.locks, VS_REACH_LOCAL);
         assert_int_equal(caps.symlink_attrs, VS_CAP_YES);
@@ -113,10 +119,10 @@ static void test_noreplace_fallbacks(void **state)
         vs_fscaps_get(w->dirfd, &w->st, &caps);
         assert_int_equal(caps.rename_flags, VS_CAP_UNKNOWN);
 
-        vs_fscaps_learn(w->st.stx_mnt_id, VS_LEARN_RENAME_FLAGS, false);
+        vs_fscaps_learn(&caps, VS_LEARN_RENAME_FLAGS, false);
         check_noreplace(w, "link"); /* link(2) + unlink */
 
-        vs_fscaps_learn(w->st.stx_mnt_id, VS_LEARN_HARD_LINKS, false);
+        vs_fscaps_learn(&caps, VS_LEARN_HARD_LINKS, false);
         check_noreplace(w, "reserve"); /* O_EXCL reservation renamed over */
         vs_fscaps_get(w->dirfd, &w->st, &caps);
         assert_int_equal(caps.rename_flags, VS_CAP_NO);
@@ -128,11 +134,95 @@ static void test_noreplace_fallbacks(void **state)
         assert_text(w->dirfd, "note-flag", "plain");
 }
 
+/* dir (O_PATH) and its statx; exits 2 when it cannot be had. */
+static int open_dir(const char *path, struct statx *st)
+{
+        int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 || vs_statx(fd, "", st) < 0)
+                _exit(2);
+        return fd;
+}
+
+/* In a child, in a private mount namespace: what one mount of a filesystem learned holds
+ * for another mount of it (one entry, probed once), and not for a new filesystem on the
+ * same device number.  0, 77 when no mount can be made here, else the failed check. */
+static int shares_per_filesystem(void *arg)
+{
+        const char *dir = arg;
+        char a[4096], b[4096], m[4096];
+        snprintf(a, sizeof(a), "%s/a", dir);
+        snprintf(b, sizeof(b), "%s/b", dir);
+        snprintf(m, sizeof(m), "%s/m", dir);
+        if (mkdir(a, 0755) < 0 || mkdir(b, 0755) < 0 || mkdir(m, 0755) < 0)
+                return 2;
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+            mount(a, b, NULL, MS_BIND, NULL) < 0)
+                return 77;
+        struct statx sa, sb;
+        int fa = open_dir(a, &sa), fb = open_dir(b, &sb);
+        if (sa.stx_mnt_id == sb.stx_mnt_id)
+                return 3; /* the bind mount is not a mount of its own */
+        struct vs_fscaps ca, cb;
+        vs_fscaps_get(fa, &sa, &ca);
+        vs_fscaps_learn(&ca, VS_LEARN_RENAME_FLAGS, false);
+        vs_fscaps_get(fb, &sb, &cb);
+        if (cb.dev != ca.dev || cb.rename_flags != VS_CAP_NO)
+                return 4; /* not one entry for the two mounts */
+        vs_fscaps_learn(&cb, VS_LEARN_HARD_LINKS, false);
+        vs_fscaps_get(fa, &sa, &ca);
+        if (ca.hard_links != VS_CAP_NO)
+                return 5;
+
+        /* tmpfs, mounted twice at one place: the kernel reuses the device number, and each
+         * instance has an f_fsid of its own. */
+        if (mount("none", m, "tmpfs", 0, "size=1m") < 0)
+                return 77;
+        struct statx s1, s2;
+        int f1 = open_dir(m, &s1);
+        struct vs_fscaps c1, c2;
+        vs_fscaps_get(f1, &s1, &c1);
+        if (!c1.in_memory || c1.fsid == 0)
+                return 6;
+        vs_fscaps_learn(&c1, VS_LEARN_RENAME_FLAGS, false);
+        close(f1);
+        if (umount(m) < 0 || mount("none", m, "tmpfs", 0, "size=1m") < 0)
+                return 7;
+        int f2 = open_dir(m, &s2);
+        vs_fscaps_get(f2, &s2, &c2);
+        if (!c2.in_memory || c2.rename_flags != VS_CAP_UNKNOWN)
+                return 8; /* what the first tmpfs taught was given to the second */
+        /* learning about the first one now changes nothing for the second */
+        vs_fscaps_learn(&c1, VS_LEARN_HARD_LINKS, false);
+        vs_fscaps_get(f2, &s2, &c2);
+        if (c2.hard_links != VS_CAP_UNKNOWN)
+                return 9;
+        close(f2);
+        close(fa);
+        close(fb);
+        return 0;
+}
+
+static void test_one_entry_per_filesystem(void **state)
+{
+        struct world *w = *state;
+        if (!fx_is_root())
+                skip(); /* mounts need root; CI runs as root */
+        int status = fx_run_as(0, shares_per_filesystem, w->dir);
+        if (status == 77)
+                skip();
+        assert_int_equal(status, 0);
+        char m[4096];
+        snprintf(m, sizeof(m), "%s/m", w->dir);
+        assert_int_equal(access(m, F_OK), 0); /* the child's mounts went with it */
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_probe_local, world_setup, world_teardown),
                 cmocka_unit_test_setup_teardown(test_noreplace_fallbacks, world_setup,
+                                                world_teardown),
+                cmocka_unit_test_setup_teardown(test_one_entry_per_filesystem, world_setup,
                                                 world_teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
