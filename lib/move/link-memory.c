@@ -6,9 +6,10 @@
  * hints, never decisions: link-install.c proves both objects again before it links.
  *
  * A fixed table, searched linearly by its compact index of source inodes (64 keys compare
- * faster than a rename's system calls; the entries are read only on a hit), under a flag taken with a bounded number of tries: a rename from
- * a signal handler that interrupted a holder, or a child forked while another thread held
- * it, finds it busy and copies, it never waits.
+ * faster than a rename's system calls; the entries are read only on a hit), under a flag
+ * taken with a bounded number of tries: a rename from a signal handler that interrupted a
+ * holder, or a child forked while another thread held it, finds it busy and copies, it
+ * never waits.
  */
 #include <errno.h>
 #include <sched.h>
