@@ -253,8 +253,9 @@ unsigned vs_durability_flushes(const struct vs_durability *d, const struct vs_jo
 int vs_move_journal_begin(const struct vs_plan *plan, enum vs_journal_kind kind,
                           struct vs_journal *j, struct vs_durability *d, char *staging,
                           char *aside, size_t size);
-/* The staging object dirfd/name exists: record its identity, synced as `how` says. */
-int vs_move_journal_staged(struct vs_journal *j, int dirfd, const char *name,
+/* The staging object exists (open as fd, the one made at dirfd/name; or when fd < 0, what
+ * dirfd/name holds): record its identity, synced as `how` says. */
+int vs_move_journal_staged(struct vs_journal *j, int fd, int dirfd, const char *name,
                            enum vs_journal_sync how);
 /* The staging copy is complete (fd, or dirfd/name when fd < 0): record its size and the
  * times the copy set, the evidence recovery needs before it removes the source, synced as

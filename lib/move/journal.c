@@ -99,13 +99,13 @@ int vs_move_journal_begin(const struct vs_plan *plan, enum vs_journal_kind kind,
         return r;
 }
 
-int vs_move_journal_staged(struct vs_journal *j, int dirfd, const char *name,
+int vs_move_journal_staged(struct vs_journal *j, int fd, int dirfd, const char *name,
                            enum vs_journal_sync how)
 {
         if (!j || j->fd < 0)
                 return 0;
         struct vs_identity staged;
-        int r = vs_identity_at(dirfd, name, &staged);
+        int r = fd >= 0 ? vs_identity_of_fd(fd, &staged) : vs_identity_at(dirfd, name, &staged);
         if (r < 0)
                 return r;
         j->entry.staging_id = staged;

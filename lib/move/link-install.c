@@ -170,7 +170,7 @@ int vs_link_stage_file(const struct vs_plan *plan, const struct vs_copy_ctx *ctx
         if (r == 0)
                 *staged = now;
         if (r == 0)
-                r = vs_move_journal_staged(j, new->dirfd, temp, VS_JOURNAL_SYNC_NONE);
+                r = vs_move_journal_staged(j, -1, new->dirfd, temp, VS_JOURNAL_SYNC_NONE);
         /* The copy's data was made durable by its own move, before its install. */
         if (r == 0)
                 r = vs_move_journal_copied(j, -1, new->dirfd, temp,

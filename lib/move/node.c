@@ -48,8 +48,10 @@ static int copy_regular(int src_dirfd, const char *src_name, struct statx *plann
                 goto out;
         }
 
-        /* Named in the durable record already; its identity proves it ours to recovery. */
-        r = vs_move_journal_staged(ctx->journal, dst_dirfd, dst_name, VS_JOURNAL_SYNC_NONE);
+        /* Named in the durable record already; its identity proves it ours to recovery: the
+         * object this create made, from its own descriptor (no lookup of the name again). */
+        r = vs_move_journal_staged(ctx->journal, dst_fd, dst_dirfd, dst_name,
+                                   VS_JOURNAL_SYNC_NONE);
         if (r == 0)
                 r = vs_fault_at(VS_STEP_COPY_DATA);
         if (r == 0)
@@ -95,7 +97,7 @@ static int create_special(const char *target, const struct statx *st, int dst_di
                    : mknodat(dst_dirfd, dst_name, S_IFIFO | 0600, 0);
         if (r < 0)
                 return -errno;
-        r = vs_move_journal_staged(ctx->journal, dst_dirfd, dst_name, VS_JOURNAL_SYNC_NONE);
+        r = vs_move_journal_staged(ctx->journal, -1, dst_dirfd, dst_name, VS_JOURNAL_SYNC_NONE);
         if (r == 0)
                 r = vs_fault_at(VS_STEP_COPY_ATTRS);
         if (r == 0)

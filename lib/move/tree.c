@@ -493,7 +493,7 @@ int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats)
         }
         /* Before anything is staged in it: a staging tree on the disk whose identity the
          * record lacks is removed by recovery only by its name. */
-        r = vs_move_journal_staged(&journal, new->dirfd, built,
+        r = vs_move_journal_staged(&journal, -1, new->dirfd, built,
                                    vs_durability_record_staged(&d, true));
         if (r < 0)
                 goto out;
