@@ -9,13 +9,23 @@
  * ext4, xfs, btrfs and tmpfs put the generation in it, as NFS needs them to), and the
  * birth time, which no system call sets.  Where a filesystem gives no handle, nothing is
  * proven, and recovery keeps both copies.
+ *
+ * FUSE gives a handle, but not the stored file's: the kernel encodes the daemon's node id
+ * and a generation the daemon makes up.  rclone (bazil.org/fuse) numbers its nodes afresh
+ * from 2 on every mount and binds each to a name in its cache (its inode number is a hash
+ * of the name), so one name holds the same "handle" in every session whatever file it is,
+ * and within a session only while the kernel keeps its inode: taken for proof, a note put
+ * back at its name was removed by the next move's recovery or kept, as the kernel's inode
+ * cache had it.  So on FUSE (rclone, sshfs, bindfs) nothing is proven, as vaultshim(7) says.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <linux/magic.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -26,10 +36,18 @@
 #ifndef AT_HANDLE_FID
 #define AT_HANDLE_FID 0x200 /* Linux 6.5: a handle to identify, not to open */
 #endif
-#define FILEID_INO64_GEN 0x81 /* include/linux/exportfs.h */
+#define FILEID_INO64_GEN 0x81        /* include/linux/exportfs.h: FUSE's, and xfs's */
+#define FILEID_INO64_GEN_PARENT 0x82 /* the same with the parent's */
 /* Not a kernel handle type (those fit in a byte): (inode number, generation) as
  * FS_IOC_GETVERSION gives it, where name_to_handle_at is refused. */
 #define VS_HANDLE_INO_GETVERSION 0x76730001
+
+/* The object fd is on a FUSE mount, whose handles and generations are its daemon's. */
+static bool on_fuse(int fd)
+{
+        struct statfs fs;
+        return fstatfs(fd, &fs) == 0 && fs.f_type == FUSE_SUPER_MAGIC;
+}
 
 /* Docker's default seccomp profile refuses name_to_handle_at (EPERM), so in a Kasm session
  * the handle is out of reach; ext4 answers FS_IOC_GETVERSION to anyone, which carries the
@@ -116,12 +134,18 @@ static void read_handle(int fd, struct vs_identity *id)
                 if (r == 0 && h.fh.handle_type == FILEID_INO64_GEN)
                         return;
         }
+        /* The filesystem is asked only where the handle could be FUSE's (the generation
+         * ioctl too would reach the daemon, and an open of a file there is a use of it). */
         if (r < 0 && (errno == EPERM || errno == EACCES || errno == ENOSYS)) {
-                read_generation(fd, id->mode, id->ino, id);
+                if (!on_fuse(fd))
+                        read_generation(fd, id->mode, id->ino, id);
                 return;
         }
         if (r < 0 || h.fh.handle_bytes == 0 || h.fh.handle_bytes > VS_HANDLE_MAX ||
             h.fh.handle_type < 0)
+                return;
+        if ((h.fh.handle_type == FILEID_INO64_GEN || h.fh.handle_type == FILEID_INO64_GEN_PARENT) &&
+            on_fuse(fd))
                 return;
         id->handle_type = (uint32_t)h.fh.handle_type;
         id->handle_len = h.fh.handle_bytes;
