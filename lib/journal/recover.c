@@ -227,6 +227,21 @@ static void roll_forward(struct vs_recovery_result *r, struct side *src, struct 
         bool aside = src->hidden_exists && vs_identity_same_object(&e->source_id, &src->hidden_id);
         bool named = !aside && src->base_exists &&
                      vs_identity_same_object(&e->source_id, &src->base_id);
+        if (!aside && !named && src->hidden_exists) {
+                /* At this move's set-aside name, but not the recorded inode number: FUSE makes
+                 * numbers up per name (rclone: a hash of it), so there the source itself looks
+                 * like another object once set aside.  Putting it back deletes nothing;
+                 * closing the record would leave it hidden (vault-fsck's search for leftovers
+                 * finds it, the lazy recovery of the next move does not look). */
+                if (put_source_back(r, src, dry_run))
+                        return;
+                r->source_kept++;
+                r->outcome = VS_RECOVERY_KEPT;
+                set_detail(r, "installed, but what was set aside is not provably the source "
+                              "copied (another inode number): it was put back at its name",
+                           NULL, NULL);
+                return;
+        }
         if (!aside && !named) {
                 r->outcome = VS_RECOVERY_CLOSED;
                 set_detail(r, "installed, and the source is already gone", NULL, NULL);
@@ -362,9 +377,9 @@ static void decide(struct vs_recovery_result *r, bool dry_run)
          * installed only after its identity is durable. */
         bool staged = dst.hidden_exists && vs_proof_staging(e, &dst.hidden_id) &&
                       (e->staging_id.known || !installed);
-        /* Putting the source back (never over anything) deletes nothing: no proof needed. */
-        bool aside_ours =
-                src.hidden_exists && vs_identity_same_object(&e->source_id, &src.hidden_id);
+        /* Putting the source back (never over anything) deletes nothing: no proof needed,
+         * nor the inode number, which FUSE changes with the name. */
+        bool aside_ours = src.hidden_exists;
         if (target != VS_TARGET_OTHER && !installed) {
                 keep_unproven_target(r, &src, target, aside_ours, dry_run);
                 goto out;

@@ -366,6 +366,36 @@ static void test_equal_bytes_prove_nothing(void **state)
         assert_content(v, "a/note.md", "the note\n");
 }
 
+/* A file move crashed after `steps` (crashed_file_move), its set-aside source then under
+ * another inode number, as FUSE gives one once the name changed (rclone: a hash of the
+ * name): the next move's lazy recovery, which searches for no leftovers, puts it back at its
+ * name (never hidden), removes nothing of it, and says `outcome`. */
+static void renumbered_aside_is_put_back(struct vault *v, int steps,
+                                         enum vs_recovery_outcome outcome)
+{
+        struct vs_journal j;
+        crashed_file_move(v, &j, steps);
+        write_file(v, "a/renumbered", "the note\n"); /* a new inode, made while the old lives */
+        rename_rel(v, "a/renumbered", aside_rel(&j));
+        struct outcomes *o = recover(v, VS_RECOVER_LAZY);
+        assert_int_equal(o->last.outcome, outcome);
+        assert_int_equal(o->last.source_removed, 0);
+        assert_content(v, "a/note.md", "the note\n");
+        assert_false(exists(v, aside_rel(&j)));
+        assert_false(exists(v, staging_rel(&j)));
+}
+
+static void test_renumbered_aside_after_install_is_put_back(void **state)
+{
+        renumbered_aside_is_put_back(*state, 3, VS_RECOVERY_KEPT);
+        assert_content(*state, "b/note.md", "the note\n");
+}
+
+static void test_renumbered_aside_not_installed_is_put_back(void **state)
+{
+        renumbered_aside_is_put_back(*state, 2, VS_RECOVERY_ROLLED_BACK);
+}
+
 static void test_staging_before_its_identity_was_recorded(void **state)
 {
         struct vault *v = *state;
@@ -644,6 +674,8 @@ int main(void)
                 T(test_crash_before_aside_rolls_back),
                 T(test_crash_after_aside_puts_source_back),
                 T(test_aside_with_its_name_taken_is_kept),
+                T(test_renumbered_aside_after_install_is_put_back),
+                T(test_renumbered_aside_not_installed_is_put_back),
                 T(test_aside_leftover_names),
                 T(test_crash_after_install_rolls_forward_once),
                 T(test_changed_source_after_install_is_kept),
