@@ -2,9 +2,13 @@
 /*
  * The data path: FICLONE, else copy_file_range() over the data segments (holes stay
  * holes), else pread/pwrite.  Falling back is only allowed before the first byte of a
- * method was written; after that an error is a real error.
+ * method was written; after that an error is a real error.  A copy whose write-out the
+ * caller waits for (ctx->writeback_chunk) is made a chunk at a time, each chunk's writeback
+ * started (sync_file_range, no wait) as soon as it is written: the disk writes one chunk
+ * while the next is copied, and only the last one's I/O is left to wait for.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/fs.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
@@ -20,16 +24,32 @@ static bool means_unsupported(int err)
                err == ETXTBSY || err == ENOTTY || err == EBADF || err == EPERM;
 }
 
+/* [from, to) of dst_fd was just written: its writeback begins (a failure shows again when
+ * the caller waits for the whole file). */
+static void start_writeback(const struct vs_copy_ctx *ctx, int dst_fd, off_t from, off_t to)
+{
+        if (ctx->writeback_chunk && to > from)
+                (void)sync_file_range(dst_fd, from, to - from, SYNC_FILE_RANGE_WRITE);
+}
+
+/* How much to copy in one call from off to end: a chunk, when chunks are written back. */
+static size_t next_piece(const struct vs_copy_ctx *ctx, off_t off, off_t end, size_t max)
+{
+        uint64_t left = (uint64_t)(end - off);
+        if (ctx->writeback_chunk && left > ctx->writeback_chunk)
+                left = ctx->writeback_chunk;
+        return left < max ? (size_t)left : max;
+}
+
 static int copy_read_write(int src_fd, int dst_fd, off_t off, off_t end, struct vs_copy_ctx *ctx)
 {
         char *buf = malloc(VS_RW_BUFFER);
         if (!buf)
                 return -ENOMEM;
         int r = 0;
+        off_t unstarted = off; /* written, its writeback not begun yet */
         while (off < end) {
-                size_t want =
-                        (size_t)(end - off) < VS_RW_BUFFER ? (size_t)(end - off) : VS_RW_BUFFER;
-                ssize_t n = pread(src_fd, buf, want, off);
+                ssize_t n = pread(src_fd, buf, next_piece(ctx, off, end, VS_RW_BUFFER), off);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n <= 0) {
@@ -48,7 +68,12 @@ static int copy_read_write(int src_fd, int dst_fd, off_t off, off_t end, struct 
                 }
                 off += n;
                 ctx->bytes += (uint64_t)n;
+                if (ctx->writeback_chunk && (uint64_t)(off - unstarted) >= ctx->writeback_chunk) {
+                        start_writeback(ctx, dst_fd, unstarted, off);
+                        unstarted = off;
+                }
         }
+        start_writeback(ctx, dst_fd, unstarted, off);
         ctx->methods |= VS_METHOD_READ_WRITE;
 out:
         free(buf);
@@ -61,7 +86,8 @@ static int copy_segment(int src_fd, int dst_fd, off_t off, off_t end, bool *cfr_
 {
         while (!ctx->cfr_unsupported && off < end) {
                 loff_t in = off, out = off;
-                ssize_t n = copy_file_range(src_fd, &in, dst_fd, &out, (size_t)(end - off), 0);
+                ssize_t n = copy_file_range(src_fd, &in, dst_fd, &out,
+                                            next_piece(ctx, off, end, SIZE_MAX), 0);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0) {
@@ -73,6 +99,7 @@ static int copy_segment(int src_fd, int dst_fd, off_t off, off_t end, bool *cfr_
                 }
                 if (n == 0)
                         return 0;
+                start_writeback(ctx, dst_fd, off, off + n);
                 off += n;
                 ctx->bytes += (uint64_t)n;
                 ctx->methods |= VS_METHOD_COPY_FILE_RANGE;

@@ -7,6 +7,12 @@
 
 #include "move/internal.h"
 
+/* A kept copy is written back a chunk at a time as it is copied (copy.c).  Measured on
+ * ext4 on a loop device, a 1 MiB copy written back and waited for (medians of 100-150):
+ * whole 755-837 us, 128 KiB chunks 657-796, 256 KiB 638-704, 512 KiB 629-690; the disk
+ * writes one chunk while the next is copied, where a second core is free. */
+#define VS_WRITEBACK_CHUNK (256 * 1024)
+
 static int copy_regular(int src_dirfd, const char *src_name, struct statx *planned,
                         int dst_dirfd, const char *dst_name, struct vs_copy_ctx *ctx, int *keep_fd)
 {
@@ -54,9 +60,11 @@ static int copy_regular(int src_dirfd, const char *src_name, struct statx *plann
                                    VS_JOURNAL_SYNC_NONE);
         if (r == 0)
                 r = vs_fault_at(VS_STEP_COPY_DATA);
+        ctx->writeback_chunk = keep_fd && ctx->start_writeback ? VS_WRITEBACK_CHUNK : 0;
         if (r == 0)
                 r = vs_copy_data(src_fd, dst_fd, st->stx_size,
                                  st->stx_blocks * 512 < st->stx_size, ctx);
+        ctx->writeback_chunk = 0;
         /* Only begun: the caller waits for it (durable.c) once the attributes and the
          * record's line are written too.  A failure here shows again at that wait. */
         if (r == 0 && keep_fd && ctx->start_writeback)

@@ -92,6 +92,50 @@ static void holes_with_read_write(void **state)
         copy_with(*state, true, VS_METHOD_READ_WRITE);
 }
 
+/* A source of data, a hole, and data again, none of it a multiple of the chunk. */
+static void write_chunk_source(const char *path, size_t data, off_t hole)
+{
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        assert_true(fd >= 0);
+        unsigned char *buf = malloc(data);
+        assert_non_null(buf);
+        for (size_t i = 0; i < data; i++)
+                buf[i] = (unsigned char)(i * 31 % 251);
+        assert_int_equal(pwrite(fd, buf, data, 0), (ssize_t)data);
+        assert_int_equal(pwrite(fd, buf, data / 3, (off_t)data + hole), (ssize_t)(data / 3));
+        free(buf);
+        close(fd);
+}
+
+/* A copy whose chunks are written back as they are copied (a file move's) is the same copy,
+ * whatever the method: every byte at its offset, the holes kept. */
+static void chunked_writeback(void **state)
+{
+        struct world *w = *state;
+        for (int force_read_write = 0; force_read_write < 2; force_read_write++) {
+                const size_t data = 3 * 65536 + 1234;
+                write_chunk_source(w->src, data, 1 << 20);
+                (void)unlink(w->dst);
+                int src = open(w->src, O_RDONLY);
+                int dst = open(w->dst, O_WRONLY | O_CREAT | O_EXCL, 0600);
+                assert_true(src >= 0 && dst >= 0);
+                struct stat st;
+                assert_int_equal(fstat(src, &st), 0);
+                struct vs_copy_ctx ctx = { .clone_unsupported = true,
+                                           .cfr_unsupported = force_read_write,
+                                           .writeback_chunk = 65536 };
+                assert_int_equal(vs_copy_data(src, dst, (uint64_t)st.st_size, true, &ctx), 0);
+                close(src);
+                close(dst);
+                /* the data, and the zeros of the blocks that hold its ends */
+                assert_true(ctx.bytes >= data + data / 3 && ctx.bytes <= data + data / 3 + 8192);
+                assert_true(ctx.methods & (force_read_write ? VS_METHOD_READ_WRITE
+                                                            : VS_METHOD_COPY_FILE_RANGE |
+                                                                      VS_METHOD_READ_WRITE));
+                assert_same_data(w->src, w->dst);
+        }
+}
+
 static void empty_file(void **state)
 {
         struct world *w = *state;
@@ -201,6 +245,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(holes_with_fast_path, world_setup, world_teardown),
                 cmocka_unit_test_setup_teardown(holes_with_read_write, world_setup, world_teardown),
+                cmocka_unit_test_setup_teardown(chunked_writeback, world_setup, world_teardown),
                 cmocka_unit_test_setup_teardown(empty_file, world_setup, world_teardown),
                 cmocka_unit_test_setup_teardown(metadata_and_acls, world_setup, world_teardown),
                 cmocka_unit_test_setup_teardown(log_lines_are_atomic, world_setup, world_teardown),
