@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Mount identities (mount.h), from /proc/self/mountinfo as lib/base parses it. */
+/* Mount identities (mount.h): from statmount(2), else /proc/self/mountinfo as lib/base
+ * parses it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -53,15 +54,16 @@ void vs_mount_table_free(struct vs_mount_table *t)
         t->len = 0;
 }
 
-/* Fill point, root, fstype and device of mount `id` from the table t (NULL: this process's
- * mountinfo, read now). */
-static int find_mount(const struct vs_mount_table *t, uint64_t id, struct vs_mount_identity *m)
+/* Fill point, root, fstype and device of mount `id` (the id mountinfo shows) from the table
+ * t: NULL, this process's mountinfo read now; a table not read yet ({0}), read now and kept
+ * for the next lookup. */
+static int find_mount(struct vs_mount_table *t, uint64_t id, struct vs_mount_identity *m)
 {
         struct vs_mount_table fresh = { 0 };
-        if (!t && vs_mount_table_read(&fresh) < 0)
-                return -EXDEV;
         if (!t)
                 t = &fresh;
+        if (!t->text && vs_mount_table_read(t) < 0)
+                return -EXDEV;
         struct vs_mountinfo_entry e;
         int r = vs_mountinfo_find(t->text, t->len, id, &e);
         if (r == 0 && e.fstype.len >= sizeof(m->fstype))
@@ -80,6 +82,142 @@ static int find_mount(const struct vs_mount_table *t, uint64_t id, struct vs_mou
         return r < 0 ? -EXDEV : 0;
 }
 
+/*
+ * statmount(2) (Linux 6.8; the type's subtype 6.13) tells one mount's point, root, type and
+ * device by its unique id (statx STATX_MNT_ID_UNIQUE), without reading mountinfo, whose
+ * first read in a process costs 50-130 us.  It answers what mountinfo shows, unescaped: the
+ * kernel makes both with the same functions (show_path for the root, seq_path_root for the
+ * point, the type and its subtype, the superblock's device).  The type is escaped here as
+ * mountinfo escapes it (" \t\n\\" as \ooo), since identities keep mountinfo's text.  The
+ * layout is the kernel's UAPI (linux/mount.h), which the build's headers may predate.
+ */
+#if defined(__alpha__) || defined(__mips__)
+#define HAVE_STATMOUNT 0 /* another system call number there; mountinfo serves */
+#else
+#define HAVE_STATMOUNT 1
+#define SYSCALL_STATMOUNT 457
+#endif
+#define MNT_ID_UNIQUE 0x4000U /* STATX_MNT_ID_UNIQUE */
+#define SM_SB_BASIC 0x1U
+#define SM_MNT_ROOT 0x8U
+#define SM_MNT_POINT 0x10U
+#define SM_FS_TYPE 0x20U
+#define SM_FS_SUBTYPE 0x100U
+
+struct sm_request {
+        uint32_t size, spare;
+        uint64_t mnt_id, param;
+};
+
+struct sm_head { /* struct statmount: 512 bytes, strings after it */
+        uint32_t size, mnt_opts;
+        uint64_t mask;
+        uint32_t sb_dev_major, sb_dev_minor;
+        uint64_t sb_magic;
+        uint32_t sb_flags, fs_type;
+        uint64_t mnt_id, mnt_parent_id;
+        uint32_t mnt_id_old, mnt_parent_id_old;
+        uint64_t mnt_attr, mnt_propagation, mnt_peer_group, mnt_master, propagate_from;
+        uint32_t mnt_root, mnt_point;
+        uint64_t mnt_ns_id;
+        uint32_t fs_subtype, sb_source;
+        uint32_t opt_num, opt_array, opt_sec_num, opt_sec_array;
+        uint64_t spare2[46];
+};
+_Static_assert(sizeof(struct sm_head) == 512, "struct statmount is 512 bytes");
+
+struct sm_answer {
+        struct sm_head head;
+        char str[2 * PATH_MAX + 512];
+};
+
+/* The string at offset off of the answer, or NULL when it does not end inside it. */
+static const char *sm_string(const struct sm_answer *a, uint32_t off)
+{
+        size_t room = sizeof(a->str);
+        if (off >= room || !memchr(a->str + off, '\0', room - off))
+                return NULL;
+        return a->str + off;
+}
+
+/* Append s escaped as mountinfo's mangle() escapes it: false when it does not fit. */
+static bool put_mangled(char *out, size_t size, size_t *len, const char *s)
+{
+        for (; *s; s++) {
+                bool esc = *s == ' ' || *s == '\t' || *s == '\n' || *s == '\\';
+                if (*len + (esc ? 4 : 1) >= size)
+                        return false;
+                if (esc) {
+                        unsigned char c = (unsigned char)*s;
+                        out[(*len)++] = '\\';
+                        out[(*len)++] = (char)('0' + (c >> 6));
+                        out[(*len)++] = (char)('0' + ((c >> 3) & 7));
+                        out[(*len)++] = (char)('0' + (c & 7));
+                } else {
+                        out[(*len)++] = *s;
+                }
+        }
+        out[*len] = '\0';
+        return true;
+}
+
+static bool copy_string(char *out, size_t size, const char *s)
+{
+        size_t n = strlen(s);
+        if (n >= size)
+                return false;
+        memcpy(out, s, n + 1);
+        return true;
+}
+
+/* Fill point, root, fstype and device of the mount with unique id `id`: 0, or a negative
+ * errno when statmount cannot say (then mountinfo is read instead). */
+static int statmount_describe(uint64_t id, struct vs_mount_identity *m)
+{
+#if HAVE_STATMOUNT
+        struct sm_request req = {
+                .size = 24, /* MNT_ID_REQ_SIZE_VER0 */
+                .mnt_id = id,
+                .param = SM_SB_BASIC | SM_MNT_ROOT | SM_MNT_POINT | SM_FS_TYPE | SM_FS_SUBTYPE,
+        };
+        struct sm_answer a;
+        if (syscall(SYSCALL_STATMOUNT, &req, &a, sizeof(a), 0) < 0)
+                return -errno;
+        const uint64_t need = SM_SB_BASIC | SM_MNT_ROOT | SM_MNT_POINT | SM_FS_TYPE;
+        if ((a.head.mask & need) != need || a.head.size < sizeof(a.head) ||
+            a.head.size > sizeof(a))
+                return -ENODATA;
+        const char *point = sm_string(&a, a.head.mnt_point);
+        const char *root = sm_string(&a, a.head.mnt_root);
+        const char *type = sm_string(&a, a.head.fs_type);
+        const char *subtype = a.head.mask & SM_FS_SUBTYPE ? sm_string(&a, a.head.fs_subtype) : "";
+        if (!point || !root || !type || !subtype || !*point || !*type)
+                return -ENODATA; /* a point outside this root: mountinfo leaves it out too */
+        /* Only FUSE has subtypes; a kernel that does not say one may have hidden it. */
+        if (!(a.head.mask & SM_FS_SUBTYPE) &&
+            (strcmp(type, "fuse") == 0 || strcmp(type, "fuseblk") == 0))
+                return -ENODATA;
+        struct vs_mount_identity d;
+        size_t len = 0;
+        if (!copy_string(d.point, sizeof(d.point), point) ||
+            !copy_string(d.root, sizeof(d.root), root) ||
+            !put_mangled(d.fstype, sizeof(d.fstype), &len, type) ||
+            (*subtype && (!put_mangled(d.fstype, sizeof(d.fstype), &len, ".") ||
+                          !put_mangled(d.fstype, sizeof(d.fstype), &len, subtype))))
+                return -ENAMETOOLONG;
+        memcpy(m->point, d.point, sizeof(d.point));
+        memcpy(m->root, d.root, sizeof(d.root));
+        memcpy(m->fstype, d.fstype, sizeof(d.fstype));
+        m->dev_major = a.head.sb_dev_major;
+        m->dev_minor = a.head.sb_dev_minor;
+        return 0;
+#else
+        (void)id;
+        (void)m;
+        return -ENOSYS;
+#endif
+}
+
 int vs_mount_id(int dirfd, const char *path, uint64_t *id)
 {
         struct statx stx;
@@ -91,18 +229,42 @@ int vs_mount_id(int dirfd, const char *path, uint64_t *id)
         return 0;
 }
 
-static int mount_id_of(int fd, uint64_t *id, uint64_t *ino, bool *is_root)
+/* The mount fd is on: its id (the unique one when unique, else mountinfo's), fd's inode
+ * and whether fd is that mount's root.  -EOPNOTSUPP when the kernel has no such id. */
+static int mount_id_of(int fd, bool unique, uint64_t *id, uint64_t *ino, bool *is_root)
 {
+        unsigned want = unique ? MNT_ID_UNIQUE : STATX_MNT_ID;
         struct statx stx;
-        if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_INO | STATX_MNT_ID, &stx) < 0)
+        if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_INO | want, &stx) < 0)
                 return -errno;
-        if (!(stx.stx_mask & STATX_MNT_ID))
-                return -EXDEV;
+        if (!(stx.stx_mask & want))
+                return unique ? -EOPNOTSUPP : -EXDEV;
         *id = stx.stx_mnt_id;
         *ino = stx.stx_ino;
         *is_root = (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
                    (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
         return 0;
+}
+
+/* A mount as the kernel names it: its id, and which kind of id that is. */
+struct mount_ref {
+        uint64_t id;
+        bool unique;
+};
+
+/* Point, root, fstype and device of the mount fd is on (statmount, else the table t as
+ * find_mount() takes it); *ref, fd's inode and whether fd is that mount's root. */
+static int describe(struct vs_mount_table *t, int fd, struct vs_mount_identity *m,
+                    struct mount_ref *ref, uint64_t *ino, bool *is_root)
+{
+        if (mount_id_of(fd, true, &ref->id, ino, is_root) == 0 &&
+            statmount_describe(ref->id, m) == 0) {
+                ref->unique = true;
+                return 0;
+        }
+        ref->unique = false;
+        int r = mount_id_of(fd, false, &ref->id, ino, is_root);
+        return r < 0 ? r : find_mount(t, ref->id, m);
 }
 
 static uint64_t fsid_of(int fd)
@@ -114,36 +276,33 @@ static uint64_t fsid_of(int fd)
 }
 
 /* The mount at m->point, identified afresh: root inode and fsid from the mount root. */
-static int identify_point(int point_fd, uint64_t want_id, struct vs_mount_identity *m)
+static int identify_point(int point_fd, const struct mount_ref *want, struct vs_mount_identity *m)
 {
         uint64_t id = 0, ino = 0; /* set whenever mount_id_of succeeds; -O3 cannot tell */
         bool is_root = false;
-        int r = mount_id_of(point_fd, &id, &ino, &is_root);
+        int r = mount_id_of(point_fd, want->unique, &id, &ino, &is_root);
         if (r < 0)
                 return r;
-        if (id != want_id || !is_root)
+        if (id != want->id || !is_root)
                 return -ESTALE; /* something else is mounted there now */
         m->root_ino = ino;
         m->fsid = fsid_of(point_fd);
         return 0;
 }
 
-int vs_mount_identify_open(const struct vs_mount_table *t, int dirfd,
-                           struct vs_mount_identity *out, int *point_fd)
+int vs_mount_identify_open(struct vs_mount_table *t, int dirfd, struct vs_mount_identity *out,
+                           int *point_fd)
 {
-        uint64_t id = 0, ino = 0; /* set whenever mount_id_of succeeds; -O3 cannot tell */
+        uint64_t ino = 0; /* set whenever describe succeeds; -O3 cannot tell */
         bool is_root = false;
-        int r = mount_id_of(dirfd, &id, &ino, &is_root);
-        if (r < 0)
-                return -EXDEV;
+        struct mount_ref ref = { 0 };
         struct vs_mount_identity m;
-        r = find_mount(t, id, &m);
-        if (r < 0)
-                return r;
+        if (describe(t, dirfd, &m, &ref, &ino, &is_root) < 0)
+                return -EXDEV;
         int fd = open_point(m.point);
         if (fd < 0)
                 return -EXDEV;
-        r = identify_point(fd, id, &m);
+        int r = identify_point(fd, &ref, &m);
         if (r < 0) {
                 close(fd);
                 return -EXDEV;
@@ -177,14 +336,15 @@ int vs_mount_open_verified(const struct vs_mount_identity *m)
         int fd = open_point(m->point);
         if (fd < 0)
                 return fd == -ENOENT || fd == -ENOTDIR || fd == -ELOOP ? -ESTALE : fd;
-        uint64_t id = 0, ino = 0; /* set whenever mount_id_of succeeds; -O3 cannot tell */
+        uint64_t ino = 0; /* set whenever describe succeeds; -O3 cannot tell */
         bool is_root = false;
+        struct mount_ref ref = { 0 };
         struct vs_mount_identity now;
-        int r = mount_id_of(fd, &id, &ino, &is_root);
+        int r = describe(NULL, fd, &now, &ref, &ino, &is_root);
+        if (r == 0 && !is_root)
+                r = -ESTALE;
         if (r == 0)
-                r = is_root ? find_mount(NULL, id, &now) : -ESTALE;
-        if (r == 0)
-                r = identify_point(fd, id, &now);
+                r = identify_point(fd, &ref, &now);
         if (r == 0 && !vs_mount_same(m, &now))
                 r = -ESTALE;
         if (r < 0) {

@@ -28,11 +28,11 @@ struct vs_mount_identity {
 };
 
 /*
- * /proc/self/mountinfo read once, for the several lookups of one move (both sides' mounts):
- * reading it costs tens of microseconds in a mount namespace, more than the rest of what a
- * lookup does.  A table is a snapshot: every lookup in it also asks the kernel afresh
- * (the mount id, the mount root flag, the root's inode, the filesystem id), as a lookup in
- * a table read just before would.
+ * /proc/self/mountinfo read at most once for the several lookups of one move (both sides'
+ * mounts), where statmount(2) is missing: its first read in a process costs 50-130 us, more
+ * than the rest of what a lookup does.  A table is a snapshot: every lookup in it also asks
+ * the kernel afresh (the mount id, the mount root flag, the root's inode, the filesystem
+ * id), as a lookup in a table read just before would.
  */
 struct vs_mount_table {
         char *text; /* malloc()ed */
@@ -48,11 +48,13 @@ int vs_mount_id(int dirfd, const char *path, uint64_t *id);
 /* The identity of the mount that the directory dirfd is on.  -EXDEV when it cannot be
  * told (no mountinfo entry, or its mount point now shows another mount). */
 int vs_mount_identify(int dirfd, struct vs_mount_identity *out);
-/* The same from the table t (NULL: read afresh), keeping the mount point as it was opened
- * (O_PATH, no symlinks on the way) and found to show that mount: *point_fd, which the caller
- * closes; what vs_mount_open_verified() would return right then, without a second look. */
-int vs_mount_identify_open(const struct vs_mount_table *t, int dirfd,
-                           struct vs_mount_identity *out, int *point_fd);
+/* The same, keeping the mount point as it was opened (O_PATH, no symlinks on the way) and
+ * found to show that mount: *point_fd, which the caller closes; what
+ * vs_mount_open_verified() would return right then, without a second look.  Where the
+ * kernel has statmount(2), mountinfo is not read at all; else from the table t (NULL: read
+ * afresh; a table not read yet, { 0 }, is read on its first use and kept for the next). */
+int vs_mount_identify_open(struct vs_mount_table *t, int dirfd, struct vs_mount_identity *out,
+                           int *point_fd);
 /* Write abs relative to m->point into rel: -EXDEV when abs is not strictly below it. */
 int vs_mount_relative(const struct vs_mount_identity *m, const char *abs, char *rel,
                       size_t size);

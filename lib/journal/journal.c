@@ -258,14 +258,12 @@ static int create_record(struct vs_journal *j, const char *dir, bool *dir_create
         return -EEXIST;
 }
 
-/* Both sides named by their mount, from one read of the mount table, and checked to lead
- * here from the mount point as it was verified: the way recovery will look them up. */
+/* Both sides named by their mount (statmount, or one read of the mount table), and checked
+ * to lead here from the mount point as it was verified: the way recovery will look them up. */
 static int describe_sides(struct vs_journal_entry *e, int source_dirfd, const char *source_path,
                           int target_dirfd, const char *target_path)
 {
-        struct vs_mount_table table;
-        if (vs_mount_table_read(&table) < 0)
-                return -EXDEV;
+        struct vs_mount_table table = { 0 }; /* read only where statmount(2) is missing */
         int source_mnt = -1, target_mnt = -1;
         int r = vs_mount_identify_open(&table, source_dirfd, &e->source_mount, &source_mnt);
         if (r == 0)

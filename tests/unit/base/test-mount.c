@@ -15,8 +15,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -24,6 +31,7 @@
 #include "scratch.h"
 
 #include "base/mount.h"
+#include "base/mountinfo.h"
 
 static void identifies_the_mount_of_a_directory(void **state)
 {
@@ -68,8 +76,9 @@ static void opens_only_the_same_mount(void **state)
         assert_int_equal(vs_mount_open_verified(&other), -ESTALE);
 }
 
-/* One read of the mount table serves several lookups, each as a fresh read would answer,
- * and the point it opened is the mount's root, the one vs_mount_open_verified() gives. */
+/* One read of the mount table serves several lookups (where statmount(2) is missing), each
+ * as a fresh read would answer, and the point opened is the mount's root, the one
+ * vs_mount_open_verified() gives. */
 static void one_table_for_several_lookups(void **state)
 {
         struct vs_mount_table table;
@@ -96,13 +105,152 @@ static void one_table_for_several_lookups(void **state)
         close(fa);
         close(fb);
         close(verified);
+}
 
-        /* A table without the directory's mount tells nothing: -EXDEV, no descriptor. */
-        char empty[] = "";
-        struct vs_mount_table none = { .text = empty, .len = 0 };
-        int fd = -1;
-        assert_int_equal(vs_mount_identify_open(&none, scratch_fd, &a, &fd), -EXDEV);
-        assert_int_equal(fd, -1);
+/* What /proc/self/mountinfo says of the mount of fd, the way identities keep it (root and
+ * point unescaped, the type as written): the oracle for statmount's answer. */
+static int mountinfo_view(int fd, struct vs_mount_identity *m)
+{
+        struct statx stx;
+        if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &stx) < 0)
+                return -1;
+        char *text = NULL;
+        size_t len = 0;
+        struct vs_mountinfo_entry e;
+        int r = vs_mountinfo_read(&text, &len);
+        if (r == 0)
+                r = vs_mountinfo_find(text, len, stx.stx_mnt_id, &e);
+        if (r == 0)
+                r = vs_mountinfo_unescape(e.root, m->root, sizeof(m->root));
+        if (r == 0)
+                r = vs_mountinfo_unescape(e.point, m->point, sizeof(m->point));
+        if (r == 0 && e.fstype.len < sizeof(m->fstype)) {
+                memcpy(m->fstype, e.fstype.s, e.fstype.len);
+                m->fstype[e.fstype.len] = '\0';
+                m->dev_major = e.major;
+                m->dev_minor = e.minor;
+        } else if (r == 0) {
+                r = -1;
+        }
+        free(text);
+        return r;
+}
+
+/* The identity of path's mount is mountinfo's, whichever way it was found: 0, or a code. */
+static int same_as_mountinfo(const char *path)
+{
+        int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        struct vs_mount_identity got, want;
+        if (fd < 0 || mountinfo_view(fd, &want) < 0)
+                return 10;
+        if (vs_mount_identify(fd, &got) < 0)
+                return 11;
+        close(fd);
+        if (strcmp(got.point, want.point) != 0)
+                return 12;
+        if (strcmp(got.root, want.root) != 0)
+                return 13;
+        if (strcmp(got.fstype, want.fstype) != 0)
+                return 14;
+        if (got.dev_major != want.dev_major || got.dev_minor != want.dev_minor)
+                return 15;
+        int v = vs_mount_open_verified(&got);
+        if (v < 0)
+                return 16;
+        close(v);
+        return 0;
+}
+
+static void identity_is_what_mountinfo_shows(void **state)
+{
+        assert_int_equal(same_as_mountinfo(scratch_top), 0);
+        assert_int_equal(same_as_mountinfo("/"), 0);
+        assert_int_equal(same_as_mountinfo("/proc"), 0);
+}
+
+/* In a private mount namespace: a bind mount of a subfolder whose names need mountinfo's
+ * escapes (its root is not "/"), and a tmpfs, each at a point with a space in it. */
+static int odd_names_in_a_namespace(void)
+{
+        char src[512], point[512], tmp[512];
+        snprintf(src, sizeof(src), "%s/a b\\c\tx", scratch_top);
+        snprintf(point, sizeof(point), "%s/m p", scratch_top);
+        snprintf(tmp, sizeof(tmp), "%s/t\\mp", scratch_top);
+        if (mkdir(src, 0755) < 0 || mkdir(point, 0755) < 0 || mkdir(tmp, 0755) < 0)
+                return 2;
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+            mount(src, point, NULL, MS_BIND, NULL) < 0 ||
+            mount("none", tmp, "tmpfs", 0, "size=1m") < 0)
+                return 77;
+        int r = same_as_mountinfo(point);
+        if (r == 0)
+                r = same_as_mountinfo(tmp);
+        return r;
+}
+
+static void identity_of_odd_names_is_what_mountinfo_shows(void **state)
+{
+        if (geteuid() != 0)
+                skip(); /* mounts need root; CI runs as root */
+        pid_t pid = fork();
+        if (pid == 0)
+                _exit(odd_names_in_a_namespace());
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        if (WEXITSTATUS(status) == 77)
+                skip();
+        assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* A kernel without statmount(2) (before 6.8): every call of it fails with ENOSYS, by a
+ * seccomp filter on this process.  0, or -1 when no filter can be set. */
+static int without_statmount(void)
+{
+        struct sock_filter code[] = {
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 457, 0, 1),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        };
+        struct sock_fprog prog = { .len = sizeof(code) / sizeof(code[0]), .filter = code };
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+            syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+                return -1;
+        return 0;
+}
+
+static int from_mountinfo_alone(void)
+{
+        if (without_statmount() < 0)
+                return 77;
+        int r = same_as_mountinfo(scratch_top);
+        if (r == 0)
+                r = same_as_mountinfo("/");
+        struct vs_mount_table table = { 0 };
+        struct vs_mount_identity a, b;
+        int fa = -1, fb = -1;
+        if (r == 0 && (vs_mount_identify_open(&table, scratch_fd, &a, &fa) < 0 || !table.text))
+                r = 20; /* the table was read on its first use */
+        char *kept = table.text;
+        if (r == 0 && (vs_mount_identify_open(&table, scratch_fd, &b, &fb) < 0 ||
+                       table.text != kept || !vs_mount_same(&a, &b)))
+                r = 21; /* and kept for the next */
+        vs_mount_table_free(&table);
+        return r;
+}
+
+static void identity_from_mountinfo_where_statmount_is_missing(void **state)
+{
+        pid_t pid = fork();
+        if (pid == 0)
+                _exit(from_mountinfo_alone());
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        if (WEXITSTATUS(status) == 77)
+                skip();
+        assert_int_equal(WEXITSTATUS(status), 0);
 }
 
 static void relative_only_strictly_below(void **state)
@@ -142,6 +290,9 @@ int main(void)
                 cmocka_unit_test(identifies_the_mount_of_a_directory),
                 cmocka_unit_test(opens_only_the_same_mount),
                 cmocka_unit_test(one_table_for_several_lookups),
+                cmocka_unit_test(identity_is_what_mountinfo_shows),
+                cmocka_unit_test(identity_of_odd_names_is_what_mountinfo_shows),
+                cmocka_unit_test(identity_from_mountinfo_where_statmount_is_missing),
                 cmocka_unit_test(relative_only_strictly_below),
                 cmocka_unit_test(beneath_never_leaves),
         };
