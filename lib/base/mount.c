@@ -161,18 +161,17 @@ static bool put_mangled(char *out, size_t size, size_t *len, const char *s)
         return true;
 }
 
-static bool copy_string(char *out, size_t size, const char *s)
-{
-        size_t n = strlen(s);
-        if (n >= size)
-                return false;
-        memcpy(out, s, n + 1);
-        return true;
-}
+/* A mount as statmount describes it: point and root in the answer, the type as mountinfo
+ * writes it. */
+struct sm_view {
+        const char *point, *root;
+        char fstype[sizeof(((struct vs_mount_identity *)0)->fstype)];
+        uint32_t dev_major, dev_minor;
+};
 
-/* Fill point, root, fstype and device of the mount with unique id `id`: 0, or a negative
- * errno when statmount cannot say (then mountinfo is read instead). */
-static int statmount_describe(uint64_t id, struct vs_mount_identity *m)
+/* The mount with unique id `id` into *a, and *v pointing into it: 0, or a negative errno
+ * when statmount cannot say (then mountinfo is read instead). */
+static int statmount_view(uint64_t id, struct sm_answer *a, struct sm_view *v)
 {
 #if HAVE_STATMOUNT
         struct sm_request req = {
@@ -180,42 +179,49 @@ static int statmount_describe(uint64_t id, struct vs_mount_identity *m)
                 .mnt_id = id,
                 .param = SM_SB_BASIC | SM_MNT_ROOT | SM_MNT_POINT | SM_FS_TYPE | SM_FS_SUBTYPE,
         };
-        struct sm_answer a;
-        if (syscall(SYSCALL_STATMOUNT, &req, &a, sizeof(a), 0) < 0)
+        if (syscall(SYSCALL_STATMOUNT, &req, a, sizeof(*a), 0) < 0)
                 return -errno;
         const uint64_t need = SM_SB_BASIC | SM_MNT_ROOT | SM_MNT_POINT | SM_FS_TYPE;
-        if ((a.head.mask & need) != need || a.head.size < sizeof(a.head) ||
-            a.head.size > sizeof(a))
+        if ((a->head.mask & need) != need || a->head.size < sizeof(a->head) ||
+            a->head.size > sizeof(*a))
                 return -ENODATA;
-        const char *point = sm_string(&a, a.head.mnt_point);
-        const char *root = sm_string(&a, a.head.mnt_root);
-        const char *type = sm_string(&a, a.head.fs_type);
-        const char *subtype = a.head.mask & SM_FS_SUBTYPE ? sm_string(&a, a.head.fs_subtype) : "";
-        if (!point || !root || !type || !subtype || !*point || !*type)
+        const char *type = sm_string(a, a->head.fs_type);
+        const char *subtype = a->head.mask & SM_FS_SUBTYPE ? sm_string(a, a->head.fs_subtype)
+                                                           : "";
+        v->point = sm_string(a, a->head.mnt_point);
+        v->root = sm_string(a, a->head.mnt_root);
+        if (!v->point || !v->root || !type || !subtype || !*v->point || !*type)
                 return -ENODATA; /* a point outside this root: mountinfo leaves it out too */
         /* Only FUSE has subtypes; a kernel that does not say one may have hidden it. */
-        if (!(a.head.mask & SM_FS_SUBTYPE) &&
+        if (!(a->head.mask & SM_FS_SUBTYPE) &&
             (strcmp(type, "fuse") == 0 || strcmp(type, "fuseblk") == 0))
                 return -ENODATA;
-        struct vs_mount_identity d;
         size_t len = 0;
-        if (!copy_string(d.point, sizeof(d.point), point) ||
-            !copy_string(d.root, sizeof(d.root), root) ||
-            !put_mangled(d.fstype, sizeof(d.fstype), &len, type) ||
-            (*subtype && (!put_mangled(d.fstype, sizeof(d.fstype), &len, ".") ||
-                          !put_mangled(d.fstype, sizeof(d.fstype), &len, subtype))))
+        if (strlen(v->point) >= PATH_MAX || strlen(v->root) >= PATH_MAX ||
+            !put_mangled(v->fstype, sizeof(v->fstype), &len, type) ||
+            (*subtype && (!put_mangled(v->fstype, sizeof(v->fstype), &len, ".") ||
+                          !put_mangled(v->fstype, sizeof(v->fstype), &len, subtype))))
                 return -ENAMETOOLONG;
-        memcpy(m->point, d.point, sizeof(d.point));
-        memcpy(m->root, d.root, sizeof(d.root));
-        memcpy(m->fstype, d.fstype, sizeof(d.fstype));
-        m->dev_major = a.head.sb_dev_major;
-        m->dev_minor = a.head.sb_dev_minor;
+        v->dev_major = a->head.sb_dev_major;
+        v->dev_minor = a->head.sb_dev_minor;
         return 0;
 #else
         (void)id;
-        (void)m;
+        (void)a;
+        (void)v;
         return -ENOSYS;
 #endif
+}
+
+/* Only the strings' own bytes are written: a whole identity is 8 KiB, and each page of it
+ * first touched in a fresh process costs a page fault, the dearest thing a move does here. */
+static void identity_from_view(const struct sm_view *v, struct vs_mount_identity *m)
+{
+        strcpy(m->point, v->point);
+        strcpy(m->root, v->root);
+        memcpy(m->fstype, v->fstype, sizeof(m->fstype));
+        m->dev_major = v->dev_major;
+        m->dev_minor = v->dev_minor;
 }
 
 int vs_mount_id(int dirfd, const char *path, uint64_t *id)
@@ -257,8 +263,11 @@ struct mount_ref {
 static int describe(struct vs_mount_table *t, int fd, struct vs_mount_identity *m,
                     struct mount_ref *ref, uint64_t *ino, bool *is_root)
 {
+        struct sm_answer a;
+        struct sm_view v;
         if (mount_id_of(fd, true, &ref->id, ino, is_root) == 0 &&
-            statmount_describe(ref->id, m) == 0) {
+            statmount_view(ref->id, &a, &v) == 0) {
+                identity_from_view(&v, m);
                 ref->unique = true;
                 return 0;
         }
@@ -275,8 +284,9 @@ static uint64_t fsid_of(int fd)
         return (uint64_t)(uint32_t)sf.f_fsid.__val[0] << 32 | (uint32_t)sf.f_fsid.__val[1];
 }
 
-/* The mount at m->point, identified afresh: root inode and fsid from the mount root. */
-static int identify_point(int point_fd, const struct mount_ref *want, struct vs_mount_identity *m)
+/* The mount at a point, identified afresh: the mount want, its root inode and fsid. */
+static int identify_point(int point_fd, const struct mount_ref *want, uint64_t *root_ino,
+                          uint64_t *fsid)
 {
         uint64_t id = 0, ino = 0; /* set whenever mount_id_of succeeds; -O3 cannot tell */
         bool is_root = false;
@@ -285,29 +295,62 @@ static int identify_point(int point_fd, const struct mount_ref *want, struct vs_
                 return r;
         if (id != want->id || !is_root)
                 return -ESTALE; /* something else is mounted there now */
-        m->root_ino = ino;
-        m->fsid = fsid_of(point_fd);
+        *root_ino = ino;
+        *fsid = fsid_of(point_fd);
+        return 0;
+}
+
+/* Open point and check that it shows the mount ref: the fd, or -EXDEV. */
+static int open_identified_point(const char *point, const struct mount_ref *ref,
+                                 uint64_t *root_ino, uint64_t *fsid)
+{
+        int fd = open_point(point);
+        if (fd < 0)
+                return -EXDEV;
+        if (identify_point(fd, ref, root_ino, fsid) < 0) {
+                close(fd);
+                return -EXDEV;
+        }
+        return fd;
+}
+
+/* vs_mount_identify_open() from mountinfo (the table t). */
+static int identify_open_mountinfo(struct vs_mount_table *t, int dirfd,
+                                   struct vs_mount_identity *out, int *point_fd)
+{
+        uint64_t ino = 0; /* set whenever mount_id_of succeeds; -O3 cannot tell */
+        bool is_root = false;
+        struct mount_ref ref = { .unique = false };
+        struct vs_mount_identity m;
+        if (mount_id_of(dirfd, false, &ref.id, &ino, &is_root) < 0 ||
+            find_mount(t, ref.id, &m) < 0)
+                return -EXDEV;
+        int fd = open_identified_point(m.point, &ref, &m.root_ino, &m.fsid);
+        if (fd < 0)
+                return fd;
+        *out = m;
+        *point_fd = fd;
         return 0;
 }
 
 int vs_mount_identify_open(struct vs_mount_table *t, int dirfd, struct vs_mount_identity *out,
                            int *point_fd)
 {
-        uint64_t ino = 0; /* set whenever describe succeeds; -O3 cannot tell */
+        uint64_t ino = 0; /* set whenever mount_id_of succeeds; -O3 cannot tell */
         bool is_root = false;
-        struct mount_ref ref = { 0 };
-        struct vs_mount_identity m;
-        if (describe(t, dirfd, &m, &ref, &ino, &is_root) < 0)
-                return -EXDEV;
-        int fd = open_point(m.point);
+        struct mount_ref ref = { .unique = true };
+        struct sm_answer a;
+        struct sm_view v;
+        if (mount_id_of(dirfd, true, &ref.id, &ino, &is_root) < 0 ||
+            statmount_view(ref.id, &a, &v) < 0)
+                return identify_open_mountinfo(t, dirfd, out, point_fd);
+        uint64_t root_ino = 0, fsid = 0;
+        int fd = open_identified_point(v.point, &ref, &root_ino, &fsid);
         if (fd < 0)
-                return -EXDEV;
-        int r = identify_point(fd, &ref, &m);
-        if (r < 0) {
-                close(fd);
-                return -EXDEV;
-        }
-        *out = m;
+                return fd;
+        identity_from_view(&v, out);
+        out->root_ino = root_ino;
+        out->fsid = fsid;
         *point_fd = fd;
         return 0;
 }
@@ -344,7 +387,7 @@ int vs_mount_open_verified(const struct vs_mount_identity *m)
         if (r == 0 && !is_root)
                 r = -ESTALE;
         if (r == 0)
-                r = identify_point(fd, &ref, &now);
+                r = identify_point(fd, &ref, &now.root_ino, &now.fsid);
         if (r == 0 && !vs_mount_same(m, &now))
                 r = -ESTALE;
         if (r < 0) {
