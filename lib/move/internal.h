@@ -100,6 +100,8 @@ struct vs_copy_ctx {
         bool holes_unsupported; /* the target writes only sequentially (rclone, no cache) */
         bool start_writeback;   /* a kept copy's write-out begins as soon as its data is
                                    written, to overlap its attributes and its record line */
+        bool planned_fresh;     /* a tree's: each entry's statx was taken by the walk right
+                                   before its copy opens it (node.c describes the copy by it) */
         uint64_t writeback_chunk; /* set by node.c for such a copy: each chunk of this many
                                      bytes is written back as soon as it is copied, so that
                                      its write-out overlaps copying the next (0: none) */

@@ -32,14 +32,20 @@ static int copy_regular(int src_dirfd, const char *src_name, struct statx *plann
         /* The copy describes the file as it is when opened (planned by name before: it must
          * be that object), and the final check below proves it unchanged until the copy is
          * whole, so a writer saving by path between the two looks spoils nothing.  Where
-         * times are not stable (rclone shows "now" once opened) the settled times stay. */
+         * times are not stable (rclone shows "now" once opened) the settled times stay.  A
+         * tree's entry was looked at by its walk right before this open: the copy describes
+         * that, and the final check (same inode, size, times) finds a change or another
+         * object at the name since then as it finds one during the copy (the tree copies
+         * again): one statx per file fewer. */
         const struct statx *st = &settled;
-        r = vs_statx(src_fd, "", &opened);
-        if (r == 0 && !vs_same_object_on(&ctx->src_caps, planned, &opened))
+        bool stable = ctx->src_caps.stable_times != VS_CAP_NO;
+        r = stable && ctx->planned_fresh ? 0 : vs_statx(src_fd, "", &opened);
+        if (r == 0 && !(stable && ctx->planned_fresh) &&
+            !vs_same_object_on(&ctx->src_caps, planned, &opened))
                 r = -EAGAIN; /* the name leads elsewhere now: the caller finds out */
         if (r < 0)
                 goto out;
-        if (ctx->src_caps.stable_times != VS_CAP_NO)
+        if (stable && !ctx->planned_fresh)
                 st = &opened;
         r = vs_fault_at(VS_STEP_TEMP_CREATE);
         if (r == 0) /* the record before any name of ours */

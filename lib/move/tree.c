@@ -465,6 +465,7 @@ int vs_tree_move(const struct vs_plan *plan, struct vs_move_stats *stats)
         struct vs_journal journal = { .fd = -1, .dirfd = -1 };
         struct vs_durability d = { 0 };
         vs_copy_ctx_init(&tc.copy, plan);
+        tc.copy.planned_fresh = true;
         tc.target_path = plan->opts ? plan->opts->target_path : NULL;
 
         int source_fd = open_source_dir(plan);

@@ -136,6 +136,50 @@ static void chunked_writeback(void **state)
         }
 }
 
+static void write_file(const char *path, const char *text)
+{
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+        close(fd);
+}
+
+/* A tree's entry is copied as its walk saw it, without a look at the opened file: the check
+ * after the copy still finds a write or another object at the name since that walk. */
+static void tree_entry_as_walked(void **state)
+{
+        struct world *w = *state;
+        int dir = open(w->dir, O_RDONLY | O_DIRECTORY);
+        assert_true(dir >= 0);
+        struct vs_copy_ctx ctx = { .planned_fresh = true };
+        struct statx walked, copy;
+
+        write_file(w->src, "note\n");
+        assert_int_equal(vs_statx(dir, "src", &walked), 0);
+        assert_int_equal(vs_node_copy(dir, "src", &walked, dir, "dst", &ctx, NULL), 0);
+        assert_same_data(w->src, w->dst);
+        assert_int_equal(vs_statx(dir, "dst", &copy), 0);
+        assert_true(vs_copy_matches(&walked, &copy, 0));
+        assert_int_equal(unlink(w->dst), 0);
+
+        /* written after the walk: not copied (the tree walks it again) */
+        assert_int_equal(vs_statx(dir, "src", &walked), 0);
+        write_file(w->src, "note, longer now\n");
+        assert_int_equal(vs_node_copy(dir, "src", &walked, dir, "dst", &ctx, NULL), -EAGAIN);
+        assert_int_equal(access(w->dst, F_OK), -1);
+
+        /* another file at the name since the walk: not copied either */
+        char *other;
+        assert_true(asprintf(&other, "%s/other", w->dir) > 0);
+        assert_int_equal(vs_statx(dir, "src", &walked), 0);
+        write_file(other, "note, longer now\n"); /* the same size, another inode */
+        assert_int_equal(rename(other, w->src), 0);
+        assert_int_equal(vs_node_copy(dir, "src", &walked, dir, "dst", &ctx, NULL), -EAGAIN);
+        assert_int_equal(access(w->dst, F_OK), -1);
+        free(other);
+        close(dir);
+}
+
 static void empty_file(void **state)
 {
         struct world *w = *state;
@@ -246,6 +290,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(holes_with_fast_path, world_setup, world_teardown),
                 cmocka_unit_test_setup_teardown(holes_with_read_write, world_setup, world_teardown),
                 cmocka_unit_test_setup_teardown(chunked_writeback, world_setup, world_teardown),
+                cmocka_unit_test_setup_teardown(tree_entry_as_walked, world_setup,
+                                                world_teardown),
                 cmocka_unit_test_setup_teardown(empty_file, world_setup, world_teardown),
                 cmocka_unit_test_setup_teardown(metadata_and_acls, world_setup, world_teardown),
                 cmocka_unit_test_setup_teardown(log_lines_are_atomic, world_setup, world_teardown),
