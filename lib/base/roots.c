@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/canonical.h"
 #include "base/path.h"
 #include "base/roots.h"
 #include "fmt/fmt.h"
@@ -17,7 +18,7 @@ static void add_root(struct vs_roots *roots, const char *root, size_t len)
         memcpy(written, root, len);
         written[len] = '\0';
         char *slot = roots->paths[roots->count];
-        if (!realpath(written, slot)) {
+        if (vs_canonical_path(written, slot) < 0) {
                 while (len > 1 && written[len - 1] == '/')
                         written[--len] = '\0';
                 memcpy(slot, written, len + 1);
@@ -75,7 +76,8 @@ bool vs_roots_resolve(const struct vs_roots *roots, int dirfd, const char *path,
                 vs_buf_puts(&b, "/");
         }
         vs_buf_puts(&b, split.parent);
-        if (b.overflow || !realpath(parent, resolved) || !vs_roots_find(roots, resolved))
+        if (b.overflow || vs_canonical_path(parent, resolved) < 0 ||
+            !vs_roots_find(roots, resolved))
                 return false;
 
         size_t len = strlen(resolved);

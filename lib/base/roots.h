@@ -21,9 +21,9 @@ struct vs_roots {
 
 /*
  * Parse a colon-separated list of absolute directories; NULL or "" is VS_ROOTS_DEFAULT.
- * A root that exists is kept as realpath(3) resolves it (a symlinked root still counts);
- * one that does not exist (yet) as written, without trailing slashes.  Empty, relative
- * and too long entries, and those beyond VS_ROOTS_MAX, are ignored.
+ * A root that exists is kept as realpath(3) resolves it (vs_canonical_path; a symlinked
+ * root still counts); one that does not exist (yet) as written, without trailing slashes.
+ * Empty, relative and too long entries, and those beyond VS_ROOTS_MAX, are ignored.
  */
 void vs_roots_parse(struct vs_roots *roots, const char *list);
 
@@ -36,10 +36,10 @@ const char *vs_roots_find(const struct vs_roots *roots, const char *resolved);
 
 /*
  * Is path (relative to dirfd, or AT_FDCWD) inside a root, reached as the kernel would
- * reach it?  The parent is resolved with realpath(3), so a symlink cannot lead out of (or
- * into) a root; the final component is taken as given (a rename acts on the link itself,
- * and trailing slashes are dropped).  On true, resolved (PATH_MAX bytes) holds the
- * absolute path.
+ * reach it?  The parent is resolved as realpath(3) does (vs_canonical_path), so a symlink
+ * cannot lead out of (or into) a root; the final component is taken as given (a rename
+ * acts on the link itself, and trailing slashes are dropped).  On true, resolved (PATH_MAX
+ * bytes) holds the absolute path.
  */
 bool vs_roots_resolve(const struct vs_roots *roots, int dirfd, const char *path,
                       char *resolved);

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/canonical.h"
 #include "fmt/fmt.h"
 #include "journal/journal.h"
 
@@ -50,10 +51,11 @@ int vs_journal_resolve(const char *dir, char *out, size_t size)
         if (dir[0] != '/' || len >= sizeof(head))
                 return -EINVAL;
         memcpy(head, dir, len + 1);
-        while (!realpath(head, real)) {
+        int r;
+        while ((r = vs_canonical_path(head, real)) < 0) {
                 char *slash = strrchr(head, '/');
-                if ((errno != ENOENT && errno != ENOTDIR) || !slash || strcmp(head, "/") == 0)
-                        return -errno;
+                if ((r != -ENOENT && r != -ENOTDIR) || !slash || strcmp(head, "/") == 0)
+                        return r;
                 if (slash == head)
                         slash[1] = '\0';
                 else
@@ -101,7 +103,7 @@ int vs_journal_check_place(const char *resolved, bool in_vault, const char **why
                 return 0; /* the user's own state directory: checked as it is opened */
         const char *personal = secure_getenv("VAULTSHIM_PERSONAL");
         char folder[PATH_MAX];
-        if (!personal || personal[0] != '/' || !realpath(personal, folder)) {
+        if (!personal || personal[0] != '/' || vs_canonical_path(personal, folder) < 0) {
                 *why = VS_JOURNAL_PERSONAL_UNKNOWN;
                 return -EPERM;
         }

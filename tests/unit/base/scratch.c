@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -45,4 +46,17 @@ bool scratch_exists(const char *rel)
 {
         struct stat st;
         return fstatat(scratch_fd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+void scratch_in_child(int (*fn)(void))
+{
+        pid_t pid = fork();
+        if (pid == 0)
+                _exit(fn());
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        if (WEXITSTATUS(status) == 77)
+                skip();
+        assert_int_equal(WEXITSTATUS(status), 0);
 }

@@ -15,3 +15,6 @@ int scratch_teardown(void **state);
 void scratch_make(const char *rel, bool dir);
 /* rel exists (a symlink itself counts). */
 bool scratch_exists(const char *rel);
+/* fn run in a forked child (a namespace or a filter of its own): its exit status 0 passes,
+ * 77 skips the test, anything else fails it. */
+void scratch_in_child(int (*fn)(void));

@@ -189,24 +189,11 @@ static int odd_names_in_a_namespace(void)
 }
 
 /* fn() in a child (its namespace and seccomp filter go with it): 0 passes, 77 skips. */
-static void in_child(int (*fn)(void))
-{
-        pid_t pid = fork();
-        if (pid == 0)
-                _exit(fn());
-        int status;
-        assert_int_equal(waitpid(pid, &status, 0), pid);
-        assert_true(WIFEXITED(status));
-        if (WEXITSTATUS(status) == 77)
-                skip();
-        assert_int_equal(WEXITSTATUS(status), 0);
-}
-
 static void identity_of_odd_names_is_what_mountinfo_shows(void **state)
 {
         if (geteuid() != 0)
                 skip(); /* mounts need root; CI runs as root */
-        in_child(odd_names_in_a_namespace);
+        scratch_in_child(odd_names_in_a_namespace);
 }
 
 /* A kernel without statmount(2) (before 6.8): every call of it fails with ENOSYS, by a
@@ -252,7 +239,7 @@ static int from_mountinfo_alone(void)
 
 static void identity_from_mountinfo_where_statmount_is_missing(void **state)
 {
-        in_child(from_mountinfo_alone);
+        scratch_in_child(from_mountinfo_alone);
 }
 
 static void relative_only_strictly_below(void **state)
