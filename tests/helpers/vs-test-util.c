@@ -3,9 +3,12 @@
 #include <errno.h>
 #include <ftw.h>
 #include <grp.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -97,6 +100,21 @@ uint64_t vs_now_ns(void)
 
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int vs_mkdir_in(char *out, size_t size, const char *top, const char *rel)
+{
+        int n = snprintf(out, size, "%s/%s", top, rel);
+        if (n < 0 || (size_t)n >= size)
+                return -ENAMETOOLONG;
+        return mkdir(out, 0755) < 0 ? -errno : 0;
+}
+
+int vs_private_mounts(void)
+{
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                return -errno;
+        return 0;
 }
 
 static int compare_u64(const void *a, const void *b)

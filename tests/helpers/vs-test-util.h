@@ -30,6 +30,13 @@ int vs_write_text(const char *path, const char *text);
 /* Remove dir and everything below it, never following a symlink; 0 or -errno. */
 int vs_scratch_remove(const char *dir);
 
+/* mkdir top + "/" + rel (mode 0755), its path written to out; 0 or -errno. */
+int vs_mkdir_in(char *out, size_t size, const char *top, const char *rel);
+
+/* This process into a mount namespace of its own whose mounts are private (nothing it mounts
+ * reaches the rest of the machine); 0 or -errno (EPERM: not allowed here). */
+int vs_private_mounts(void);
+
 /* Median of n values; sorts the array in place. */
 uint64_t vs_median_ns(uint64_t *values, size_t n);
 

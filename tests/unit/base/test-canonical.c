@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,6 +25,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "vs-test-util.h"
 
 #include "base/canonical.h"
 #include "scratch.h"
@@ -161,7 +162,7 @@ static void removed_directory(void **state)
 
 static int without_proc(void)
 {
-        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        if (vs_private_mounts() < 0)
                 return 77;
         if (umount2("/proc", MNT_DETACH) < 0 && errno != EINVAL)
                 return 77;

@@ -17,7 +17,6 @@
 #include <string.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
-#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/mount.h>
@@ -27,6 +26,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "vs-test-util.h"
 
 #include "scratch.h"
 
@@ -173,12 +174,11 @@ static void identity_is_what_mountinfo_shows(void **state)
 static int odd_names_in_a_namespace(void)
 {
         char src[512], point[512], tmp[512];
-        snprintf(src, sizeof(src), "%s/a b\\c\tx", scratch_top);
-        snprintf(point, sizeof(point), "%s/m p", scratch_top);
-        snprintf(tmp, sizeof(tmp), "%s/t\\mp", scratch_top);
-        if (mkdir(src, 0755) < 0 || mkdir(point, 0755) < 0 || mkdir(tmp, 0755) < 0)
+        if (vs_mkdir_in(src, sizeof(src), scratch_top, "a b\\c\tx") < 0 ||
+            vs_mkdir_in(point, sizeof(point), scratch_top, "m p") < 0 ||
+            vs_mkdir_in(tmp, sizeof(tmp), scratch_top, "t\\mp") < 0)
                 return 2;
-        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+        if (vs_private_mounts() < 0 ||
             mount(src, point, NULL, MS_BIND, NULL) < 0 ||
             mount("none", tmp, "tmpfs", 0, "size=1m") < 0)
                 return 77;

@@ -10,7 +10,6 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -19,6 +18,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "vs-test-util.h"
 
 #include "fixture.h"
 #include "move/internal.h"
@@ -150,12 +151,10 @@ static int shares_per_filesystem(void *arg)
 {
         const char *dir = arg;
         char a[4096], b[4096], m[4096];
-        snprintf(a, sizeof(a), "%s/a", dir);
-        snprintf(b, sizeof(b), "%s/b", dir);
-        snprintf(m, sizeof(m), "%s/m", dir);
-        if (mkdir(a, 0755) < 0 || mkdir(b, 0755) < 0 || mkdir(m, 0755) < 0)
+        if (vs_mkdir_in(a, sizeof(a), dir, "a") < 0 || vs_mkdir_in(b, sizeof(b), dir, "b") < 0 ||
+            vs_mkdir_in(m, sizeof(m), dir, "m") < 0)
                 return 2;
-        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+        if (vs_private_mounts() < 0 ||
             mount(a, b, NULL, MS_BIND, NULL) < 0)
                 return 77;
         struct statx sa, sb;

@@ -11,13 +11,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "vs-test-util.h"
 
 #include "fixture.h"
 #include "move/internal.h"
@@ -207,7 +208,7 @@ static int move_into_own_bind_mount(void *arg)
         snprintf(b, sizeof(b), "%s/b", w->dir);
         snprintf(x, sizeof(x), "%s/a/x", w->dir);
         snprintf(y, sizeof(y), "%s/b/y", w->dir);
-        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+        if (vs_private_mounts() < 0 ||
             mount(sub, b, NULL, MS_BIND, NULL) < 0)
                 return 77;
         int r = vs_move(AT_FDCWD, x, AT_FDCWD, y, 0, NULL);

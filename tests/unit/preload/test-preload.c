@@ -22,7 +22,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
-#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -183,12 +182,10 @@ static int enter_two_mounts(void)
 {
         char b[PATH_MAX];
         path_of(b, "vault/b");
-        if (unshare(CLONE_NEWNS) < 0)
-                return -errno;
-        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-            mount(b, b, NULL, MS_BIND, NULL) < 0)
-                return -errno;
-        return 0;
+        int r = vs_private_mounts();
+        if (r == 0 && mount(b, b, NULL, MS_BIND, NULL) < 0)
+                r = -errno;
+        return r;
 }
 
 /* Run fn in a child with two mounts and the environment env (over default_env()). */
