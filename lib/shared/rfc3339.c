@@ -136,6 +136,12 @@ static int parse(const char *text, int64_t *ret, char *why, size_t size)
 
         int64_t t = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
         t -= sign * (off_h * 3600 + off_m * 60);
+        /* An offset can carry a time past the four-digit years: one accepted there could not
+         * be written back (a manifest or a policy read, then written, would fail). */
+        if (t < days_from_civil(0, 1, 1) * 86400 || t >= days_from_civil(10000, 1, 1) * 86400)
+                return refuse(why, size,
+                              "the offset takes the time out of 0000-01-01T00:00:00Z to "
+                              "9999-12-31T23:59:59Z");
         *ret = t;
         return 0;
 }

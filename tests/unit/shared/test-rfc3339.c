@@ -96,6 +96,11 @@ static void test_each_refusal_names_its_field(void **state)
         assert_refused("2027-04-01_00:00:00Z", "expected YYYY-MM-DD");
         assert_refused("27-04-01T00:00:00Z", "expected YYYY-MM-DD");
         assert_refused("", "expected YYYY-MM-DD");
+        assert_refused("9999-12-31T23:00:00-01:00", "out of 0000-01-01T00:00:00Z");
+        assert_refused("0000-01-01T00:30:00+01:00", "out of 0000-01-01T00:00:00Z");
+        assert_int_equal(parsed("9999-12-31T23:59:59-00:00"), parsed("9999-12-31T23:59:59Z"));
+        assert_int_equal(parsed("9999-12-31T23:00:00+01:00") + 3600,
+                         parsed("9999-12-31T23:00:00Z"));
         char buf[VS_RFC3339_PROBLEM_MAX];
         assert_string_equal(vs_rfc3339_problem("2027-04-01T00:00:00Z", buf), "valid");
 }
