@@ -99,13 +99,19 @@ int vs_move_journal_begin(const struct vs_plan *plan, enum vs_journal_kind kind,
         return r;
 }
 
+/* The identity of what is open as fd, or when fd < 0 of what dirfd/name holds. */
+static int identity_of(int fd, int dirfd, const char *name, struct vs_identity *id)
+{
+        return fd >= 0 ? vs_identity_of_fd(fd, id) : vs_identity_at(dirfd, name, id);
+}
+
 int vs_move_journal_staged(struct vs_journal *j, int fd, int dirfd, const char *name,
                            enum vs_journal_sync how)
 {
         if (!j || j->fd < 0)
                 return 0;
         struct vs_identity staged;
-        int r = fd >= 0 ? vs_identity_of_fd(fd, &staged) : vs_identity_at(dirfd, name, &staged);
+        int r = identity_of(fd, dirfd, name, &staged);
         if (r < 0)
                 return r;
         j->entry.staging_id = staged;
@@ -119,7 +125,7 @@ int vs_move_journal_copied(struct vs_journal *j, int fd, int dirfd, const char *
         if (!j || j->fd < 0)
                 return 0;
         struct vs_identity copied;
-        int r = fd >= 0 ? vs_identity_of_fd(fd, &copied) : vs_identity_at(dirfd, name, &copied);
+        int r = identity_of(fd, dirfd, name, &copied);
         if (r < 0)
                 return r;
         /* What was copied into must be what the record names: someone who swapped the

@@ -39,14 +39,15 @@ static int copy_regular(int src_dirfd, const char *src_name, struct statx *plann
          * again): one statx per file fewer. */
         const struct statx *st = &settled;
         bool stable = ctx->src_caps.stable_times != VS_CAP_NO;
-        r = stable && ctx->planned_fresh ? 0 : vs_statx(src_fd, "", &opened);
-        if (r == 0 && !(stable && ctx->planned_fresh) &&
-            !vs_same_object_on(&ctx->src_caps, planned, &opened))
-                r = -EAGAIN; /* the name leads elsewhere now: the caller finds out */
-        if (r < 0)
-                goto out;
-        if (stable && !ctx->planned_fresh)
-                st = &opened;
+        if (!(stable && ctx->planned_fresh)) {
+                r = vs_statx(src_fd, "", &opened);
+                if (r == 0 && !vs_same_object_on(&ctx->src_caps, planned, &opened))
+                        r = -EAGAIN; /* the name leads elsewhere now: the caller finds out */
+                if (r < 0)
+                        goto out;
+                if (stable)
+                        st = &opened;
+        }
         r = vs_fault_at(VS_STEP_TEMP_CREATE);
         if (r == 0) /* the record before any name of ours */
                 r = vs_move_journal_ordered(ctx->journal);
@@ -70,11 +71,10 @@ static int copy_regular(int src_dirfd, const char *src_name, struct statx *plann
         if (r == 0)
                 r = vs_copy_data(src_fd, dst_fd, st->stx_size,
                                  st->stx_blocks * 512 < st->stx_size, ctx);
+        /* Every chunk's writeback is only begun (copy.c): the caller waits for the whole
+         * file (durable.c) once the attributes and the record's line are written too, and a
+         * failure shows again at that wait. */
         ctx->writeback_chunk = 0;
-        /* Only begun: the caller waits for it (durable.c) once the attributes and the
-         * record's line are written too.  A failure here shows again at that wait. */
-        if (r == 0 && keep_fd && ctx->start_writeback)
-                (void)sync_file_range(dst_fd, 0, 0, SYNC_FILE_RANGE_WRITE);
         if (r == 0)
                 r = vs_fault_at(VS_STEP_COPY_ATTRS);
         if (r == 0)
