@@ -2,10 +2,11 @@
 /*
  * The capability cache (fscaps.h).  A small fixed table keyed by filesystem (device number,
  * with statfs's type and f_fsid): a process moves between a handful of filesystems, and an
- * evicted entry is only probed again.  Each entry remembers the few mounts it was found
- * through, so that a directory on one of them needs no system call at all; a filesystem
- * without an f_fsid (FUSE, some network ones) cannot be told from another that reused its
- * device number, so it is shared by no two mounts, as before, and probed per mount.
+ * evicted entry is only probed again.  A lookup costs one fstatfs, which tells the
+ * filesystem apart from another that reused its device number.  Each entry remembers the
+ * few mounts it was found through: a filesystem without an f_fsid (FUSE, some network
+ * ones) cannot be told from another that reused its device number, so it is shared by no two
+ * mounts, as before, and probed per mount.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -212,6 +213,12 @@ static int find_dev(uint64_t dev)
         return -1;
 }
 
+/* The entry is of the filesystem whose statfs type and f_fsid these are. */
+static bool of_filesystem(const struct slot *s, uint64_t fs_type, uint64_t fsid)
+{
+        return s->caps.fs_type == fs_type && s->caps.fsid == fsid;
+}
+
 static bool knows_mount(const struct slot *s, uint64_t mnt_id)
 {
         for (unsigned i = 0; i < VS_FSCAPS_MOUNTS; i++)
@@ -242,8 +249,7 @@ static int lookup(uint64_t dev, uint64_t mnt_id, const struct statfs *fs)
                 return -1;
         struct slot *s = &cache.slots[i];
         uint64_t fsid = fsid_of(fs);
-        if (s->caps.fs_type != (uint64_t)fs->f_type || s->caps.fsid != fsid ||
-            (fsid == 0 && !knows_mount(s, mnt_id)))
+        if (!of_filesystem(s, (uint64_t)fs->f_type, fsid) || (fsid == 0 && !knows_mount(s, mnt_id)))
                 return -1;
         add_mount(s, mnt_id);
         return i;
@@ -297,8 +303,7 @@ void vs_fscaps_learn(const struct vs_fscaps *caps, enum vs_fscap_learned what, b
         pthread_mutex_lock(&cache.lock);
         int i = find_dev(caps->dev);
         /* Only the filesystem the attempt was made on, not another on its device number. */
-        if (i >= 0 && (cache.slots[i].caps.fsid != caps->fsid ||
-                       cache.slots[i].caps.fs_type != caps->fs_type))
+        if (i >= 0 && !of_filesystem(&cache.slots[i], caps->fs_type, caps->fsid))
                 i = -1;
         if (i >= 0 && what == VS_LEARN_RENAME_FLAGS)
                 cache.slots[i].caps.rename_flags = cap;
